@@ -1,0 +1,203 @@
+//! The PostgreSQL backend, for production: several `tiyn serve` processes may share one database.
+//!
+//! Each process has one ledger writer task with its own connection. Commands that arrive while it
+//! commits are merged into its next transaction (group commit). Correctness never depends on that
+//! task being alone: inside each transaction the rows a batch decides on are locked with
+//! `SELECT … FOR UPDATE` in ascending id order (holds, then accounts), the same order in every
+//! process, and a serialization failure, a deadlock or a concurrent use of the same idempotency
+//! key rolls the batch back and runs it again from fresh reads.
+
+pub mod cluster;
+mod ledger;
+mod migrate;
+mod rows;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+// Every `AssertSqlSafe` below splices only the constant column lists of `rows`, never input.
+use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Row};
+use tiyn_core::{AccountId, Currency, PartnerId};
+use tiyn_ledger::{Command, Executed};
+use tiyn_store::{Account, AccountKind, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// Connections for reads and administrative writes. The ledger writer has its own.
+const POOL_CONNECTIONS_MAX: u32 = 16;
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Commands queued for the writer before callers wait: bounds memory under overload.
+const WRITER_QUEUE_MAX: usize = 4096;
+
+type Reply = oneshot::Sender<Result<Executed, StoreError>>;
+
+pub struct PostgresStore {
+    pool: PgPool,
+    writer: mpsc::Sender<(Command, Reply)>,
+}
+
+impl PostgresStore {
+    /// Connects, applies pending migrations (one process at a time) and starts the ledger writer.
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        let options: PgConnectOptions = url.parse().map_err(StoreError::backend)?;
+        // Statement logging would put every bound parameter at INFO: keep it out of the logs.
+        let options = options.log_statements(tracing::log::LevelFilter::Trace);
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_CONNECTIONS_MAX)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(StoreError::backend)?;
+        migrate::apply(&pool).await?;
+        let (writer, commands) = mpsc::channel(WRITER_QUEUE_MAX);
+        tokio::spawn(ledger::writer_loop(options, commands));
+        Ok(PostgresStore { pool, writer })
+    }
+
+    /// The pool, for tests that must reach behind the interface (immutability of postings).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Unique-violation SQLSTATE.
+const UNIQUE_VIOLATION: &str = "23505";
+
+fn unique_or_backend(error: sqlx::Error, what: &'static str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(database) if database.code().as_deref() == Some(UNIQUE_VIOLATION) => {
+            StoreError::AlreadyExists { what }
+        }
+        _ => StoreError::backend(error),
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn durability(&self) -> Result<Durability, StoreError> {
+        let row = sqlx::query("SELECT current_setting('fsync'), current_setting('synchronous_commit')")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        let fsync: String = row.try_get(0).map_err(StoreError::backend)?;
+        let synchronous_commit: String = row.try_get(1).map_err(StoreError::backend)?;
+        Ok(if fsync != "on" {
+            Durability::NotDurable(format!("PostgreSQL fsync={fsync}"))
+        } else if synchronous_commit == "off" {
+            Durability::NotDurable("PostgreSQL synchronous_commit=off".into())
+        } else {
+            Durability::Durable
+        })
+    }
+
+    async fn create_partner(&self, partner: NewPartner) -> Result<PartnerId, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO partners (name, bin, legal_address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(&partner.name)
+        .bind(partner.bin.as_str())
+        .bind(&partner.legal_address)
+        .bind(partner.created_at.as_microsecond())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|error| unique_or_backend(error, "a partner with this BIN"))?;
+        Ok(PartnerId::new(id))
+    }
+
+    async fn partner(&self, id: PartnerId) -> Result<Option<Partner>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("{} WHERE id = $1", rows::PARTNER_SELECT)))
+            .bind(id.get())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        row.as_ref().map(rows::partner).transpose()
+    }
+
+    async fn partners(&self) -> Result<Vec<Partner>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!("{} ORDER BY id", rows::PARTNER_SELECT)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        rows.iter().map(rows::partner).collect()
+    }
+
+    async fn open_account(&self, account: NewAccount) -> Result<AccountId, StoreError> {
+        tiyn_store::validate_new_account(&account)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (partner_id, iban, currency, kind, name, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(account.partner.map(PartnerId::get))
+        .bind(account.iban.as_ref().map(|iban| iban.as_str().to_owned()))
+        .bind(account.currency.code())
+        .bind(account.kind.as_str())
+        .bind(&account.name)
+        .bind(account.created_at.as_microsecond())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|error| unique_or_backend(error, "an account with this IBAN"))?;
+        Ok(AccountId::new(id))
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("{} WHERE id = $1", rows::ACCOUNT_SELECT)))
+            .bind(id.get())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        row.as_ref().map(rows::account).transpose()
+    }
+
+    async fn partner_accounts(&self, partner: PartnerId) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!("{} WHERE partner_id = $1 ORDER BY id", rows::ACCOUNT_SELECT)))
+            .bind(partner.get())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        rows.iter().map(rows::account).collect()
+    }
+
+    async fn bank_account(&self, kind: AccountKind, currency: Currency) -> Result<AccountId, StoreError> {
+        if kind == AccountKind::PartnerCurrent {
+            return Err(StoreError::Invalid("a partner account is not a bank account"));
+        }
+        let name = format!("{} {}", kind.as_str(), currency.code());
+        sqlx::query(
+            "INSERT INTO accounts (currency, kind, name, created_at) VALUES ($1, $2, $3, 0)
+             ON CONFLICT (kind, currency) WHERE partner_id IS NULL DO NOTHING",
+        )
+        .bind(currency.code())
+        .bind(kind.as_str())
+        .bind(&name)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE kind = $1 AND currency = $2 AND partner_id IS NULL")
+            .bind(kind.as_str())
+            .bind(currency.code())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(AccountId::new(id))
+    }
+
+    async fn execute(&self, command: Command) -> Result<Executed, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || StoreError::backend("the PostgreSQL ledger writer has stopped");
+        self.writer.send((command, reply)).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {
+        ledger::check(&self.pool).await
+    }
+}

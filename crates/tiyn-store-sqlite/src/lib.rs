@@ -1,0 +1,326 @@
+//! The embedded SQLite backend.
+//!
+//! One file in WAL mode with `synchronous=FULL` (every commit is fsynced). All writes go through
+//! one writer thread that owns the only write connection: ledger commands that arrive while it
+//! commits are merged into the next transaction (group commit), so 32 concurrent clients cost one
+//! fsync, not 32. Reads use a small pool of read-only connections on the blocking thread pool.
+//! Correctness does not depend on the single writer: every batch runs in a `BEGIN IMMEDIATE`
+//! transaction and re-reads the rows it decides on, so a second process on the same file is safe.
+
+mod ledger;
+mod migrate;
+mod rows;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use tiyn_core::{AccountId, Currency, PartnerId};
+use tiyn_ledger::{Command, Executed};
+use tiyn_store::batch::BATCH_COMMANDS_MAX;
+use tiyn_store::{Account, AccountKind, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// How long a connection waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read connections kept open; more concurrent reads open short-lived extra connections.
+const READERS_IDLE_MAX: usize = 8;
+/// Jobs queued for the writer before callers wait: bounds memory under overload.
+const WRITER_QUEUE_MAX: usize = 4096;
+
+/// How the file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// `synchronous=FULL` when true; `NORMAL` (not durable on power loss) only when a caller
+    /// explicitly asks, e.g. to test the server's durability guard.
+    pub durable: bool,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { durable: true }
+    }
+}
+
+type WriteFn = Box<dyn FnOnce(&mut Connection) + Send>;
+
+enum Job {
+    Execute(Command, oneshot::Sender<Result<Executed, StoreError>>),
+    Run(WriteFn),
+}
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: mpsc::Sender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl SqliteStore {
+    /// Opens or creates the database file with durable commits and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(path, SqliteOptions::default()).await
+    }
+
+    pub async fn open_with(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let path = path.to_path_buf();
+        let opened = path.clone();
+        let connection = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+            if let Some(parent) = opened.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(StoreError::backend)?;
+            }
+            let mut connection = Connection::open(&opened).map_err(StoreError::backend)?;
+            configure(&connection, options).map_err(StoreError::backend)?;
+            migrate::apply(&mut connection)?;
+            Ok(connection)
+        })
+        .await
+        .map_err(StoreError::backend)??;
+
+        let (writer, jobs) = mpsc::channel(WRITER_QUEUE_MAX);
+        std::thread::Builder::new()
+            .name("tiyn-sqlite-writer".into())
+            .spawn(move || writer_loop(connection, jobs))
+            .map_err(StoreError::backend)?;
+        Ok(SqliteStore { path, writer, readers: Arc::new(Mutex::new(Vec::new())) })
+    }
+
+    /// Runs `work` on the writer thread, in order with ledger batches.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job: WriteFn = Box::new(move |connection| {
+            let _ = reply.send(work(connection));
+        });
+        self.writer.send(Job::Run(job)).await.map_err(|_| writer_gone())?;
+        answer.await.map_err(|_| writer_gone())?
+    }
+
+    /// Runs `work` on a read-only connection on the blocking pool.
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let readers = Arc::clone(&self.readers);
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().map_err(|_| StoreError::backend("reader pool poisoned"))?.pop();
+            let connection = match pooled {
+                Some(connection) => connection,
+                None => open_reader(&path).map_err(StoreError::backend)?,
+            };
+            let result = work(&connection);
+            let mut idle = readers.lock().map_err(|_| StoreError::backend("reader pool poisoned"))?;
+            if idle.len() < READERS_IDLE_MAX {
+                idle.push(connection);
+            }
+            result
+        })
+        .await
+        .map_err(StoreError::backend)?
+    }
+}
+
+fn writer_gone() -> StoreError {
+    StoreError::backend("the SQLite writer thread has stopped")
+}
+
+fn configure(connection: &Connection, options: SqliteOptions) -> rusqlite::Result<()> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", if options.durable { "FULL" } else { "NORMAL" })?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(connection)
+}
+
+/// The writer thread: takes one job, and when it is a ledger command, also every command queued
+/// behind it (up to the batch limit), and commits them together.
+fn writer_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Job>) {
+    let mut carried: Option<Job> = None;
+    loop {
+        let Some(job) = carried.take().or_else(|| jobs.blocking_recv()) else {
+            return; // every sender is gone: the store was dropped
+        };
+        match job {
+            Job::Run(work) => work(&mut connection),
+            Job::Execute(command, reply) => {
+                let mut commands = vec![command];
+                let mut replies = vec![reply];
+                while commands.len() < BATCH_COMMANDS_MAX {
+                    match jobs.try_recv() {
+                        Ok(Job::Execute(command, reply)) => {
+                            commands.push(command);
+                            replies.push(reply);
+                        }
+                        Ok(other) => {
+                            carried = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let results = ledger::execute_batch(&mut connection, &commands);
+                debug_assert_eq!(results.len(), replies.len());
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result); // the caller may have given up waiting
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|connection| {
+            connection.query_row("SELECT 1", [], |_| Ok(())).map_err(StoreError::backend)
+        })
+        .await
+    }
+
+    async fn durability(&self) -> Result<Durability, StoreError> {
+        self.write(|connection| {
+            let synchronous: i64 =
+                connection.pragma_query_value(None, "synchronous", |row| row.get(0)).map_err(StoreError::backend)?;
+            // 2 = FULL, 3 = EXTRA. In WAL mode NORMAL (1) can lose the last commits on power loss.
+            Ok(if synchronous >= 2 {
+                Durability::Durable
+            } else {
+                Durability::NotDurable(format!("SQLite synchronous={synchronous} (FULL=2 is required)"))
+            })
+        })
+        .await
+    }
+
+    async fn create_partner(&self, partner: NewPartner) -> Result<PartnerId, StoreError> {
+        self.write(move |connection| {
+            connection
+                .execute(
+                    "INSERT INTO partners (name, bin, legal_address, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![partner.name, partner.bin.as_str(), partner.legal_address, partner.created_at.as_microsecond()],
+                )
+                .map_err(|error| unique_or_backend(error, "a partner with this BIN"))?;
+            Ok(PartnerId::new(connection.last_insert_rowid()))
+        })
+        .await
+    }
+
+    async fn partner(&self, id: PartnerId) -> Result<Option<Partner>, StoreError> {
+        self.read(move |connection| {
+            connection
+                .query_row(&format!("{} WHERE id = ?1", rows::PARTNER_SELECT), [id.get()], rows::partner)
+                .optional()
+                .map_err(StoreError::backend)
+        })
+        .await
+    }
+
+    async fn partners(&self) -> Result<Vec<Partner>, StoreError> {
+        self.read(|connection| {
+            let mut statement = connection.prepare(&format!("{} ORDER BY id", rows::PARTNER_SELECT)).map_err(StoreError::backend)?;
+            let partners = statement.query_map([], rows::partner).map_err(StoreError::backend)?;
+            partners.collect::<Result<Vec<_>, _>>().map_err(StoreError::backend)
+        })
+        .await
+    }
+
+    async fn open_account(&self, account: NewAccount) -> Result<AccountId, StoreError> {
+        tiyn_store::validate_new_account(&account)?;
+        self.write(move |connection| {
+            connection
+                .execute(
+                    "INSERT INTO accounts (partner_id, iban, currency, kind, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        account.partner.map(PartnerId::get),
+                        account.iban.as_ref().map(|iban| iban.as_str().to_owned()),
+                        account.currency.code(),
+                        account.kind.as_str(),
+                        account.name,
+                        account.created_at.as_microsecond()
+                    ],
+                )
+                .map_err(|error| unique_or_backend(error, "an account with this IBAN"))?;
+            Ok(AccountId::new(connection.last_insert_rowid()))
+        })
+        .await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.read(move |connection| {
+            connection
+                .query_row(&format!("{} WHERE id = ?1", rows::ACCOUNT_SELECT), [id.get()], rows::account)
+                .optional()
+                .map_err(StoreError::backend)?
+                .transpose()
+        })
+        .await
+    }
+
+    async fn partner_accounts(&self, partner: PartnerId) -> Result<Vec<Account>, StoreError> {
+        self.read(move |connection| {
+            let sql = format!("{} WHERE partner_id = ?1 ORDER BY id", rows::ACCOUNT_SELECT);
+            let mut statement = connection.prepare(&sql).map_err(StoreError::backend)?;
+            let accounts = statement.query_map([partner.get()], rows::account).map_err(StoreError::backend)?;
+            accounts.map(|row| row.map_err(StoreError::backend)?).collect()
+        })
+        .await
+    }
+
+    async fn bank_account(&self, kind: AccountKind, currency: Currency) -> Result<AccountId, StoreError> {
+        if kind == AccountKind::PartnerCurrent {
+            return Err(StoreError::Invalid("a partner account is not a bank account"));
+        }
+        self.write(move |connection| {
+            let name = format!("{} {}", kind.as_str(), currency.code());
+            connection
+                .execute(
+                    "INSERT INTO accounts (currency, kind, name, created_at) VALUES (?1, ?2, ?3, 0)
+                     ON CONFLICT (kind, currency) WHERE partner_id IS NULL DO NOTHING",
+                    params![currency.code(), kind.as_str(), name],
+                )
+                .map_err(StoreError::backend)?;
+            connection
+                .query_row(
+                    "SELECT id FROM accounts WHERE kind = ?1 AND currency = ?2 AND partner_id IS NULL",
+                    params![kind.as_str(), currency.code()],
+                    |row| row.get(0),
+                )
+                .map(AccountId::new)
+                .map_err(StoreError::backend)
+        })
+        .await
+    }
+
+    async fn execute(&self, command: Command) -> Result<Executed, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer.send(Job::Execute(command, reply)).await.map_err(|_| writer_gone())?;
+        answer.await.map_err(|_| writer_gone())?
+    }
+
+    async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {
+        self.read(ledger::check).await
+    }
+}
+
+fn unique_or_backend(error: rusqlite::Error, what: &'static str) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) if error.to_string().contains("UNIQUE") => {
+            StoreError::AlreadyExists { what }
+        }
+        _ => StoreError::backend(error),
+    }
+}

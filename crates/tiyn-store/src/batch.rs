@@ -1,0 +1,65 @@
+//! The backend-independent part of group commit: how a batch's idempotency keys resolve.
+//!
+//! Both backends run a batch the same way inside one transaction: look up the stored operations
+//! of the batch's keys, decide the new commands with a `tiyn_ledger::Book`, and record each new
+//! key's receipt. What a key that was seen before answers is decided here, once.
+
+use std::collections::HashMap;
+
+use tiyn_ledger::{Command, Executed, IdempotencyKey, LedgerError, Receipt};
+
+use crate::StoreError;
+
+/// The most commands merged into one transaction. Large enough that 32 clients land in one
+/// commit; small enough that one transaction's locks and statements stay short.
+pub const BATCH_COMMANDS_MAX: usize = 256;
+
+/// The stored first result of an idempotency key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredOperation {
+    pub content_digest: [u8; 32],
+    pub receipt: Receipt,
+}
+
+/// The keys known in a batch: those stored before it and those executed earlier in it.
+#[derive(Debug, Default)]
+pub struct KnownKeys {
+    operations: HashMap<IdempotencyKey, StoredOperation>,
+}
+
+impl KnownKeys {
+    pub fn new(stored: impl IntoIterator<Item = (IdempotencyKey, StoredOperation)>) -> KnownKeys {
+        KnownKeys { operations: stored.into_iter().collect() }
+    }
+
+    pub fn contains(&self, key: &IdempotencyKey) -> bool {
+        self.operations.contains_key(key)
+    }
+
+    /// The answer to a command whose key was used before: the first receipt when the content is
+    /// the same, a conflict when it differs. `None` when the key is new.
+    pub fn replay(&self, command: &Command) -> Option<Result<Executed, StoreError>> {
+        let stored = self.operations.get(&command.key)?;
+        if stored.content_digest == command.content_digest() {
+            Some(Ok(Executed { receipt: stored.receipt, replayed: true }))
+        } else {
+            Some(Err(StoreError::Ledger(LedgerError::IdempotencyConflict)))
+        }
+    }
+
+    /// Records a key executed in this batch so that a duplicate later in the batch replays it.
+    pub fn record(&mut self, command: &Command, receipt: Receipt) {
+        let stored = StoredOperation { content_digest: command.content_digest(), receipt };
+        let previous = self.operations.insert(command.key.clone(), stored);
+        debug_assert!(previous.is_none(), "a key is executed at most once");
+    }
+}
+
+/// How a receipt is spelled in the `operations` table.
+pub fn receipt_code(receipt: Receipt) -> &'static str {
+    match receipt {
+        Receipt::Posted { .. } => "posted",
+        Receipt::Held { .. } => "held",
+        Receipt::Released { .. } => "released",
+    }
+}

@@ -1,0 +1,403 @@
+//! The story every storage backend must pass, written once against `dyn Store`.
+//!
+//! A backend's test crate runs it with [`crate::store_conformance!`], giving an expression that
+//! opens a fresh, empty store. Each story asserts behaviour a user relies on: money moves exactly
+//! once, never below zero, and the ledger sums to zero in every currency.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use rand::{Rng, SeedableRng};
+use tiyn_core::iban::Iban;
+use tiyn_core::iin::Bin;
+use tiyn_core::{AccountId, Amount, Currency, EntryId, Money, PartnerId};
+use tiyn_ledger::{Action, Command, EntryKind, Executed, IdempotencyKey, JournalEntry, LedgerError, Receipt};
+
+use crate::{AccountKind, NewAccount, NewPartner, Store, StoreError};
+
+/// Generates one `#[tokio::test]` per story for a backend. `$open` is an async expression that
+/// yields a fresh `Arc<dyn Store>`.
+#[macro_export]
+macro_rules! store_conformance {
+    ($open:expr) => {
+        $crate::store_conformance!(@stories $open;
+            r_3_1_1_1_internal_transfer_between_own_accounts,
+            idempotent_replay_posts_once,
+            idempotency_conflict_is_refused,
+            r_6_3_2_insufficient_funds_writes_nothing,
+            currency_mismatch_and_unknown_account_are_refused,
+            holds_capture_and_release,
+            reversal_posts_the_opposite_once,
+            r_6_3_2_concurrent_random_transfers_keep_invariants,
+            concurrent_replays_of_one_key_post_once,
+            bank_account_is_created_once,
+            duplicates_are_refused,
+            r_6_4_2_partner_sees_only_own_accounts,
+        );
+    };
+    (@stories $open:expr; $($story:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $story() {
+                let store: std::sync::Arc<dyn $crate::Store> = $open;
+                $crate::conformance::$story(store).await;
+            }
+        )*
+    };
+}
+
+/// A partner with two KZT accounts and a USD account, and the bank's KZT equity account.
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    pub partner: PartnerId,
+    pub kzt_a: AccountId,
+    pub kzt_b: AccountId,
+    pub usd: AccountId,
+    pub equity_kzt: AccountId,
+}
+
+/// Bank code 722, a made-up account part; `Iban::from_bban` computes the check digits.
+pub fn test_iban(serial: u32) -> Iban {
+    Iban::from_bban("KZ", &format!("722T{serial:012}")).expect("a 722 BBAN of 16 characters is valid")
+}
+
+/// Kaspi Bank's public BIN and synthetic valid ones (checksums pass).
+pub const TEST_BINS: [&str; 2] = ["971240001315", "141140001547"];
+
+pub fn now() -> Timestamp {
+    Timestamp::from_second(1_790_000_000).expect("a fixed instant in range")
+}
+
+pub fn kzt(minor: i64) -> Amount {
+    Amount::new(Money::from_minor(minor, Currency::Kzt)).expect("test amounts are positive")
+}
+
+pub fn key(text: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(text).expect("test keys are valid")
+}
+
+pub fn transfer_command(key_text: &str, from: AccountId, to: AccountId, amount: Amount) -> Command {
+    let entry = JournalEntry::transfer(from, to, amount).expect("distinct accounts");
+    let action = Action::Post { entry, kind: EntryKind::Transfer, memo: "test transfer".into() };
+    Command::new(key(key_text), now(), action).expect("short memo")
+}
+
+impl Fixture {
+    pub async fn new(store: Arc<dyn Store>, partner_index: usize) -> Fixture {
+        let partner = store
+            .create_partner(NewPartner {
+                name: format!("ТОО «Тест {partner_index}»"),
+                bin: Bin::parse(TEST_BINS[partner_index]).expect("test BINs are valid"),
+                legal_address: "Алматы, пр. Абая, 1".into(),
+                created_at: now(),
+            })
+            .await
+            .expect("create partner");
+        let serial = |n: u32| (partner_index as u32) * 100 + n;
+        let open = |currency, n| {
+            let store = Arc::clone(&store);
+            async move {
+                store
+                    .open_account(NewAccount {
+                        partner: Some(partner),
+                        iban: Some(test_iban(serial(n))),
+                        currency,
+                        kind: AccountKind::PartnerCurrent,
+                        name: format!("Текущий {currency} {n}"),
+                        created_at: now(),
+                    })
+                    .await
+                    .expect("open account")
+            }
+        };
+        let kzt_a = open(Currency::Kzt, 1).await;
+        let kzt_b = open(Currency::Kzt, 2).await;
+        let usd = open(Currency::Usd, 3).await;
+        let equity_kzt = store.bank_account(AccountKind::BankEquity, Currency::Kzt).await.expect("equity");
+        Fixture { store, partner, kzt_a, kzt_b, usd, equity_kzt }
+    }
+
+    /// Brings money in from the bank's equity as an opening balance.
+    pub async fn fund(&self, account: AccountId, minor: i64) {
+        let entry = JournalEntry::transfer(self.equity_kzt, account, kzt(minor)).expect("distinct");
+        let action = Action::Post { entry, kind: EntryKind::OpeningBalance, memo: "opening balance".into() };
+        let command = Command::new(key(&format!("fund-{account}-{minor}")), now(), action).expect("memo");
+        self.store.execute(command).await.expect("funding succeeds");
+    }
+
+    pub async fn balance(&self, account: AccountId) -> (i64, i64) {
+        let account = self.store.account(account).await.expect("read").expect("exists");
+        (account.balance.minor(), account.held.minor())
+    }
+
+    pub async fn assert_sound(&self) {
+        let check = self.store.check_ledger().await.expect("check");
+        assert!(check.is_sound(), "ledger not sound: {check:?}");
+    }
+}
+
+fn posted_entry(executed: &Executed) -> EntryId {
+    match executed.receipt {
+        Receipt::Posted { entry } => entry,
+        other => panic!("expected a posting, got {other:?}"),
+    }
+}
+
+/// R-3.1.1.1, R-3.1.1.3: a transfer between a partner's own accounts posts through the ledger.
+pub async fn r_3_1_1_1_internal_transfer_between_own_accounts(store: Arc<dyn Store>) {
+    let f = Fixture::new(store, 0).await;
+    f.fund(f.kzt_a, 100_000).await;
+    let executed = f.store.execute(transfer_command("t1", f.kzt_a, f.kzt_b, kzt(25_050))).await.expect("transfer");
+    assert!(!executed.replayed);
+    posted_entry(&executed);
+    assert_eq!(f.balance(f.kzt_a).await, (74_950, 0));
+    assert_eq!(f.balance(f.kzt_b).await, (25_050, 0));
+    let check = f.store.check_ledger().await.expect("check");
+    let kzt_total = check.totals.iter().find(|total| total.currency == Currency::Kzt).expect("KZT postings");
+    assert_eq!((kzt_total.sum_minor, kzt_total.postings), (0, 4));
+    f.assert_sound().await;
+}
+
+/// A retried command (same key, same content) posts once and returns the first result.
+pub async fn idempotent_replay_posts_once(store: Arc<dyn Store>) {
+    let f = Fixture::new(store, 0).await;
+    f.fund(f.kzt_a, 10_000).await;
+    let first = f.store.execute(transfer_command("retry-me", f.kzt_a, f.kzt_b, kzt(1_000))).await.expect("first");
+    let second = f.store.execute(transfer_command("retry-me", f.kzt_a, f.kzt_b, kzt(1_000))).await.expect("replay");
+    assert!(second.replayed);
+    assert_eq!(posted_entry(&first), posted_entry(&second));
+    assert_eq!(f.balance(f.kzt_a).await, (9_000, 0), "posted once");
+    f.assert_sound().await;
+}
+
+/// The same key with different content is refused and changes nothing.
+pub async fn idempotency_conflict_is_refused(store: Arc<dyn Store>) {
+    let f = Fixture::new(store, 0).await;
+    f.fund(f.kzt_a, 10_000).await;
+    f.store.execute(transfer_command("k", f.kzt_a, f.kzt_b, kzt(1_000))).await.expect("first");
+    let conflict = f.store.execute(transfer_command("k", f.kzt_a, f.kzt_b, kzt(2_000))).await;
+    assert!(matches!(conflict, Err(StoreError::Ledger(LedgerError::IdempotencyConflict))), "{conflict:?}");
+    assert_eq!(f.balance(f.kzt_a).await, (9_000, 0));
+}
+
+/// a debit beyond the available balance is refused; nothing is written, and
+/// the same key may be used again once the money is there.
+pub async fn r_6_3_2_insufficient_funds_writes_nothing(store: Arc<dyn Store>) {
+    let f = Fixture::new(store, 0).await;
+    f.fund(f.kzt_a, 500).await;
+    let refused = f.store.execute(transfer_command("big", f.kzt_a, f.kzt_b, kzt(501))).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Ledger(LedgerError::InsufficientFunds { account, .. })) if *account == f.kzt_a),
+        "{refused:?}"
+    );
+    assert_eq!(f.balance(f.kzt_a).await, (500, 0));
+    assert_eq!(f.balance(f.kzt_b).await, (0, 0));
+    f.fund(f.kzt_a, 1).await;
+    let retried = f.store.execute(transfer_command("big", f.kzt_a, f.kzt_b, kzt(501))).await.expect("now covered");
+    assert!(!retried.replayed, "a refusal is not stored as the key's result");
+    assert_eq!(f.balance(f.kzt_a).await, (0, 0));
+    f.assert_sound().await;
+}
+
+pub async fn currency_mismatch_and_unknown_account_are_refused(store: Arc<dyn Store>) {
+    let f = Fixture::new(store, 0).await;
+    f.fund(f.kzt_a, 500).await;
+    let mismatch = f.store.execute(transfer_command("x", f.kzt_a, f.usd, kzt(1))).await;
+    assert!(matches!(mismatch, Err(StoreError::Ledger(LedgerError::CurrencyMismatch { .. }))), "{mismatch:?}");
+    let missing = AccountId::new(987_654);
+    let unknown = f.store.execute(transfer_command("y", f.kzt_a, missing, kzt(1))).await;
+    assert!(matches!(unknown, Err(StoreError::Ledger(LedgerError::AccountNotFound(id))) if id == missing), "{unknown:?}");
+    assert_eq!(f.balance(f.kzt_a).await, (500, 0));
+}
+
+/// A hold takes money out of `available`; capturing posts it, releasing gives it back.
+pub async fn holds_capture_and_release(store: Arc<dyn Store>) {
+    let f = Fixture::new(store, 0).await;
+    f.fund(f.kzt_a, 1_000).await;
+    let hold = |text: &str, minor| {
+        let action = Action::Hold { account: f.kzt_a, amount: kzt(minor), memo: "interbank payment".into() };
+        Command::new(key(text), now(), action).expect("memo")
+    };
+    let held = f.store.execute(hold("h1", 700)).await.expect("hold");
+    let Receipt::Held { hold: first } = held.receipt else { panic!("expected a hold, got {held:?}") };
+    assert_eq!(f.balance(f.kzt_a).await, (1_000, 700));
+    let account = f.store.account(f.kzt_a).await.expect("read").expect("exists");
+    assert_eq!(account.available().minor(), 300);
+    let over = f.store.execute(hold("h2", 301)).await;
+    assert!(matches!(over, Err(StoreError::Ledger(LedgerError::InsufficientFunds { .. }))), "{over:?}");
+    let over = f.store.execute(transfer_command("t", f.kzt_a, f.kzt_b, kzt(301))).await;
+    assert!(matches!(over, Err(StoreError::Ledger(LedgerError::InsufficientFunds { .. }))), "{over:?}");
+
+    let clearing = f.store.bank_account(AccountKind::BankClearing, Currency::Kzt).await.expect("clearing");
+    let capture = Action::CaptureHold { hold: first, to: clearing, memo: "settled".into() };
+    f.store.execute(Command::new(key("c1"), now(), capture).expect("memo")).await.expect("capture");
+    assert_eq!(f.balance(f.kzt_a).await, (300, 0));
+    assert_eq!(f.balance(clearing).await, (700, 0));
+    let again = Action::ReleaseHold { hold: first };
+    let refused = f.store.execute(Command::new(key("r1"), now(), again).expect("memo")).await;
+    assert!(matches!(refused, Err(StoreError::Ledger(LedgerError::HoldNotActive(_)))), "{refused:?}");
+
+    let second = f.store.execute(hold("h3", 200)).await.expect("hold");
+    let Receipt::Held { hold: second } = second.receipt else { panic!("expected a hold") };
+    let release = Action::ReleaseHold { hold: second };
+    f.store.execute(Command::new(key("r2"), now(), release).expect("memo")).await.expect("release");
+    assert_eq!(f.balance(f.kzt_a).await, (300, 0));
+    f.assert_sound().await;
+}
+
+/// Postings are never changed; a correction is a reversal, and an entry is reversed once.
+pub async fn reversal_posts_the_opposite_once(store: Arc<dyn Store>) {
+    let f = Fixture::new(store, 0).await;
+    f.fund(f.kzt_a, 1_000).await;
+    let executed = f.store.execute(transfer_command("t", f.kzt_a, f.kzt_b, kzt(400))).await.expect("transfer");
+    let entry = posted_entry(&executed);
+    let reverse = |text: &str| Command::new(key(text), now(), Action::Reverse { entry, memo: "error".into() }).expect("memo");
+    f.store.execute(reverse("rev1")).await.expect("reversal");
+    assert_eq!(f.balance(f.kzt_a).await, (1_000, 0));
+    assert_eq!(f.balance(f.kzt_b).await, (0, 0));
+    let twice = f.store.execute(reverse("rev2")).await;
+    assert!(matches!(twice, Err(StoreError::Ledger(LedgerError::AlreadyReversed(_)))), "{twice:?}");
+    f.assert_sound().await;
+}
+
+/// 16 clients doing random transfers among six accounts, some retrying their own
+/// commands; at the end no partner account is below zero, every retried command posted once and
+/// the ledger sums to zero.
+pub async fn r_6_3_2_concurrent_random_transfers_keep_invariants(store: Arc<dyn Store>) {
+    const CLIENTS: u64 = 16;
+    const TRANSFERS_PER_CLIENT: u64 = 60;
+    let first = Fixture::new(Arc::clone(&store), 0).await;
+    let second = Fixture::new(Arc::clone(&store), 1).await;
+    let accounts = [first.kzt_a, first.kzt_b, second.kzt_a, second.kzt_b];
+    for account in accounts {
+        first.fund(account, 10_000).await;
+    }
+    let mut clients = Vec::new();
+    for client in 0..CLIENTS {
+        let store = Arc::clone(&store);
+        clients.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(client);
+            let mut posted = 0_u64;
+            for n in 0..TRANSFERS_PER_CLIENT {
+                let from = accounts[rng.random_range(0..accounts.len())];
+                let to = accounts[rng.random_range(0..accounts.len())];
+                if from == to {
+                    continue;
+                }
+                let command = transfer_command(&format!("c{client}-{n}"), from, to, kzt(rng.random_range(1..4_000)));
+                let mut result = store.execute(command.clone()).await;
+                if rng.random_bool(0.2) {
+                    let retry = store.execute(command).await;
+                    match (&result, &retry) {
+                        (Ok(first), Ok(again)) => assert!(again.replayed && first.receipt == again.receipt),
+                        // A refusal is not stored: the retry is a fresh attempt and may succeed.
+                        (Err(_), Ok(again)) => {
+                            assert!(!again.replayed);
+                            result = retry;
+                        }
+                        (Err(_), Err(_)) => {}
+                        other => panic!("a retry of a posted command must replay it: {other:?}"),
+                    }
+                }
+                match result {
+                    Ok(_) => posted += 1,
+                    Err(StoreError::Ledger(LedgerError::InsufficientFunds { .. })) => {}
+                    Err(other) => panic!("unexpected failure: {other}"),
+                }
+            }
+            posted
+        }));
+    }
+    let mut posted = 0;
+    for client in clients {
+        posted += client.await.expect("client finished");
+    }
+    assert!(posted > CLIENTS * TRANSFERS_PER_CLIENT / 4, "most transfers should succeed, got {posted}");
+    let check = store.check_ledger().await.expect("check");
+    assert!(check.is_sound(), "{check:?}");
+    let kzt_total = check.totals.iter().find(|total| total.currency == Currency::Kzt).expect("KZT");
+    assert_eq!(kzt_total.postings, 2 * (posted + accounts.len() as u64), "every accepted transfer posted exactly once");
+    let mut partner_total = 0;
+    for account in accounts {
+        let (balance, held) = first.balance(account).await;
+        assert!(balance >= 0 && held == 0, "account {account} at {balance}");
+        partner_total += balance;
+    }
+    assert_eq!(partner_total, 40_000, "transfers between partners neither create nor destroy money");
+}
+
+/// 32 concurrent submissions of one command: exactly one posts, all others replay it.
+pub async fn concurrent_replays_of_one_key_post_once(store: Arc<dyn Store>) {
+    let f = Arc::new(Fixture::new(store, 0).await);
+    f.fund(f.kzt_a, 10_000).await;
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let f = Arc::clone(&f);
+            tokio::spawn(async move { f.store.execute(transfer_command("once", f.kzt_a, f.kzt_b, kzt(100))).await })
+        })
+        .collect();
+    let mut fresh = 0;
+    let mut entries = std::collections::BTreeSet::new();
+    for task in tasks {
+        let executed = task.await.expect("joined").expect("executed");
+        fresh += u32::from(!executed.replayed);
+        entries.insert(posted_entry(&executed));
+    }
+    assert_eq!((fresh, entries.len()), (1, 1));
+    assert_eq!(f.balance(f.kzt_a).await, (9_900, 0));
+}
+
+pub async fn bank_account_is_created_once(store: Arc<dyn Store>) {
+    let first = store.bank_account(AccountKind::BankFees, Currency::Usd).await.expect("create");
+    let again = store.bank_account(AccountKind::BankFees, Currency::Usd).await.expect("find");
+    let other = store.bank_account(AccountKind::BankFees, Currency::Kzt).await.expect("create");
+    assert_eq!(first, again);
+    assert_ne!(first, other);
+    let refused = store.bank_account(AccountKind::PartnerCurrent, Currency::Kzt).await;
+    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+}
+
+pub async fn duplicates_are_refused(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let same_bin = NewPartner {
+        name: "Другое имя".into(),
+        bin: Bin::parse(TEST_BINS[0]).expect("valid"),
+        legal_address: "Астана".into(),
+        created_at: now(),
+    };
+    let refused = store.create_partner(same_bin).await;
+    assert!(matches!(refused, Err(StoreError::AlreadyExists { .. })), "{refused:?}");
+    let same_iban = NewAccount {
+        partner: Some(f.partner),
+        iban: Some(test_iban(1)),
+        currency: Currency::Kzt,
+        kind: AccountKind::PartnerCurrent,
+        name: "Дубликат".into(),
+        created_at: now(),
+    };
+    let refused = store.open_account(same_iban).await;
+    assert!(matches!(refused, Err(StoreError::AlreadyExists { .. })), "{refused:?}");
+    let no_iban = NewAccount {
+        partner: Some(f.partner),
+        iban: None,
+        currency: Currency::Kzt,
+        kind: AccountKind::PartnerCurrent,
+        name: "Без IBAN".into(),
+        created_at: now(),
+    };
+    assert!(matches!(store.open_account(no_iban).await, Err(StoreError::Invalid(_))));
+}
+
+/// listing a partner's accounts never shows another partner's.
+pub async fn r_6_4_2_partner_sees_only_own_accounts(store: Arc<dyn Store>) {
+    let first = Fixture::new(Arc::clone(&store), 0).await;
+    let second = Fixture::new(Arc::clone(&store), 1).await;
+    let listed = store.partner_accounts(first.partner).await.expect("list");
+    let ids: Vec<AccountId> = listed.iter().map(|account| account.id).collect();
+    assert_eq!(ids, vec![first.kzt_a, first.kzt_b, first.usd]);
+    assert!(listed.iter().all(|account| account.partner == Some(first.partner)));
+    assert!(!ids.contains(&second.kzt_a));
+    let partners = store.partners().await.expect("partners");
+    assert_eq!(partners.len(), 2);
+    assert_eq!(store.partner(second.partner).await.expect("read").map(|p| p.bin.as_str().to_owned()), Some(TEST_BINS[1].to_owned()));
+}

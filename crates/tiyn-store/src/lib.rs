@@ -1,0 +1,91 @@
+//! The storage interface. Everything above storage sees `Arc<dyn Store>`; only the backend
+//! crates (`tiyn-store-sqlite`, `tiyn-store-postgres`) know SQL. The [`conformance`] module is the
+//! story every backend runs in its own tests, so both behave the same.
+
+pub mod batch;
+pub mod conformance;
+mod model;
+
+use async_trait::async_trait;
+use tiyn_core::{AccountId, Currency, PartnerId};
+use tiyn_ledger::{Command, Executed, LedgerError};
+
+pub use model::{Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner};
+
+/// Why a storage call failed, as opposed to the ledger refusing a command.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The ledger decided: insufficient funds, unknown account, idempotency conflict, …
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("{what} already exists")]
+    AlreadyExists { what: &'static str },
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// The request contradicts itself (a partner account without a partner, …).
+    #[error("invalid request: {0}")]
+    Invalid(&'static str),
+    /// The database is unreachable or answered with an error we cannot act on. The message is
+    /// for logs; clients see "internal error".
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub fn backend(error: impl std::fmt::Display) -> StoreError {
+        StoreError::Backend(error.to_string())
+    }
+}
+
+/// The platform's persistent state, in domain verbs.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is ("sqlite", "postgres"), for logs and `/readyz`.
+    fn backend_name(&self) -> &'static str;
+
+    /// Answers whether the database is reachable (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Whether commits are durable (fsync on commit). The server refuses to start outside demo
+    /// mode when they are not, unless forced.
+    async fn durability(&self) -> Result<Durability, StoreError>;
+
+    async fn create_partner(&self, partner: NewPartner) -> Result<PartnerId, StoreError>;
+    async fn partner(&self, id: PartnerId) -> Result<Option<Partner>, StoreError>;
+    async fn partners(&self) -> Result<Vec<Partner>, StoreError>;
+
+    async fn open_account(&self, account: NewAccount) -> Result<AccountId, StoreError>;
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
+    /// A partner's accounts, ordered by id.
+    async fn partner_accounts(&self, partner: PartnerId) -> Result<Vec<Account>, StoreError>;
+    /// The bank's internal account of this kind and currency, created on first use.
+    async fn bank_account(&self, kind: AccountKind, currency: Currency) -> Result<AccountId, StoreError>;
+
+    /// Executes one ledger command durably: it returns once the result is committed. Concurrent
+    /// callers are merged into one transaction (group commit); each gets its own result. A replay
+    /// of a key with the same content returns the first result with `replayed: true`.
+    async fn execute(&self, command: Command) -> Result<Executed, StoreError>;
+
+    /// Sums every posting per currency (the zero-sum invariant) and checks every account's stored
+    /// balance against its postings and every partner account against zero.
+    async fn check_ledger(&self) -> Result<LedgerCheck, StoreError>;
+}
+
+/// Checks that a new account is consistent before any backend writes it: a partner account has a
+/// partner and an IBAN; a bank account has neither.
+pub fn validate_new_account(account: &NewAccount) -> Result<(), StoreError> {
+    let partner_account = account.kind == AccountKind::PartnerCurrent;
+    if partner_account && (account.partner.is_none() || account.iban.is_none()) {
+        return Err(StoreError::Invalid("a partner account needs its partner and an IBAN"));
+    }
+    if !partner_account && account.partner.is_some() {
+        return Err(StoreError::Invalid("a bank account belongs to no partner"));
+    }
+    if account.name.trim().is_empty() || account.name.chars().count() > ACCOUNT_NAME_LENGTH_MAX {
+        return Err(StoreError::Invalid("an account name has 1 to 100 characters"));
+    }
+    Ok(())
+}
+
+/// Account names are labels in lists and statements; 100 characters fit any bank's.
+pub const ACCOUNT_NAME_LENGTH_MAX: usize = 100;
