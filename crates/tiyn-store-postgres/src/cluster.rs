@@ -126,8 +126,11 @@ fn start_cluster(root: &Path, durability: Durability) -> Result<u16, String> {
     let mut options = format!(
         "-p {port} -c listen_addresses=127.0.0.1 -k {socket_dir} -c max_connections=300 -c shared_buffers=128MB"
     );
-    if durability == Durability::Fast {
-        options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+    match durability {
+        Durability::Fast => options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
+        // Durable as production is; with the WAL settings a ledger server should have: compressed
+        // full-page images and checkpoints spaced out, so a commit writes little more than its rows.
+        Durability::Durable => options.push_str(" -c wal_compression=on -c max_wal_size=8GB -c checkpoint_timeout=30min"),
     }
     let log = root.join("server.log").to_string_lossy().into_owned();
     check(&pg_ctl(root, &["start", "-w", "-t", "60", "-l", &log, "-o", &options])?, "pg_ctl start")?;

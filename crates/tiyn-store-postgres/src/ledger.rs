@@ -13,7 +13,7 @@ use tiyn_ledger::{
     AccountState, AccountStatus, Book, Command, Decision, EntryState, Executed, HoldState, HoldStatus, IdempotencyKey,
     JournalEntry, LedgerError, Needs, Posting, Receipt,
 };
-use tiyn_store::batch::{BATCH_COMMANDS_MAX, KnownKeys, StoredOperation, receipt_code};
+use tiyn_store::batch::{BATCH_COMMANDS_MAX, BatchTarget, KnownKeys, LINGER_MAX, StoredOperation, receipt_code};
 use tiyn_store::{AccountKind, CurrencyTotal, LedgerCheck, StoreError};
 use tokio::sync::mpsc;
 
@@ -27,15 +27,29 @@ const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
 
 /// The writer task: one connection, one transaction per batch of queued commands.
 pub async fn writer_loop(options: PgConnectOptions, mut commands: mpsc::Receiver<(Command, Reply)>) {
+    // A prepared statement's generic plan is chosen once; on a young database it is a sequential
+    // scan (the tables were empty when planned) and it sticks until statistics change. Measured: a
+    // seq-scan of `operations` per batch cut throughput fivefold. Planning each batch's few
+    // statements with their actual arrays costs far less.
+    let options = options.options([("plan_cache_mode", "force_custom_plan")]);
     let mut connection: Option<PgConnection> = None;
+    let mut target = BatchTarget::default();
     while let Some(first) = commands.recv().await {
         let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + LINGER_MAX;
         while batch.len() < BATCH_COMMANDS_MAX {
             match commands.try_recv() {
                 Ok(next) => batch.push(next),
+                Err(_) if target.wants_more(batch.len()) => {
+                    match tokio::time::timeout_at(deadline, commands.recv()).await {
+                        Ok(Some(next)) => batch.push(next),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
                 Err(_) => break,
             }
         }
+        target.taken(batch.len());
         let (batch, replies): (Vec<Command>, Vec<Reply>) = batch.into_iter().unzip();
         let results = match connection.as_mut() {
             Some(open) => execute_with_retries(open, &batch).await,

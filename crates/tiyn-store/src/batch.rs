@@ -63,3 +63,53 @@ pub fn receipt_code(receipt: Receipt) -> &'static str {
         Receipt::Released { .. } => "released",
     }
 }
+
+/// How long a writer waits, at most, for more commands before committing a batch that is
+/// smaller than the previous one. After a commit, the clients it answered need a moment to send
+/// their next command; without this pause the next batch would hold only the stragglers, and
+/// batches would alternate full / nearly empty, paying one fsync for a handful of commands.
+pub const LINGER_MAX: std::time::Duration = std::time::Duration::from_micros(400);
+
+/// The batch size a writer aims for: the size of its previous batch. It adapts at once when load
+/// falls (one short linger) and when it rises (a larger batch sets a larger target).
+#[derive(Debug, Clone, Copy)]
+pub struct BatchTarget {
+    size: usize,
+}
+
+impl Default for BatchTarget {
+    fn default() -> Self {
+        BatchTarget { size: 1 }
+    }
+}
+
+impl BatchTarget {
+    /// Whether a batch of `collected` commands should wait for more (before the deadline).
+    pub fn wants_more(&self, collected: usize) -> bool {
+        collected < self.size.min(BATCH_COMMANDS_MAX)
+    }
+
+    /// Records the size of the batch just taken.
+    pub fn taken(&mut self, collected: usize) {
+        debug_assert!(collected >= 1);
+        self.size = collected;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_follows_the_previous_batch() {
+        let mut target = BatchTarget::default();
+        assert!(!target.wants_more(1));
+        target.taken(32);
+        assert!(target.wants_more(31));
+        assert!(!target.wants_more(32));
+        target.taken(3);
+        assert!(!target.wants_more(3));
+        target.taken(10_000);
+        assert!(!target.wants_more(BATCH_COMMANDS_MAX));
+    }
+}

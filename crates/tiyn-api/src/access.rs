@@ -1,0 +1,63 @@
+//! Who a request acts for, and what it may see. Tenant isolation is decided here and
+//! only here: handlers obtain a [`CurrentPartner`] and read accounts through [`owned_account`] and
+//! [`partner_accounts`], never with `store.account(id)` directly.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use tiyn_core::{AccountId, PartnerId};
+use tiyn_store::{Account, Store};
+
+use crate::error::ApiError;
+
+/// Set on every request by the server in demo mode: the partner the demo acts for. Until login
+/// exists (next issue) it is the only way to obtain a [`CurrentPartner`]; outside demo mode the
+/// server never sets it, so partner routes answer 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoPartner(pub PartnerId);
+
+/// The partner a request acts for: a capability. It can only be obtained from the request (the
+/// demo extension now, the session later), so a handler that has one was authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurrentPartner {
+    id: PartnerId,
+}
+
+impl CurrentPartner {
+    pub fn id(&self) -> PartnerId {
+        self.id
+    }
+
+    /// The partner of this request, if it is authenticated (for pages that show a signed-out state
+    /// instead of an error).
+    pub fn from_parts(parts: &Parts) -> Option<CurrentPartner> {
+        parts.extensions.get::<DemoPartner>().map(|DemoPartner(id)| CurrentPartner { id: *id })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentPartner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<CurrentPartner, ApiError> {
+        CurrentPartner::from_parts(parts).ok_or(ApiError::Unauthenticated)
+    }
+}
+
+/// The account `id` if it belongs to `partner`. An account of another partner (or of the bank)
+/// answers exactly like an unknown id, so ids cannot be probed across tenants.
+pub async fn owned_account(store: &dyn Store, partner: &CurrentPartner, id: AccountId) -> Result<Account, ApiError> {
+    match store.account(id).await? {
+        Some(account) if account.partner == Some(partner.id) => Ok(account),
+        Some(_) | None => Err(ApiError::NotFound { what: "account" }),
+    }
+}
+
+/// Every account of `partner`, ordered by id.
+pub async fn partner_accounts(store: &dyn Store, partner: &CurrentPartner) -> Result<Vec<Account>, ApiError> {
+    let accounts = store.partner_accounts(partner.id).await?;
+    // The store answers by partner; a row of another partner here would be a backend bug that
+    // leaks data, so it is checked rather than trusted.
+    if accounts.iter().any(|account| account.partner != Some(partner.id)) {
+        return Err(ApiError::Internal(format!("store returned another partner's account for partner {}", partner.id)));
+    }
+    Ok(accounts)
+}

@@ -1,0 +1,420 @@
+//! The one place where an error becomes an HTTP response: RFC 9457 `application/problem+json`
+//! with a stable machine-readable `code`.
+//!
+//! Who reads what: `code` and `errors[].field` are for programs and never change meaning;
+//! `title` and `errors[].message` are for people and follow `Accept-Language` (ru, kk, en);
+//! `detail` is the specific explanation for the developer integrating with us, in English.
+//! Internal failures say only "internal error"; their cause goes to the log, inside the request's
+//! span (which carries the request id the client sees in `x-request-id`).
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tiyn_ledger::LedgerError;
+use tiyn_store::StoreError;
+use utoipa::ToSchema;
+
+use crate::lang::Lang;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// One refused input field: `field` names the request field as the client sent it
+/// (`amount.amount`, `payee_iban`), `code` is stable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    /// The specific reason, in English, for the developer (`"KZT has 2 decimal digits; …"`).
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, detail: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), code, detail: detail.into() }
+    }
+}
+
+/// Every way a request can fail, as the client sees it. Each variant is a decision with one
+/// status and one code; handlers return it with `?` and never build responses for errors.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// No session (and, until login exists, no demo mode).
+    Unauthenticated,
+    /// Unknown id, or an id of another partner: the two are indistinguishable by design (R-6.4.2).
+    NotFound { what: &'static str },
+    /// No route matches the path.
+    RouteNotFound,
+    MethodNotAllowed,
+    /// One or more fields were refused (422). With one field, its code is the problem's code.
+    Invalid(Vec<FieldError>),
+    /// The body is not JSON at all.
+    MalformedJson { detail: String },
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    /// The ledger refused the operation.
+    Ledger(LedgerError),
+    /// The operation conflicts with the current state (409).
+    Conflict { code: &'static str, detail: String },
+    /// Anything the client cannot act on. The string goes to the log, never to the client.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::Invalid(vec![FieldError::new(field, code, detail)])
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(error.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound { .. } | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::MalformedJson { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Ledger(error) => ledger_status(error),
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::RouteNotFound => "route_not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Invalid(fields) => match fields.as_slice() {
+                [only] => only.code,
+                _ => "validation_failed",
+            },
+            ApiError::MalformedJson { .. } => "malformed_json",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::Ledger(error) => error.code(),
+            ApiError::Conflict { code, .. } => code,
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Unauthenticated => "sign in to use this resource".to_owned(),
+            ApiError::NotFound { what } => format!("no such {what}"),
+            ApiError::RouteNotFound => "no such route".to_owned(),
+            ApiError::MethodNotAllowed => "this method is not allowed on this route".to_owned(),
+            ApiError::Invalid(fields) => match fields.as_slice() {
+                [only] => format!("{}: {}", only.field, only.detail),
+                _ => format!("{} fields are invalid", fields.len()),
+            },
+            ApiError::MalformedJson { detail } => detail.clone(),
+            ApiError::UnsupportedMediaType => "send the body as application/json".to_owned(),
+            ApiError::PayloadTooLarge => "the request body is too large".to_owned(),
+            ApiError::Ledger(error) => error.to_string(),
+            ApiError::Conflict { detail, .. } => detail.clone(),
+            ApiError::Internal(_) => "internal error".to_owned(),
+        }
+    }
+
+    /// The problem document in `lang`.
+    pub fn problem(&self, lang: Lang) -> ProblemDto {
+        let code = self.code();
+        let fields = match self {
+            ApiError::Invalid(fields) => fields.as_slice(),
+            _ => &[],
+        };
+        ProblemDto {
+            problem_type: format!("urn:tiyn:problem:{code}"),
+            title: title(code, self.status(), lang).to_owned(),
+            status: self.status().as_u16(),
+            detail: self.detail(),
+            code: code.to_owned(),
+            errors: fields
+                .iter()
+                .map(|field| FieldErrorDto {
+                    field: field.field.clone(),
+                    code: field.code.to_owned(),
+                    message: title(field.code, StatusCode::UNPROCESSABLE_ENTITY, lang).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The response in `lang`. `IntoResponse` renders the default language; the
+    /// [`localize_problems`] middleware re-renders for the request's `Accept-Language`.
+    pub fn to_response(&self, lang: Lang) -> Response {
+        let body = match serde_json::to_vec(&self.problem(lang)) {
+            Ok(body) => body,
+            // A struct of strings always serializes; keep a valid answer if it ever does not.
+            Err(_) => br#"{"title":"internal error","status":500,"code":"internal"}"#.to_vec(),
+        };
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
+        if matches!(self, ApiError::Unauthenticated) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// The ledger's refusals: a missing thing is 404, a state that forbids the operation is 409,
+/// an operation that can never succeed as sent is 422.
+fn ledger_status(error: &LedgerError) -> StatusCode {
+    match error {
+        LedgerError::AccountNotFound(_) | LedgerError::HoldNotFound(_) | LedgerError::EntryNotFound(_) => {
+            StatusCode::NOT_FOUND
+        }
+        LedgerError::AccountClosed(_)
+        | LedgerError::HoldNotActive(_)
+        | LedgerError::AlreadyReversed(_)
+        | LedgerError::IdempotencyConflict => StatusCode::CONFLICT,
+        LedgerError::InvalidEntry(_)
+        | LedgerError::Overflow
+        | LedgerError::InvalidIdempotencyKey
+        | LedgerError::MemoTooLong
+        | LedgerError::CurrencyMismatch { .. }
+        | LedgerError::InsufficientFunds { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(error: LedgerError) -> ApiError {
+        ApiError::Ledger(error)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::Ledger(error) => ApiError::Ledger(error),
+            StoreError::NotFound { what } => ApiError::NotFound { what },
+            StoreError::AlreadyExists { what } => {
+                ApiError::Conflict { code: "already_exists", detail: format!("{what} already exists") }
+            }
+            // The API built a request the store refused as self-contradictory: our bug, not the
+            // client's, so it is logged and answered as an internal error.
+            StoreError::Invalid(reason) => ApiError::Internal(format!("store refused an invalid request: {reason}")),
+            StoreError::Backend(reason) => ApiError::Internal(reason),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        match rejection {
+            JsonRejection::JsonDataError(error) => ApiError::invalid("body", "invalid_body", error.body_text()),
+            JsonRejection::JsonSyntaxError(error) => ApiError::MalformedJson { detail: error.body_text() },
+            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            other => ApiError::MalformedJson { detail: other.body_text() },
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    /// A path segment that does not parse (`/accounts/abc`) names no resource: 404, like any
+    /// unknown id.
+    fn from(_: PathRejection) -> ApiError {
+        ApiError::NotFound { what: "resource" }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> ApiError {
+        ApiError::invalid("query", "invalid_query", rejection.body_text())
+    }
+}
+
+/// Carries the error on the response so that [`localize_problems`] can render it again in the
+/// request's language.
+#[derive(Debug, Clone)]
+struct ProblemSource(ApiError);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            // Inside the request span: the log line carries the request id.
+            tracing::error!(cause = %cause, "internal error");
+        }
+        let mut response = self.to_response(Lang::DEFAULT);
+        response.extensions_mut().insert(ProblemSource(self));
+        response
+    }
+}
+
+/// Middleware: renders problem documents in the language of the request's `Accept-Language`.
+pub async fn localize_problems(request: Request, next: Next) -> Response {
+    let lang = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or(Lang::DEFAULT);
+    let response = next.run(request).await;
+    if lang == Lang::DEFAULT {
+        return response;
+    }
+    let Some(ProblemSource(error)) = response.extensions().get::<ProblemSource>().cloned() else {
+        return response;
+    };
+    let (mut parts, _) = response.into_parts();
+    let localized = error.to_response(lang);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
+    Response::from_parts(parts, localized.into_body())
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemDto {
+    /// A URI naming the problem type: `urn:tiyn:problem:{code}`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary in the request's language.
+    pub title: String,
+    pub status: u16,
+    /// The specific explanation, in English, for the developer.
+    pub detail: String,
+    /// Stable machine-readable code (`invalid_amount`, `insufficient_funds`, `not_found`, …).
+    pub code: String,
+    /// The refused fields, for validation problems; empty otherwise.
+    pub errors: Vec<FieldErrorDto>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldErrorDto {
+    pub field: String,
+    pub code: String,
+    /// What is wrong, in the request's language.
+    pub message: String,
+}
+
+/// Titles by code, in ru, kk, en. Codes not listed fall back to a title for their status.
+const TITLES: &[(&str, [&str; 3])] = &[
+    ("unauthenticated", ["Требуется вход в систему", "Жүйеге кіру қажет", "Authentication required"]),
+    ("not_found", ["Не найдено", "Табылмады", "Not found"]),
+    ("route_not_found", ["Такого адреса нет", "Мұндай мекенжай жоқ", "No such route"]),
+    ("method_not_allowed", ["Метод не поддерживается", "Әдіс қолданылмайды", "Method not allowed"]),
+    ("validation_failed", ["Ошибки в запросе", "Сұраудағы қателер", "Invalid request"]),
+    ("invalid_body", ["Неверное содержимое запроса", "Сұрау мазмұны қате", "Invalid request body"]),
+    ("invalid_query", ["Неверные параметры запроса", "Сұрау параметрлері қате", "Invalid query parameters"]),
+    ("malformed_json", ["Запрос не является JSON", "Сұрау JSON емес", "Malformed JSON"]),
+    ("unsupported_media_type", ["Неподдерживаемый формат", "Қолдау көрсетілмейтін формат", "Unsupported media type"]),
+    ("payload_too_large", ["Слишком большой запрос", "Сұрау тым үлкен", "Request body too large"]),
+    ("invalid_amount", ["Неверная сумма", "Сома қате", "Invalid amount"]),
+    ("amount_precision", ["Неверное число знаков после запятой", "Үтірден кейінгі таңбалар саны қате", "Wrong number of decimal places"]),
+    ("amount_overflow", ["Слишком большая сумма", "Сома тым үлкен", "Amount too large"]),
+    ("amount_not_positive", ["Сумма должна быть больше нуля", "Сома нөлден үлкен болуы керек", "Amount must be positive"]),
+    ("unsupported_currency", ["Валюта не поддерживается", "Валютаға қолдау көрсетілмейді", "Unsupported currency"]),
+    ("invalid_limit", ["Неверный размер страницы", "Бет өлшемі қате", "Invalid page size"]),
+    ("invalid_cursor", ["Неверный курсор", "Курсор қате", "Invalid cursor"]),
+    ("insufficient_funds", ["Недостаточно средств", "Қаражат жеткіліксіз", "Insufficient funds"]),
+    ("idempotency_conflict", ["Ключ идемпотентности уже использован", "Идемпотенттілік кілті бұрын қолданылған", "Idempotency key already used"]),
+    ("invalid_idempotency_key", ["Неверный ключ идемпотентности", "Идемпотенттілік кілті қате", "Invalid idempotency key"]),
+    ("account_not_found", ["Счёт не найден", "Шот табылмады", "Account not found"]),
+    ("account_closed", ["Счёт закрыт", "Шот жабық", "Account closed"]),
+    ("currency_mismatch", ["Валюты не совпадают", "Валюталар сәйкес келмейді", "Currency mismatch"]),
+    ("invalid_entry", ["Неверная проводка", "Өткізбе қате", "Invalid journal entry"]),
+    ("memo_too_long", ["Слишком длинное назначение", "Мақсаты тым ұзын", "Memo too long"]),
+    ("hold_not_found", ["Блокировка не найдена", "Бұғаттау табылмады", "Hold not found"]),
+    ("hold_not_active", ["Блокировка уже снята", "Бұғаттау алынған", "Hold no longer active"]),
+    ("entry_not_found", ["Проводка не найдена", "Өткізбе табылмады", "Entry not found"]),
+    ("already_reversed", ["Проводка уже сторнирована", "Өткізбе сторноланған", "Entry already reversed"]),
+    ("already_exists", ["Уже существует", "Бұрыннан бар", "Already exists"]),
+    ("internal", ["Внутренняя ошибка", "Ішкі қате", "Internal error"]),
+];
+
+fn title(code: &str, status: StatusCode, lang: Lang) -> &'static str {
+    let index = match lang {
+        Lang::Ru => 0,
+        Lang::Kk => 1,
+        Lang::En => 2,
+    };
+    if let Some((_, titles)) = TITLES.iter().find(|(known, _)| *known == code) {
+        return titles[index];
+    }
+    let fallback = match status.as_u16() {
+        404 => ["Не найдено", "Табылмады", "Not found"],
+        409 => ["Конфликт с текущим состоянием", "Ағымдағы күймен қайшылық", "Conflict"],
+        422 => ["Ошибки в запросе", "Сұраудағы қателер", "Invalid request"],
+        400..=499 => ["Неверный запрос", "Сұрау қате", "Bad request"],
+        _ => ["Внутренняя ошибка", "Ішкі қате", "Internal error"],
+    };
+    fallback[index]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tiyn_core::{AccountId, Currency, EntryId, HoldId, Money};
+
+    fn every_ledger_error() -> Vec<LedgerError> {
+        let account = AccountId::new(1);
+        let kzt = |minor| Money::from_minor(minor, Currency::Kzt);
+        vec![
+            LedgerError::InvalidEntry("x"),
+            LedgerError::Overflow,
+            LedgerError::InvalidIdempotencyKey,
+            LedgerError::MemoTooLong,
+            LedgerError::AccountNotFound(account),
+            LedgerError::AccountClosed(account),
+            LedgerError::CurrencyMismatch { account, account_currency: Currency::Kzt, amount_currency: Currency::Usd },
+            LedgerError::InsufficientFunds { account, available: kzt(1), required: kzt(2) },
+            LedgerError::HoldNotFound(HoldId::new(1)),
+            LedgerError::HoldNotActive(HoldId::new(1)),
+            LedgerError::EntryNotFound(EntryId::new(1)),
+            LedgerError::AlreadyReversed(EntryId::new(1)),
+            LedgerError::IdempotencyConflict,
+        ]
+    }
+
+    /// Every code the API can answer has its own title in every language, so a person never sees
+    /// a generic fallback for a known refusal.
+    #[test]
+    fn every_code_has_a_title_in_every_language() {
+        let mut codes: Vec<&str> = every_ledger_error().iter().map(LedgerError::code).collect();
+        codes.extend([
+            "unauthenticated", "not_found", "route_not_found", "method_not_allowed", "validation_failed",
+            "invalid_body", "invalid_query", "malformed_json", "unsupported_media_type", "payload_too_large",
+            "invalid_amount", "amount_precision", "amount_overflow", "amount_not_positive", "unsupported_currency",
+            "internal", "already_exists",
+        ]);
+        for code in codes {
+            let entry = TITLES.iter().find(|(known, _)| *known == code);
+            let (_, titles) = entry.unwrap_or_else(|| panic!("no title for {code}"));
+            assert!(titles.iter().all(|title| !title.is_empty()), "{code}");
+        }
+    }
+
+    #[test]
+    fn ledger_refusals_keep_the_ledgers_code() {
+        for error in every_ledger_error() {
+            let api = ApiError::from(StoreError::Ledger(error.clone()));
+            assert_eq!(api.code(), error.code());
+            assert!(api.status().is_client_error(), "{error:?} must be the client's problem");
+        }
+    }
+
+    #[test]
+    fn backend_failures_hide_their_cause() {
+        let api = ApiError::from(StoreError::Backend("password=secret host=db".to_owned()));
+        let problem = api.problem(Lang::En);
+        assert_eq!(problem.status, 500);
+        assert_eq!(problem.code, "internal");
+        assert_eq!(problem.detail, "internal error");
+        assert!(!serde_json::to_string(&problem).unwrap_or_default().contains("secret"));
+    }
+}

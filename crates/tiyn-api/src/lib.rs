@@ -1,0 +1,66 @@
+//! The partner JSON API under `/api/v1` and its OpenAPI document at `/api/openapi.json`.
+//!
+//! Only this crate knows JSON. Domain types are not `Serialize`: DTOs here convert by hand, so a
+//! renamed domain field never breaks a client. Errors become responses in exactly one place
+//! ([`error`]); tenant isolation is decided in exactly one place ([`access`]).
+
+pub mod access;
+pub mod accounts;
+pub mod error;
+pub mod extract;
+pub mod lang;
+pub mod money;
+
+use std::sync::Arc;
+
+use axum::Router;
+use tiyn_store::Store;
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as OpenApiDocument;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use access::{CurrentPartner, DemoPartner};
+pub use error::{ApiError, FieldError, localize_problems};
+pub use lang::Lang;
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+/// Where the partner API lives.
+pub const API_V1_PREFIX: &str = "/api/v1";
+
+/// What API handlers need.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Arc<dyn Store>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tiyn partner API",
+        description = "Business e-banking for Kazakhstan. Money is `{\"amount\": \"1500.00\", \"currency\": \"KZT\"}` \
+                       (decimal strings only); errors are RFC 9457 problem documents with a stable `code`.",
+        license(name = "Apache-2.0")
+    ),
+    tags((name = "accounts", description = "Accounts and balances")),
+    components(schemas(error::ProblemDto, error::FieldErrorDto, money::MoneyDto, money::MoneyInput))
+)]
+struct ApiDoc;
+
+/// The partner API routes, nested under `/api/v1`, with their OpenAPI operations. Routes are
+/// added only through `routes!`, which registers the handler and its operation together, so the
+/// document cannot miss a route (a test in tiyn-server checks the assembled app as well).
+pub fn api_router() -> OpenApiRouter<ApiState> {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(accounts::list_accounts))
+        .routes(routes!(accounts::get_account));
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(API_V1_PREFIX, v1)
+}
+
+/// The API router with its state, and its OpenAPI document (the server may add its own operational
+/// routes to the document before serving it).
+pub fn routes(state: ApiState) -> (Router, OpenApiDocument) {
+    let (router, document) = api_router().split_for_parts();
+    (router.with_state(state), document)
+}

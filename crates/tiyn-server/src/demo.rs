@@ -1,0 +1,181 @@
+//! Demo data: a demo bank's internal accounts, demo partner 1 with four accounts and opening
+//! balances, and demo partner 2 with one account (so tenant isolation can be seen: nothing of
+//! partner 2 ever appears in partner 1's cabinet or API).
+//!
+//! Seeding is idempotent: partners are found by BIN, accounts by IBAN, and opening balances are
+//! posted through the ledger with fixed idempotency keys, so a second start on the same data
+//! directory finds everything in place and posts nothing twice.
+
+use jiff::Timestamp;
+use tiyn_core::{Amount, AmountError, Bin, BinError, Currency, Iban, IbanError, Money, PartnerId};
+use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, LedgerError};
+use tiyn_store::{AccountKind, NewAccount, NewPartner, Store, StoreError};
+
+/// The demo bank's code in IBANs (positions 5–7 of a Kazakhstan IBAN).
+pub const DEMO_BANK_CODE: &str = "722";
+
+/// Currencies the demo bank keeps internal accounts in.
+pub const DEMO_BANK_CURRENCIES: [Currency; 3] = [Currency::Kzt, Currency::Usd, Currency::Eur];
+
+pub struct DemoAccount {
+    /// The 13 characters after the bank code in the BBAN.
+    pub account_number: &'static str,
+    pub currency: Currency,
+    pub name: &'static str,
+    /// Opening balance in minor units.
+    pub opening_minor: i64,
+}
+
+pub struct DemoPartnerSpec {
+    pub name: &'static str,
+    /// The first ten digits of the BIN: registration year and month, entity type, subdivision
+    /// and the start of the serial. The helper [`demo_bin`] completes it.
+    pub bin_prefix: &'static str,
+    pub legal_address: &'static str,
+    pub accounts: &'static [DemoAccount],
+}
+
+/// Demo partner 1: the partner the demo acts for.
+pub const PARTNER_ONE: DemoPartnerSpec = DemoPartnerSpec {
+    name: "ТОО «Демо Трейд»",
+    // Registered April 2015, resident legal entity (4), head office (0).
+    bin_prefix: "1504400012",
+    legal_address: "050010, г. Алматы, Медеуский район, пр. Достык, д. 43, офис 512",
+    accounts: &[
+        DemoAccount { account_number: "S000000000001", currency: Currency::Kzt, name: "Основной счёт", opening_minor: 1_500_000_000 },
+        DemoAccount { account_number: "S000000000002", currency: Currency::Kzt, name: "Зарплатный счёт", opening_minor: 250_000_000 },
+        DemoAccount { account_number: "S000000000003", currency: Currency::Usd, name: "Валютный счёт USD", opening_minor: 2_500_000 },
+        DemoAccount { account_number: "S000000000004", currency: Currency::Eur, name: "Валютный счёт EUR", opening_minor: 1_250_050 },
+    ],
+};
+
+/// Demo partner 2: exists only to show that partner 1 never sees it.
+pub const PARTNER_TWO: DemoPartnerSpec = DemoPartnerSpec {
+    name: "ТОО «Степной Логистик»",
+    // Registered July 2018, resident legal entity (4), head office (0).
+    bin_prefix: "1807400045",
+    legal_address: "010000, г. Астана, район Есиль, ул. Кунаева, д. 12, офис 3",
+    accounts: &[DemoAccount {
+        account_number: "S000000000101",
+        currency: Currency::Kzt,
+        name: "Основной счёт",
+        opening_minor: 777_777_777,
+    }],
+};
+
+/// What the demo seeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Demo {
+    /// The partner the demo acts for.
+    pub partner: PartnerId,
+    pub other_partner: PartnerId,
+    /// Opening balances posted by this run (0 on a second start).
+    pub balances_posted: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("demo BIN {prefix}: {source}")]
+    Bin { prefix: &'static str, source: BinError },
+    #[error("demo IBAN: {0}")]
+    Iban(#[from] IbanError),
+    #[error("demo amount: {0}")]
+    Amount(#[from] AmountError),
+}
+
+/// Seeds the demo data (idempotently) and returns the partners.
+pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<Demo, DemoError> {
+    for kind in AccountKind::ALL.into_iter().filter(|kind| *kind != AccountKind::PartnerCurrent) {
+        for currency in DEMO_BANK_CURRENCIES {
+            store.bank_account(kind, currency).await?;
+        }
+    }
+    let (partner, posted_one) = seed_partner(store, &PARTNER_ONE, now).await?;
+    let (other_partner, posted_two) = seed_partner(store, &PARTNER_TWO, now).await?;
+    Ok(Demo { partner, other_partner, balances_posted: posted_one + posted_two })
+}
+
+/// Completes a ten-digit BIN prefix with the first serial digit for which a check digit exists
+/// (for about one serial in eleven the Kazakhstan algorithm yields none).
+pub fn demo_bin(prefix: &'static str) -> Result<Bin, DemoError> {
+    let mut last = BinError::NoCheckDigitPossible;
+    for digit in 0..=9 {
+        match Bin::with_check_digit(&format!("{prefix}{digit}")) {
+            Ok(bin) => return Ok(bin),
+            Err(error) => last = error,
+        }
+    }
+    Err(DemoError::Bin { prefix, source: last })
+}
+
+pub fn demo_iban(account: &DemoAccount) -> Result<Iban, DemoError> {
+    Ok(Iban::from_bban("KZ", &format!("{DEMO_BANK_CODE}{}", account.account_number))?)
+}
+
+async fn seed_partner(store: &dyn Store, spec: &DemoPartnerSpec, now: Timestamp) -> Result<(PartnerId, u32), DemoError> {
+    let bin = demo_bin(spec.bin_prefix)?;
+    let existing = store.partners().await?.into_iter().find(|partner| partner.bin == bin);
+    let partner = match existing {
+        Some(partner) => partner.id,
+        None => {
+            let new = NewPartner { name: spec.name.to_owned(), bin, legal_address: spec.legal_address.to_owned(), created_at: now };
+            store.create_partner(new).await?
+        }
+    };
+    let mut posted = 0;
+    for account in spec.accounts {
+        let iban = demo_iban(account)?;
+        let opened = store.partner_accounts(partner).await?;
+        let id = match opened.into_iter().find(|opened| opened.iban.as_ref() == Some(&iban)) {
+            Some(found) => found.id,
+            None => {
+                let new = NewAccount {
+                    partner: Some(partner),
+                    iban: Some(iban.clone()),
+                    currency: account.currency,
+                    kind: AccountKind::PartnerCurrent,
+                    name: account.name.to_owned(),
+                    created_at: now,
+                };
+                store.open_account(new).await?
+            }
+        };
+        let equity = store.bank_account(AccountKind::BankEquity, account.currency).await?;
+        let amount = Amount::new(Money::from_minor(account.opening_minor, account.currency))?;
+        // The key names the account, so a restart replays instead of posting again.
+        let key = IdempotencyKey::parse(&format!("demo-opening-balance-{}", iban.as_str()))?;
+        let action = Action::Post {
+            entry: JournalEntry::transfer(equity, id, amount)?,
+            kind: EntryKind::OpeningBalance,
+            memo: "Входящий остаток (демо)".to_owned(),
+        };
+        let executed = store.execute(Command::new(key, now, action)?).await?;
+        if !executed.replayed {
+            posted += 1;
+        }
+    }
+    Ok((partner, posted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_identifiers_are_valid() {
+        for spec in [&PARTNER_ONE, &PARTNER_TWO] {
+            let bin = demo_bin(spec.bin_prefix).expect("a BIN exists for the demo prefix");
+            assert_eq!(Bin::parse(bin.as_str()).ok().as_ref(), Some(&bin));
+            for account in spec.accounts {
+                let iban = demo_iban(account).expect("valid IBAN");
+                assert_eq!(iban.kz_bank_code(), Some(DEMO_BANK_CODE));
+                assert_eq!(Iban::parse(iban.as_str()).ok().as_ref(), Some(&iban));
+            }
+        }
+        assert_ne!(demo_bin(PARTNER_ONE.bin_prefix).ok(), demo_bin(PARTNER_TWO.bin_prefix).ok());
+    }
+}

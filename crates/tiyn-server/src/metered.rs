@@ -1,0 +1,81 @@
+//! A [`Store`] decorator that counts ledger commands for `/metrics`. Every command the server runs
+//! goes through the store, so counting here cannot miss one, and no handler has to remember to.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tiyn_core::{AccountId, Currency, PartnerId};
+use tiyn_ledger::{Command, Executed};
+use tiyn_store::{Account, AccountKind, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError};
+
+use crate::metrics::{LedgerOutcome, Metrics};
+
+pub struct MeteredStore {
+    inner: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+}
+
+impl MeteredStore {
+    pub fn new(inner: Arc<dyn Store>, metrics: Arc<Metrics>) -> MeteredStore {
+        MeteredStore { inner, metrics }
+    }
+}
+
+#[async_trait]
+impl Store for MeteredStore {
+    fn backend_name(&self) -> &'static str {
+        self.inner.backend_name()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+
+    async fn durability(&self) -> Result<Durability, StoreError> {
+        self.inner.durability().await
+    }
+
+    async fn create_partner(&self, partner: NewPartner) -> Result<PartnerId, StoreError> {
+        self.inner.create_partner(partner).await
+    }
+
+    async fn partner(&self, id: PartnerId) -> Result<Option<Partner>, StoreError> {
+        self.inner.partner(id).await
+    }
+
+    async fn partners(&self) -> Result<Vec<Partner>, StoreError> {
+        self.inner.partners().await
+    }
+
+    async fn open_account(&self, account: NewAccount) -> Result<AccountId, StoreError> {
+        self.inner.open_account(account).await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.inner.account(id).await
+    }
+
+    async fn partner_accounts(&self, partner: PartnerId) -> Result<Vec<Account>, StoreError> {
+        self.inner.partner_accounts(partner).await
+    }
+
+    async fn bank_account(&self, kind: AccountKind, currency: Currency) -> Result<AccountId, StoreError> {
+        self.inner.bank_account(kind, currency).await
+    }
+
+    async fn execute(&self, command: Command) -> Result<Executed, StoreError> {
+        let result = self.inner.execute(command).await;
+        let outcome = match &result {
+            Ok(executed) if executed.replayed => LedgerOutcome::Replayed,
+            Ok(_) => LedgerOutcome::Executed,
+            Err(StoreError::Ledger(_)) => LedgerOutcome::Refused,
+            Err(_) => LedgerOutcome::Failed,
+        };
+        self.metrics.record_ledger(outcome);
+        result
+    }
+
+    async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {
+        self.inner.check_ledger().await
+    }
+}

@@ -1,0 +1,194 @@
+//! `tiyn serve`: open the store, check durability, seed the demo, bind, serve until SIGINT or
+//! SIGTERM, then drain requests in flight.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tiyn_core::PartnerId;
+use tiyn_store::{Durability, Store, StoreError};
+
+use crate::app::{AppState, build_app};
+use crate::demo::{self, DemoError};
+use crate::metered::MeteredStore;
+use crate::metrics::Metrics;
+use crate::settings::{Settings, TlsFiles};
+use tiyn_backend::{DatabaseLocation, open_store};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: io::Error },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error(
+        "refusing to start: the database does not make commits durable ({0}). Money could be lost on a \
+         power failure. Fix the database setting, or pass --allow-non-durable if you accept that \
+         (never in production)."
+    )]
+    NotDurable(String),
+    #[error("cannot seed the demo data: {0}")]
+    Demo(#[from] DemoError),
+    #[error("the embedded reference data is invalid: {0}")]
+    ReferenceData(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: io::Error },
+    #[error("server failed: {0}")]
+    Serve(io::Error),
+}
+
+/// Runs the server with resolved settings until a shutdown signal.
+pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+    let metrics = Arc::new(Metrics::new());
+    let store = open(&settings).await?;
+    let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
+    check_durability(store.as_ref(), &settings).await?;
+    load_reference_data()?;
+    let demo_partner = match settings.demo {
+        true => Some(seed_demo(store.as_ref()).await?),
+        false => None,
+    };
+    let tls = match &settings.tls {
+        Some(files) => Some(rustls_config(files)?),
+        None => None,
+    };
+    let state = AppState {
+        store,
+        metrics,
+        demo_partner,
+        tls: tls.is_some(),
+        request_body_bytes_max: settings.request_body_bytes_max,
+        request_timeout: settings.request_timeout,
+    };
+    let listener = TcpListener::bind(settings.listen).map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
+    let addr = listener.local_addr().map_err(ServeError::Serve)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    // stdout carries exactly this line (scripts and the e2e tests read the URL from it).
+    println!("Tiyn is listening on {scheme}://{addr}/");
+    if settings.demo {
+        println!("Demo mode: open {scheme}://{addr}/ — the cabinet acts as demo partner 1 (no login yet).");
+    }
+    let handle = Handle::new();
+    tokio::spawn(shutdown_on_signal(handle.clone(), settings.shutdown_grace));
+    run(listener, build_app(state), tls, handle).await.map_err(ServeError::Serve)
+}
+
+/// Serves `app` on `listener` until `handle` is shut down. Tests call this with port 0.
+pub async fn run(listener: TcpListener, app: Router, tls: Option<RustlsConfig>, handle: Handle<SocketAddr>) -> io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let service = app.into_make_service();
+    match tls {
+        Some(config) => axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(service).await,
+        None => axum_server::from_tcp(listener)?.handle(handle).serve(service).await,
+    }
+}
+
+/// Opens (and migrates) the configured database; creates the data directory for SQLite.
+pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, ServeError> {
+    if let DatabaseLocation::Sqlite(path) = &settings.database {
+        let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(directory)
+            .map_err(|source| ServeError::DataDir { path: directory.display().to_string(), source })?;
+    }
+    let store = open_store(&settings.database).await?;
+    tracing::info!(backend = store.backend_name(), "database open and migrated");
+    Ok(store)
+}
+
+/// Outside demo mode, a database that may lose acknowledged commits is refused unless forced:
+/// a payment confirmed to a client must survive a power failure.
+pub async fn check_durability(store: &dyn Store, settings: &Settings) -> Result<(), ServeError> {
+    if settings.demo {
+        return Ok(());
+    }
+    match store.durability().await? {
+        Durability::Durable => Ok(()),
+        Durability::NotDurable(reason) if settings.allow_non_durable => {
+            tracing::warn!(reason = %reason, "the database does not make commits durable; starting because allow_non_durable is set");
+            Ok(())
+        }
+        Durability::NotDurable(reason) => Err(ServeError::NotDurable(reason)),
+    }
+}
+
+/// Loads and cross-checks the embedded Kazakhstan reference data, so a broken build fails at
+/// start rather than at the first payment.
+pub fn load_reference_data() -> Result<(), ServeError> {
+    let data = tiyn_refdata::ReferenceData::embedded().map_err(|error| ServeError::ReferenceData(error.to_string()))?;
+    tracing::info!(
+        banks = data.banks().entries().len(),
+        knp = data.knp().len(),
+        kbk = data.kbk().len(),
+        kbe = data.kbe().len(),
+        holidays_known_through = ?data.calendar().holidays_known_through(),
+        "reference data loaded"
+    );
+    Ok(())
+}
+
+async fn seed_demo(store: &dyn Store) -> Result<PartnerId, ServeError> {
+    let seeded = demo::seed(store, jiff::Timestamp::now()).await?;
+    tracing::info!(
+        partner = %seeded.partner,
+        other_partner = %seeded.other_partner,
+        balances_posted = seeded.balances_posted,
+        "demo data ready"
+    );
+    Ok(seeded.partner)
+}
+
+/// rustls with the `ring` provider (no C toolchain needed), TLS 1.2 and 1.3, HTTP/1.1 and HTTP/2.
+pub fn rustls_config(files: &TlsFiles) -> Result<RustlsConfig, ServeError> {
+    let certs = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|error| ServeError::Tls(format!("certificate {}: {error}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServeError::Tls(format!("no certificate in {}", files.cert.display())));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|error| ServeError::Tls(format!("private key {}: {error}", files.key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| ServeError::Tls(error.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|error| ServeError::Tls(error.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
+}
+
+/// Waits for SIGINT or SIGTERM, then stops accepting connections and gives requests in flight
+/// `grace` to finish.
+async fn shutdown_on_signal(handle: Handle<SocketAddr>, grace: Duration) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!(grace_seconds = grace.as_secs(), "shutting down: draining requests in flight");
+    handle.graceful_shutdown(Some(grace));
+}

@@ -1,0 +1,322 @@
+//! The server's settings and where they come from: defaults < TOML file (`--config`) <
+//! environment (`TIYN_*`) < command-line flags. [`SETTINGS`] is the one table that documents
+//! them; `tiyn settings-doc` prints it as Markdown for the README, and tests check that it
+//! matches the flags and the file format.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use tiyn_backend::DatabaseLocation;
+
+/// Where the server listens unless told otherwise: loopback only, so a first run exposes nothing.
+pub const LISTEN_DEFAULT: &str = "127.0.0.1:8080";
+pub const DATA_DIR_DEFAULT: &str = "./tiyn-data";
+/// The largest request body read. JSON requests are small; the largest planned upload (a batch
+/// of payment orders, `POST /payments/import`) stays well under 1 MiB for hundreds of orders.
+pub const REQUEST_BODY_BYTES_MAX_DEFAULT: usize = 1024 * 1024;
+/// How long one request may take before it is answered 503. The slowest planned request (a
+/// 3-year statement export) takes seconds; 30 s bounds a stuck request without cutting it off.
+pub const REQUEST_TIMEOUT_SECONDS_DEFAULT: u64 = 30;
+/// How long a shutdown waits for requests in flight before closing connections.
+pub const SHUTDOWN_GRACE_SECONDS_DEFAULT: u64 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The settings as flags and environment variables. Every field is optional so that an absent flag
+/// falls through to the file and then the default. Booleans take `--demo` or `--demo=false`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// TOML settings file; its keys are the long flag names with `_` for `-`.
+    #[arg(long, env = "TIYN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address and port to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, env = "TIYN_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the SQLite database and other local files.
+    #[arg(long, env = "TIYN_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite` (a file in the data directory), `sqlite:PATH`, or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "TIYN_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+    /// Demo mode: seed a demo bank and two demo partners, act as the first one without login.
+    #[arg(long, env = "TIYN_DEMO", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub demo: Option<bool>,
+    /// Log format.
+    #[arg(long, env = "TIYN_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// PEM certificate chain; with --tls-key, the server speaks HTTPS (R-7.2).
+    #[arg(long, env = "TIYN_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "TIYN_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Start even if the database does not fsync commits (never in production).
+    #[arg(long, env = "TIYN_ALLOW_NON_DURABLE", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub allow_non_durable: Option<bool>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "TIYN_REQUEST_BODY_BYTES_MAX", value_name = "BYTES")]
+    pub request_body_bytes_max: Option<usize>,
+    /// Time limit for one request, in seconds.
+    #[arg(long, env = "TIYN_REQUEST_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    pub request_timeout_seconds: Option<u64>,
+    /// Grace period for requests in flight at shutdown, in seconds.
+    #[arg(long, env = "TIYN_SHUTDOWN_GRACE_SECONDS", value_name = "SECONDS")]
+    pub shutdown_grace_seconds: Option<u64>,
+}
+
+/// The settings file. Unknown keys are refused: a typo must not silently fall back to a default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
+    pub demo: Option<bool>,
+    pub log_format: Option<LogFormat>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub allow_non_durable: Option<bool>,
+    pub request_body_bytes_max: Option<usize>,
+    pub request_timeout_seconds: Option<u64>,
+    pub shutdown_grace_seconds: Option<u64>,
+}
+
+/// Certificate and key for HTTPS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The resolved settings: every value decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseLocation,
+    pub demo: bool,
+    pub log_format: LogFormat,
+    pub tls: Option<TlsFiles>,
+    pub allow_non_durable: bool,
+    pub request_body_bytes_max: usize,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read the settings file {path}: {source}")]
+    ReadFile { path: PathBuf, source: std::io::Error },
+    #[error("the settings file {path} is invalid: {message}")]
+    ParseFile { path: PathBuf, message: String },
+    #[error("tls_cert and tls_key go together: set both or neither")]
+    HalfTls,
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+}
+
+impl Settings {
+    /// Layers the sources: flags and environment (already merged by clap, flags first), then the
+    /// file named by `--config`, then the defaults.
+    pub fn resolve(args: &ServeArgs) -> Result<Settings, SettingsError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        Settings::layer(args, &file)
+    }
+
+    /// [`Settings::resolve`] with the file already read.
+    pub fn layer(args: &ServeArgs, file: &FileSettings) -> Result<Settings, SettingsError> {
+        let listen = args.listen.or(file.listen).unwrap_or_else(default_listen);
+        let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DATA_DIR_DEFAULT));
+        let database_setting = args.database.clone().or_else(|| file.database.clone()).unwrap_or_default();
+        let database = DatabaseLocation::parse(&database_setting, &data_dir);
+        let tls_cert = args.tls_cert.clone().or_else(|| file.tls_cert.clone());
+        let tls_key = args.tls_key.clone().or_else(|| file.tls_key.clone());
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => return Err(SettingsError::HalfTls),
+        };
+        let request_body_bytes_max =
+            args.request_body_bytes_max.or(file.request_body_bytes_max).unwrap_or(REQUEST_BODY_BYTES_MAX_DEFAULT);
+        let request_timeout_seconds =
+            args.request_timeout_seconds.or(file.request_timeout_seconds).unwrap_or(REQUEST_TIMEOUT_SECONDS_DEFAULT);
+        let shutdown_grace_seconds =
+            args.shutdown_grace_seconds.or(file.shutdown_grace_seconds).unwrap_or(SHUTDOWN_GRACE_SECONDS_DEFAULT);
+        if request_body_bytes_max == 0 {
+            return Err(SettingsError::Zero("request_body_bytes_max"));
+        }
+        if request_timeout_seconds == 0 {
+            return Err(SettingsError::Zero("request_timeout_seconds"));
+        }
+        Ok(Settings {
+            listen,
+            data_dir,
+            database,
+            demo: args.demo.or(file.demo).unwrap_or(false),
+            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Pretty),
+            tls,
+            allow_non_durable: args.allow_non_durable.or(file.allow_non_durable).unwrap_or(false),
+            request_body_bytes_max,
+            request_timeout: Duration::from_secs(request_timeout_seconds),
+            shutdown_grace: Duration::from_secs(shutdown_grace_seconds),
+        })
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, SettingsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::ReadFile { path: path.to_owned(), source })?;
+    toml::from_str(&text).map_err(|error| SettingsError::ParseFile { path: path.to_owned(), message: error.to_string() })
+}
+
+/// One row of the settings table.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingDoc {
+    /// The key in the TOML file; the flag is `--` + key with `-`, the variable `TIYN_` + upper case.
+    pub key: &'static str,
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
+
+impl SettingDoc {
+    pub fn flag(&self) -> String {
+        format!("--{}", self.key.replace('_', "-"))
+    }
+
+    pub fn env(&self) -> String {
+        format!("TIYN_{}", self.key.to_ascii_uppercase())
+    }
+}
+
+/// Every setting, documented once.
+pub const SETTINGS: &[SettingDoc] = &[
+    SettingDoc { key: "config", default: "none", meaning: "TOML settings file with any of the keys below (flag and environment only)." },
+    SettingDoc { key: "listen", default: LISTEN_DEFAULT, meaning: "Address and port to listen on; port 0 picks a free port, and the bound URL is printed." },
+    SettingDoc { key: "data_dir", default: DATA_DIR_DEFAULT, meaning: "Directory for the SQLite database; created if missing." },
+    SettingDoc { key: "database", default: "`sqlite` (`<data_dir>/tiyn.db`)", meaning: "`sqlite`, `sqlite:PATH`, or a `postgres://…` URL." },
+    SettingDoc { key: "demo", default: "false", meaning: "Seed the demo bank and partners (idempotent) and act as demo partner 1 without login." },
+    SettingDoc { key: "log_format", default: "pretty", meaning: "`pretty` or `json` (one object per line). Level: `RUST_LOG` (default `info`)." },
+    SettingDoc { key: "tls_cert", default: "none", meaning: "PEM certificate chain. With `tls_key`, serve HTTPS (rustls) and send HSTS." },
+    SettingDoc { key: "tls_key", default: "none", meaning: "PEM private key (PKCS#8, PKCS#1 or SEC1) for `tls_cert`." },
+    SettingDoc { key: "allow_non_durable", default: "false", meaning: "Start although the database does not fsync commits. Demo mode never checks." },
+    SettingDoc { key: "request_body_bytes_max", default: "1048576", meaning: "Largest accepted request body (413 above it)." },
+    SettingDoc { key: "request_timeout_seconds", default: "30", meaning: "Time limit for one request (503 after it)." },
+    SettingDoc { key: "shutdown_grace_seconds", default: "10", meaning: "On SIGINT/SIGTERM, how long requests in flight may finish." },
+];
+
+/// The settings table in Markdown, for the README and `tiyn settings-doc`.
+pub fn markdown_table() -> String {
+    let mut table = String::from(
+        "Sources, lowest to highest priority: defaults, the TOML file (`--config`), environment, flags.\n\n\
+         | file key | flag | environment | default | meaning |\n|---|---|---|---|---|\n",
+    );
+    for setting in SETTINGS {
+        let key = if setting.key == "config" { "—".to_owned() } else { format!("`{}`", setting.key) };
+        table.push_str(&format!(
+            "| {key} | `{}` | `{}` | {} | {} |\n",
+            setting.flag(),
+            setting.env(),
+            setting.default,
+            setting.meaning
+        ));
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// The table, the flags, the environment variables and the file keys are the same set.
+    #[test]
+    fn the_settings_table_documents_every_flag_and_file_key() {
+        let command = Cli::command();
+        let arguments: Vec<_> = command.get_arguments().filter(|argument| argument.get_long().is_some()).collect();
+        assert_eq!(arguments.len(), SETTINGS.len());
+        for argument in arguments {
+            let long = argument.get_long().unwrap_or_default();
+            let doc = SETTINGS.iter().find(|setting| setting.flag() == format!("--{long}"));
+            let doc = doc.unwrap_or_else(|| panic!("--{long} is not in SETTINGS"));
+            assert_eq!(argument.get_env().and_then(|env| env.to_str()), Some(doc.env().as_str()));
+        }
+        let every_key: String = SETTINGS
+            .iter()
+            .filter(|setting| setting.key != "config")
+            .map(|setting| format!("# {}\n", setting.key))
+            .collect();
+        // Each documented key must be accepted by the file format (which refuses unknown keys).
+        for setting in SETTINGS.iter().filter(|setting| setting.key != "config") {
+            let sample = match setting.key {
+                "listen" => "\"127.0.0.1:1\"",
+                "demo" | "allow_non_durable" => "true",
+                "log_format" => "\"json\"",
+                "request_body_bytes_max" | "request_timeout_seconds" | "shutdown_grace_seconds" => "5",
+                _ => "\"x\"",
+            };
+            let text = format!("{}{} = {sample}\n", every_key, setting.key);
+            assert!(toml::from_str::<FileSettings>(&text).is_ok(), "file key {} refused", setting.key);
+        }
+        assert!(toml::from_str::<FileSettings>("lisen = \"127.0.0.1:1\"").is_err(), "a typo must be refused");
+    }
+
+    #[test]
+    fn flags_beat_the_file_which_beats_defaults() {
+        let file: FileSettings = toml::from_str(
+            "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/tiyn\"\ndemo = true\nlog_format = \"json\"\nrequest_timeout_seconds = 7",
+        )
+        .expect("valid file");
+        let args = ServeArgs { listen: Some(SocketAddr::from(([127, 0, 0, 1], 1))), demo: Some(false), ..ServeArgs::default() };
+        let settings = Settings::layer(&args, &file).expect("valid");
+        assert_eq!(settings.listen, SocketAddr::from(([127, 0, 0, 1], 1)));
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/tiyn"));
+        assert_eq!(settings.database, DatabaseLocation::Sqlite(PathBuf::from("/srv/tiyn/tiyn.db")));
+        assert!(!settings.demo);
+        assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(settings.request_timeout, Duration::from_secs(7));
+
+        let defaults = Settings::layer(&ServeArgs::default(), &FileSettings::default()).expect("valid");
+        assert_eq!(defaults.listen.to_string(), LISTEN_DEFAULT);
+        assert_eq!(defaults.database, DatabaseLocation::Sqlite(PathBuf::from(DATA_DIR_DEFAULT).join("tiyn.db")));
+        assert_eq!(defaults.request_body_bytes_max, REQUEST_BODY_BYTES_MAX_DEFAULT);
+        assert!(!defaults.allow_non_durable && !defaults.demo && defaults.tls.is_none());
+    }
+
+    #[test]
+    fn boolean_flags_take_an_optional_value() {
+        let parsed = Cli::try_parse_from(["tiyn", "--demo", "--listen", "127.0.0.1:0", "--allow-non-durable=false"])
+            .expect("valid flags")
+            .serve;
+        assert_eq!(parsed.demo, Some(true));
+        assert_eq!(parsed.allow_non_durable, Some(false));
+        assert_eq!(parsed.listen, Some(SocketAddr::from(([127, 0, 0, 1], 0))));
+    }
+
+    #[test]
+    fn half_a_tls_configuration_is_refused() {
+        let args = ServeArgs { tls_cert: Some(PathBuf::from("cert.pem")), ..ServeArgs::default() };
+        assert!(matches!(Settings::layer(&args, &FileSettings::default()), Err(SettingsError::HalfTls)));
+    }
+}
