@@ -86,21 +86,30 @@ impl Page {
             None => ACCOUNTS_PAGE_DEFAULT,
             Some(text) => match text.parse::<u32>() {
                 Ok(limit) if (1..=ACCOUNTS_PAGE_MAX).contains(&limit) => limit,
-                _ => return Err(ApiError::invalid("limit", "invalid_limit", format!("limit is 1 to {ACCOUNTS_PAGE_MAX}"))),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "limit",
+                        "invalid_limit",
+                        format!("limit is 1 to {ACCOUNTS_PAGE_MAX}"),
+                    ));
+                }
             },
         };
         let after = match params.cursor.as_deref() {
             None | Some("") => None,
             Some(text) => match text.parse::<i64>() {
                 Ok(id) => Some(AccountId::new(id)),
-                Err(_) => return Err(ApiError::invalid("cursor", "invalid_cursor", "pass next_cursor as it was returned")),
+                Err(_) => {
+                    return Err(ApiError::invalid("cursor", "invalid_cursor", "pass next_cursor as it was returned"));
+                }
             },
         };
         Ok(Page { limit: limit as usize, after })
     }
 
     fn apply(&self, accounts: &[Account]) -> AccountListDto {
-        let rest: Vec<&Account> = accounts.iter().filter(|account| self.after.is_none_or(|after| account.id > after)).collect();
+        let rest: Vec<&Account> =
+            accounts.iter().filter(|account| self.after.is_none_or(|after| account.id > after)).collect();
         let items: Vec<AccountDto> = rest.iter().take(self.limit).map(|account| AccountDto::from(*account)).collect();
         let next_cursor = if rest.len() > self.limit { items.last().map(|last| last.id.clone()) } else { None };
         AccountListDto { items, next_cursor }

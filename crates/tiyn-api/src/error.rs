@@ -45,20 +45,27 @@ pub enum ApiError {
     /// No session (and, until login exists, no demo mode).
     Unauthenticated,
     /// Unknown id, or an id of another partner: the two are indistinguishable by design.
-    NotFound { what: &'static str },
+    NotFound {
+        what: &'static str,
+    },
     /// No route matches the path.
     RouteNotFound,
     MethodNotAllowed,
     /// One or more fields were refused (422). With one field, its code is the problem's code.
     Invalid(Vec<FieldError>),
     /// The body is not JSON at all.
-    MalformedJson { detail: String },
+    MalformedJson {
+        detail: String,
+    },
     UnsupportedMediaType,
     PayloadTooLarge,
     /// The ledger refused the operation.
     Ledger(LedgerError),
     /// The operation conflicts with the current state (409).
-    Conflict { code: &'static str, detail: String },
+    Conflict {
+        code: &'static str,
+        detail: String,
+    },
     /// Anything the client cannot act on. The string goes to the log, never to the client.
     Internal(String),
 }
@@ -315,15 +322,31 @@ const TITLES: &[(&str, [&str; 3])] = &[
     ("unsupported_media_type", ["Неподдерживаемый формат", "Қолдау көрсетілмейтін формат", "Unsupported media type"]),
     ("payload_too_large", ["Слишком большой запрос", "Сұрау тым үлкен", "Request body too large"]),
     ("invalid_amount", ["Неверная сумма", "Сома қате", "Invalid amount"]),
-    ("amount_precision", ["Неверное число знаков после запятой", "Үтірден кейінгі таңбалар саны қате", "Wrong number of decimal places"]),
+    (
+        "amount_precision",
+        ["Неверное число знаков после запятой", "Үтірден кейінгі таңбалар саны қате", "Wrong number of decimal places"],
+    ),
     ("amount_overflow", ["Слишком большая сумма", "Сома тым үлкен", "Amount too large"]),
-    ("amount_not_positive", ["Сумма должна быть больше нуля", "Сома нөлден үлкен болуы керек", "Amount must be positive"]),
+    (
+        "amount_not_positive",
+        ["Сумма должна быть больше нуля", "Сома нөлден үлкен болуы керек", "Amount must be positive"],
+    ),
     ("unsupported_currency", ["Валюта не поддерживается", "Валютаға қолдау көрсетілмейді", "Unsupported currency"]),
     ("invalid_limit", ["Неверный размер страницы", "Бет өлшемі қате", "Invalid page size"]),
     ("invalid_cursor", ["Неверный курсор", "Курсор қате", "Invalid cursor"]),
     ("insufficient_funds", ["Недостаточно средств", "Қаражат жеткіліксіз", "Insufficient funds"]),
-    ("idempotency_conflict", ["Ключ идемпотентности уже использован", "Идемпотенттілік кілті бұрын қолданылған", "Idempotency key already used"]),
-    ("invalid_idempotency_key", ["Неверный ключ идемпотентности", "Идемпотенттілік кілті қате", "Invalid idempotency key"]),
+    (
+        "idempotency_conflict",
+        [
+            "Ключ идемпотентности уже использован",
+            "Идемпотенттілік кілті бұрын қолданылған",
+            "Idempotency key already used",
+        ],
+    ),
+    (
+        "invalid_idempotency_key",
+        ["Неверный ключ идемпотентности", "Идемпотенттілік кілті қате", "Invalid idempotency key"],
+    ),
     ("account_not_found", ["Счёт не найден", "Шот табылмады", "Account not found"]),
     ("account_closed", ["Счёт закрыт", "Шот жабық", "Account closed"]),
     ("currency_mismatch", ["Валюты не совпадают", "Валюталар сәйкес келмейді", "Currency mismatch"]),
@@ -387,10 +410,23 @@ mod tests {
     fn every_code_has_a_title_in_every_language() {
         let mut codes: Vec<&str> = every_ledger_error().iter().map(LedgerError::code).collect();
         codes.extend([
-            "unauthenticated", "not_found", "route_not_found", "method_not_allowed", "validation_failed",
-            "invalid_body", "invalid_query", "malformed_json", "unsupported_media_type", "payload_too_large",
-            "invalid_amount", "amount_precision", "amount_overflow", "amount_not_positive", "unsupported_currency",
-            "internal", "already_exists",
+            "unauthenticated",
+            "not_found",
+            "route_not_found",
+            "method_not_allowed",
+            "validation_failed",
+            "invalid_body",
+            "invalid_query",
+            "malformed_json",
+            "unsupported_media_type",
+            "payload_too_large",
+            "invalid_amount",
+            "amount_precision",
+            "amount_overflow",
+            "amount_not_positive",
+            "unsupported_currency",
+            "internal",
+            "already_exists",
         ]);
         for code in codes {
             let entry = TITLES.iter().find(|(known, _)| *known == code);

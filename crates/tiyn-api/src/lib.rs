@@ -52,9 +52,7 @@ struct ApiDoc;
 /// added only through `routes!`, which registers the handler and its operation together, so the
 /// document cannot miss a route (a test in tiyn-server checks the assembled app as well).
 pub fn api_router() -> OpenApiRouter<ApiState> {
-    let v1 = OpenApiRouter::new()
-        .routes(routes!(accounts::list_accounts))
-        .routes(routes!(accounts::get_account));
+    let v1 = OpenApiRouter::new().routes(routes!(accounts::list_accounts)).routes(routes!(accounts::get_account));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(API_V1_PREFIX, v1)
 }
 

@@ -87,7 +87,10 @@ mod tests {
         check(json!({"amount": "1500", "currency": "KZT"}), Err(("amount.amount", "amount_precision")));
         check(json!({"amount": "1e3", "currency": "KZT"}), Err(("amount.amount", "invalid_amount")));
         check(json!({"amount": "-0.00", "currency": "KZT"}), Err(("amount.amount", "invalid_amount")));
-        check(json!({"amount": "99999999999999999999.00", "currency": "KZT"}), Err(("amount.amount", "amount_overflow")));
+        check(
+            json!({"amount": "99999999999999999999.00", "currency": "KZT"}),
+            Err(("amount.amount", "amount_overflow")),
+        );
         check(json!({"amount": "1.00", "currency": "kzt"}), Err(("amount.currency", "unsupported_currency")));
     }
 

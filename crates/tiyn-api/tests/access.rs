@@ -4,11 +4,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use tiyn_api::access::{CurrentPartner, DemoPartner, owned_account};
 use tiyn_api::ApiError;
+use tiyn_api::access::{CurrentPartner, DemoPartner, owned_account};
 use tiyn_core::{AccountId, Currency, Iban, Money, PartnerId};
 use tiyn_ledger::{AccountStatus, Command, Executed};
-use tiyn_store::{Account, AccountKind, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError};
+use tiyn_store::{
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+};
 
 struct Accounts(HashMap<AccountId, Account>);
 
@@ -51,6 +53,10 @@ impl Store for Accounts {
     async fn execute(&self, _: Command) -> Result<Executed, StoreError> {
         Err(unused())
     }
+    async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {
+        Err(unused())
+    }
+
     async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {
         Err(unused())
     }
@@ -79,7 +85,9 @@ async fn partner(id: i64) -> CurrentPartner {
 
 #[tokio::test]
 async fn r_6_4_2_owned_account_hides_other_tenants() {
-    let store = Accounts([account(1, Some(10)), account(2, Some(20)), account(3, None)].into_iter().map(|a| (a.id, a)).collect());
+    let store = Accounts(
+        [account(1, Some(10)), account(2, Some(20)), account(3, None)].into_iter().map(|a| (a.id, a)).collect(),
+    );
     let mine = partner(10).await;
     let found = owned_account(&store, &mine, AccountId::new(1)).await.expect("own account");
     assert_eq!(found.id, AccountId::new(1));

@@ -50,14 +50,19 @@ async fn post_json(body: &str, content_type: &str, lang: &str) -> (StatusCode, O
 
 #[tokio::test]
 async fn a_json_number_amount_is_refused_with_422_invalid_amount() {
-    let (status, content_type, body) = post_json(r#"{"amount": {"amount": 1.5, "currency": "KZT"}}"#, "application/json", "en").await;
+    let (status, content_type, body) =
+        post_json(r#"{"amount": {"amount": 1.5, "currency": "KZT"}}"#, "application/json", "en").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(content_type.as_deref(), Some("application/problem+json"));
     assert_eq!(body["code"], "invalid_amount");
     assert_eq!(body["status"], 422);
-    assert_eq!(body["errors"], json!([{"field": "amount.amount", "code": "invalid_amount", "message": "Invalid amount"}]));
+    assert_eq!(
+        body["errors"],
+        json!([{"field": "amount.amount", "code": "invalid_amount", "message": "Invalid amount"}])
+    );
 
-    let (_, _, russian) = post_json(r#"{"amount": {"amount": 1500, "currency": "KZT"}}"#, "application/json", "ru").await;
+    let (_, _, russian) =
+        post_json(r#"{"amount": {"amount": 1500, "currency": "KZT"}}"#, "application/json", "ru").await;
     assert_eq!(russian["errors"][0]["message"], "Неверная сумма");
 }
 
@@ -68,8 +73,16 @@ async fn amounts_need_exactly_the_currencys_decimals() {
         (r#"{"amount": {"amount": "1.001", "currency": "KZT"}}"#, StatusCode::UNPROCESSABLE_ENTITY, "amount_precision"),
         (r#"{"amount": {"amount": "-0.00", "currency": "KZT"}}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount"),
         (r#"{"amount": {"amount": "1e3", "currency": "KZT"}}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount"),
-        (r#"{"amount": {"amount": "92233720368547758.08", "currency": "KZT"}}"#, StatusCode::UNPROCESSABLE_ENTITY, "amount_overflow"),
-        (r#"{"amount": {"amount": "1.00", "currency": "XXX"}}"#, StatusCode::UNPROCESSABLE_ENTITY, "unsupported_currency"),
+        (
+            r#"{"amount": {"amount": "92233720368547758.08", "currency": "KZT"}}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "amount_overflow",
+        ),
+        (
+            r#"{"amount": {"amount": "1.00", "currency": "XXX"}}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unsupported_currency",
+        ),
     ];
     for (body, status, expected) in cases {
         let (got_status, _, got) = post_json(body, "application/json", "en").await;
@@ -92,7 +105,12 @@ async fn malformed_bodies_are_problems_too() {
     assert_eq!((status, body["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type")));
 
     let padding = " ".repeat(BODY_BYTES_MAX);
-    let (status, _, body) = post_json(&format!(r#"{{"amount": {{"amount": "1.00", "currency": "KZT"}}}}{padding}"#), "application/json", "kk").await;
+    let (status, _, body) = post_json(
+        &format!(r#"{{"amount": {{"amount": "1.00", "currency": "KZT"}}}}{padding}"#),
+        "application/json",
+        "kk",
+    )
+    .await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
     assert_eq!(body["title"], "Сұрау тым үлкен");
 }

@@ -40,8 +40,8 @@ pub struct LedgerBenchArgs {
 
 /// Each account starts with this many KZT minor units: enough that random transfers of at most
 /// `TRANSFER_MINOR_MAX` rarely hit the balance rule, so the benchmark measures posting.
-const OPENING_BALANCE_MINOR: i64 = 1_000_000_000_00;
-const TRANSFER_MINOR_MAX: i64 = 10_000_00;
+const OPENING_BALANCE_MINOR: i64 = 100_000_000_000; // 1 000 000 000.00 KZT
+const TRANSFER_MINOR_MAX: i64 = 1_000_000; // 10 000.00 KZT
 
 pub async fn run_ledger(args: LedgerBenchArgs) -> Result<(), String> {
     if args.accounts < 2 || args.concurrency == 0 || args.transfers == 0 {
@@ -50,7 +50,10 @@ pub async fn run_ledger(args: LedgerBenchArgs) -> Result<(), String> {
     let hot = args.hot.unwrap_or(args.accounts).clamp(2, args.accounts);
     let (store, _cluster, description) = open_bench_store(&args.database).await?;
     println!("backend: {description}");
-    println!("setup: {} accounts, {} transfers, {} clients, {} account(s) in play", args.accounts, args.transfers, args.concurrency, hot);
+    println!(
+        "setup: {} accounts, {} transfers, {} clients, {} account(s) in play",
+        args.accounts, args.transfers, args.concurrency, hot
+    );
 
     let setup_started = Instant::now();
     let accounts = create_accounts(&store, args.accounts).await.map_err(|error| error.to_string())?;
@@ -86,11 +89,22 @@ pub async fn run_ledger(args: LedgerBenchArgs) -> Result<(), String> {
         refused
     );
 
+    let zero_sum_started = Instant::now();
+    let totals = store.posting_totals().await.map_err(|error| error.to_string())?;
+    let zero_sum_took = zero_sum_started.elapsed();
+    let postings: u64 = totals.iter().map(|total| total.postings).sum();
+    let zero = totals.iter().all(|total| total.sum_minor == 0);
+    println!(
+        "zero-sum check over {postings} postings took {zero_sum_took:.1?}: {}",
+        if zero { "every currency sums to zero" } else { "NOT ZERO" }
+    );
     let check_started = Instant::now();
     let check = store.check_ledger().await.map_err(|error| error.to_string())?;
-    let check_took = check_started.elapsed();
-    let postings: u64 = check.totals.iter().map(|total| total.postings).sum();
-    println!("zero-sum check over {postings} postings took {check_took:.1?}: {}", if check.is_sound() { "sound" } else { "NOT SOUND" });
+    println!(
+        "full ledger check (zero-sum, every balance against its postings, no partner below zero) took {:.1?}: {}",
+        check_started.elapsed(),
+        if check.is_sound() { "sound" } else { "NOT SOUND" }
+    );
     if !check.is_sound() {
         return Err(format!("ledger invariant broken: {check:?}"));
     }
@@ -167,7 +181,12 @@ async fn create_accounts(store: &Arc<dyn Store>, count: u32) -> Result<Vec<Accou
         Some(existing) => existing.id,
         None => {
             store
-                .create_partner(NewPartner { name: "Benchmark LLP".into(), bin, legal_address: "Almaty".into(), created_at: now })
+                .create_partner(NewPartner {
+                    name: "Benchmark LLP".into(),
+                    bin,
+                    legal_address: "Almaty".into(),
+                    created_at: now,
+                })
                 .await?
         }
     };
@@ -176,7 +195,8 @@ async fn create_accounts(store: &Arc<dyn Store>, count: u32) -> Result<Vec<Accou
     let mut accounts: Vec<AccountId> = existing.iter().map(|account| account.id).collect();
     let mut opened = Vec::new();
     for serial in accounts.len() as u32..count {
-        let iban = Iban::from_bban("KZ", &format!("722B{serial:012}")).map_err(|_| StoreError::Invalid("bench IBAN"))?;
+        let iban =
+            Iban::from_bban("KZ", &format!("722B{serial:012}")).map_err(|_| StoreError::Invalid("bench IBAN"))?;
         let account = NewAccount {
             partner: Some(partner),
             iban: Some(iban),

@@ -44,11 +44,7 @@ pub enum BicError {
     #[error("a BIC has 8 or 11 characters; found {found}")]
     WrongLength { found: usize },
     #[error("the character {character:?} at position {position} of the BIC must be {expected}")]
-    InvalidCharacter {
-        position: usize,
-        character: char,
-        expected: CharClass,
-    },
+    InvalidCharacter { position: usize, character: char, expected: CharClass },
 }
 
 impl BicError {
@@ -88,17 +84,11 @@ impl Bic {
         // also makes the length wrong.
         for (index, (&character, expected)) in characters.iter().zip(BIC_LAYOUT).enumerate() {
             if !expected.admits(character) {
-                return Err(BicError::InvalidCharacter {
-                    position: index + 1,
-                    character,
-                    expected,
-                });
+                return Err(BicError::InvalidCharacter { position: index + 1, character, expected });
             }
         }
         if characters.len() != BIC_LENGTH_SHORT && characters.len() != BIC_LENGTH_LONG {
-            return Err(BicError::WrongLength {
-                found: characters.len(),
-            });
+            return Err(BicError::WrongLength { found: characters.len() });
         }
         let canonical: String = characters.into_iter().collect();
         debug_assert!(canonical.is_ascii());
@@ -133,9 +123,7 @@ impl Bic {
     /// The 8-character BIC of the institution's primary office. Directories of Kazakhstan banks
     /// list institutions by this form, and `CASPKZKAXXX` means the same office as `CASPKZKA`.
     pub fn primary_office(&self) -> Bic {
-        let primary = Bic {
-            canonical: self.canonical[..BIC_LENGTH_SHORT].to_owned(),
-        };
+        let primary = Bic { canonical: self.canonical[..BIC_LENGTH_SHORT].to_owned() };
         debug_assert_eq!(primary.institution(), self.institution());
         primary
     }
@@ -189,46 +177,24 @@ mod tests {
     #[test]
     fn refuses_wrong_bics_precisely() {
         assert_eq!(Bic::parse("  "), Err(BicError::Empty));
-        assert_eq!(
-            Bic::parse("CASPKZK"),
-            Err(BicError::WrongLength { found: 7 })
-        );
-        assert_eq!(
-            Bic::parse("CASPKZKA1"),
-            Err(BicError::WrongLength { found: 9 })
-        );
+        assert_eq!(Bic::parse("CASPKZK"), Err(BicError::WrongLength { found: 7 }));
+        assert_eq!(Bic::parse("CASPKZKA1"), Err(BicError::WrongLength { found: 9 }));
         assert_eq!(
             Bic::parse("CASP KZKA"),
-            Err(BicError::InvalidCharacter {
-                position: 5,
-                character: ' ',
-                expected: CharClass::Letter
-            })
+            Err(BicError::InvalidCharacter { position: 5, character: ' ', expected: CharClass::Letter })
         );
         assert_eq!(
             Bic::parse("CAS1KZKA"),
-            Err(BicError::InvalidCharacter {
-                position: 4,
-                character: '1',
-                expected: CharClass::Letter
-            })
+            Err(BicError::InvalidCharacter { position: 4, character: '1', expected: CharClass::Letter })
         );
         // Cyrillic К in the country code.
         assert_eq!(
             Bic::parse("CASPКZKA"),
-            Err(BicError::InvalidCharacter {
-                position: 5,
-                character: 'К',
-                expected: CharClass::Letter
-            })
+            Err(BicError::InvalidCharacter { position: 5, character: 'К', expected: CharClass::Letter })
         );
         assert_eq!(
             Bic::parse("CASPKZK-"),
-            Err(BicError::InvalidCharacter {
-                position: 8,
-                character: '-',
-                expected: CharClass::LetterOrDigit
-            })
+            Err(BicError::InvalidCharacter { position: 8, character: '-', expected: CharClass::LetterOrDigit })
         );
         assert_eq!(Bic::parse("x").unwrap_err().code(), "invalid_bic");
     }

@@ -24,9 +24,7 @@ pub enum CalendarError {
     #[error("{date} is listed both as a day off and as a working day")]
     Conflict { date: Date },
     /// The answer would fall outside the dates the calendar can represent (year 9999).
-    #[error(
-        "no working day can be computed from {date}: it is too close to the end of the supported date range"
-    )]
+    #[error("no working day can be computed from {date}: it is too close to the end of the supported date range")]
     OutOfRange { date: Date },
 }
 
@@ -72,19 +70,13 @@ impl WorkingCalendar {
         if let Some(&date) = holidays.intersection(&moved_working_days).next() {
             return Err(CalendarError::Conflict { date });
         }
-        Ok(WorkingCalendar {
-            holidays,
-            moved_working_days,
-        })
+        Ok(WorkingCalendar { holidays, moved_working_days })
     }
 
     /// A calendar where every Monday to Friday is a working day. For tests, and as an explicit
     /// choice where holidays do not matter.
     pub fn weekdays_only() -> WorkingCalendar {
-        WorkingCalendar {
-            holidays: BTreeSet::new(),
-            moved_working_days: BTreeSet::new(),
-        }
+        WorkingCalendar { holidays: BTreeSet::new(), moved_working_days: BTreeSet::new() }
     }
 
     /// Whether banks work on `date`.
@@ -122,9 +114,7 @@ impl WorkingCalendar {
     pub fn next_working_day(&self, date: Date) -> Result<Date, CalendarError> {
         let mut candidate = date;
         loop {
-            candidate = candidate
-                .tomorrow()
-                .map_err(|_| CalendarError::OutOfRange { date })?;
+            candidate = candidate.tomorrow().map_err(|_| CalendarError::OutOfRange { date })?;
             if self.is_working_day(candidate) {
                 debug_assert!(candidate > date);
                 return Ok(candidate);
@@ -177,12 +167,7 @@ mod tests {
     /// (Friday) a transfer day off, 5 January (Sunday) a working day, 7 January Christmas.
     fn new_year_2025() -> WorkingCalendar {
         WorkingCalendar::new(
-            [
-                date(2025, 1, 1),
-                date(2025, 1, 2),
-                date(2025, 1, 3),
-                date(2025, 1, 7),
-            ],
+            [date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3), date(2025, 1, 7)],
             [date(2025, 1, 5)],
         )
         .unwrap()
@@ -194,14 +179,8 @@ mod tests {
         assert!(calendar.is_working_day(date(2024, 12, 31)));
         assert!(!calendar.is_working_day(date(2025, 1, 1)));
         assert!(!calendar.is_working_day(date(2025, 1, 3)));
-        assert!(
-            !calendar.is_working_day(date(2025, 1, 4)),
-            "an ordinary Saturday"
-        );
-        assert!(
-            calendar.is_working_day(date(2025, 1, 5)),
-            "a Sunday made a working day"
-        );
+        assert!(!calendar.is_working_day(date(2025, 1, 4)), "an ordinary Saturday");
+        assert!(calendar.is_working_day(date(2025, 1, 5)), "a Sunday made a working day");
         assert!(calendar.is_working_day(date(2025, 1, 6)));
         assert!(!calendar.is_working_day(date(2025, 1, 7)));
         assert!(calendar.is_holiday(date(2025, 1, 7)));
@@ -212,22 +191,10 @@ mod tests {
     #[test]
     fn next_and_on_or_after() {
         let calendar = new_year_2025();
-        assert_eq!(
-            calendar.next_working_day(date(2024, 12, 31)).unwrap(),
-            date(2025, 1, 5)
-        );
-        assert_eq!(
-            calendar.next_working_day(date(2025, 1, 5)).unwrap(),
-            date(2025, 1, 6)
-        );
-        assert_eq!(
-            calendar.working_day_on_or_after(date(2025, 1, 6)).unwrap(),
-            date(2025, 1, 6)
-        );
-        assert_eq!(
-            calendar.working_day_on_or_after(date(2025, 1, 7)).unwrap(),
-            date(2025, 1, 8)
-        );
+        assert_eq!(calendar.next_working_day(date(2024, 12, 31)).unwrap(), date(2025, 1, 5));
+        assert_eq!(calendar.next_working_day(date(2025, 1, 5)).unwrap(), date(2025, 1, 6));
+        assert_eq!(calendar.working_day_on_or_after(date(2025, 1, 6)).unwrap(), date(2025, 1, 6));
+        assert_eq!(calendar.working_day_on_or_after(date(2025, 1, 7)).unwrap(), date(2025, 1, 8));
     }
 
     /// counting working days across holidays and a moved working Sunday.
@@ -236,34 +203,16 @@ mod tests {
         let calendar = new_year_2025();
         let start = date(2024, 12, 30);
         assert_eq!(calendar.add_working_days(start, 0).unwrap(), start);
-        assert_eq!(
-            calendar.add_working_days(start, 1).unwrap(),
-            date(2024, 12, 31)
-        );
-        assert_eq!(
-            calendar.add_working_days(start, 2).unwrap(),
-            date(2025, 1, 5)
-        );
-        assert_eq!(
-            calendar.add_working_days(start, 3).unwrap(),
-            date(2025, 1, 6)
-        );
-        assert_eq!(
-            calendar.add_working_days(start, 4).unwrap(),
-            date(2025, 1, 8)
-        );
+        assert_eq!(calendar.add_working_days(start, 1).unwrap(), date(2024, 12, 31));
+        assert_eq!(calendar.add_working_days(start, 2).unwrap(), date(2025, 1, 5));
+        assert_eq!(calendar.add_working_days(start, 3).unwrap(), date(2025, 1, 6));
+        assert_eq!(calendar.add_working_days(start, 4).unwrap(), date(2025, 1, 8));
         assert_eq!(calendar.working_days_between(start, date(2025, 1, 8)), 4);
         assert_eq!(calendar.working_days_between(date(2025, 1, 8), start), 0);
         assert_eq!(calendar.working_days_between(start, start), 0);
         // From a holiday, zero days rolls forward; one day is the next working day.
-        assert_eq!(
-            calendar.add_working_days(date(2025, 1, 1), 0).unwrap(),
-            date(2025, 1, 5)
-        );
-        assert_eq!(
-            calendar.add_working_days(date(2025, 1, 1), 1).unwrap(),
-            date(2025, 1, 5)
-        );
+        assert_eq!(calendar.add_working_days(date(2025, 1, 1), 0).unwrap(), date(2025, 1, 5));
+        assert_eq!(calendar.add_working_days(date(2025, 1, 1), 1).unwrap(), date(2025, 1, 5));
     }
 
     /// 30 working days with weekends only is six calendar weeks.
@@ -271,21 +220,13 @@ mod tests {
     fn thirty_working_days_without_holidays() {
         let calendar = WorkingCalendar::weekdays_only();
         let monday = date(2025, 6, 2);
-        assert_eq!(
-            calendar.add_working_days(monday, 30).unwrap(),
-            date(2025, 7, 14)
-        );
+        assert_eq!(calendar.add_working_days(monday, 30).unwrap(), date(2025, 7, 14));
     }
 
     #[test]
     fn contradictory_data_is_refused() {
         let error = WorkingCalendar::new([date(2025, 1, 5)], [date(2025, 1, 5)]).unwrap_err();
-        assert_eq!(
-            error,
-            CalendarError::Conflict {
-                date: date(2025, 1, 5)
-            }
-        );
+        assert_eq!(error, CalendarError::Conflict { date: date(2025, 1, 5) });
         assert_eq!(error.code(), "calendar_conflict");
     }
 
@@ -293,10 +234,7 @@ mod tests {
     fn the_end_of_time_is_an_error_not_a_panic() {
         let calendar = WorkingCalendar::weekdays_only();
         let last = Date::MAX;
-        assert_eq!(
-            calendar.next_working_day(last),
-            Err(CalendarError::OutOfRange { date: last })
-        );
+        assert_eq!(calendar.next_working_day(last), Err(CalendarError::OutOfRange { date: last }));
         assert!(calendar.add_working_days(date(9999, 12, 20), 100).is_err());
         assert_eq!(calendar.working_days_between(last, last), 0);
     }
@@ -305,10 +243,7 @@ mod tests {
     /// holidays) moved to be working days.
     fn any_calendar() -> impl Strategy<Value = WorkingCalendar> {
         let base = date(2024, 1, 1);
-        (
-            proptest::collection::btree_set(0i32..1096, 0..200),
-            proptest::collection::btree_set(0i32..1096, 0..40),
-        )
+        (proptest::collection::btree_set(0i32..1096, 0..200), proptest::collection::btree_set(0i32..1096, 0..40))
             .prop_map(move |(holiday_offsets, moved_offsets)| {
                 let day = |offset: i32| base.checked_add(offset.days()).unwrap();
                 let holidays: BTreeSet<Date> = holiday_offsets.into_iter().map(day).collect();

@@ -36,19 +36,13 @@ pub(crate) fn parse_ascii_digits<const N: usize>(input: &str) -> Result<[u8; N],
     }
     for (index, character) in trimmed.chars().enumerate() {
         if !character.is_ascii_digit() {
-            return Err(DigitsError::InvalidCharacter {
-                position: index + 1,
-                character,
-            });
+            return Err(DigitsError::InvalidCharacter { position: index + 1, character });
         }
     }
     // Only ASCII digits remain, so bytes and characters coincide.
     let bytes = trimmed.as_bytes();
     if bytes.len() != N {
-        return Err(DigitsError::WrongLength {
-            expected: N,
-            found: bytes.len(),
-        });
+        return Err(DigitsError::WrongLength { expected: N, found: bytes.len() });
     }
     let mut digits = [0u8; N];
     digits.copy_from_slice(bytes);
@@ -67,10 +61,7 @@ pub(crate) fn ascii_str(bytes: &[u8]) -> &str {
 
 /// The numeric value of an ASCII digit byte.
 pub(crate) fn digit_value(byte: u8) -> u8 {
-    assert!(
-        byte.is_ascii_digit(),
-        "digit_value called on a non-digit byte {byte}"
-    );
+    assert!(byte.is_ascii_digit(), "digit_value called on a non-digit byte {byte}");
     byte - b'0'
 }
 
@@ -80,16 +71,10 @@ macro_rules! digit_error_variants_from {
             fn from(error: DigitsError) -> $error {
                 match error {
                     DigitsError::Empty => $error::Empty,
-                    DigitsError::WrongLength { expected, found } => {
-                        $error::WrongLength { expected, found }
+                    DigitsError::WrongLength { expected, found } => $error::WrongLength { expected, found },
+                    DigitsError::InvalidCharacter { position, character } => {
+                        $error::InvalidCharacter { position, character }
                     }
-                    DigitsError::InvalidCharacter {
-                        position,
-                        character,
-                    } => $error::InvalidCharacter {
-                        position,
-                        character,
-                    },
                 }
             }
         }
@@ -252,9 +237,7 @@ impl EconomicSector {
 
     /// The sector with this digit, if there is one (0 is not a sector).
     pub fn from_digit(digit: u8) -> Option<EconomicSector> {
-        EconomicSector::ALL
-            .into_iter()
-            .find(|sector| sector.digit() == digit)
+        EconomicSector::ALL.into_iter().find(|sector| sector.digit() == digit)
     }
 }
 
@@ -312,24 +295,18 @@ impl Kbe {
         let digits = parse_ascii_digits::<2>(input)?;
         let residency_digit = digit_value(digits[0]);
         if residency_digit != 1 && residency_digit != 2 {
-            return Err(KbeError::InvalidResidency {
-                digit: residency_digit,
-            });
+            return Err(KbeError::InvalidResidency { digit: residency_digit });
         }
         let sector_digit = digit_value(digits[1]);
         if EconomicSector::from_digit(sector_digit).is_none() {
-            return Err(KbeError::InvalidSector {
-                digit: sector_digit,
-            });
+            return Err(KbeError::InvalidSector { digit: sector_digit });
         }
         Ok(Kbe { digits })
     }
 
     /// Builds the code from its two parts; cannot fail because both parts are already valid.
     pub fn new(residency: Residency, sector: EconomicSector) -> Kbe {
-        let kbe = Kbe {
-            digits: [b'0' + residency.digit(), b'0' + sector.digit()],
-        };
+        let kbe = Kbe { digits: [b'0' + residency.digit(), b'0' + sector.digit()] };
         debug_assert_eq!(kbe.residency(), residency);
         debug_assert_eq!(kbe.sector(), sector);
         kbe
@@ -463,42 +440,12 @@ mod tests {
         assert_eq!(Knp::parse("911").unwrap().section(), 9);
         assert_eq!(Knp::parse(""), Err(KnpError::Empty));
         assert_eq!(Knp::parse("   "), Err(KnpError::Empty));
-        assert_eq!(
-            Knp::parse("91"),
-            Err(KnpError::WrongLength {
-                expected: 3,
-                found: 2
-            })
-        );
-        assert_eq!(
-            Knp::parse("9111"),
-            Err(KnpError::WrongLength {
-                expected: 3,
-                found: 4
-            })
-        );
-        assert_eq!(
-            Knp::parse("9 1"),
-            Err(KnpError::InvalidCharacter {
-                position: 2,
-                character: ' '
-            })
-        );
-        assert_eq!(
-            Knp::parse("91a"),
-            Err(KnpError::InvalidCharacter {
-                position: 3,
-                character: 'a'
-            })
-        );
+        assert_eq!(Knp::parse("91"), Err(KnpError::WrongLength { expected: 3, found: 2 }));
+        assert_eq!(Knp::parse("9111"), Err(KnpError::WrongLength { expected: 3, found: 4 }));
+        assert_eq!(Knp::parse("9 1"), Err(KnpError::InvalidCharacter { position: 2, character: ' ' }));
+        assert_eq!(Knp::parse("91a"), Err(KnpError::InvalidCharacter { position: 3, character: 'a' }));
         // Arabic-Indic digit three: a digit, but not an ASCII one.
-        assert_eq!(
-            Knp::parse("91\u{663}"),
-            Err(KnpError::InvalidCharacter {
-                position: 3,
-                character: '\u{663}'
-            })
-        );
+        assert_eq!(Knp::parse("91\u{663}"), Err(KnpError::InvalidCharacter { position: 3, character: '\u{663}' }));
         assert_eq!(Knp::parse("x").unwrap_err().code(), "invalid_knp");
         assert_eq!(Knp::parse("x").unwrap_err().reason(), "invalid_character");
     }
@@ -508,56 +455,26 @@ mod tests {
     fn kbe_syntax_and_parts() {
         let kbe = Kbe::parse("17").unwrap();
         assert_eq!(kbe.residency(), Residency::Resident);
-        assert_eq!(
-            kbe.sector(),
-            EconomicSector::PrivateNonFinancialCorporations
-        );
+        assert_eq!(kbe.sector(), EconomicSector::PrivateNonFinancialCorporations);
         let kod: Kod = Kod::parse("29").unwrap();
         assert_eq!(kod.residency(), Residency::NonResident);
         assert_eq!(kod.sector(), EconomicSector::Households);
-        assert_eq!(
-            Kbe::parse("37"),
-            Err(KbeError::InvalidResidency { digit: 3 })
-        );
-        assert_eq!(
-            Kbe::parse("07"),
-            Err(KbeError::InvalidResidency { digit: 0 })
-        );
+        assert_eq!(Kbe::parse("37"), Err(KbeError::InvalidResidency { digit: 3 }));
+        assert_eq!(Kbe::parse("07"), Err(KbeError::InvalidResidency { digit: 0 }));
         assert_eq!(Kbe::parse("10"), Err(KbeError::InvalidSector { digit: 0 }));
         // Kaspi once exported a one-digit KBe; it must be refused, not padded.
-        assert_eq!(
-            Kbe::parse("1"),
-            Err(KbeError::WrongLength {
-                expected: 2,
-                found: 1
-            })
-        );
+        assert_eq!(Kbe::parse("1"), Err(KbeError::WrongLength { expected: 2, found: 1 }));
         assert_eq!(Kbe::parse("1 7").unwrap_err().reason(), "invalid_character");
         assert_eq!(Kbe::parse("37").unwrap_err().code(), "invalid_kbe");
-        assert_eq!(
-            Kbe::new(Residency::Resident, EconomicSector::CentralGovernment).as_str(),
-            "11"
-        );
+        assert_eq!(Kbe::new(Residency::Resident, EconomicSector::CentralGovernment).as_str(), "11");
     }
 
     /// a KBK is six ASCII digits.
     #[test]
     fn kbk_syntax() {
         assert_eq!(Kbk::parse("101201").unwrap().to_string(), "101201");
-        assert_eq!(
-            Kbk::parse("10120"),
-            Err(KbkError::WrongLength {
-                expected: 6,
-                found: 5
-            })
-        );
-        assert_eq!(
-            Kbk::parse("101-01"),
-            Err(KbkError::InvalidCharacter {
-                position: 4,
-                character: '-'
-            })
-        );
+        assert_eq!(Kbk::parse("10120"), Err(KbkError::WrongLength { expected: 6, found: 5 }));
+        assert_eq!(Kbk::parse("101-01"), Err(KbkError::InvalidCharacter { position: 4, character: '-' }));
         assert_eq!(Kbk::parse("").unwrap_err().code(), "invalid_kbk");
     }
 

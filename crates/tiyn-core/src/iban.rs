@@ -38,9 +38,7 @@ impl CharClass {
         match self {
             CharClass::Digit => character.is_ascii_digit(),
             CharClass::Letter => character.is_ascii_uppercase(),
-            CharClass::LetterOrDigit => {
-                character.is_ascii_digit() || character.is_ascii_uppercase()
-            }
+            CharClass::LetterOrDigit => character.is_ascii_digit() || character.is_ascii_uppercase(),
         }
     }
 }
@@ -60,24 +58,14 @@ impl fmt::Display for CharClass {
 pub enum IbanError {
     #[error("the IBAN is empty")]
     Empty,
-    #[error(
-        "an IBAN starts with a two-letter country code and two check digits; found only {found} characters"
-    )]
+    #[error("an IBAN starts with a two-letter country code and two check digits; found only {found} characters")]
     TooShort { found: usize },
     #[error("{country:?} is not a country in the IBAN registry")]
     UnknownCountry { country: String },
     #[error("an IBAN of {country} has {expected} characters; found {found}")]
-    WrongLength {
-        country: &'static str,
-        expected: usize,
-        found: usize,
-    },
+    WrongLength { country: &'static str, expected: usize, found: usize },
     #[error("the character {character:?} at position {position} must be {expected}")]
-    InvalidCharacter {
-        position: usize,
-        character: char,
-        expected: CharClass,
-    },
+    InvalidCharacter { position: usize, character: char, expected: CharClass },
     #[error("IBAN check digits are 02 to 98; found {check_digits:02}")]
     CheckDigitsOutOfRange { check_digits: u8 },
     #[error("the IBAN check digits do not match: a character is mistyped or two are swapped")]
@@ -144,10 +132,7 @@ impl Iban {
 
         // ISO 7064 MOD 97-10: with "00" in place, 98 minus the remainder is the check number.
         let check_digits = 98 - mod97(&candidate);
-        assert!(
-            (2..=98).contains(&check_digits),
-            "MOD 97-10 check digits are 02..=98"
-        );
+        assert!((2..=98).contains(&check_digits), "MOD 97-10 check digits are 02..=98");
         candidate[2] = char::from(b'0' + (check_digits / 10) as u8);
         candidate[3] = char::from(b'0' + (check_digits % 10) as u8);
 
@@ -226,12 +211,7 @@ impl AsRef<str> for Iban {
 /// Trims, removes inner spaces, and upper-cases ASCII letters. Non-ASCII characters are kept so
 /// that the later checks can name them precisely.
 fn compact(input: &str) -> Result<Vec<char>, IbanError> {
-    let compact: Vec<char> = input
-        .trim()
-        .chars()
-        .filter(|c| *c != ' ')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let compact: Vec<char> = input.trim().chars().filter(|c| *c != ' ').map(|c| c.to_ascii_uppercase()).collect();
     if compact.is_empty() {
         return Err(IbanError::Empty);
     }
@@ -240,18 +220,12 @@ fn compact(input: &str) -> Result<Vec<char>, IbanError> {
 
 fn check_country_and_length(compact: &[char]) -> Result<&'static RegistryEntry, IbanError> {
     if compact.len() < 2 {
-        return Err(IbanError::TooShort {
-            found: compact.len(),
-        });
+        return Err(IbanError::TooShort { found: compact.len() });
     }
     for (index, &character) in compact[..2].iter().enumerate() {
         if !CharClass::Letter.admits(character) {
             let position = index + 1;
-            return Err(IbanError::InvalidCharacter {
-                position,
-                character,
-                expected: CharClass::Letter,
-            });
+            return Err(IbanError::InvalidCharacter { position, character, expected: CharClass::Letter });
         }
     }
     let country: String = compact[..2].iter().collect();
@@ -269,22 +243,12 @@ fn check_country_and_length(compact: &[char]) -> Result<&'static RegistryEntry, 
 }
 
 fn check_check_digits(compact: &[char]) -> Result<(), IbanError> {
-    assert!(
-        compact.len() >= 4,
-        "length is checked before the check digits"
-    );
+    assert!(compact.len() >= 4, "length is checked before the check digits");
     let mut check_digits = 0u8;
     for (index, &character) in compact[2..4].iter().enumerate() {
-        let Some(value) = character
-            .to_digit(10)
-            .filter(|_| character.is_ascii_digit())
-        else {
+        let Some(value) = character.to_digit(10).filter(|_| character.is_ascii_digit()) else {
             let position = index + 3;
-            return Err(IbanError::InvalidCharacter {
-                position,
-                character,
-                expected: CharClass::Digit,
-            });
+            return Err(IbanError::InvalidCharacter { position, character, expected: CharClass::Digit });
         };
         check_digits = check_digits * 10 + value as u8;
     }
@@ -297,11 +261,7 @@ fn check_check_digits(compact: &[char]) -> Result<(), IbanError> {
 }
 
 fn check_bban(compact: &[char], entry: &RegistryEntry) -> Result<(), IbanError> {
-    assert_eq!(
-        compact.len(),
-        entry.iban_length,
-        "length is checked before the BBAN"
-    );
+    assert_eq!(compact.len(), entry.iban_length, "length is checked before the BBAN");
     let bban = &compact[4..];
     let mut classes = bban_classes(entry.bban_format);
     for (index, &character) in bban.iter().enumerate() {
@@ -310,11 +270,7 @@ fn check_bban(compact: &[char], entry: &RegistryEntry) -> Result<(), IbanError> 
         };
         if !expected.admits(character) {
             let position = index + 5;
-            return Err(IbanError::InvalidCharacter {
-                position,
-                character,
-                expected,
-            });
+            return Err(IbanError::InvalidCharacter { position, character, expected });
         }
     }
     assert!(classes.next().is_none(), "the BBAN covers its whole format");
@@ -332,11 +288,7 @@ fn mod97(compact: &[char]) -> u32 {
             unreachable!("mod97 is only called after the characters are checked");
         };
         // A letter stands for two decimal digits, a digit for one.
-        remainder = if value >= 10 {
-            remainder * 100 + value
-        } else {
-            remainder * 10 + value
-        };
+        remainder = if value >= 10 { remainder * 100 + value } else { remainder * 10 + value };
         remainder %= 97;
     }
     remainder
@@ -383,21 +335,15 @@ const fn bban_format_length(format: &str) -> usize {
 const fn entry(country: &'static str, bban_format: &'static str) -> RegistryEntry {
     let iban_length = 4 + bban_format_length(bban_format);
     assert!(iban_length <= IBAN_LENGTH_MAX);
-    RegistryEntry {
-        country,
-        bban_format,
-        iban_length,
-    }
+    RegistryEntry { country, bban_format, iban_length }
 }
 
 /// The character classes of a BBAN format, one per position.
 fn bban_classes(format: &'static str) -> impl Iterator<Item = CharClass> {
     format.split_inclusive(['n', 'a', 'c']).flat_map(|segment| {
         let (count_text, class_text) = segment.split_at(segment.len() - 1);
-        let count = count_text
-            .trim_end_matches('!')
-            .bytes()
-            .fold(0usize, |count, byte| count * 10 + usize::from(byte - b'0'));
+        let count =
+            count_text.trim_end_matches('!').bytes().fold(0usize, |count, byte| count * 10 + usize::from(byte - b'0'));
         let class = match class_text {
             "n" => CharClass::Digit,
             "a" => CharClass::Letter,
@@ -408,10 +354,7 @@ fn bban_classes(format: &'static str) -> impl Iterator<Item = CharClass> {
 }
 
 fn registry_entry(country: &str) -> Option<&'static RegistryEntry> {
-    IBAN_REGISTRY
-        .binary_search_by(|entry| entry.country.cmp(country))
-        .ok()
-        .map(|index| &IBAN_REGISTRY[index])
+    IBAN_REGISTRY.binary_search_by(|entry| entry.country.cmp(country)).ok().map(|index| &IBAN_REGISTRY[index])
 }
 
 /// Every country in the SWIFT IBAN registry with its BBAN layout, sorted by country code.
@@ -522,25 +465,13 @@ mod tests {
     #[test]
     fn registry_is_sorted_unique_and_well_formed() {
         for pair in IBAN_REGISTRY.windows(2) {
-            assert!(
-                pair[0].country < pair[1].country,
-                "{} before {}",
-                pair[0].country,
-                pair[1].country
-            );
+            assert!(pair[0].country < pair[1].country, "{} before {}", pair[0].country, pair[1].country);
         }
         for entry in &IBAN_REGISTRY {
             assert_eq!(entry.country.len(), 2);
             assert!(entry.country.bytes().all(|b| b.is_ascii_uppercase()));
-            assert_eq!(
-                bban_classes(entry.bban_format).count() + 4,
-                entry.iban_length
-            );
-            assert!(
-                (15..=IBAN_LENGTH_MAX).contains(&entry.iban_length),
-                "{}",
-                entry.country
-            );
+            assert_eq!(bban_classes(entry.bban_format).count() + 4, entry.iban_length);
+            assert!((15..=IBAN_LENGTH_MAX).contains(&entry.iban_length), "{}", entry.country);
         }
     }
 
@@ -574,11 +505,7 @@ mod tests {
             assert_eq!(Iban::expected_length(country), Some(length), "{country}");
         }
         assert_eq!(Iban::expected_length("US"), None);
-        assert_eq!(
-            Iban::expected_length("kz"),
-            None,
-            "lookups take canonical upper-case codes"
-        );
+        assert_eq!(Iban::expected_length("kz"), None, "lookups take canonical upper-case codes");
     }
 
     #[test]
@@ -614,74 +541,36 @@ mod tests {
     fn refuses_wrong_ibans_precisely() {
         assert_eq!(Iban::parse(" \t"), Err(IbanError::Empty));
         assert_eq!(Iban::parse("K"), Err(IbanError::TooShort { found: 1 }));
-        assert_eq!(
-            Iban::parse("US12345678"),
-            Err(IbanError::UnknownCountry {
-                country: "US".to_owned()
-            })
-        );
+        assert_eq!(Iban::parse("US12345678"), Err(IbanError::UnknownCountry { country: "US".to_owned() }));
         assert_eq!(
             Iban::parse("1Z86125KZT5004100100"),
-            Err(IbanError::InvalidCharacter {
-                position: 1,
-                character: '1',
-                expected: CharClass::Letter
-            })
+            Err(IbanError::InvalidCharacter { position: 1, character: '1', expected: CharClass::Letter })
         );
         assert_eq!(
             Iban::parse("KZ86125KZT500410010"),
-            Err(IbanError::WrongLength {
-                country: "KZ",
-                expected: 20,
-                found: 19
-            })
+            Err(IbanError::WrongLength { country: "KZ", expected: 20, found: 19 })
         );
         assert_eq!(
             Iban::parse("KZ8A125KZT5004100100"),
-            Err(IbanError::InvalidCharacter {
-                position: 4,
-                character: 'A',
-                expected: CharClass::Digit
-            })
+            Err(IbanError::InvalidCharacter { position: 4, character: 'A', expected: CharClass::Digit })
         );
         // The KZ bank code is three digits.
         assert_eq!(
             Iban::parse("KZ8612AKZT5004100100"),
-            Err(IbanError::InvalidCharacter {
-                position: 7,
-                character: 'A',
-                expected: CharClass::Digit
-            })
+            Err(IbanError::InvalidCharacter { position: 7, character: 'A', expected: CharClass::Digit })
         );
         // A Cyrillic letter that looks Latin is refused, and named.
         assert_eq!(
             Iban::parse("KZ86125КZT5004100100"),
-            Err(IbanError::InvalidCharacter {
-                position: 8,
-                character: 'К',
-                expected: CharClass::LetterOrDigit
-            })
+            Err(IbanError::InvalidCharacter { position: 8, character: 'К', expected: CharClass::LetterOrDigit })
         );
         assert_eq!(
             Iban::parse("KZ86-125KZT5004100100"),
-            Err(IbanError::WrongLength {
-                country: "KZ",
-                expected: 20,
-                found: 21
-            })
+            Err(IbanError::WrongLength { country: "KZ", expected: 20, found: 21 })
         );
-        assert_eq!(
-            Iban::parse("KZ86125KZT5004100101"),
-            Err(IbanError::Checksum)
-        );
-        assert_eq!(
-            Iban::parse("KZ86125KZT5004100101").unwrap_err().code(),
-            "invalid_iban"
-        );
-        assert_eq!(
-            Iban::parse("KZ86125KZT5004100101").unwrap_err().reason(),
-            "checksum"
-        );
+        assert_eq!(Iban::parse("KZ86125KZT5004100101"), Err(IbanError::Checksum));
+        assert_eq!(Iban::parse("KZ86125KZT5004100101").unwrap_err().code(), "invalid_iban");
+        assert_eq!(Iban::parse("KZ86125KZT5004100101").unwrap_err().reason(), "checksum");
     }
 
     /// 00, 01 and 99 can pass MOD 97 but are not allowed check digits.
@@ -703,9 +592,7 @@ mod tests {
             let forged = format!("KZ{alternate}{}", iban.bban());
             assert_eq!(
                 Iban::parse(&forged),
-                Err(IbanError::CheckDigitsOutOfRange {
-                    check_digits: alternate.parse().unwrap()
-                })
+                Err(IbanError::CheckDigitsOutOfRange { check_digits: alternate.parse().unwrap() })
             );
             found += 1;
         }
@@ -716,30 +603,11 @@ mod tests {
     fn from_bban_checks_the_layout() {
         assert_eq!(
             Iban::from_bban("KZ", "12AKZT5004100100"),
-            Err(IbanError::InvalidCharacter {
-                position: 7,
-                character: 'A',
-                expected: CharClass::Digit
-            })
+            Err(IbanError::InvalidCharacter { position: 7, character: 'A', expected: CharClass::Digit })
         );
-        assert_eq!(
-            Iban::from_bban("KZ", "125"),
-            Err(IbanError::WrongLength {
-                country: "KZ",
-                expected: 20,
-                found: 7
-            })
-        );
-        assert_eq!(
-            Iban::from_bban("ZZ", "125"),
-            Err(IbanError::UnknownCountry {
-                country: "ZZ".to_owned()
-            })
-        );
-        assert_eq!(
-            Iban::from_bban("kz", "070105ksn0000000").unwrap().as_str(),
-            "KZ24070105KSN0000000"
-        );
+        assert_eq!(Iban::from_bban("KZ", "125"), Err(IbanError::WrongLength { country: "KZ", expected: 20, found: 7 }));
+        assert_eq!(Iban::from_bban("ZZ", "125"), Err(IbanError::UnknownCountry { country: "ZZ".to_owned() }));
+        assert_eq!(Iban::from_bban("kz", "070105ksn0000000").unwrap().as_str(), "KZ24070105KSN0000000");
     }
 
     /// A random BBAN for a random registry country, following that country's layout.
@@ -752,17 +620,12 @@ mod tests {
                 .map(|class| match class {
                     CharClass::Digit => proptest::char::range('0', '9').boxed(),
                     CharClass::Letter => proptest::char::range('A', 'Z').boxed(),
-                    CharClass::LetterOrDigit => prop_oneof![
-                        proptest::char::range('0', '9'),
-                        proptest::char::range('A', 'Z')
-                    ]
-                    .boxed(),
+                    CharClass::LetterOrDigit => {
+                        prop_oneof![proptest::char::range('0', '9'), proptest::char::range('A', 'Z')].boxed()
+                    }
                 })
                 .collect();
-            (
-                Just(entry.country),
-                characters.prop_map(|chars| chars.into_iter().collect::<String>()),
-            )
+            (Just(entry.country), characters.prop_map(|chars| chars.into_iter().collect::<String>()))
         })
     }
 
@@ -773,15 +636,10 @@ mod tests {
     /// The character class of every position of a full IBAN of `country`.
     fn iban_classes(country: &str) -> Vec<CharClass> {
         let entry = registry_entry(country).unwrap();
-        [
-            CharClass::Letter,
-            CharClass::Letter,
-            CharClass::Digit,
-            CharClass::Digit,
-        ]
-        .into_iter()
-        .chain(bban_classes(entry.bban_format))
-        .collect()
+        [CharClass::Letter, CharClass::Letter, CharClass::Digit, CharClass::Digit]
+            .into_iter()
+            .chain(bban_classes(entry.bban_format))
+            .collect()
     }
 
     /// MOD 97-10 turns each letter into two digits, so inside alphanumeric fields (the last 13
@@ -796,10 +654,7 @@ mod tests {
         assert_ne!(original, mistyped);
         let with_b1 = Iban::from_bban("KZ", "722S00401060B1AB").unwrap();
         let swapped = with_b1.as_str().replace("B1", "1B");
-        assert_eq!(
-            Iban::parse(&swapped).unwrap().check_digits(),
-            with_b1.check_digits()
-        );
+        assert_eq!(Iban::parse(&swapped).unwrap().check_digits(), with_b1.check_digits());
     }
 
     proptest! {

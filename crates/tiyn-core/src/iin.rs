@@ -21,9 +21,7 @@ use std::str::FromStr;
 
 use jiff::civil::Date;
 
-use crate::codes::{
-    DigitsError, ascii_str, digit_error_variants_from, digit_value, parse_ascii_digits,
-};
+use crate::codes::{DigitsError, ascii_str, digit_error_variants_from, digit_value, parse_ascii_digits};
 
 /// Digits in an IIN or BIN.
 pub const TAX_ID_LENGTH: usize = 12;
@@ -38,25 +36,12 @@ const SECOND_PASS_WEIGHTS: [u32; 11] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2];
 /// 1..=11, modulo 11; if that is 10, the sum weighted 3..=11,1,2, modulo 11; if that is 10 too,
 /// no check digit exists.
 fn check_digit(first_eleven: &[u8]) -> Option<u8> {
-    assert_eq!(
-        first_eleven.len(),
-        11,
-        "the check digit covers exactly eleven digits"
-    );
+    assert_eq!(first_eleven.len(), 11, "the check digit covers exactly eleven digits");
     let weighted = |weights: &[u32; 11]| -> u32 {
-        first_eleven
-            .iter()
-            .zip(weights)
-            .map(|(&byte, &weight)| u32::from(digit_value(byte)) * weight)
-            .sum::<u32>()
-            % 11
+        first_eleven.iter().zip(weights).map(|(&byte, &weight)| u32::from(digit_value(byte)) * weight).sum::<u32>() % 11
     };
     let first = weighted(&FIRST_PASS_WEIGHTS);
-    let check = if first == 10 {
-        weighted(&SECOND_PASS_WEIGHTS)
-    } else {
-        first
-    };
+    let check = if first == 10 { weighted(&SECOND_PASS_WEIGHTS) } else { first };
     // `check` is below 11, so the conversion cannot truncate.
     (check != 10).then_some(check as u8)
 }
@@ -271,9 +256,7 @@ pub enum BinError {
     InvalidMonth { month: u8 },
     #[error("digit 5 of a BIN is 4, 5 or 6 (the type of entity); found {digit}")]
     InvalidEntityType { digit: u8 },
-    #[error(
-        "digit 6 of a BIN is 0 to 4 (head office, branch, representative office, farm holding); found {digit}"
-    )]
+    #[error("digit 6 of a BIN is 0 to 4 (head office, branch, representative office, farm holding); found {digit}")]
     InvalidSubdivision { digit: u8 },
     #[error("no BIN has these first eleven digits: no check digit exists for them")]
     NoCheckDigitPossible,
@@ -489,13 +472,9 @@ impl TaxpayerId {
     pub fn parse(input: &str) -> Result<TaxpayerId, TaxpayerIdError> {
         let digits = parse_ascii_digits::<TAX_ID_LENGTH>(input)?;
         if (4..=6).contains(&digit_value(digits[4])) {
-            Bin::from_digits(digits)
-                .map(TaxpayerId::Bin)
-                .map_err(TaxpayerIdError::Bin)
+            Bin::from_digits(digits).map(TaxpayerId::Bin).map_err(TaxpayerIdError::Bin)
         } else {
-            Iin::from_digits(digits)
-                .map(TaxpayerId::Iin)
-                .map_err(TaxpayerIdError::Iin)
+            Iin::from_digits(digits).map(TaxpayerId::Iin).map_err(TaxpayerIdError::Iin)
         }
     }
 
@@ -575,55 +554,22 @@ mod tests {
         assert!(Iin::parse("100000000205").is_ok());
         // Both passes give 10: no such number.
         assert_eq!(check_digit(b"10000000028"), None);
-        assert_eq!(
-            Iin::parse("100000000280"),
-            Err(IinError::NoCheckDigitPossible)
-        );
-        assert_eq!(
-            Iin::with_check_digit("10000000028"),
-            Err(IinError::NoCheckDigitPossible)
-        );
+        assert_eq!(Iin::parse("100000000280"), Err(IinError::NoCheckDigitPossible));
+        assert_eq!(Iin::with_check_digit("10000000028"), Err(IinError::NoCheckDigitPossible));
     }
 
     /// each BIN structure rule has its own error, checked before the checksum.
     #[test]
     fn bin_structure_errors() {
-        assert_eq!(
-            Bin::parse("181360010003"),
-            Err(BinError::InvalidMonth { month: 13 })
-        );
-        assert_eq!(
-            Bin::parse("180030010003"),
-            Err(BinError::InvalidMonth { month: 0 })
-        );
-        assert_eq!(
-            Bin::parse("180130010003"),
-            Err(BinError::InvalidEntityType { digit: 3 })
-        );
-        assert_eq!(
-            Bin::parse("180145010003"),
-            Err(BinError::InvalidSubdivision { digit: 5 })
-        );
+        assert_eq!(Bin::parse("181360010003"), Err(BinError::InvalidMonth { month: 13 }));
+        assert_eq!(Bin::parse("180030010003"), Err(BinError::InvalidMonth { month: 0 }));
+        assert_eq!(Bin::parse("180130010003"), Err(BinError::InvalidEntityType { digit: 3 }));
+        assert_eq!(Bin::parse("180145010003"), Err(BinError::InvalidSubdivision { digit: 5 }));
         assert_eq!(Bin::parse("180140010006"), Err(BinError::Checksum));
-        assert_eq!(
-            Bin::parse("18014001000"),
-            Err(BinError::WrongLength {
-                expected: 12,
-                found: 11
-            })
-        );
-        assert_eq!(
-            Bin::parse("1801 40010005"),
-            Err(BinError::InvalidCharacter {
-                position: 5,
-                character: ' '
-            })
-        );
+        assert_eq!(Bin::parse("18014001000"), Err(BinError::WrongLength { expected: 12, found: 11 }));
+        assert_eq!(Bin::parse("1801 40010005"), Err(BinError::InvalidCharacter { position: 5, character: ' ' }));
         assert_eq!(Bin::parse("").unwrap_err().code(), "invalid_bin");
-        assert_eq!(
-            Bin::with_check_digit("18136001000"),
-            Err(BinError::InvalidMonth { month: 13 })
-        );
+        assert_eq!(Bin::with_check_digit("18136001000"), Err(BinError::InvalidMonth { month: 13 }));
     }
 
     #[test]
@@ -633,10 +579,7 @@ mod tests {
         let bin = Bin::parse("241150010006").unwrap();
         assert_eq!(bin.entity_type(), BinEntityType::NonResidentLegalEntity);
         let bin = Bin::parse("071260010008").unwrap();
-        assert_eq!(
-            bin.entity_type(),
-            BinEntityType::JointIndividualEntrepreneurs
-        );
+        assert_eq!(bin.entity_type(), BinEntityType::JointIndividualEntrepreneurs);
     }
 
     #[test]
@@ -660,33 +603,12 @@ mod tests {
 
     #[test]
     fn taxpayer_id_decides_by_digit_five() {
-        assert!(matches!(
-            TaxpayerId::parse("971240001315"),
-            Ok(TaxpayerId::Bin(_))
-        ));
-        assert!(matches!(
-            TaxpayerId::parse("900101310004"),
-            Ok(TaxpayerId::Iin(_))
-        ));
-        assert_eq!(
-            TaxpayerId::parse("181360010003"),
-            Err(TaxpayerIdError::Bin(BinError::InvalidMonth { month: 13 }))
-        );
-        assert_eq!(
-            TaxpayerId::parse("900101310005"),
-            Err(TaxpayerIdError::Iin(IinError::Checksum))
-        );
-        assert_eq!(
-            TaxpayerId::parse("900101310005").unwrap_err().reason(),
-            "iin_checksum"
-        );
-        assert_eq!(
-            TaxpayerId::parse("90010131000"),
-            Err(TaxpayerIdError::WrongLength {
-                expected: 12,
-                found: 11
-            })
-        );
+        assert!(matches!(TaxpayerId::parse("971240001315"), Ok(TaxpayerId::Bin(_))));
+        assert!(matches!(TaxpayerId::parse("900101310004"), Ok(TaxpayerId::Iin(_))));
+        assert_eq!(TaxpayerId::parse("181360010003"), Err(TaxpayerIdError::Bin(BinError::InvalidMonth { month: 13 })));
+        assert_eq!(TaxpayerId::parse("900101310005"), Err(TaxpayerIdError::Iin(IinError::Checksum)));
+        assert_eq!(TaxpayerId::parse("900101310005").unwrap_err().reason(), "iin_checksum");
+        assert_eq!(TaxpayerId::parse("90010131000"), Err(TaxpayerIdError::WrongLength { expected: 12, found: 11 }));
         let id = TaxpayerId::parse(" 971240001315 ").unwrap();
         assert_eq!(id.as_str(), "971240001315");
         assert!(id.bin().is_some() && id.iin().is_none());
@@ -700,13 +622,7 @@ mod tests {
 
     /// The first-pass sum (weights 1..=11) modulo 11 of a 12-digit number.
     fn first_pass(number: &str) -> u32 {
-        number
-            .bytes()
-            .take(11)
-            .zip(FIRST_PASS_WEIGHTS)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum::<u32>()
-            % 11
+        number.bytes().take(11).zip(FIRST_PASS_WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum::<u32>() % 11
     }
 
     /// The official check digit has blind spots, and a bank must know them. Digit 11 has
@@ -721,14 +637,8 @@ mod tests {
             let altered = replace_digit("971240001315", 10, digit);
             assert!(Bin::parse(&altered).is_ok(), "{altered}");
         }
-        assert!(
-            Bin::parse("941240001315").is_ok(),
-            "digit 2 typo that the second pass misses"
-        );
-        assert!(
-            Iin::parse("900101710004").is_ok(),
-            "digit 7 typo that the second pass misses"
-        );
+        assert!(Bin::parse("941240001315").is_ok(), "digit 2 typo that the second pass misses");
+        assert!(Iin::parse("900101710004").is_ok(), "digit 7 typo that the second pass misses");
     }
 
     fn any_bin_prefix() -> impl Strategy<Value = String> {

@@ -149,7 +149,9 @@ pub enum AmountError {
     Empty,
     #[error("the amount may only contain digits, one '.' and a leading '-'; found {0:?}")]
     InvalidCharacter(char),
-    #[error("the amount is not a plain decimal number (no exponent, no leading '+', no '.' without digits on both sides)")]
+    #[error(
+        "the amount is not a plain decimal number (no exponent, no leading '+', no '.' without digits on both sides)"
+    )]
     Malformed,
     #[error("the amount has a superfluous leading zero")]
     LeadingZero,
@@ -320,9 +322,7 @@ impl Money {
     /// Money from an exact decimal in major units, rounded to the currency's minor unit as told.
     pub fn from_decimal(value: Decimal, currency: Currency, rounding: Rounding) -> Result<Money, MoneyError> {
         let rounded = value.round_dp_with_strategy(currency.exponent(), rounding.strategy());
-        let minor = rounded
-            .checked_mul(Decimal::from(currency.minor_per_major()))
-            .ok_or(MoneyError::Overflow)?;
+        let minor = rounded.checked_mul(Decimal::from(currency.minor_per_major())).ok_or(MoneyError::Overflow)?;
         debug_assert!(minor.fract().is_zero(), "rounded to the exponent, so whole minor units");
         let minor = i64::try_from(minor).map_err(|_| MoneyError::Overflow)?;
         Ok(Money { minor, currency })
@@ -346,12 +346,7 @@ impl Money {
             return format!("{sign}{magnitude}");
         }
         let scale = 10_u64.pow(exponent);
-        format!(
-            "{sign}{}.{:0width$}",
-            magnitude / scale,
-            magnitude % scale,
-            width = exponent as usize
-        )
+        format!("{sign}{}.{:0width$}", magnitude / scale, magnitude % scale, width = exponent as usize)
     }
 }
 
@@ -369,11 +364,7 @@ pub struct Amount(Money);
 
 impl Amount {
     pub fn new(money: Money) -> Result<Amount, AmountError> {
-        if money.is_positive() {
-            Ok(Amount(money))
-        } else {
-            Err(AmountError::NotPositive)
-        }
+        if money.is_positive() { Ok(Amount(money)) } else { Err(AmountError::NotPositive) }
     }
 
     /// Parses like [`Money::parse`] and then requires a positive value.
@@ -528,10 +519,7 @@ mod tests {
 
     #[test]
     fn canonical_form_requires_exact_scale() {
-        assert_eq!(
-            Money::parse_canonical("1500.00", Currency::Kzt),
-            Ok(Money::from_minor(150_000, Currency::Kzt))
-        );
+        assert_eq!(Money::parse_canonical("1500.00", Currency::Kzt), Ok(Money::from_minor(150_000, Currency::Kzt)));
         assert_eq!(
             Money::parse_canonical("1500", Currency::Kzt),
             Err(AmountError::WrongScale { currency: Currency::Kzt, expected: 2, found: 0 })
@@ -573,12 +561,8 @@ mod tests {
     #[test]
     fn rounding_is_explicit() {
         let half = Decimal::new(5, 3); // 0.005
-        let cases = [
-            (Rounding::HalfUp, 1),
-            (Rounding::HalfEven, 0),
-            (Rounding::TowardZero, 0),
-            (Rounding::AwayFromZero, 1),
-        ];
+        let cases =
+            [(Rounding::HalfUp, 1), (Rounding::HalfEven, 0), (Rounding::TowardZero, 0), (Rounding::AwayFromZero, 1)];
         for (rounding, minor) in cases {
             assert_eq!(
                 Money::from_decimal(half, Currency::Kzt, rounding),

@@ -212,7 +212,12 @@ impl Book {
                 if let Some(state) = self.entries.get_mut(entry) {
                     state.reversed = true;
                 }
-                Ok(Decision::Post { entry: reversal, kind: EntryKind::Reversal, captures: None, reverses: Some(*entry) })
+                Ok(Decision::Post {
+                    entry: reversal,
+                    kind: EntryKind::Reversal,
+                    captures: None,
+                    reverses: Some(*entry),
+                })
             }
         }
     }
@@ -281,7 +286,11 @@ impl Book {
             return Err(LedgerError::AccountClosed(id));
         }
         if account.currency != currency {
-            return Err(LedgerError::CurrencyMismatch { account: id, account_currency: account.currency, amount_currency: currency });
+            return Err(LedgerError::CurrencyMismatch {
+                account: id,
+                account_currency: account.currency,
+                amount_currency: currency,
+            });
         }
         Ok(account)
     }
@@ -349,7 +358,11 @@ mod tests {
     }
 
     fn transfer(from: AccountId, to: AccountId, minor: i64) -> Action {
-        Action::Post { entry: JournalEntry::transfer(from, to, kzt(minor)).unwrap(), kind: EntryKind::Transfer, memo: String::new() }
+        Action::Post {
+            entry: JournalEntry::transfer(from, to, kzt(minor)).unwrap(),
+            kind: EntryKind::Transfer,
+            memo: String::new(),
+        }
     }
 
     /// a debit beyond the available balance is refused and changes nothing.
@@ -389,7 +402,10 @@ mod tests {
         let usd = Amount::new(Money::from_minor(1, Currency::Usd)).unwrap();
         let wrong = Action::Hold { account: PARTNER_A, amount: usd, memo: String::new() };
         assert!(matches!(book.decide(&wrong), Err(LedgerError::CurrencyMismatch { .. })));
-        assert_eq!(book.decide(&transfer(PARTNER_A, AccountId::new(99), 1)), Err(LedgerError::AccountNotFound(AccountId::new(99))));
+        assert_eq!(
+            book.decide(&transfer(PARTNER_A, AccountId::new(99), 1)),
+            Err(LedgerError::AccountNotFound(AccountId::new(99)))
+        );
         book.account_mut(PARTNER_B).unwrap().status = AccountStatus::Closed;
         assert_eq!(book.decide(&transfer(PARTNER_A, PARTNER_B, 1)), Err(LedgerError::AccountClosed(PARTNER_B)));
     }

@@ -94,7 +94,10 @@ mod tests {
             Posting { account: b, amount: Money::from_minor(100, Currency::Usd) },
         ];
         assert!(JournalEntry::new(mixed).is_err(), "balanced in sum but not per currency");
-        assert!(JournalEntry::new(vec![Posting { account: a, amount: kzt(0) }, Posting { account: b, amount: kzt(0) }]).is_err());
+        assert!(
+            JournalEntry::new(vec![Posting { account: a, amount: kzt(0) }, Posting { account: b, amount: kzt(0) }])
+                .is_err()
+        );
         let one = Amount::new(kzt(1)).unwrap();
         assert!(JournalEntry::transfer(a, a, one).is_err());
     }

@@ -9,7 +9,11 @@ mod engine;
 mod entry;
 mod error;
 
-pub use command::{Action, Command, EntryKind, Executed, IdempotencyKey, Receipt, IDEMPOTENCY_KEY_LENGTH_MAX, MEMO_LENGTH_MAX};
-pub use engine::{AccountState, AccountStatus, BalancePolicy, Book, Decision, EntryState, HoldState, HoldStatus, Needs};
-pub use entry::{JournalEntry, Posting, ENTRY_POSTINGS_MAX};
+pub use command::{
+    Action, Command, EntryKind, Executed, IDEMPOTENCY_KEY_LENGTH_MAX, IdempotencyKey, MEMO_LENGTH_MAX, Receipt,
+};
+pub use engine::{
+    AccountState, AccountStatus, BalancePolicy, Book, Decision, EntryState, HoldState, HoldStatus, Needs,
+};
+pub use entry::{ENTRY_POSTINGS_MAX, JournalEntry, Posting};
 pub use error::LedgerError;

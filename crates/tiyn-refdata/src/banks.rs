@@ -63,9 +63,7 @@ impl InstitutionKind {
     }
 
     fn parse(token: &str) -> Option<InstitutionKind> {
-        InstitutionKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == token)
+        InstitutionKind::ALL.into_iter().find(|kind| kind.as_str() == token)
     }
 }
 
@@ -137,19 +135,7 @@ impl BankDirectory {
     /// Parses `banks_bic.csv` (columns `bic, iban_bank_code, name_ru, name_kk, kind, status,
     /// note`; `status` is `active…` or `historical`).
     pub fn from_csv(text: &str) -> Result<BankDirectory, RefDataError> {
-        let rows = read_table(
-            FILE,
-            text,
-            [
-                "bic",
-                "iban_bank_code",
-                "name_ru",
-                "name_kk",
-                "kind",
-                "status",
-                "note",
-            ],
-        )?;
+        let rows = read_table(FILE, text, ["bic", "iban_bank_code", "name_ru", "name_kk", "kind", "status", "note"])?;
         let mut entries = Vec::with_capacity(rows.len());
         let mut lines = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -162,29 +148,15 @@ impl BankDirectory {
         for (index, entry) in entries.iter().enumerate() {
             let key = entry.bic.primary_office().as_str().to_owned();
             if let Some(&first) = by_bic.get(&key) {
-                let problem = RowProblem::Duplicate {
-                    value: key,
-                    first_line: lines[first],
-                };
-                return Err(RefDataError::Row {
-                    file: FILE,
-                    line: lines[index],
-                    problem,
-                });
+                let problem = RowProblem::Duplicate { value: key, first_line: lines[first] };
+                return Err(RefDataError::Row { file: FILE, line: lines[index], problem });
             }
             by_bic.insert(key, index);
             if let (true, Some(code)) = (entry.active, &entry.iban_bank_code) {
                 if let Some(&first) = active_codes.get(code) {
                     let value = format!("active bank code {code}");
-                    let problem = RowProblem::Duplicate {
-                        value,
-                        first_line: lines[first],
-                    };
-                    return Err(RefDataError::Row {
-                        file: FILE,
-                        line: lines[index],
-                        problem,
-                    });
+                    let problem = RowProblem::Duplicate { value, first_line: lines[first] };
+                    return Err(RefDataError::Row { file: FILE, line: lines[index], problem });
                 }
                 active_codes.insert(code.clone(), index);
             }
@@ -196,11 +168,7 @@ impl BankDirectory {
             }
         }
 
-        let directory = BankDirectory {
-            entries,
-            by_bic,
-            by_code,
-        };
+        let directory = BankDirectory { entries, by_bic, by_code };
         debug_assert_eq!(directory.by_bic.len(), directory.entries.len());
         Ok(directory)
     }
@@ -213,18 +181,14 @@ impl BankDirectory {
     /// The entry with this IBAN bank code: the active one, or a historical one if no active
     /// participant has the code (check [`BankEntry::active`] before sending money).
     pub fn by_iban_bank_code(&self, code: &str) -> Option<&BankEntry> {
-        self.by_code
-            .get(code.trim())
-            .map(|&index| &self.entries[index])
+        self.by_code.get(code.trim()).map(|&index| &self.entries[index])
     }
 
     /// The entry for this BIC. An 11-character BIC is looked up by its primary office
     /// (`CASPKZKAXXX` and `CASPKZKA001` both find Kaspi), because the directory lists
     /// institutions, not branches.
     pub fn by_bic(&self, bic: &Bic) -> Option<&BankEntry> {
-        self.by_bic
-            .get(bic.primary_office().as_str())
-            .map(|&index| &self.entries[index])
+        self.by_bic.get(bic.primary_office().as_str()).map(|&index| &self.entries[index])
     }
 
     /// The BIC of the bank that keeps a Kazakhstan IBAN: `None` for foreign IBANs and for bank
@@ -273,25 +237,14 @@ fn parse_entry(row: &Row<7>) -> Result<BankEntry, RefDataError> {
     };
     let iban_bank_code = match code.as_str() {
         "" if active => {
-            return Err(row.problem(
-                FILE,
-                RowProblem::EmptyField {
-                    column: "iban_bank_code",
-                },
-            ));
+            return Err(row.problem(FILE, RowProblem::EmptyField { column: "iban_bank_code" }));
         }
         "" => None,
-        code if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(code.to_owned())
-        }
+        code if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => Some(code.to_owned()),
         code => {
             return Err(row.problem(
                 FILE,
-                RowProblem::InvalidValue {
-                    column: "iban_bank_code",
-                    value: code.to_owned(),
-                    expected: "three digits",
-                },
+                RowProblem::InvalidValue { column: "iban_bank_code", value: code.to_owned(), expected: "three digits" },
             ));
         }
     };
@@ -309,8 +262,7 @@ fn parse_entry(row: &Row<7>) -> Result<BankEntry, RefDataError> {
         ));
     };
     let name_kk = (!name_kk.is_empty()).then(|| name_kk.clone());
-    let search_text =
-        format!("{name_ru}\n{}", name_kk.as_deref().unwrap_or_default()).to_lowercase();
+    let search_text = format!("{name_ru}\n{}", name_kk.as_deref().unwrap_or_default()).to_lowercase();
     Ok(BankEntry {
         bic,
         iban_bank_code,
@@ -335,90 +287,45 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_line_and_problem() {
-        let error =
-            load("CASPKZKA,722,Каспи,,bank,active_2025,\nCASPKZK,723,X,,bank,active_2025,\n")
-                .unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "banks_bic.csv, line 3: column `bic`: a BIC has 8 or 11 characters; found 7"
-        );
+        let error = load("CASPKZKA,722,Каспи,,bank,active_2025,\nCASPKZK,723,X,,bank,active_2025,\n").unwrap_err();
+        assert_eq!(error.to_string(), "banks_bic.csv, line 3: column `bic`: a BIC has 8 or 11 characters; found 7");
 
         let error = load("CASPKZKA,72,Каспи,,bank,active_2025,\n").unwrap_err();
-        assert!(
-            matches!(error, RefDataError::Row { line: 2, .. }),
-            "{error}"
-        );
+        assert!(matches!(error, RefDataError::Row { line: 2, .. }), "{error}");
 
         let error = load("CASPKZKA,,Каспи,,bank,active_2025,\n").unwrap_err();
         assert_eq!(
             error,
-            RefDataError::Row {
-                file: FILE,
-                line: 2,
-                problem: RowProblem::EmptyField {
-                    column: "iban_bank_code"
-                }
-            }
+            RefDataError::Row { file: FILE, line: 2, problem: RowProblem::EmptyField { column: "iban_bank_code" } }
         );
 
         let error = load("CASPKZKA,722,Каспи,,bank,closed,\n").unwrap_err();
-        assert!(
-            error.to_string().contains("column `status`: \"closed\""),
-            "{error}"
-        );
+        assert!(error.to_string().contains("column `status`: \"closed\""), "{error}");
 
-        let error =
-            load("CASPKZKA,722,Каспи,,bank,active_2025,\nHSBKKZKX,722,Халык,,bank,active,\n")
-                .unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "banks_bic.csv, line 3: active bank code 722 is listed twice (first on line 2)"
-        );
+        let error = load("CASPKZKA,722,Каспи,,bank,active_2025,\nHSBKKZKX,722,Халык,,bank,active,\n").unwrap_err();
+        assert_eq!(error.to_string(), "banks_bic.csv, line 3: active bank code 722 is listed twice (first on line 2)");
 
-        let error =
-            load("CASPKZKA,722,Каспи,,bank,active,\ncaspkzka,,Старый,,bank_or_org,historical,\n")
-                .unwrap_err();
-        assert!(
-            error.to_string().contains("CASPKZKA is listed twice"),
-            "{error}"
-        );
+        let error = load("CASPKZKA,722,Каспи,,bank,active,\ncaspkzka,,Старый,,bank_or_org,historical,\n").unwrap_err();
+        assert!(error.to_string().contains("CASPKZKA is listed twice"), "{error}");
 
         let error = BankDirectory::from_csv("bic,name_ru\nCASPKZKA,Каспи\n").unwrap_err();
-        assert_eq!(
-            error,
-            RefDataError::MissingColumn {
-                file: FILE,
-                column: "iban_bank_code"
-            }
-        );
+        assert_eq!(error, RefDataError::MissingColumn { file: FILE, column: "iban_bank_code" });
 
         let error = BankDirectory::from_csv(HEADER).unwrap_err();
         assert_eq!(error, RefDataError::NoRows { file: FILE });
 
         let error = load("CASPKZKA,722\n").unwrap_err();
-        assert!(
-            matches!(error, RefDataError::Csv { line: Some(2), .. }),
-            "{error}"
-        );
+        assert!(matches!(error, RefDataError::Csv { line: Some(2), .. }), "{error}");
     }
 
     #[test]
     fn historical_codes_do_not_shadow_active_ones() {
-        let directory = load(
-            "OLDBKZKA,722,Старый банк,,bank_or_org,historical,\nCASPKZKA,722,Каспи,,bank,active,\n",
-        )
-        .unwrap();
-        assert_eq!(
-            directory.by_iban_bank_code("722").unwrap().bic().as_str(),
-            "CASPKZKA"
-        );
+        let directory =
+            load("OLDBKZKA,722,Старый банк,,bank_or_org,historical,\nCASPKZKA,722,Каспи,,bank,active,\n").unwrap();
+        assert_eq!(directory.by_iban_bank_code("722").unwrap().bic().as_str(), "CASPKZKA");
         let old = load("OLDBKZKA,922,Старый банк,,bank_or_org,historical,\n").unwrap();
         assert!(!old.by_iban_bank_code("922").unwrap().active());
         let iban = Iban::from_bban("KZ", "9220000000000000").unwrap();
-        assert_eq!(
-            old.bic_for_iban(&iban),
-            None,
-            "no payments to historical banks"
-        );
+        assert_eq!(old.bic_for_iban(&iban), None, "no payments to historical banks");
     }
 }

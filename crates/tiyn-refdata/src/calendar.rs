@@ -14,27 +14,14 @@ pub(crate) const TRANSFERS_FILE: &str = "working_day_transfers_kz.csv";
 /// observed days they shift to, transfer days off, religious days off). In the transfer file,
 /// `day_off_date` is a day off too, and `working_day_date` is a Saturday or Sunday worked
 /// instead.
-pub(crate) fn build(
-    holidays_text: &str,
-    transfers_text: &str,
-) -> Result<WorkingCalendar, RefDataError> {
+pub(crate) fn build(holidays_text: &str, transfers_text: &str) -> Result<WorkingCalendar, RefDataError> {
     let mut holidays = Vec::new();
     for row in read_table(HOLIDAYS_FILE, holidays_text, ["date", "weekday"])? {
         let [date, weekday] = &row.values;
-        holidays.push(parse_dated(
-            HOLIDAYS_FILE,
-            &row,
-            ("date", date),
-            ("weekday", weekday),
-        )?);
+        holidays.push(parse_dated(HOLIDAYS_FILE, &row, ("date", date), ("weekday", weekday))?);
     }
 
-    let columns = [
-        "day_off_date",
-        "day_off_weekday",
-        "working_day_date",
-        "working_day_weekday",
-    ];
+    let columns = ["day_off_date", "day_off_weekday", "working_day_date", "working_day_weekday"];
     let mut moved_working_days = Vec::new();
     for row in read_table(TRANSFERS_FILE, transfers_text, columns)? {
         let [day_off, day_off_weekday, working_day, working_day_weekday] = &row.values;
@@ -101,8 +88,7 @@ fn weekday_abbreviation(weekday: Weekday) -> &'static str {
 mod tests {
     use super::*;
 
-    const TRANSFERS_HEADER: &str =
-        "day_off_date,day_off_weekday,working_day_date,working_day_weekday\n";
+    const TRANSFERS_HEADER: &str = "day_off_date,day_off_weekday,working_day_date,working_day_weekday\n";
 
     #[test]
     fn weekday_column_catches_mistyped_dates() {
@@ -119,10 +105,7 @@ mod tests {
     fn invalid_dates_and_conflicts_are_refused() {
         let transfers = format!("{TRANSFERS_HEADER}2025-01-03,Fri,2025-01-05,Sun\n");
         let error = build("date,weekday\n2025-02-30,Sun\n", &transfers).unwrap_err();
-        assert!(
-            error.to_string().contains("\"2025-02-30\" is not a date"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("\"2025-02-30\" is not a date"), "{error}");
 
         let error = build("date,weekday\n2025-01-05,Sun\n", &transfers).unwrap_err();
         assert!(matches!(error, RefDataError::Calendar(_)), "{error}");

@@ -24,13 +24,7 @@ fn check_unique<K: Ord + Copy + ToString, const N: usize>(
     row: &Row<N>,
 ) -> Result<(), RefDataError> {
     if let Some(&first_line) = seen.get(&code) {
-        return Err(row.problem(
-            file,
-            RowProblem::Duplicate {
-                value: code.to_string(),
-                first_line,
-            },
-        ));
+        return Err(row.problem(file, RowProblem::Duplicate { value: code.to_string(), first_line }));
     }
     seen.insert(code, row.line);
     Ok(())
@@ -101,14 +95,7 @@ impl KnpDirectory {
     /// Parses `knp_partial.csv` (columns `knp, name_ru, name_en_or_usage,
     /// section_first_digit, evidence_kind, source`).
     pub fn from_csv(text: &str) -> Result<KnpDirectory, RefDataError> {
-        let columns = [
-            "knp",
-            "name_ru",
-            "name_en_or_usage",
-            "section_first_digit",
-            "evidence_kind",
-            "source",
-        ];
+        let columns = ["knp", "name_ru", "name_en_or_usage", "section_first_digit", "evidence_kind", "source"];
         let rows = read_table(KNP_FILE, text, columns)?;
         let mut lines = BTreeMap::new();
         let mut entries = BTreeMap::new();
@@ -131,12 +118,9 @@ impl KnpDirectory {
             if name_ru.is_none() && name_en.is_none() {
                 return Err(row.problem(KNP_FILE, RowProblem::EmptyField { column: "name_ru" }));
             }
-            let search_text = format!(
-                "{}\n{}",
-                name_ru.as_deref().unwrap_or_default(),
-                name_en.as_deref().unwrap_or_default()
-            )
-            .to_lowercase();
+            let search_text =
+                format!("{}\n{}", name_ru.as_deref().unwrap_or_default(), name_en.as_deref().unwrap_or_default())
+                    .to_lowercase();
             let entry = KnpEntry {
                 knp,
                 name_ru,
@@ -165,10 +149,7 @@ impl KnpDirectory {
     /// case), in code order. A blank query matches nothing.
     pub fn search(&self, query: &str) -> Vec<&KnpEntry> {
         let words = query_words(query);
-        self.entries
-            .values()
-            .filter(|entry| matches_all(&words, &[entry.knp.as_str()], &entry.search_text))
-            .collect()
+        self.entries.values().filter(|entry| matches_all(&words, &[entry.knp.as_str()], &entry.search_text)).collect()
     }
 
     /// All entries in code order.
@@ -243,13 +224,7 @@ impl KbkDirectory {
                 return Err(row.problem(KBK_FILE, RowProblem::EmptyField { column: "name" }));
             }
             let search_text = format!("{name}\n{group}").to_lowercase();
-            let entry = KbkEntry {
-                kbk,
-                name: name.clone(),
-                group: group.clone(),
-                source: source.clone(),
-                search_text,
-            };
+            let entry = KbkEntry { kbk, name: name.clone(), group: group.clone(), source: source.clone(), search_text };
             entries.insert(kbk, entry);
         }
         Ok(KbkDirectory { entries })
@@ -269,10 +244,7 @@ impl KbkDirectory {
     /// ignoring case), in code order. A blank query matches nothing.
     pub fn search(&self, query: &str) -> Vec<&KbkEntry> {
         let words = query_words(query);
-        self.entries
-            .values()
-            .filter(|entry| matches_all(&words, &[entry.kbk.as_str()], &entry.search_text))
-            .collect()
+        self.entries.values().filter(|entry| matches_all(&words, &[entry.kbk.as_str()], &entry.search_text)).collect()
     }
 
     /// All entries in code order.
@@ -342,26 +314,12 @@ impl KbeDirectory {
     /// sector_name_ru, sector_name_en`). The residency and sector columns must agree with the
     /// code.
     pub fn from_csv(text: &str) -> Result<KbeDirectory, RefDataError> {
-        let columns = [
-            "code",
-            "residency_digit",
-            "residency",
-            "sector_code",
-            "sector_name_ru",
-            "sector_name_en",
-        ];
+        let columns = ["code", "residency_digit", "residency", "sector_code", "sector_name_ru", "sector_name_en"];
         let rows = read_table(KBE_FILE, text, columns)?;
         let mut lines = BTreeMap::new();
         let mut entries = BTreeMap::new();
         for row in &rows {
-            let [
-                code,
-                residency_digit,
-                residency,
-                sector_code,
-                name_ru,
-                name_en,
-            ] = &row.values;
+            let [code, residency_digit, residency, sector_code, name_ru, name_en] = &row.values;
             let kbe = Kbe::parse(code).map_err(|e| row.problem(KBE_FILE, RowProblem::Kbe(e)))?;
             check_unique(KBE_FILE, &mut lines, kbe, row)?;
             let residency_token = match kbe.residency() {
@@ -369,38 +327,23 @@ impl KbeDirectory {
                 Residency::NonResident => "non_resident",
             };
             let expectations = [
-                (
-                    "residency_digit",
-                    kbe.residency().digit().to_string(),
-                    residency_digit,
-                ),
+                ("residency_digit", kbe.residency().digit().to_string(), residency_digit),
                 ("residency", residency_token.to_owned(), residency),
                 ("sector_code", kbe.sector().digit().to_string(), sector_code),
             ];
             for (column, expected, found) in expectations {
                 if expected != *found {
                     let found = found.clone();
-                    let problem = RowProblem::Inconsistent {
-                        column,
-                        expected,
-                        found,
-                    };
+                    let problem = RowProblem::Inconsistent { column, expected, found };
                     return Err(row.problem(KBE_FILE, problem));
                 }
             }
             if name_ru.is_empty() {
-                let problem = RowProblem::EmptyField {
-                    column: "sector_name_ru",
-                };
+                let problem = RowProblem::EmptyField { column: "sector_name_ru" };
                 return Err(row.problem(KBE_FILE, problem));
             }
             let search_text = format!("{name_ru}\n{name_en}").to_lowercase();
-            let entry = KbeEntry {
-                kbe,
-                sector_name_ru: name_ru.clone(),
-                sector_name_en: name_en.clone(),
-                search_text,
-            };
+            let entry = KbeEntry { kbe, sector_name_ru: name_ru.clone(), sector_name_en: name_en.clone(), search_text };
             entries.insert(kbe, entry);
         }
         Ok(KbeDirectory { entries })
@@ -420,10 +363,7 @@ impl KbeDirectory {
     /// ignoring case), in code order. A blank query matches nothing.
     pub fn search(&self, query: &str) -> Vec<&KbeEntry> {
         let words = query_words(query);
-        self.entries
-            .values()
-            .filter(|entry| matches_all(&words, &[entry.kbe.as_str()], &entry.search_text))
-            .collect()
+        self.entries.values().filter(|entry| matches_all(&words, &[entry.kbe.as_str()], &entry.search_text)).collect()
     }
 
     /// All entries in code order.
@@ -455,41 +395,19 @@ mod tests {
             "knp_partial.csv, line 2: column `section_first_digit` says \"8\", but \"9\" follows from the rest of the row"
         );
         let error = KnpDirectory::from_csv(&format!("{header}91,,Tax,9,bank,x\n")).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("knp_partial.csv, line 2: column `knp`"),
-            "{error}"
-        );
-        let error =
-            KnpDirectory::from_csv(&format!("{header}911,,Tax,9,bank,x\n911,,Tax,9,bank,x\n"))
-                .unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "knp_partial.csv, line 3: 911 is listed twice (first on line 2)"
-        );
+        assert!(error.to_string().starts_with("knp_partial.csv, line 2: column `knp`"), "{error}");
+        let error = KnpDirectory::from_csv(&format!("{header}911,,Tax,9,bank,x\n911,,Tax,9,bank,x\n")).unwrap_err();
+        assert_eq!(error.to_string(), "knp_partial.csv, line 3: 911 is listed twice (first on line 2)");
         let error = KnpDirectory::from_csv(&format!("{header}911,,,9,bank,x\n")).unwrap_err();
-        assert!(matches!(
-            error,
-            RefDataError::Row {
-                problem: RowProblem::EmptyField { .. },
-                ..
-            }
-        ));
+        assert!(matches!(error, RefDataError::Row { problem: RowProblem::EmptyField { .. }, .. }));
     }
 
     #[test]
     fn kbe_rows_must_agree_with_the_code() {
         let header = "code,residency_digit,residency,sector_code,sector_name_ru,sector_name_en\n";
-        let error =
-            KbeDirectory::from_csv(&format!("{header}17,1,non_resident,7,Частные,Private\n"))
-                .unwrap_err();
+        let error = KbeDirectory::from_csv(&format!("{header}17,1,non_resident,7,Частные,Private\n")).unwrap_err();
         assert!(error.to_string().contains("column `residency`"), "{error}");
-        let error = KbeDirectory::from_csv(&format!("{header}17,1,resident,9,Частные,Private\n"))
-            .unwrap_err();
-        assert!(
-            error.to_string().contains("column `sector_code`"),
-            "{error}"
-        );
+        let error = KbeDirectory::from_csv(&format!("{header}17,1,resident,9,Частные,Private\n")).unwrap_err();
+        assert!(error.to_string().contains("column `sector_code`"), "{error}");
     }
 }

@@ -8,24 +8,13 @@ use tiyn_core::{BicError, CalendarError, KbeError, KbkError, KnpError};
 pub enum RefDataError {
     /// The text is not well-formed CSV (for example a row with a different number of fields).
     #[error("{file}{}: not valid CSV: {message}", at_line(.line))]
-    Csv {
-        file: &'static str,
-        line: Option<u64>,
-        message: String,
-    },
+    Csv { file: &'static str, line: Option<u64>, message: String },
     /// The header lacks a column this crate reads.
     #[error("{file}: the header has no column `{column}`")]
-    MissingColumn {
-        file: &'static str,
-        column: &'static str,
-    },
+    MissingColumn { file: &'static str, column: &'static str },
     /// A row is wrong.
     #[error("{file}, line {line}: {problem}")]
-    Row {
-        file: &'static str,
-        line: u64,
-        problem: RowProblem,
-    },
+    Row { file: &'static str, line: u64, problem: RowProblem },
     /// The file has a header and no rows: almost certainly a truncated update.
     #[error("{file} has no rows")]
     NoRows { file: &'static str },
@@ -33,14 +22,8 @@ pub enum RefDataError {
     #[error("holidays_kz_*.csv and working_day_transfers_kz.csv disagree: {0}")]
     Calendar(CalendarError),
     /// Budget payments go to one treasury account; the bank directory must agree with it.
-    #[error(
-        "banks_bic.csv must map bank code {code} to the treasury BIC {expected} (active); found {found}"
-    )]
-    TreasuryMismatch {
-        code: &'static str,
-        expected: &'static str,
-        found: String,
-    },
+    #[error("banks_bic.csv must map bank code {code} to the treasury BIC {expected} (active); found {found}")]
+    TreasuryMismatch { code: &'static str, expected: &'static str, found: String },
 }
 
 impl RefDataError {
@@ -52,8 +35,7 @@ impl RefDataError {
 }
 
 fn at_line(line: &Option<u64>) -> String {
-    line.map(|line| format!(", line {line}"))
-        .unwrap_or_default()
+    line.map(|line| format!(", line {line}")).unwrap_or_default()
 }
 
 /// What is wrong with one row.
@@ -62,17 +44,9 @@ pub enum RowProblem {
     #[error("column `{column}` must not be empty")]
     EmptyField { column: &'static str },
     #[error("column `{column}`: {value:?} is not {expected}")]
-    InvalidValue {
-        column: &'static str,
-        value: String,
-        expected: &'static str,
-    },
+    InvalidValue { column: &'static str, value: String, expected: &'static str },
     #[error("column `{column}` says {found:?}, but {expected:?} follows from the rest of the row")]
-    Inconsistent {
-        column: &'static str,
-        expected: String,
-        found: String,
-    },
+    Inconsistent { column: &'static str, expected: String, found: String },
     #[error("{value} is listed twice (first on line {first_line})")]
     Duplicate { value: String, first_line: u64 },
     #[error("column `bic`: {0}")]

@@ -93,15 +93,7 @@ impl ReferenceData {
         let kbe = KbeDirectory::from_csv(texts.kbe_kod)?;
         let calendar = calendar::build(texts.holidays, texts.working_day_transfers)?;
         let (treasury_iban, treasury_bic) = check_treasury(&banks)?;
-        Ok(ReferenceData {
-            banks,
-            knp,
-            kbk,
-            kbe,
-            calendar,
-            treasury_iban,
-            treasury_bic,
-        })
+        Ok(ReferenceData { banks, knp, kbk, kbe, calendar, treasury_iban, treasury_bic })
     }
 
     /// The bank directory.
@@ -143,13 +135,9 @@ impl ReferenceData {
 /// Parses the treasury constants and checks that the bank directory maps the treasury
 /// account's bank code to the treasury BIC: budget payments depend on both agreeing.
 fn check_treasury(banks: &BankDirectory) -> Result<(Iban, Bic), RefDataError> {
-    let mismatch = |found: String| RefDataError::TreasuryMismatch {
-        code: TREASURY_BANK_CODE,
-        expected: TREASURY_BIC,
-        found,
-    };
-    let iban =
-        Iban::parse(TREASURY_IBAN).map_err(|e| mismatch(format!("an invalid IBAN ({e})")))?;
+    let mismatch =
+        |found: String| RefDataError::TreasuryMismatch { code: TREASURY_BANK_CODE, expected: TREASURY_BIC, found };
+    let iban = Iban::parse(TREASURY_IBAN).map_err(|e| mismatch(format!("an invalid IBAN ({e})")))?;
     let bic = Bic::parse(TREASURY_BIC).map_err(|e| mismatch(format!("an invalid BIC ({e})")))?;
     assert_eq!(iban.kz_bank_code(), Some(TREASURY_BANK_CODE));
     match banks.bic_for_iban(&iban) {

@@ -13,11 +13,7 @@ pub(crate) struct Row<const N: usize> {
 impl<const N: usize> Row<N> {
     /// An error about this row.
     pub fn problem(&self, file: &'static str, problem: RowProblem) -> RefDataError {
-        RefDataError::Row {
-            file,
-            line: self.line,
-            problem,
-        }
+        RefDataError::Row { file, line: self.line, problem }
     }
 }
 
@@ -32,10 +28,7 @@ pub(crate) fn read_table<const N: usize>(
         line: error.position().map(csv::Position::line),
         message: error.to_string(),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let header = reader.headers().map_err(csv_error)?.clone();
 
     let mut indexes = [0usize; N];
@@ -51,8 +44,7 @@ pub(crate) fn read_table<const N: usize>(
         let record = record.map_err(csv_error)?;
         // Records always have a position when read from a reader; 0 would mean "unknown".
         let line = record.position().map_or(0, csv::Position::line);
-        let values: [String; N] =
-            std::array::from_fn(|i| record.get(indexes[i]).unwrap_or_default().to_owned());
+        let values: [String; N] = std::array::from_fn(|i| record.get(indexes[i]).unwrap_or_default().to_owned());
         rows.push(Row { line, values });
     }
     if rows.is_empty() {
@@ -66,10 +58,7 @@ pub(crate) fn read_table<const N: usize>(
 pub(crate) fn query_words(query: &str) -> Vec<String> {
     query
         .split_whitespace()
-        .map(|word| {
-            word.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
+        .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
         .filter(|word| !word.is_empty())
         .collect()
 }
@@ -84,7 +73,6 @@ pub(crate) fn matches_all(words: &[String], codes: &[&str], text: &str) -> bool 
     !words.is_empty()
         && words.iter().all(|word| {
             let is_code = word.bytes().all(|b| b.is_ascii_digit());
-            codes.iter().any(|code| code.starts_with(word.as_str()))
-                || (!is_code && text.contains(word.as_str()))
+            codes.iter().any(|code| code.starts_with(word.as_str())) || (!is_code && text.contains(word.as_str()))
         })
 }

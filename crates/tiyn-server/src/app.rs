@@ -76,7 +76,9 @@ pub fn build_app(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(middleware::from_fn_with_state(state.metrics.clone(), observe))
                 .layer(middleware::from_fn_with_state(state.tls, security_headers))
-                .layer(CatchPanicLayer::custom(|_panic| ApiError::Internal("handler panicked".to_owned()).into_response()))
+                .layer(CatchPanicLayer::custom(|_panic| {
+                    ApiError::Internal("handler panicked".to_owned()).into_response()
+                }))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.request_timeout))
                 .layer(middleware::from_fn(tiyn_api::localize_problems))
                 .layer(middleware::from_fn_with_state(state.demo_partner, act_as_demo_partner))

@@ -42,10 +42,30 @@ pub const PARTNER_ONE: DemoPartnerSpec = DemoPartnerSpec {
     bin_prefix: "1504400012",
     legal_address: "050010, г. Алматы, Медеуский район, пр. Достык, д. 43, офис 512",
     accounts: &[
-        DemoAccount { account_number: "S000000000001", currency: Currency::Kzt, name: "Основной счёт", opening_minor: 1_500_000_000 },
-        DemoAccount { account_number: "S000000000002", currency: Currency::Kzt, name: "Зарплатный счёт", opening_minor: 250_000_000 },
-        DemoAccount { account_number: "S000000000003", currency: Currency::Usd, name: "Валютный счёт USD", opening_minor: 2_500_000 },
-        DemoAccount { account_number: "S000000000004", currency: Currency::Eur, name: "Валютный счёт EUR", opening_minor: 1_250_050 },
+        DemoAccount {
+            account_number: "S000000000001",
+            currency: Currency::Kzt,
+            name: "Основной счёт",
+            opening_minor: 1_500_000_000,
+        },
+        DemoAccount {
+            account_number: "S000000000002",
+            currency: Currency::Kzt,
+            name: "Зарплатный счёт",
+            opening_minor: 250_000_000,
+        },
+        DemoAccount {
+            account_number: "S000000000003",
+            currency: Currency::Usd,
+            name: "Валютный счёт USD",
+            opening_minor: 2_500_000,
+        },
+        DemoAccount {
+            account_number: "S000000000004",
+            currency: Currency::Eur,
+            name: "Валютный счёт EUR",
+            opening_minor: 1_250_050,
+        },
     ],
 };
 
@@ -116,13 +136,22 @@ pub fn demo_iban(account: &DemoAccount) -> Result<Iban, DemoError> {
     Ok(Iban::from_bban("KZ", &format!("{DEMO_BANK_CODE}{}", account.account_number))?)
 }
 
-async fn seed_partner(store: &dyn Store, spec: &DemoPartnerSpec, now: Timestamp) -> Result<(PartnerId, u32), DemoError> {
+async fn seed_partner(
+    store: &dyn Store,
+    spec: &DemoPartnerSpec,
+    now: Timestamp,
+) -> Result<(PartnerId, u32), DemoError> {
     let bin = demo_bin(spec.bin_prefix)?;
     let existing = store.partners().await?.into_iter().find(|partner| partner.bin == bin);
     let partner = match existing {
         Some(partner) => partner.id,
         None => {
-            let new = NewPartner { name: spec.name.to_owned(), bin, legal_address: spec.legal_address.to_owned(), created_at: now };
+            let new = NewPartner {
+                name: spec.name.to_owned(),
+                bin,
+                legal_address: spec.legal_address.to_owned(),
+                created_at: now,
+            };
             store.create_partner(new).await?
         }
     };

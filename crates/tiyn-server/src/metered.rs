@@ -6,7 +6,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tiyn_core::{AccountId, Currency, PartnerId};
 use tiyn_ledger::{Command, Executed};
-use tiyn_store::{Account, AccountKind, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError};
+use tiyn_store::{
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+};
 
 use crate::metrics::{LedgerOutcome, Metrics};
 
@@ -73,6 +75,10 @@ impl Store for MeteredStore {
         };
         self.metrics.record_ledger(outcome);
         result
+    }
+
+    async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {
+        self.inner.posting_totals().await
     }
 
     async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {

@@ -34,7 +34,8 @@ pub enum LedgerOutcome {
 }
 
 impl LedgerOutcome {
-    const ALL: [LedgerOutcome; 4] = [LedgerOutcome::Executed, LedgerOutcome::Replayed, LedgerOutcome::Refused, LedgerOutcome::Failed];
+    const ALL: [LedgerOutcome; 4] =
+        [LedgerOutcome::Executed, LedgerOutcome::Replayed, LedgerOutcome::Refused, LedgerOutcome::Failed];
 
     fn label(self) -> &'static str {
         match self {
@@ -68,7 +69,10 @@ impl Metrics {
         }
         if let Ok(mut latency) = self.latency.lock() {
             let histogram = latency.entry(route.to_owned()).or_default();
-            let bucket = LATENCY_BUCKETS_MICROS.iter().position(|bound| micros <= *bound).unwrap_or(LATENCY_BUCKETS_MICROS.len());
+            let bucket = LATENCY_BUCKETS_MICROS
+                .iter()
+                .position(|bound| micros <= *bound)
+                .unwrap_or(LATENCY_BUCKETS_MICROS.len());
             histogram.buckets[bucket] += 1;
             histogram.sum_micros += u128::from(micros);
             histogram.count += 1;
@@ -113,15 +117,29 @@ impl Metrics {
                         seconds(u128::from(*bound))
                     );
                 }
-                let _ = writeln!(out, "tiyn_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", histogram.count);
-                let _ = writeln!(out, "tiyn_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", seconds(histogram.sum_micros));
-                let _ = writeln!(out, "tiyn_http_request_duration_seconds_count{{route=\"{route}\"}} {}", histogram.count);
+                let _ = writeln!(
+                    out,
+                    "tiyn_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    histogram.count
+                );
+                let _ = writeln!(
+                    out,
+                    "tiyn_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    seconds(histogram.sum_micros)
+                );
+                let _ =
+                    writeln!(out, "tiyn_http_request_duration_seconds_count{{route=\"{route}\"}} {}", histogram.count);
             }
         }
         out.push_str("# HELP tiyn_ledger_commands_total Ledger commands, by outcome (refused: the ledger said no; failed: storage error).\n");
         out.push_str("# TYPE tiyn_ledger_commands_total counter\n");
         for outcome in LedgerOutcome::ALL {
-            let _ = writeln!(out, "tiyn_ledger_commands_total{{outcome=\"{}\"}} {}", outcome.label(), self.ledger_count(outcome));
+            let _ = writeln!(
+                out,
+                "tiyn_ledger_commands_total{{outcome=\"{}\"}} {}",
+                outcome.label(),
+                self.ledger_count(outcome)
+            );
         }
         out
     }
@@ -163,10 +181,17 @@ mod tests {
         metrics.record_request("BREW", UNMATCHED_ROUTE, 404, Duration::from_micros(10));
         metrics.record_ledger(LedgerOutcome::Executed);
         let text = metrics.render();
-        assert!(text.contains("tiyn_http_requests_total{method=\"GET\",route=\"/api/v1/accounts\",status=\"200\"} 2\n"), "{text}");
+        assert!(
+            text.contains("tiyn_http_requests_total{method=\"GET\",route=\"/api/v1/accounts\",status=\"200\"} 2\n"),
+            "{text}"
+        );
         assert!(text.contains("tiyn_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"404\"} 1\n"));
-        assert!(text.contains("tiyn_http_request_duration_seconds_bucket{route=\"/api/v1/accounts\",le=\"0.001\"} 0\n"));
-        assert!(text.contains("tiyn_http_request_duration_seconds_bucket{route=\"/api/v1/accounts\",le=\"0.005\"} 1\n"));
+        assert!(
+            text.contains("tiyn_http_request_duration_seconds_bucket{route=\"/api/v1/accounts\",le=\"0.001\"} 0\n")
+        );
+        assert!(
+            text.contains("tiyn_http_request_duration_seconds_bucket{route=\"/api/v1/accounts\",le=\"0.005\"} 1\n")
+        );
         assert!(text.contains("tiyn_http_request_duration_seconds_bucket{route=\"/api/v1/accounts\",le=\"10\"} 1\n"));
         assert!(text.contains("tiyn_http_request_duration_seconds_bucket{route=\"/api/v1/accounts\",le=\"+Inf\"} 2\n"));
         assert!(text.contains("tiyn_http_request_duration_seconds_sum{route=\"/api/v1/accounts\"} 20.0015\n"));

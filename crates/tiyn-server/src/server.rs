@@ -69,7 +69,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         request_body_bytes_max: settings.request_body_bytes_max,
         request_timeout: settings.request_timeout,
     };
-    let listener = TcpListener::bind(settings.listen).map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
+    let listener =
+        TcpListener::bind(settings.listen).map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     // stdout carries exactly this line (scripts and the e2e tests read the URL from it).
@@ -83,7 +84,12 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
 }
 
 /// Serves `app` on `listener` until `handle` is shut down. Tests call this with port 0.
-pub async fn run(listener: TcpListener, app: Router, tls: Option<RustlsConfig>, handle: Handle<SocketAddr>) -> io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<RustlsConfig>,
+    handle: Handle<SocketAddr>,
+) -> io::Result<()> {
     listener.set_nonblocking(true)?;
     let service = app.into_make_service();
     match tls {

@@ -139,7 +139,8 @@ impl Settings {
     /// [`Settings::resolve`] with the file already read.
     pub fn layer(args: &ServeArgs, file: &FileSettings) -> Result<Settings, SettingsError> {
         let listen = args.listen.or(file.listen).unwrap_or_else(default_listen);
-        let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DATA_DIR_DEFAULT));
+        let data_dir =
+            args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DATA_DIR_DEFAULT));
         let database_setting = args.database.clone().or_else(|| file.database.clone()).unwrap_or_default();
         let database = DatabaseLocation::parse(&database_setting, &data_dir);
         let tls_cert = args.tls_cert.clone().or_else(|| file.tls_cert.clone());
@@ -181,8 +182,10 @@ fn default_listen() -> SocketAddr {
 }
 
 fn read_file(path: &Path) -> Result<FileSettings, SettingsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::ReadFile { path: path.to_owned(), source })?;
-    toml::from_str(&text).map_err(|error| SettingsError::ParseFile { path: path.to_owned(), message: error.to_string() })
+    let text =
+        std::fs::read_to_string(path).map_err(|source| SettingsError::ReadFile { path: path.to_owned(), source })?;
+    toml::from_str(&text)
+        .map_err(|error| SettingsError::ParseFile { path: path.to_owned(), message: error.to_string() })
 }
 
 /// One row of the settings table.
@@ -206,18 +209,58 @@ impl SettingDoc {
 
 /// Every setting, documented once.
 pub const SETTINGS: &[SettingDoc] = &[
-    SettingDoc { key: "config", default: "none", meaning: "TOML settings file with any of the keys below (flag and environment only)." },
-    SettingDoc { key: "listen", default: LISTEN_DEFAULT, meaning: "Address and port to listen on; port 0 picks a free port, and the bound URL is printed." },
-    SettingDoc { key: "data_dir", default: DATA_DIR_DEFAULT, meaning: "Directory for the SQLite database; created if missing." },
-    SettingDoc { key: "database", default: "`sqlite` (`<data_dir>/tiyn.db`)", meaning: "`sqlite`, `sqlite:PATH`, or a `postgres://…` URL." },
-    SettingDoc { key: "demo", default: "false", meaning: "Seed the demo bank and partners (idempotent) and act as demo partner 1 without login." },
-    SettingDoc { key: "log_format", default: "pretty", meaning: "`pretty` or `json` (one object per line). Level: `RUST_LOG` (default `info`)." },
-    SettingDoc { key: "tls_cert", default: "none", meaning: "PEM certificate chain. With `tls_key`, serve HTTPS (rustls) and send HSTS." },
+    SettingDoc {
+        key: "config",
+        default: "none",
+        meaning: "TOML settings file with any of the keys below (flag and environment only).",
+    },
+    SettingDoc {
+        key: "listen",
+        default: LISTEN_DEFAULT,
+        meaning: "Address and port to listen on; port 0 picks a free port, and the bound URL is printed.",
+    },
+    SettingDoc {
+        key: "data_dir",
+        default: DATA_DIR_DEFAULT,
+        meaning: "Directory for the SQLite database; created if missing.",
+    },
+    SettingDoc {
+        key: "database",
+        default: "`sqlite` (`<data_dir>/tiyn.db`)",
+        meaning: "`sqlite`, `sqlite:PATH`, or a `postgres://…` URL.",
+    },
+    SettingDoc {
+        key: "demo",
+        default: "false",
+        meaning: "Seed the demo bank and partners (idempotent) and act as demo partner 1 without login.",
+    },
+    SettingDoc {
+        key: "log_format",
+        default: "pretty",
+        meaning: "`pretty` or `json` (one object per line). Level: `RUST_LOG` (default `info`).",
+    },
+    SettingDoc {
+        key: "tls_cert",
+        default: "none",
+        meaning: "PEM certificate chain. With `tls_key`, serve HTTPS (rustls) and send HSTS.",
+    },
     SettingDoc { key: "tls_key", default: "none", meaning: "PEM private key (PKCS#8, PKCS#1 or SEC1) for `tls_cert`." },
-    SettingDoc { key: "allow_non_durable", default: "false", meaning: "Start although the database does not fsync commits. Demo mode never checks." },
-    SettingDoc { key: "request_body_bytes_max", default: "1048576", meaning: "Largest accepted request body (413 above it)." },
+    SettingDoc {
+        key: "allow_non_durable",
+        default: "false",
+        meaning: "Start although the database does not fsync commits. Demo mode never checks.",
+    },
+    SettingDoc {
+        key: "request_body_bytes_max",
+        default: "1048576",
+        meaning: "Largest accepted request body (413 above it).",
+    },
     SettingDoc { key: "request_timeout_seconds", default: "30", meaning: "Time limit for one request (503 after it)." },
-    SettingDoc { key: "shutdown_grace_seconds", default: "10", meaning: "On SIGINT/SIGTERM, how long requests in flight may finish." },
+    SettingDoc {
+        key: "shutdown_grace_seconds",
+        default: "10",
+        meaning: "On SIGINT/SIGTERM, how long requests in flight may finish.",
+    },
 ];
 
 /// The settings table in Markdown, for the README and `tiyn settings-doc`.
@@ -288,7 +331,11 @@ mod tests {
             "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/tiyn\"\ndemo = true\nlog_format = \"json\"\nrequest_timeout_seconds = 7",
         )
         .expect("valid file");
-        let args = ServeArgs { listen: Some(SocketAddr::from(([127, 0, 0, 1], 1))), demo: Some(false), ..ServeArgs::default() };
+        let args = ServeArgs {
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 1))),
+            demo: Some(false),
+            ..ServeArgs::default()
+        };
         let settings = Settings::layer(&args, &file).expect("valid");
         assert_eq!(settings.listen, SocketAddr::from(([127, 0, 0, 1], 1)));
         assert_eq!(settings.data_dir, PathBuf::from("/srv/tiyn"));

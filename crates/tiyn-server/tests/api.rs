@@ -56,7 +56,9 @@ async fn accounts_are_paged_by_cursor() {
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(second["next_cursor"], Value::Null);
 
-    for (query, code) in [("limit=0", "invalid_limit"), ("limit=201", "invalid_limit"), ("cursor=abc", "invalid_cursor")] {
+    for (query, code) in
+        [("limit=0", "invalid_limit"), ("limit=201", "invalid_limit"), ("cursor=abc", "invalid_cursor")]
+    {
         let response = get(&test.app, &format!("/api/v1/accounts?{query}")).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         assert_eq!(body_json(response).await["code"], code, "{query}");
@@ -69,7 +71,8 @@ async fn accounts_are_paged_by_cursor() {
 async fn another_partners_account_is_indistinguishable_from_an_unknown_one() {
     let test = test_app(true).await;
     let theirs = test.store.partner_accounts(test.demo.other_partner).await.expect("accounts");
-    let bank = test.store.bank_account(tiyn_store::AccountKind::BankEquity, tiyn_core::Currency::Kzt).await.expect("bank");
+    let bank =
+        test.store.bank_account(tiyn_store::AccountKind::BankEquity, tiyn_core::Currency::Kzt).await.expect("bank");
     let unknown = get(&test.app, "/api/v1/accounts/987654321").await;
     let unknown_status = unknown.status();
     let unknown_body = body_json(unknown).await;
@@ -102,7 +105,12 @@ async fn partner_routes_need_a_partner() {
 #[tokio::test]
 async fn errors_are_localised_problem_documents() {
     let test = test_app(true).await;
-    for (accept, title) in [(None, "Не найдено"), (Some("kk-KZ,kk;q=0.9"), "Табылмады"), (Some("en-US,en;q=0.8"), "Not found"), (Some("de"), "Не найдено")] {
+    for (accept, title) in [
+        (None, "Не найдено"),
+        (Some("kk-KZ,kk;q=0.9"), "Табылмады"),
+        (Some("en-US,en;q=0.8"), "Not found"),
+        (Some("de"), "Не найдено"),
+    ] {
         let mut request = Request::get("/api/v1/accounts/987654321");
         if let Some(accept) = accept {
             request = request.header("accept-language", accept);

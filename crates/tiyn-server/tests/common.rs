@@ -9,11 +9,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response};
 use http_body_util::BodyExt;
+use tiyn_backend::{DatabaseLocation, open_store};
 use tiyn_server::app::{AppState, build_app};
 use tiyn_server::demo::{self, Demo};
 use tiyn_server::metered::MeteredStore;
 use tiyn_server::metrics::Metrics;
-use tiyn_backend::{DatabaseLocation, open_store};
 use tiyn_store::Store;
 use tower::ServiceExt;
 
@@ -29,7 +29,12 @@ pub fn now() -> jiff::Timestamp {
     jiff::Timestamp::from_second(1_767_225_600).expect("2026-01-01")
 }
 
-pub fn state(store: Arc<dyn Store>, metrics: Arc<Metrics>, demo_partner: Option<tiyn_core::PartnerId>, tls: bool) -> AppState {
+pub fn state(
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    demo_partner: Option<tiyn_core::PartnerId>,
+    tls: bool,
+) -> AppState {
     AppState {
         store,
         metrics,

@@ -13,14 +13,24 @@ use tiyn_core::{AccountId, Currency, PartnerId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_server::app::{CONTENT_SECURITY_POLICY, build_app};
 use tiyn_server::metrics::Metrics;
-use tiyn_store::{Account, AccountKind, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError};
+use tiyn_store::{
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+};
 
 /// Every kind of response — API JSON, problem, page, static file, 404 page, operations — carries
 /// the security headers; HSTS only under TLS (see tls.rs).
 #[tokio::test]
 async fn security_headers_are_on_every_response() {
     let test = test_app(true).await;
-    for uri in ["/api/v1/accounts", "/api/v1/accounts/987654321", "/accounts", "/static/style.css", "/nowhere", "/healthz", "/api/openapi.json"] {
+    for uri in [
+        "/api/v1/accounts",
+        "/api/v1/accounts/987654321",
+        "/accounts",
+        "/static/style.css",
+        "/nowhere",
+        "/healthz",
+        "/api/openapi.json",
+    ] {
         let response = get(&test.app, uri).await;
         let csp = header(&response, "content-security-policy").unwrap_or_default();
         assert_eq!(csp, CONTENT_SECURITY_POLICY, "{uri}");
@@ -75,8 +85,14 @@ async fn health_readiness_and_metrics() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(header(&response, "content-type").is_some_and(|value| value.starts_with("text/plain; version=0.0.4")));
     let text = body_text(response).await;
-    assert!(text.contains("tiyn_http_requests_total{method=\"GET\",route=\"/api/v1/accounts\",status=\"200\"} 1"), "{text}");
-    assert!(text.contains("tiyn_http_requests_total{method=\"GET\",route=\"/api/v1/accounts/{id}\",status=\"404\"} 1"), "{text}");
+    assert!(
+        text.contains("tiyn_http_requests_total{method=\"GET\",route=\"/api/v1/accounts\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tiyn_http_requests_total{method=\"GET\",route=\"/api/v1/accounts/{id}\",status=\"404\"} 1"),
+        "{text}"
+    );
     assert!(text.contains("route=\"unmatched\",status=\"404\"} 1"), "raw paths never become labels: {text}");
     assert!(!text.contains("12345"));
     assert!(text.contains("tiyn_http_request_duration_seconds_count{route=\"/api/v1/accounts\"} 1"));
@@ -122,6 +138,10 @@ impl Store for Unreachable {
     async fn execute(&self, _: Command) -> Result<Executed, StoreError> {
         Err(StoreError::Backend("down".to_owned()))
     }
+    async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
     async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {
         Err(StoreError::Backend("down".to_owned()))
     }
@@ -175,7 +195,8 @@ async fn the_language_is_chosen_by_query_then_cookie_then_accept_language() {
     assert!(html.contains("<html lang=\"en\">") && html.contains("<h1>Accounts and balances</h1>"));
     assert!(html.contains("15,000,000.00"));
 
-    let with = |name: &str, value: &str| Request::get("/accounts").header(name, value).body(Body::empty()).expect("request");
+    let with =
+        |name: &str, value: &str| Request::get("/accounts").header(name, value).body(Body::empty()).expect("request");
     let by_cookie = body_text(send(&test.app, with("cookie", "lang=kk")).await).await;
     assert!(by_cookie.contains("<h1>Шоттар мен қалдықтар</h1>"));
     let by_accept = body_text(send(&test.app, with("accept-language", "en-GB,en;q=0.9")).await).await;

@@ -5,10 +5,10 @@ mod common;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use tiyn_backend::{DatabaseLocation, open_store};
 use tiyn_server::demo;
 use tiyn_server::server::{ServeError, check_durability};
 use tiyn_server::settings::{FileSettings, ServeArgs, Settings};
-use tiyn_backend::{DatabaseLocation, open_store};
 use tiyn_store::Store;
 use tiyn_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -50,8 +50,13 @@ async fn demo_seeding_is_idempotent() {
     let partner = reopened.partner(first.partner).await.expect("read").expect("exists");
     assert_eq!(partner.name, "ТОО «Демо Трейд»");
     assert!(partner.legal_address.contains("Алматы"));
-    let currencies: Vec<&str> =
-        reopened.partner_accounts(first.partner).await.expect("accounts").iter().map(|account| account.currency.code()).collect();
+    let currencies: Vec<&str> = reopened
+        .partner_accounts(first.partner)
+        .await
+        .expect("accounts")
+        .iter()
+        .map(|account| account.currency.code())
+        .collect();
     assert_eq!(currencies, ["KZT", "KZT", "USD", "EUR"]);
 }
 
@@ -70,7 +75,8 @@ fn settings(demo: bool, allow_non_durable: bool) -> Settings {
 async fn the_durability_guard_refuses_a_non_durable_database() {
     let dir = tempfile::tempdir().expect("temp dir");
     let options = SqliteOptions { durable: false };
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(&dir.path().join("fast.db"), options).await.expect("open"));
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&dir.path().join("fast.db"), options).await.expect("open"));
 
     let refused = check_durability(store.as_ref(), &settings(false, false)).await;
     let Err(ServeError::NotDurable(reason)) = &refused else { panic!("expected a refusal, got {refused:?}") };

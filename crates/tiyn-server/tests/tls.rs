@@ -43,10 +43,14 @@ async fn r_7_2_https_with_a_given_certificate_sends_hsts() {
     let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config));
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let tls = connector.connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("TLS handshake");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.expect("http handshake");
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.expect("http handshake");
     tokio::spawn(connection);
 
-    let request = hyper::Request::get("/api/v1/accounts").header("host", "localhost").body(Empty::<Bytes>::new()).expect("request");
+    let request = hyper::Request::get("/api/v1/accounts")
+        .header("host", "localhost")
+        .body(Empty::<Bytes>::new())
+        .expect("request");
     let response = sender.send_request(request).await.expect("response");
     assert_eq!(response.status(), 200);
     let hsts = response.headers().get("strict-transport-security").and_then(|value| value.to_str().ok());

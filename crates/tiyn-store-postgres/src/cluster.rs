@@ -97,12 +97,9 @@ fn shared_test_cluster_port() -> Result<u16, String> {
     let lock = File::create(root.join("start.lock")).map_err(|error| format!("lock file: {error}"))?;
     lock.lock().map_err(|error| format!("lock: {error}"))?; // released when `lock` drops
     let port_file = root.join("port");
-    if let Ok(port) = fs::read_to_string(&port_file).map(|text| text.trim().parse::<u16>()) {
-        if let Ok(port) = port {
-            if is_ready(port) {
-                return Ok(port);
-            }
-        }
+    let recorded = fs::read_to_string(&port_file).ok().and_then(|text| text.trim().parse::<u16>().ok());
+    if let Some(port) = recorded.filter(|port| is_ready(*port)) {
+        return Ok(port);
     }
     // Not running (first use, or a stale directory from an earlier run): start afresh.
     let _ = pg_ctl(&root, &["stop", "-m", "immediate", "-w"]);
@@ -130,7 +127,9 @@ fn start_cluster(root: &Path, durability: Durability) -> Result<u16, String> {
         Durability::Fast => options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
         // Durable as production is; with the WAL settings a ledger server should have: compressed
         // full-page images and checkpoints spaced out, so a commit writes little more than its rows.
-        Durability::Durable => options.push_str(" -c wal_compression=on -c max_wal_size=8GB -c checkpoint_timeout=30min"),
+        Durability::Durable => {
+            options.push_str(" -c wal_compression=on -c max_wal_size=8GB -c checkpoint_timeout=30min")
+        }
     }
     let log = root.join("server.log").to_string_lossy().into_owned();
     check(&pg_ctl(root, &["start", "-w", "-t", "60", "-l", &log, "-o", &options])?, "pg_ctl start")?;
@@ -166,7 +165,11 @@ fn as_server_user(program: &Path) -> Command {
 
 fn make_accessible(dir: &Path) -> Result<(), String> {
     if whoami_uid() == 0 {
-        let chown = Command::new("chown").args(["postgres:postgres"]).arg(dir).output().map_err(|error| format!("chown: {error}"))?;
+        let chown = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(dir)
+            .output()
+            .map_err(|error| format!("chown: {error}"))?;
         check(&chown, "chown")?;
     }
     Ok(())
@@ -226,7 +229,10 @@ fn unique() -> u32 {
 }
 
 fn time_salt() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() % 1_000_000_007).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() % 1_000_000_007)
+        .unwrap_or(0)
 }
 
 fn replace_database(server_url: &str, database: &str) -> String {
@@ -249,7 +255,10 @@ mod tests {
     #[test]
     fn replaces_the_database_of_a_url() {
         assert_eq!(replace_database("postgres://u@h:5/p", "t1"), "postgres://u@h:5/t1");
-        assert_eq!(replace_database("postgres://u:pw@h/p?sslmode=disable", "t1"), "postgres://u:pw@h/t1?sslmode=disable");
+        assert_eq!(
+            replace_database("postgres://u:pw@h/p?sslmode=disable", "t1"),
+            "postgres://u:pw@h/t1?sslmode=disable"
+        );
         assert_eq!(replace_database("postgres://h:5", "t1"), "postgres://h:5/t1");
     }
 }

@@ -119,13 +119,15 @@ async fn execute_batch(
 ) -> Result<Vec<Result<Executed, StoreError>>, sqlx::Error> {
     let mut transaction = connection.begin().await?;
     let keys: Vec<&str> = commands.iter().map(|command| command.key.as_str()).collect();
-    let stored = sqlx::query("SELECT key, content_digest, receipt, entry_id, hold_id FROM operations WHERE key = ANY($1)")
-        .bind(&keys)
-        .fetch_all(&mut *transaction)
-        .await?;
+    let stored =
+        sqlx::query("SELECT key, content_digest, receipt, entry_id, hold_id FROM operations WHERE key = ANY($1)")
+            .bind(&keys)
+            .fetch_all(&mut *transaction)
+            .await?;
     let known = KnownKeys::new(stored.iter().map(stored_operation).collect::<Result<Vec<_>, _>>()?);
 
-    let mut needs = Needs::of(commands.iter().filter(|command| !known.contains(&command.key)).map(|command| &command.action));
+    let mut needs =
+        Needs::of(commands.iter().filter(|command| !known.contains(&command.key)).map(|command| &command.action));
     let holds = load_holds(&mut transaction, &needs).await?;
     let entries = load_entries(&mut transaction, &needs).await?;
     needs.accounts_of_loaded(&holds, &entries);
@@ -202,10 +204,12 @@ async fn load_holds(connection: &mut PgConnection, needs: &Needs) -> Result<Vec<
     if needs.holds.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query("SELECT id, account_id, currency, amount, status FROM holds WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-        .bind(ids(&needs.holds, HoldId::get))
-        .fetch_all(&mut *connection)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, account_id, currency, amount, status FROM holds WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+    )
+    .bind(ids(&needs.holds, HoldId::get))
+    .fetch_all(&mut *connection)
+    .await?;
     rows.iter()
         .map(|row| {
             let currency = rows::currency(&row.try_get::<String, _>(2)?).map_err(protocol)?;
@@ -226,10 +230,11 @@ async fn load_entries(connection: &mut PgConnection, needs: &Needs) -> Result<Ve
         return Ok(Vec::new());
     }
     let wanted = ids(&needs.entries, EntryId::get);
-    let rows = sqlx::query("SELECT entry_id, account_id, currency, amount FROM postings WHERE entry_id = ANY($1) ORDER BY id")
-        .bind(&wanted)
-        .fetch_all(&mut *connection)
-        .await?;
+    let rows =
+        sqlx::query("SELECT entry_id, account_id, currency, amount FROM postings WHERE entry_id = ANY($1) ORDER BY id")
+            .bind(&wanted)
+            .fetch_all(&mut *connection)
+            .await?;
     let reversed: Vec<i64> = sqlx::query_scalar("SELECT reverses FROM entries WHERE reverses = ANY($1)")
         .bind(&wanted)
         .fetch_all(&mut *connection)
@@ -253,10 +258,12 @@ async fn load_entries(connection: &mut PgConnection, needs: &Needs) -> Result<Ve
 
 async fn load_accounts(connection: &mut PgConnection, needs: &Needs) -> Result<Vec<AccountState>, sqlx::Error> {
     // Ascending id order, FOR UPDATE: the one lock order every process uses.
-    let rows = sqlx::query("SELECT id, currency, kind, status, balance, held FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-        .bind(ids(&needs.accounts, AccountId::get))
-        .fetch_all(&mut *connection)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, currency, kind, status, balance, held FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+    )
+    .bind(ids(&needs.accounts, AccountId::get))
+    .fetch_all(&mut *connection)
+    .await?;
     rows.iter()
         .map(|row| {
             let kind: String = row.try_get(2)?;
@@ -274,7 +281,10 @@ async fn load_accounts(connection: &mut PgConnection, needs: &Needs) -> Result<V
 }
 
 /// Takes ids for the new entries and holds from their sequences, in one round trip each.
-async fn allocate_ids(connection: &mut PgConnection, decided: Vec<(Command, Decision)>) -> Result<Vec<Accepted>, sqlx::Error> {
+async fn allocate_ids(
+    connection: &mut PgConnection,
+    decided: Vec<(Command, Decision)>,
+) -> Result<Vec<Accepted>, sqlx::Error> {
     let entries_wanted = decided.iter().filter(|(_, decision)| matches!(decision, Decision::Post { .. })).count();
     let holds_wanted = decided.iter().filter(|(_, decision)| matches!(decision, Decision::OpenHold { .. })).count();
     let mut entry_ids = next_ids(connection, "entries_id_seq", entries_wanted).await?.into_iter();
@@ -283,8 +293,12 @@ async fn allocate_ids(connection: &mut PgConnection, decided: Vec<(Command, Deci
         .into_iter()
         .map(|(command, decision)| {
             let receipt = match &decision {
-                Decision::Post { .. } => Receipt::Posted { entry: EntryId::new(entry_ids.next().ok_or_else(|| protocol("entry id"))?) },
-                Decision::OpenHold { .. } => Receipt::Held { hold: HoldId::new(hold_ids.next().ok_or_else(|| protocol("hold id"))?) },
+                Decision::Post { .. } => {
+                    Receipt::Posted { entry: EntryId::new(entry_ids.next().ok_or_else(|| protocol("entry id"))?) }
+                }
+                Decision::OpenHold { .. } => {
+                    Receipt::Held { hold: HoldId::new(hold_ids.next().ok_or_else(|| protocol("hold id"))?) }
+                }
                 Decision::ReleaseHold { hold } => Receipt::Released { hold: *hold },
             };
             Ok(Accepted { command, decision, receipt })
@@ -462,10 +476,30 @@ async fn update_accounts(connection: &mut PgConnection, book: &Book) -> Result<(
 
 /// The zero-sum invariant, stored balances against postings, and partner accounts against zero.
 pub async fn check(pool: &PgPool) -> Result<LedgerCheck, StoreError> {
-    let rows = sqlx::query("SELECT currency, SUM(amount)::text, COUNT(*) FROM postings GROUP BY currency ORDER BY currency")
-        .fetch_all(pool)
-        .await
-        .map_err(StoreError::backend)?;
+    let totals = posting_totals(pool).await?;
+    let account_ids = |sql: &'static str| async move {
+        let ids: Vec<i64> = sqlx::query_scalar(sql).fetch_all(pool).await.map_err(StoreError::backend)?;
+        Ok::<_, StoreError>(ids.into_iter().map(AccountId::new).collect::<Vec<_>>())
+    };
+    let balance_mismatches = account_ids(
+        "SELECT a.id FROM accounts a
+         LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM postings GROUP BY account_id) p ON p.account_id = a.id
+         WHERE a.balance <> COALESCE(p.total, 0) ORDER BY a.id",
+    )
+    .await?;
+    let negative_partner_accounts =
+        account_ids("SELECT id FROM accounts WHERE kind = 'partner_current' AND balance - held < 0 ORDER BY id")
+            .await?;
+    Ok(LedgerCheck { totals, balance_mismatches, negative_partner_accounts })
+}
+
+/// The sum and count of postings per currency: one scan of the postings table.
+pub async fn posting_totals(pool: &PgPool) -> Result<Vec<CurrencyTotal>, StoreError> {
+    let rows =
+        sqlx::query("SELECT currency, SUM(amount)::text, COUNT(*) FROM postings GROUP BY currency ORDER BY currency")
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::backend)?;
     let totals = rows
         .iter()
         .map(|row| {
@@ -479,17 +513,5 @@ pub async fn check(pool: &PgPool) -> Result<LedgerCheck, StoreError> {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let account_ids = |sql: &'static str| async move {
-        let ids: Vec<i64> = sqlx::query_scalar(sql).fetch_all(pool).await.map_err(StoreError::backend)?;
-        Ok::<_, StoreError>(ids.into_iter().map(AccountId::new).collect::<Vec<_>>())
-    };
-    let balance_mismatches = account_ids(
-        "SELECT a.id FROM accounts a
-         LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM postings GROUP BY account_id) p ON p.account_id = a.id
-         WHERE a.balance <> COALESCE(p.total, 0) ORDER BY a.id",
-    )
-    .await?;
-    let negative_partner_accounts =
-        account_ids("SELECT id FROM accounts WHERE kind = 'partner_current' AND balance - held < 0 ORDER BY id").await?;
-    Ok(LedgerCheck { totals, balance_mismatches, negative_partner_accounts })
+    Ok(totals)
 }

@@ -20,7 +20,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Row};
 use tiyn_core::{AccountId, Currency, PartnerId};
 use tiyn_ledger::{Command, Executed};
-use tiyn_store::{Account, AccountKind, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError};
+use tiyn_store::{
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+};
 use tokio::sync::{mpsc, oneshot};
 
 /// Connections for reads and administrative writes. The ledger writer has its own.
@@ -181,12 +183,13 @@ impl Store for PostgresStore {
         .execute(&self.pool)
         .await
         .map_err(StoreError::backend)?;
-        let id: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE kind = $1 AND currency = $2 AND partner_id IS NULL")
-            .bind(kind.as_str())
-            .bind(currency.code())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::backend)?;
+        let id: i64 =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE kind = $1 AND currency = $2 AND partner_id IS NULL")
+                .bind(kind.as_str())
+                .bind(currency.code())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(StoreError::backend)?;
         Ok(AccountId::new(id))
     }
 
@@ -195,6 +198,10 @@ impl Store for PostgresStore {
         let gone = || StoreError::backend("the PostgreSQL ledger writer has stopped");
         self.writer.send((command, reply)).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
+    }
+
+    async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {
+        ledger::posting_totals(&self.pool).await
     }
 
     async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {

@@ -8,23 +8,30 @@ use tiyn_store::StoreError;
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_ledger.sql"))];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.
-const MIGRATION_LOCK_KEY: i64 = 0x7469_796e_6d69_67; // "tiynmig"
+const MIGRATION_LOCK_KEY: i64 = 0x0074_6979_6e6d_6967; // "tiynmig" in ASCII
 
 pub async fn apply(pool: &PgPool) -> Result<(), StoreError> {
     let mut connection = pool.acquire().await.map_err(StoreError::backend)?;
-    sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *connection).await.map_err(StoreError::backend)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::backend)?;
     let result = apply_locked(&mut connection).await;
-    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *connection).await;
+    let unlocked =
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *connection).await;
     result?;
     unlocked.map_err(StoreError::backend)?;
     Ok(())
 }
 
 async fn apply_locked(connection: &mut sqlx::PgConnection) -> Result<(), StoreError> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        .execute(&mut *connection)
-        .await
-        .map_err(StoreError::backend)?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *connection)
+    .await
+    .map_err(StoreError::backend)?;
     for (version, sql) in MIGRATIONS {
         let applied: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)")
             .bind(version)

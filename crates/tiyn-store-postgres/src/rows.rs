@@ -13,7 +13,10 @@ pub const PARTNER_SELECT: &str = "SELECT id, name, bin, legal_address, created_a
 pub const ACCOUNT_SELECT: &str =
     "SELECT id, partner_id, iban, currency, kind, name, status, balance, held, created_at FROM accounts";
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(row: &'r PgRow, index: usize) -> Result<T, StoreError> {
+fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
+    row: &'r PgRow,
+    index: usize,
+) -> Result<T, StoreError> {
     row.try_get(index).map_err(StoreError::backend)
 }
 

@@ -23,7 +23,13 @@ async fn postings_are_immutable_in_the_database() {
     let store = Arc::new(PostgresStore::connect(&fresh_url().await).await.expect("connect"));
     let f = tiyn_store::conformance::Fixture::new(store.clone(), 0).await;
     f.fund(f.kzt_a, 100).await;
-    for sql in ["UPDATE postings SET amount = amount * 2", "DELETE FROM postings", "UPDATE entries SET memo = 'x'", "DELETE FROM entries", "TRUNCATE postings CASCADE"] {
+    for sql in [
+        "UPDATE postings SET amount = amount * 2",
+        "DELETE FROM postings",
+        "UPDATE entries SET memo = 'x'",
+        "DELETE FROM entries",
+        "TRUNCATE postings CASCADE",
+    ] {
         let error = sqlx_error(store.pool(), sql).await;
         assert!(error.contains("immutable"), "{sql}: {error}");
     }
@@ -55,7 +61,12 @@ async fn several_processes_share_one_database() {
                     for n in 0..25 {
                         let (from, to) = if (client + n) % 2 == 0 { (a, b) } else { (b, a) };
                         let key = format!("p{process}-c{client}-{n}");
-                        let command = tiyn_store::conformance::transfer_command(&key, from, to, tiyn_store::conformance::kzt(997));
+                        let command = tiyn_store::conformance::transfer_command(
+                            &key,
+                            from,
+                            to,
+                            tiyn_store::conformance::kzt(997),
+                        );
                         store.execute(command.clone()).await.expect("transfer");
                         // The same key sent to another process must replay, not post again.
                         let replay = store.execute(command).await.expect("replay");

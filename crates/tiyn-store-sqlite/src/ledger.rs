@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tiyn_core::{AccountId, Amount, EntryId, HoldId, Money};
 use tiyn_ledger::{
-    AccountState, AccountStatus, Book, Command, Decision, EntryState, Executed, HoldState, HoldStatus,
-    IdempotencyKey, JournalEntry, Needs, Posting, Receipt,
+    AccountState, AccountStatus, Book, Command, Decision, EntryState, Executed, HoldState, HoldStatus, IdempotencyKey,
+    JournalEntry, Needs, Posting, Receipt,
 };
 use tiyn_store::batch::{KnownKeys, StoredOperation, receipt_code};
 use tiyn_store::{AccountKind, CurrencyTotal, LedgerCheck, StoreError};
@@ -34,7 +34,10 @@ pub fn execute_batch(connection: &mut Connection, commands: &[Command]) -> Vec<R
     }
 }
 
-fn decide_and_write(transaction: &Transaction<'_>, commands: &[Command]) -> Result<Vec<Result<Executed, StoreError>>, StoreError> {
+fn decide_and_write(
+    transaction: &Transaction<'_>,
+    commands: &[Command],
+) -> Result<Vec<Result<Executed, StoreError>>, StoreError> {
     let mut known = KnownKeys::new(load_operations(transaction, commands)?);
     let new_commands = commands.iter().filter(|command| !known.contains(&command.key));
     let mut needs = Needs::of(new_commands.map(|command| &command.action));
@@ -85,7 +88,12 @@ fn load_operations(
     for command in commands {
         let row = statement
             .query_row([command.key.as_str()], |row| {
-                Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<i64>>(2)?, row.get::<_, Option<i64>>(3)?))
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<i64>>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                ))
             })
             .optional()
             .map_err(StoreError::backend)?;
@@ -126,7 +134,8 @@ fn load_account(transaction: &Transaction<'_>, id: AccountId) -> Result<Option<A
         id,
         currency: rows::currency(&currency)?,
         policy: kind.policy(),
-        status: AccountStatus::parse(&status).ok_or_else(|| StoreError::backend(format!("stored status {status:?}")))?,
+        status: AccountStatus::parse(&status)
+            .ok_or_else(|| StoreError::backend(format!("stored status {status:?}")))?,
         balance,
         held,
     }))
@@ -137,7 +146,9 @@ fn load_hold(transaction: &Transaction<'_>, id: HoldId) -> Result<Option<HoldSta
         .prepare_cached("SELECT account_id, currency, amount, status FROM holds WHERE id = ?1")
         .map_err(StoreError::backend)?;
     let row = statement
-        .query_row([id.get()], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?)))
+        .query_row([id.get()], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?))
+        })
         .optional()
         .map_err(StoreError::backend)?;
     let Some((account, currency, amount, status)) = row else {
@@ -148,7 +159,8 @@ fn load_hold(transaction: &Transaction<'_>, id: HoldId) -> Result<Option<HoldSta
         id,
         account: AccountId::new(account),
         amount,
-        status: HoldStatus::parse(&status).ok_or_else(|| StoreError::backend(format!("stored hold status {status:?}")))?,
+        status: HoldStatus::parse(&status)
+            .ok_or_else(|| StoreError::backend(format!("stored hold status {status:?}")))?,
     }))
 }
 
@@ -161,7 +173,10 @@ fn load_entry(transaction: &Transaction<'_>, id: EntryId) -> Result<Option<Entry
         .map_err(StoreError::backend)?
         .map(|row| {
             let (account, currency, amount) = row.map_err(StoreError::backend)?;
-            Ok(Posting { account: AccountId::new(account), amount: Money::from_minor(amount, rows::currency(&currency)?) })
+            Ok(Posting {
+                account: AccountId::new(account),
+                amount: Money::from_minor(amount, rows::currency(&currency)?),
+            })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     if postings.is_empty() {
@@ -171,7 +186,8 @@ fn load_entry(transaction: &Transaction<'_>, id: EntryId) -> Result<Option<Entry
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE reverses = ?1)")
         .and_then(|mut statement| statement.query_row([id.get()], |row| row.get(0)))
         .map_err(StoreError::backend)?;
-    let entry = JournalEntry::new(postings).map_err(|error| StoreError::backend(format!("stored entry {id}: {error}")))?;
+    let entry =
+        JournalEntry::new(postings).map_err(|error| StoreError::backend(format!("stored entry {id}: {error}")))?;
     Ok(Some(EntryState { id, entry, reversed }))
 }
 
@@ -187,7 +203,9 @@ fn write_decision(
         Decision::Post { entry, kind, captures, reverses } => {
             transaction
                 .prepare_cached("INSERT INTO entries (kind, memo, reverses, created_at) VALUES (?1, ?2, ?3, ?4)")
-                .and_then(|mut statement| statement.execute(params![kind.as_str(), memo, reverses.map(EntryId::get), at]))
+                .and_then(|mut statement| {
+                    statement.execute(params![kind.as_str(), memo, reverses.map(EntryId::get), at])
+                })
                 .map_err(StoreError::backend)?;
             let entry_id = EntryId::new(transaction.last_insert_rowid());
             let mut insert = transaction
@@ -266,6 +284,22 @@ fn record_operation(transaction: &Transaction<'_>, command: &Command, receipt: R
 
 /// The zero-sum invariant, stored balances against postings, and partner accounts against zero.
 pub fn check(connection: &Connection) -> Result<LedgerCheck, StoreError> {
+    let totals = posting_totals(connection)?;
+    let ids = |sql: &str| -> Result<Vec<AccountId>, StoreError> {
+        let mut statement = connection.prepare(sql).map_err(StoreError::backend)?;
+        let ids = statement.query_map([], |row| row.get(0)).map_err(StoreError::backend)?;
+        ids.map(|id| id.map(AccountId::new).map_err(StoreError::backend)).collect()
+    };
+    let balance_mismatches = ids("SELECT a.id FROM accounts a
+         LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM postings GROUP BY account_id) p ON p.account_id = a.id
+         WHERE a.balance <> COALESCE(p.total, 0) ORDER BY a.id")?;
+    let negative_partner_accounts =
+        ids("SELECT id FROM accounts WHERE kind = 'partner_current' AND balance - held < 0 ORDER BY id")?;
+    Ok(LedgerCheck { totals, balance_mismatches, negative_partner_accounts })
+}
+
+/// The sum and count of postings per currency: one scan of the postings table.
+pub fn posting_totals(connection: &Connection) -> Result<Vec<CurrencyTotal>, StoreError> {
     let mut statement = connection
         .prepare("SELECT currency, SUM(amount), COUNT(*) FROM postings GROUP BY currency ORDER BY currency")
         .map_err(StoreError::backend)?;
@@ -274,20 +308,12 @@ pub fn check(connection: &Connection) -> Result<LedgerCheck, StoreError> {
         .map_err(StoreError::backend)?
         .map(|row| {
             let (currency, sum, count) = row.map_err(StoreError::backend)?;
-            Ok(CurrencyTotal { currency: rows::currency(&currency)?, sum_minor: i128::from(sum), postings: count.unsigned_abs() })
+            Ok(CurrencyTotal {
+                currency: rows::currency(&currency)?,
+                sum_minor: i128::from(sum),
+                postings: count.unsigned_abs(),
+            })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let ids = |sql: &str| -> Result<Vec<AccountId>, StoreError> {
-        let mut statement = connection.prepare(sql).map_err(StoreError::backend)?;
-        let ids = statement.query_map([], |row| row.get(0)).map_err(StoreError::backend)?;
-        ids.map(|id| id.map(AccountId::new).map_err(StoreError::backend)).collect()
-    };
-    let balance_mismatches = ids(
-        "SELECT a.id FROM accounts a
-         LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM postings GROUP BY account_id) p ON p.account_id = a.id
-         WHERE a.balance <> COALESCE(p.total, 0) ORDER BY a.id",
-    )?;
-    let negative_partner_accounts =
-        ids("SELECT id FROM accounts WHERE kind = 'partner_current' AND balance - held < 0 ORDER BY id")?;
-    Ok(LedgerCheck { totals, balance_mismatches, negative_partner_accounts })
+    Ok(totals)
 }

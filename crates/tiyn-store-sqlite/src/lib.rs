@@ -20,7 +20,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tiyn_core::{AccountId, Currency, PartnerId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::batch::{BATCH_COMMANDS_MAX, BatchTarget, LINGER_MAX};
-use tiyn_store::{Account, AccountKind, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError};
+use tiyn_store::{
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+};
 use tokio::sync::{mpsc, oneshot};
 
 /// How long a connection waits for another process's write lock before giving up.
@@ -237,10 +239,7 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|connection| {
-            connection.query_row("SELECT 1", [], |_| Ok(())).map_err(StoreError::backend)
-        })
-        .await
+        self.read(|connection| connection.query_row("SELECT 1", [], |_| Ok(())).map_err(StoreError::backend)).await
     }
 
     async fn durability(&self) -> Result<Durability, StoreError> {
@@ -262,7 +261,12 @@ impl Store for SqliteStore {
             connection
                 .execute(
                     "INSERT INTO partners (name, bin, legal_address, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![partner.name, partner.bin.as_str(), partner.legal_address, partner.created_at.as_microsecond()],
+                    params![
+                        partner.name,
+                        partner.bin.as_str(),
+                        partner.legal_address,
+                        partner.created_at.as_microsecond()
+                    ],
                 )
                 .map_err(|error| unique_or_backend(error, "a partner with this BIN"))?;
             Ok(PartnerId::new(connection.last_insert_rowid()))
@@ -282,7 +286,8 @@ impl Store for SqliteStore {
 
     async fn partners(&self) -> Result<Vec<Partner>, StoreError> {
         self.read(|connection| {
-            let mut statement = connection.prepare(&format!("{} ORDER BY id", rows::PARTNER_SELECT)).map_err(StoreError::backend)?;
+            let mut statement =
+                connection.prepare(&format!("{} ORDER BY id", rows::PARTNER_SELECT)).map_err(StoreError::backend)?;
             let partners = statement.query_map([], rows::partner).map_err(StoreError::backend)?;
             partners.collect::<Result<Vec<_>, _>>().map_err(StoreError::backend)
         })
@@ -360,6 +365,10 @@ impl Store for SqliteStore {
         let (reply, answer) = oneshot::channel();
         self.writer.send(Job::Execute(command, reply)).await.map_err(|_| writer_gone())?;
         answer.await.map_err(|_| writer_gone())?
+    }
+
+    async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {
+        self.read(ledger::posting_totals).await
     }
 
     async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {

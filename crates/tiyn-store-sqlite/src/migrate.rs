@@ -8,16 +8,23 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_ledger
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {
     connection
-        .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
         .map_err(StoreError::backend)?;
     for (version, sql) in MIGRATIONS {
         // IMMEDIATE: two processes starting at once apply each migration once.
-        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
+        let transaction =
+            connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
         let applied: bool = transaction
-            .query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |row| row.get(0))
+            .query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |row| {
+                row.get(0)
+            })
             .map_err(StoreError::backend)?;
         if !applied {
-            transaction.execute_batch(sql).map_err(|error| StoreError::Backend(format!("migration {version}: {error}")))?;
+            transaction
+                .execute_batch(sql)
+                .map_err(|error| StoreError::Backend(format!("migration {version}: {error}")))?;
             let now = jiff::Timestamp::now().as_microsecond();
             transaction
                 .execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, now])

@@ -36,7 +36,8 @@ pub fn account(row: &Row<'_>) -> rusqlite::Result<Result<Account, StoreError>> {
             partner: row.get::<_, Option<i64>>(1).map_err(StoreError::backend)?.map(PartnerId::new),
             iban: iban.map(|iban| Iban::parse(&iban).map_err(stored("IBAN"))).transpose()?,
             currency,
-            kind: AccountKind::parse(&kind).ok_or_else(|| StoreError::backend(format!("stored account kind {kind:?}")))?,
+            kind: AccountKind::parse(&kind)
+                .ok_or_else(|| StoreError::backend(format!("stored account kind {kind:?}")))?,
             name: row.get(5).map_err(StoreError::backend)?,
             status: AccountStatus::parse(&status)
                 .ok_or_else(|| StoreError::backend(format!("stored account status {status:?}")))?,

@@ -24,7 +24,12 @@ async fn postings_are_immutable_in_the_database() {
     let f = tiyn_store::conformance::Fixture::new(store, 0).await;
     f.fund(f.kzt_a, 100).await;
     let connection = rusqlite::Connection::open(&path).expect("open directly");
-    for sql in ["UPDATE postings SET amount = amount * 2", "DELETE FROM postings", "UPDATE entries SET memo = 'x'", "DELETE FROM entries"] {
+    for sql in [
+        "UPDATE postings SET amount = amount * 2",
+        "DELETE FROM postings",
+        "UPDATE entries SET memo = 'x'",
+        "DELETE FROM entries",
+    ] {
         let error = connection.execute(sql, []).expect_err(sql);
         assert!(error.to_string().contains("immutable"), "{sql}: {error}");
     }

@@ -155,6 +155,11 @@ pub async fn r_3_1_1_1_internal_transfer_between_own_accounts(store: Arc<dyn Sto
     let check = f.store.check_ledger().await.expect("check");
     let kzt_total = check.totals.iter().find(|total| total.currency == Currency::Kzt).expect("KZT postings");
     assert_eq!((kzt_total.sum_minor, kzt_total.postings), (0, 4));
+    assert_eq!(
+        f.store.posting_totals().await.expect("totals"),
+        check.totals,
+        "the zero-sum verb agrees with the full check"
+    );
     f.assert_sound().await;
 }
 
@@ -206,7 +211,10 @@ pub async fn currency_mismatch_and_unknown_account_are_refused(store: Arc<dyn St
     assert!(matches!(mismatch, Err(StoreError::Ledger(LedgerError::CurrencyMismatch { .. }))), "{mismatch:?}");
     let missing = AccountId::new(987_654);
     let unknown = f.store.execute(transfer_command("y", f.kzt_a, missing, kzt(1))).await;
-    assert!(matches!(unknown, Err(StoreError::Ledger(LedgerError::AccountNotFound(id))) if id == missing), "{unknown:?}");
+    assert!(
+        matches!(unknown, Err(StoreError::Ledger(LedgerError::AccountNotFound(id))) if id == missing),
+        "{unknown:?}"
+    );
     assert_eq!(f.balance(f.kzt_a).await, (500, 0));
 }
 
@@ -251,7 +259,8 @@ pub async fn reversal_posts_the_opposite_once(store: Arc<dyn Store>) {
     f.fund(f.kzt_a, 1_000).await;
     let executed = f.store.execute(transfer_command("t", f.kzt_a, f.kzt_b, kzt(400))).await.expect("transfer");
     let entry = posted_entry(&executed);
-    let reverse = |text: &str| Command::new(key(text), now(), Action::Reverse { entry, memo: "error".into() }).expect("memo");
+    let reverse =
+        |text: &str| Command::new(key(text), now(), Action::Reverse { entry, memo: "error".into() }).expect("memo");
     f.store.execute(reverse("rev1")).await.expect("reversal");
     assert_eq!(f.balance(f.kzt_a).await, (1_000, 0));
     assert_eq!(f.balance(f.kzt_b).await, (0, 0));
@@ -399,5 +408,8 @@ pub async fn r_6_4_2_partner_sees_only_own_accounts(store: Arc<dyn Store>) {
     assert!(!ids.contains(&second.kzt_a));
     let partners = store.partners().await.expect("partners");
     assert_eq!(partners.len(), 2);
-    assert_eq!(store.partner(second.partner).await.expect("read").map(|p| p.bin.as_str().to_owned()), Some(TEST_BINS[1].to_owned()));
+    assert_eq!(
+        store.partner(second.partner).await.expect("read").map(|p| p.bin.as_str().to_owned()),
+        Some(TEST_BINS[1].to_owned())
+    );
 }

@@ -66,6 +66,9 @@ pub trait Store: Send + Sync + 'static {
     /// of a key with the same content returns the first result with `replayed: true`.
     async fn execute(&self, command: Command) -> Result<Executed, StoreError>;
 
+    /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
+    async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;
+
     /// Sums every posting per currency (the zero-sum invariant) and checks every account's stored
     /// balance against its postings and every partner account against zero.
     async fn check_ledger(&self) -> Result<LedgerCheck, StoreError>;

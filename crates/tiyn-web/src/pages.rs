@@ -124,7 +124,11 @@ pub async fn accounts(State(state): State<WebState>, lang: PageLang, request: Re
         Ok(AccountsPage {
             t: texts(lang.lang),
             page: PageMeta::new(lang.lang, state.demo, "accounts"),
-            partner: PartnerView { name: record.name, bin: record.bin.as_str().to_owned(), address: record.legal_address },
+            partner: PartnerView {
+                name: record.name,
+                bin: record.bin.as_str().to_owned(),
+                address: record.legal_address,
+            },
             rows: accounts.iter().map(|account| AccountRow::new(account, lang.lang)).collect(),
         })
     };

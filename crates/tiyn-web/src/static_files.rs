@@ -16,7 +16,11 @@ pub struct StaticFile {
 }
 
 pub const FILES: &[StaticFile] = &[
-    StaticFile { name: "style.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../static/style.css") },
+    StaticFile {
+        name: "style.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../static/style.css"),
+    },
     StaticFile {
         name: "htmx.min.js",
         content_type: "text/javascript; charset=utf-8",
