@@ -1,5 +1,6 @@
-//! Shared by the HTTP tests: a real SQLite store in a temporary directory, seeded with the demo,
-//! and the application built as a function.
+//! Shared by the HTTP tests: a real store, seeded with the demo, and the application built as a
+//! function. The store is SQLite in a temporary directory, or a fresh PostgreSQL database when
+//! `TIYN_TEST_BACKEND=postgres` (`scripts/test` runs these tests once on each backend).
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -45,11 +46,30 @@ pub fn state(
     }
 }
 
-/// The app over a seeded SQLite store; `demo_mode` decides whether requests act as partner 1.
+/// Environment variable choosing the backend of the HTTP tests: `sqlite` (default) or `postgres`.
+pub const TEST_BACKEND_ENV: &str = "TIYN_TEST_BACKEND";
+
+/// Where a test's database lives: a file in `dir`, or a fresh PostgreSQL database (a throwaway
+/// cluster unless `TIYN_TEST_DATABASE_URL` names a server).
+pub async fn test_location(dir: &std::path::Path) -> DatabaseLocation {
+    match std::env::var(TEST_BACKEND_ENV).as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => DatabaseLocation::Sqlite(dir.join("tiyn.db")),
+        Ok("postgres") => {
+            let url = tokio::task::spawn_blocking(tiyn_store_postgres::cluster::fresh_test_database)
+                .await
+                .expect("joined")
+                .expect("a PostgreSQL test database");
+            DatabaseLocation::Postgres(url)
+        }
+        Ok(other) => panic!("{TEST_BACKEND_ENV}={other:?}: expected sqlite or postgres"),
+    }
+}
+
+/// The app over a seeded store; `demo_mode` decides whether requests act as partner 1.
 pub async fn test_app(demo_mode: bool) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let metrics = Arc::new(Metrics::new());
-    let raw = open_store(&DatabaseLocation::Sqlite(dir.path().join("tiyn.db"))).await.expect("open sqlite");
+    let raw = open_store(&test_location(dir.path()).await).await.expect("open the test store");
     let store: Arc<dyn Store> = Arc::new(MeteredStore::new(raw, metrics.clone()));
     let demo = demo::seed(store.as_ref(), now()).await.expect("seed");
     let partner = demo_mode.then_some(demo.partner);

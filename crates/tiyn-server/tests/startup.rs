@@ -5,7 +5,7 @@ mod common;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tiyn_backend::{DatabaseLocation, open_store};
+use tiyn_backend::open_store;
 use tiyn_server::demo;
 use tiyn_server::server::{ServeError, check_durability};
 use tiyn_server::settings::{FileSettings, ServeArgs, Settings};
@@ -30,7 +30,7 @@ async fn counts(store: &dyn Store) -> (usize, usize, u64, Vec<(String, i128)>) {
 #[tokio::test]
 async fn demo_seeding_is_idempotent() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let location = DatabaseLocation::Sqlite(dir.path().join("tiyn.db"));
+    let location = common::test_location(dir.path()).await;
     let store = open_store(&location).await.expect("open");
     let first = demo::seed(store.as_ref(), common::now()).await.expect("seed");
     assert_eq!(first.balances_posted, 5);
