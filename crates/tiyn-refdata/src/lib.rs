@@ -18,7 +18,7 @@ mod error;
 mod table;
 
 pub use banks::{BankDirectory, BankEntry, InstitutionKind};
-pub use codes::{KbeDirectory, KbeEntry, KbkDirectory, KbkEntry, KnpDirectory, KnpEntry};
+pub use codes::{CodeDirectory, KbeDirectory, KbeEntry, KbkDirectory, KbkEntry, KnpDirectory, KnpEntry};
 pub use error::{RefDataError, RowProblem};
 
 use tiyn_core::{Bic, Iban, WorkingCalendar};

@@ -10,8 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
 use sqlx::{ConnectOptions, Connection, PgPool, Row};
 use tiyn_core::{AccountId, Amount, EntryId, HoldId, Money};
 use tiyn_ledger::{
-    AccountState, AccountStatus, Book, Command, Decision, EntryState, Executed, HoldState, HoldStatus, IdempotencyKey,
-    JournalEntry, LedgerError, Needs, Posting, Receipt,
+    AccountState, AccountStatus, Action, Book, Command, Decision, EntryState, Executed, HoldState, HoldStatus,
+    IdempotencyKey, JournalEntry, LedgerError, Needs, Posting, Receipt,
 };
 use tiyn_store::batch::{BATCH_COMMANDS_MAX, BatchTarget, KnownKeys, LINGER_MAX, StoredOperation, receipt_code};
 use tiyn_store::{AccountKind, CurrencyTotal, LedgerCheck, StoreError};
@@ -118,21 +118,15 @@ async fn execute_batch(
     commands: &[Command],
 ) -> Result<Vec<Result<Executed, StoreError>>, sqlx::Error> {
     let mut transaction = connection.begin().await?;
-    let keys: Vec<&str> = commands.iter().map(|command| command.key.as_str()).collect();
-    let stored =
-        sqlx::query("SELECT key, content_digest, receipt, entry_id, hold_id FROM operations WHERE key = ANY($1)")
-            .bind(&keys)
-            .fetch_all(&mut *transaction)
-            .await?;
-    let known = KnownKeys::new(stored.iter().map(stored_operation).collect::<Result<Vec<_>, _>>()?);
-
-    let mut needs =
-        Needs::of(commands.iter().filter(|command| !known.contains(&command.key)).map(|command| &command.action));
+    // Holds and entries first (only captures, releases and reversals need them), so that their
+    // accounts are locked with the others, in one ascending order.
+    let mut needs = Needs::of(commands.iter().map(|command| &command.action));
     let holds = load_holds(&mut transaction, &needs).await?;
     let entries = load_entries(&mut transaction, &needs).await?;
     needs.accounts_of_loaded(&holds, &entries);
-    let accounts = load_accounts(&mut transaction, &needs).await?;
-    let mut book = Book::new(accounts, holds, entries);
+    let snapshot = load_snapshot(&mut transaction, commands, &needs).await?;
+    let known = KnownKeys::new(snapshot.operations);
+    let mut book = Book::new(snapshot.accounts, holds, entries);
 
     let mut outcomes = Vec::with_capacity(commands.len());
     let mut decided: Vec<(Command, Decision)> = Vec::new();
@@ -159,9 +153,8 @@ async fn execute_batch(
         outcomes.push(outcome);
     }
 
-    let accepted = allocate_ids(&mut transaction, decided).await?;
-    write_accepted(&mut transaction, &accepted).await?;
-    update_accounts(&mut transaction, &book).await?;
+    let accepted = assign_ids(decided, snapshot.entry_ids, snapshot.hold_ids)?;
+    write_batch(&mut transaction, &accepted, &book).await?;
     transaction.commit().await?;
 
     Ok(outcomes
@@ -175,11 +168,11 @@ async fn execute_batch(
 }
 
 fn stored_operation(row: &PgRow) -> Result<(IdempotencyKey, StoredOperation), sqlx::Error> {
-    let key: String = row.try_get(0)?;
-    let digest: Vec<u8> = row.try_get(1)?;
-    let receipt: String = row.try_get(2)?;
-    let entry: Option<i64> = row.try_get(3)?;
-    let hold: Option<i64> = row.try_get(4)?;
+    let key: String = row.try_get(7)?;
+    let digest: Vec<u8> = row.try_get(8)?;
+    let receipt: String = row.try_get(9)?;
+    let entry: Option<i64> = row.try_get(10)?;
+    let hold: Option<i64> = row.try_get(11)?;
     let corrupt = |what: &str| sqlx::Error::Protocol(format!("stored operation {key:?}: {what}"));
     let key = IdempotencyKey::parse(&key).map_err(|_| corrupt("key"))?;
     let content_digest: [u8; 32] = digest.try_into().map_err(|_| corrupt("digest"))?;
@@ -256,39 +249,88 @@ async fn load_entries(connection: &mut PgConnection, needs: &Needs) -> Result<Ve
         .collect()
 }
 
-async fn load_accounts(connection: &mut PgConnection, needs: &Needs) -> Result<Vec<AccountState>, sqlx::Error> {
-    // Ascending id order, FOR UPDATE: the one lock order every process uses.
-    let rows = sqlx::query(
-        "SELECT id, currency, kind, status, balance, held FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-    )
-    .bind(ids(&needs.accounts, AccountId::get))
-    .fetch_all(&mut *connection)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let kind: String = row.try_get(2)?;
-            let status: String = row.try_get(3)?;
-            Ok(AccountState {
-                id: AccountId::new(row.try_get(0)?),
-                currency: rows::currency(&row.try_get::<String, _>(1)?).map_err(protocol)?,
-                policy: AccountKind::parse(&kind).ok_or_else(|| protocol(format!("account kind {kind:?}")))?.policy(),
-                status: AccountStatus::parse(&status).ok_or_else(|| protocol(format!("account status {status:?}")))?,
-                balance: row.try_get(4)?,
-                held: row.try_get(5)?,
-            })
-        })
-        .collect()
+/// What one batch reads in a single round trip: the stored results of its idempotency keys, its
+/// accounts locked `FOR UPDATE` in ascending id order (the one lock order every process uses), and
+/// ids for the entries and holds it may create (gaps from refused commands are harmless).
+struct Snapshot {
+    operations: Vec<(IdempotencyKey, StoredOperation)>,
+    accounts: Vec<AccountState>,
+    entry_ids: Vec<i64>,
+    hold_ids: Vec<i64>,
 }
 
-/// Takes ids for the new entries and holds from their sequences, in one round trip each.
-async fn allocate_ids(
+const SNAPSHOT_SQL: &str = "
+    WITH locked AS (
+        SELECT id, currency, kind, status, balance, held FROM accounts
+        WHERE id = ANY($2) ORDER BY id FOR UPDATE
+    )
+    SELECT 1 AS part, id, currency, kind, status, balance, held,
+           NULL::text AS key, NULL::bytea AS digest, NULL::text AS receipt,
+           NULL::bigint AS entry_id, NULL::bigint AS hold_id
+      FROM locked
+    UNION ALL
+    SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, key, content_digest, receipt, entry_id, hold_id
+      FROM operations WHERE key = ANY($1)
+    UNION ALL
+    SELECT 3, nextval('entries_id_seq'), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM generate_series(1, $3)
+    UNION ALL
+    SELECT 4, nextval('holds_id_seq'), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM generate_series(1, $4)";
+
+async fn load_snapshot(
     connection: &mut PgConnection,
+    commands: &[Command],
+    needs: &Needs,
+) -> Result<Snapshot, sqlx::Error> {
+    let keys: Vec<&str> = commands.iter().map(|command| command.key.as_str()).collect();
+    let holds_wanted = commands.iter().filter(|command| matches!(command.action, Action::Hold { .. })).count();
+    let entries_wanted = commands
+        .iter()
+        .filter(|command| !matches!(command.action, Action::Hold { .. } | Action::ReleaseHold { .. }))
+        .count();
+    let rows = sqlx::query(SNAPSHOT_SQL)
+        .bind(&keys)
+        .bind(ids(&needs.accounts, AccountId::get))
+        .bind(i64::try_from(entries_wanted).map_err(protocol)?)
+        .bind(i64::try_from(holds_wanted).map_err(protocol)?)
+        .fetch_all(&mut *connection)
+        .await?;
+    let mut snapshot =
+        Snapshot { operations: Vec::new(), accounts: Vec::new(), entry_ids: Vec::new(), hold_ids: Vec::new() };
+    for row in &rows {
+        match row.try_get::<i32, _>(0)? {
+            1 => snapshot.accounts.push(account_state(row)?),
+            2 => snapshot.operations.push(stored_operation(row)?),
+            3 => snapshot.entry_ids.push(row.try_get(1)?),
+            4 => snapshot.hold_ids.push(row.try_get(1)?),
+            part => return Err(protocol(format!("snapshot part {part}"))),
+        }
+    }
+    debug_assert_eq!((snapshot.entry_ids.len(), snapshot.hold_ids.len()), (entries_wanted, holds_wanted));
+    Ok(snapshot)
+}
+
+fn account_state(row: &PgRow) -> Result<AccountState, sqlx::Error> {
+    let kind: String = row.try_get(3)?;
+    let status: String = row.try_get(4)?;
+    Ok(AccountState {
+        id: AccountId::new(row.try_get(1)?),
+        currency: rows::currency(&row.try_get::<String, _>(2)?).map_err(protocol)?,
+        policy: AccountKind::parse(&kind).ok_or_else(|| protocol(format!("account kind {kind:?}")))?.policy(),
+        status: AccountStatus::parse(&status).ok_or_else(|| protocol(format!("account status {status:?}")))?,
+        balance: row.try_get(5)?,
+        held: row.try_get(6)?,
+    })
+}
+
+/// Gives each accepted command its entry or hold id from the ids the snapshot allocated.
+fn assign_ids(
     decided: Vec<(Command, Decision)>,
+    entry_ids: Vec<i64>,
+    hold_ids: Vec<i64>,
 ) -> Result<Vec<Accepted>, sqlx::Error> {
-    let entries_wanted = decided.iter().filter(|(_, decision)| matches!(decision, Decision::Post { .. })).count();
-    let holds_wanted = decided.iter().filter(|(_, decision)| matches!(decision, Decision::OpenHold { .. })).count();
-    let mut entry_ids = next_ids(connection, "entries_id_seq", entries_wanted).await?.into_iter();
-    let mut hold_ids = next_ids(connection, "holds_id_seq", holds_wanted).await?.into_iter();
+    let (mut entry_ids, mut hold_ids) = (entry_ids.into_iter(), hold_ids.into_iter());
     decided
         .into_iter()
         .map(|(command, decision)| {
@@ -306,18 +348,7 @@ async fn allocate_ids(
         .collect()
 }
 
-async fn next_ids(connection: &mut PgConnection, sequence: &str, count: usize) -> Result<Vec<i64>, sqlx::Error> {
-    if count == 0 {
-        return Ok(Vec::new());
-    }
-    sqlx::query_scalar("SELECT nextval($1::regclass) FROM generate_series(1, $2)")
-        .bind(sequence)
-        .bind(i64::try_from(count).map_err(protocol)?)
-        .fetch_all(connection)
-        .await
-}
-
-async fn write_accepted(connection: &mut PgConnection, accepted: &[Accepted]) -> Result<(), sqlx::Error> {
+async fn write_batch(connection: &mut PgConnection, accepted: &[Accepted], book: &Book) -> Result<(), sqlx::Error> {
     let mut entries = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()); // id, kind, memo, reverses, at
     let mut postings = (Vec::new(), Vec::new(), Vec::new(), Vec::new()); // entry, account, currency, amount
     let mut new_holds = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -379,100 +410,76 @@ async fn write_accepted(connection: &mut PgConnection, accepted: &[Accepted]) ->
     // The second half of the balance assertion: what this transaction writes sums to zero.
     assert!(written_sum.values().all(|sum| *sum == 0), "a batch would write unbalanced postings: {written_sum:?}");
 
-    if !entries.0.is_empty() {
-        sqlx::query(
-            "INSERT INTO entries (id, kind, memo, reverses, created_at)
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])",
-        )
+    let (mut account_ids, mut balances, mut held) = (Vec::new(), Vec::new(), Vec::new());
+    for account in book.touched_accounts() {
+        account_ids.push(account.id.get());
+        balances.push(account.balance);
+        held.push(account.held);
+    }
+    let closed = sqlx::query_scalar::<_, i64>(WRITE_SQL)
         .bind(&entries.0)
         .bind(&entries.1)
         .bind(&entries.2)
         .bind(&entries.3)
         .bind(&entries.4)
-        .execute(&mut *connection)
-        .await?;
-        sqlx::query(
-            "INSERT INTO postings (entry_id, account_id, currency, amount)
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])",
-        )
         .bind(&postings.0)
         .bind(&postings.1)
         .bind(&postings.2)
         .bind(&postings.3)
-        .execute(&mut *connection)
-        .await?;
-    }
-    if !new_holds.0.is_empty() {
-        sqlx::query(
-            "INSERT INTO holds (id, account_id, currency, amount, status, memo, created_at)
-             SELECT h.id, h.account_id, h.currency, h.amount, 'active', h.memo, h.created_at
-             FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[])
-                  AS h (id, account_id, currency, amount, memo, created_at)",
-        )
         .bind(&new_holds.0)
         .bind(&new_holds.1)
         .bind(&new_holds.2)
         .bind(&new_holds.3)
         .bind(&new_holds.4)
         .bind(&new_holds.5)
-        .execute(&mut *connection)
-        .await?;
-    }
-    if !closed_holds.0.is_empty() {
-        let changed = sqlx::query(
-            "UPDATE holds SET status = c.status, capture_entry_id = c.entry, closed_at = c.at
-             FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) AS c (id, status, entry, at)
-             WHERE holds.id = c.id AND holds.status = 'active'",
-        )
         .bind(&closed_holds.0)
         .bind(&closed_holds.1)
         .bind(&closed_holds.2)
         .bind(&closed_holds.3)
-        .execute(&mut *connection)
-        .await?
-        .rows_affected();
-        // The holds were locked and seen active in this transaction.
-        assert_eq!(changed, closed_holds.0.len() as u64, "every closed hold was active when decided");
-    }
-    if !operations.0.is_empty() {
-        sqlx::query(
-            "INSERT INTO operations (key, content_digest, receipt, entry_id, hold_id, created_at)
-             SELECT * FROM UNNEST($1::text[], $2::bytea[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])",
-        )
         .bind(&operations.0)
         .bind(&operations.1)
         .bind(&operations.2)
         .bind(&operations.3)
         .bind(&operations.4)
         .bind(&operations.5)
-        .execute(&mut *connection)
+        .bind(&account_ids)
+        .bind(&balances)
+        .bind(&held)
+        .fetch_one(&mut *connection)
         .await?;
-    }
+    // The holds were locked and seen active in this transaction.
+    assert_eq!(closed, closed_holds.0.len() as i64, "every closed hold was active when decided");
     Ok(())
 }
 
-async fn update_accounts(connection: &mut PgConnection, book: &Book) -> Result<(), sqlx::Error> {
-    let (mut ids, mut balances, mut held) = (Vec::new(), Vec::new(), Vec::new());
-    for account in book.touched_accounts() {
-        ids.push(account.id.get());
-        balances.push(account.balance);
-        held.push(account.held);
-    }
-    if ids.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "UPDATE accounts SET balance = u.balance, held = u.held
-         FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) AS u (id, balance, held)
-         WHERE accounts.id = u.id",
+/// Everything a batch writes, in one statement (data-modifying CTEs see one snapshot; foreign
+/// keys between them are checked at the end of the statement). Empty arrays write nothing.
+const WRITE_SQL: &str = "
+    WITH new_entries AS (
+        INSERT INTO entries (id, kind, memo, reverses, created_at)
+        SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+    ), new_postings AS (
+        INSERT INTO postings (entry_id, account_id, currency, amount)
+        SELECT * FROM UNNEST($6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
+    ), new_holds AS (
+        INSERT INTO holds (id, account_id, currency, amount, status, memo, created_at)
+        SELECT h.id, h.account_id, h.currency, h.amount, 'active', h.memo, h.created_at
+        FROM UNNEST($10::bigint[], $11::bigint[], $12::text[], $13::bigint[], $14::text[], $15::bigint[])
+             AS h (id, account_id, currency, amount, memo, created_at)
+    ), closed_holds AS (
+        UPDATE holds SET status = c.status, capture_entry_id = c.entry, closed_at = c.at
+        FROM UNNEST($16::bigint[], $17::text[], $18::bigint[], $19::bigint[]) AS c (id, status, entry, at)
+        WHERE holds.id = c.id AND holds.status = 'active'
+        RETURNING holds.id
+    ), new_operations AS (
+        INSERT INTO operations (key, content_digest, receipt, entry_id, hold_id, created_at)
+        SELECT * FROM UNNEST($20::text[], $21::bytea[], $22::text[], $23::bigint[], $24::bigint[], $25::bigint[])
+    ), balances AS (
+        UPDATE accounts SET balance = u.balance, held = u.held
+        FROM UNNEST($26::bigint[], $27::bigint[], $28::bigint[]) AS u (id, balance, held)
+        WHERE accounts.id = u.id
     )
-    .bind(&ids)
-    .bind(&balances)
-    .bind(&held)
-    .execute(connection)
-    .await?;
-    Ok(())
-}
+    SELECT count(*) FROM closed_holds";
 
 /// The zero-sum invariant, stored balances against postings, and partner accounts against zero.
 pub async fn check(pool: &PgPool) -> Result<LedgerCheck, StoreError> {
