@@ -48,7 +48,8 @@ pub async fn run_ledger(args: LedgerBenchArgs) -> Result<(), String> {
         return Err("need at least 2 accounts, 1 client and 1 transfer".into());
     }
     let hot = args.hot.unwrap_or(args.accounts).clamp(2, args.accounts);
-    let (store, _cluster, description) = open_bench_store(&args.database).await?;
+    let (store, _cluster, description, scratch) = open_bench_store(&args.database).await?;
+    let _scratch = ScratchFiles(scratch);
     println!("backend: {description}");
     println!(
         "setup: {} accounts, {} transfers, {} clients, {} account(s) in play",
@@ -146,7 +147,22 @@ async fn client_loop(
     }
 }
 
-async fn open_bench_store(database: &str) -> Result<(Arc<dyn Store>, Option<ThrowawayCluster>, String), String> {
+/// A store to measure, the cluster it runs on (stopped when dropped), a description, and the
+/// files to delete at the end.
+type BenchStore = (Arc<dyn Store>, Option<ThrowawayCluster>, String, Vec<PathBuf>);
+
+/// Deletes the benchmark's own database files when the run ends.
+struct ScratchFiles(Vec<PathBuf>);
+
+impl Drop for ScratchFiles {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+async fn open_bench_store(database: &str) -> Result<BenchStore, String> {
     match database {
         "sqlite" => {
             let path: PathBuf = std::env::temp_dir().join(format!("tiyn-bench-{}.db", std::process::id()));
@@ -154,7 +170,11 @@ async fn open_bench_store(database: &str) -> Result<(Arc<dyn Store>, Option<Thro
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
             let store = open_store(&DatabaseLocation::Sqlite(path.clone())).await.map_err(|error| error.to_string())?;
-            Ok((store, None, format!("SQLite {} (WAL, synchronous=FULL)", path.display())))
+            let scratch = ["", "-wal", "-shm"]
+                .iter()
+                .map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())))
+                .collect();
+            Ok((store, None, format!("SQLite {} (WAL, synchronous=FULL)", path.display()), scratch))
         }
         "postgres" => {
             let cluster = tokio::task::spawn_blocking(|| ThrowawayCluster::start(Durability::Durable))
@@ -162,13 +182,18 @@ async fn open_bench_store(database: &str) -> Result<(Arc<dyn Store>, Option<Thro
                 .map_err(|error| error.to_string())??;
             let url = cluster.url("postgres");
             let store = open_store(&DatabaseLocation::Postgres(url)).await.map_err(|error| error.to_string())?;
-            Ok((store, Some(cluster), "PostgreSQL throwaway cluster (fsync=on, synchronous_commit=on)".into()))
+            Ok((
+                store,
+                Some(cluster),
+                "PostgreSQL throwaway cluster (fsync=on, synchronous_commit=on)".into(),
+                Vec::new(),
+            ))
         }
         other => {
             let location = DatabaseLocation::parse(other, &std::env::temp_dir());
             let store = open_store(&location).await.map_err(|error| error.to_string())?;
             let durability = store.durability().await.map_err(|error| error.to_string())?;
-            Ok((store, None, format!("{location:?} ({durability:?})")))
+            Ok((store, None, format!("{location:?} ({durability:?})"), Vec::new()))
         }
     }
 }
