@@ -2,7 +2,8 @@
 //! directory, run as the `postgres` system user when we are root (the server refuses root).
 //!
 //! Tests share one cluster per machine user (started by whichever test process needs it first,
-//! under a file lock, and reused by the others) and each test gets a fresh database in it; set
+//! under a file lock, and reused by the others and by later runs; it is left running) and each
+//! test gets a fresh database in it; set
 //! `TIYN_TEST_DATABASE_URL` to use an existing server instead (its role needs CREATEDB). Benchmarks
 //! start a private, durable cluster and stop it when done.
 
@@ -72,15 +73,6 @@ pub fn fresh_test_database() -> Result<String, String> {
         .map_err(|error| format!("psql: {error}"))?;
     check(&psql, "CREATE DATABASE")?;
     Ok(replace_database(&server, &name))
-}
-
-/// Stops the shared test cluster (the test script calls this at the end through `tiyn`).
-pub fn stop_shared_test_cluster() -> Result<(), String> {
-    let root = shared_root();
-    if root.join("data").join("postmaster.pid").exists() {
-        check(&pg_ctl(&root, &["stop", "-m", "fast", "-w"])?, "pg_ctl stop")?;
-    }
-    Ok(())
 }
 
 fn shared_root() -> PathBuf {
