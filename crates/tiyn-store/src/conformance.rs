@@ -11,7 +11,10 @@ use rand::{Rng, SeedableRng};
 use tiyn_core::iban::Iban;
 use tiyn_core::iin::Bin;
 use tiyn_core::{AccountId, Amount, Currency, EntryId, Money, PartnerId};
-use tiyn_ledger::{Action, Command, EntryKind, Executed, IdempotencyKey, JournalEntry, LedgerError, Receipt};
+use tiyn_ledger::{
+    AccountState, AccountStatus, Action, Book, Command, Decision, EntryKind, EntryState, Executed, HoldState,
+    HoldStatus, IdempotencyKey, JournalEntry, LedgerError, Receipt,
+};
 
 use crate::{AccountKind, NewAccount, NewPartner, Store, StoreError};
 
@@ -33,6 +36,7 @@ macro_rules! store_conformance {
             bank_account_is_created_once,
             duplicates_are_refused,
             r_6_4_2_partner_sees_only_own_accounts,
+            random_mixed_commands_match_the_model,
         );
     };
     (@stories $open:expr; $($story:ident),* $(,)?) => {
@@ -412,4 +416,143 @@ pub async fn r_6_4_2_partner_sees_only_own_accounts(store: Arc<dyn Store>) {
         store.partner(second.partner).await.expect("read").map(|p| p.bin.as_str().to_owned()),
         Some(TEST_BINS[1].to_owned())
     );
+}
+
+/// An in-memory ledger: the states a backend should hold after the same commands, kept by
+/// running each command through a fresh `Book` over the model's own maps.
+struct Model {
+    accounts: std::collections::BTreeMap<AccountId, AccountState>,
+    holds: std::collections::BTreeMap<tiyn_core::HoldId, HoldState>,
+    entries: std::collections::BTreeMap<EntryId, EntryState>,
+}
+
+impl Model {
+    /// Applies `action` as the store answered it; returns the model's own outcome (error code).
+    fn apply(&mut self, action: &Action, stored: &Result<Executed, StoreError>) -> Result<(), &'static str> {
+        let mut book =
+            Book::new(self.accounts.values().copied(), self.holds.values().copied(), self.entries.values().cloned());
+        let decision = book.decide(action).map_err(|error| error.code())?;
+        for state in book.touched_accounts() {
+            self.accounts.insert(state.id, *state);
+        }
+        let receipt = match stored {
+            Ok(executed) => executed.receipt,
+            Err(_) => return Ok(()), // the comparison in the story reports the disagreement
+        };
+        match (decision, receipt) {
+            (Decision::Post { entry, captures, reverses, .. }, Receipt::Posted { entry: id }) => {
+                if let Some(hold) = captures.and_then(|hold| self.holds.get_mut(&hold)) {
+                    hold.status = HoldStatus::Captured;
+                }
+                if let Some(original) = reverses.and_then(|original| self.entries.get_mut(&original)) {
+                    original.reversed = true;
+                }
+                self.entries.insert(id, EntryState { id, entry, reversed: false });
+            }
+            (Decision::OpenHold { account, amount }, Receipt::Held { hold: id }) => {
+                self.holds.insert(id, HoldState { id, account, amount, status: HoldStatus::Active });
+            }
+            (Decision::ReleaseHold { hold }, Receipt::Released { .. }) => {
+                if let Some(state) = self.holds.get_mut(&hold) {
+                    state.status = HoldStatus::Released;
+                }
+            }
+            (decision, receipt) => panic!("the model decided {decision:?}, the store answered {receipt:?}"),
+        }
+        Ok(())
+    }
+}
+
+/// Model-based check of a backend: 400 random commands (transfers, holds, captures, releases,
+/// reversals, and replays of earlier keys) give the same outcome, command by command, as the pure
+/// engine over an in-memory model, and every balance and held amount agrees at the end.
+pub async fn random_mixed_commands_match_the_model(store: Arc<dyn Store>) {
+    const COMMANDS: usize = 400;
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let clearing = store.bank_account(AccountKind::BankClearing, Currency::Kzt).await.expect("clearing");
+    for account in [f.kzt_a, f.kzt_b] {
+        f.fund(account, 5_000).await;
+    }
+    let accounts = [f.kzt_a, f.kzt_b, clearing];
+    let mut model = Model { accounts: Default::default(), holds: Default::default(), entries: Default::default() };
+    for id in accounts.iter().chain([&f.equity_kzt]) {
+        let account = store.account(*id).await.expect("read").expect("exists");
+        let state = AccountState {
+            id: *id,
+            currency: account.currency,
+            policy: account.kind.policy(),
+            status: AccountStatus::Open,
+            balance: account.balance.minor(),
+            held: account.held.minor(),
+        };
+        model.accounts.insert(*id, state);
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20_261_123);
+    let mut sent: Vec<Command> = Vec::new();
+    let mut holds: Vec<tiyn_core::HoldId> = Vec::new();
+    let mut entries: Vec<EntryId> = Vec::new();
+    for n in 0..COMMANDS {
+        let pick = |rng: &mut rand::rngs::StdRng, ids: &[AccountId]| ids[rng.random_range(0..ids.len())];
+        let command = match rng.random_range(0..10) {
+            0 if !sent.is_empty() => sent[rng.random_range(0..sent.len())].clone(), // a retry
+            1 | 2 => {
+                let action = Action::Hold {
+                    account: pick(&mut rng, &accounts[..2]),
+                    amount: kzt(rng.random_range(1..900)),
+                    memo: String::new(),
+                };
+                Command::new(key(&format!("m{n}")), now(), action).expect("memo")
+            }
+            3 if !holds.is_empty() => {
+                let hold = holds[rng.random_range(0..holds.len())];
+                let action = Action::CaptureHold { hold, to: clearing, memo: String::new() };
+                Command::new(key(&format!("m{n}")), now(), action).expect("memo")
+            }
+            4 if !holds.is_empty() => {
+                let action = Action::ReleaseHold { hold: holds[rng.random_range(0..holds.len())] };
+                Command::new(key(&format!("m{n}")), now(), action).expect("memo")
+            }
+            5 if !entries.is_empty() => {
+                let action =
+                    Action::Reverse { entry: entries[rng.random_range(0..entries.len())], memo: String::new() };
+                Command::new(key(&format!("m{n}")), now(), action).expect("memo")
+            }
+            _ => {
+                let from = pick(&mut rng, &accounts);
+                let to = if from == f.kzt_a { f.kzt_b } else { f.kzt_a };
+                transfer_command(&format!("m{n}"), from, to, kzt(rng.random_range(1..1_500)))
+            }
+        };
+        let stored = store.execute(command.clone()).await;
+        let replay = sent.iter().any(|earlier| earlier.key == command.key);
+        if replay {
+            // The model already applied this key (only successful commands are retried): the store
+            // must answer with the first result.
+            let first = sent.iter().find(|earlier| earlier.key == command.key).map(|earlier| earlier.content_digest());
+            assert_eq!(first, Some(command.content_digest()));
+            assert!(matches!(&stored, Ok(executed) if executed.replayed), "replay {n}: {stored:?}");
+            continue;
+        }
+        let expected = model.apply(&command.action, &stored);
+        let got = stored.as_ref().map(|_| ()).map_err(|error| match error {
+            StoreError::Ledger(refusal) => refusal.code(),
+            other => panic!("command {n} failed in the backend: {other}"),
+        });
+        assert_eq!(got, expected, "command {n} ({:?}) disagrees with the model", command.action);
+        if let Ok(executed) = &stored {
+            sent.push(command);
+            match executed.receipt {
+                Receipt::Held { hold } => holds.push(hold),
+                Receipt::Posted { entry } => entries.push(entry),
+                Receipt::Released { .. } => {}
+            }
+        }
+    }
+    for (id, expected) in &model.accounts {
+        let account = store.account(*id).await.expect("read").expect("exists");
+        assert_eq!((account.balance.minor(), account.held.minor()), (expected.balance, expected.held), "account {id}");
+    }
+    let check = store.check_ledger().await.expect("check");
+    assert!(check.is_sound(), "{check:?}");
+    assert!(holds.len() > 20 && entries.len() > 100, "the sequence exercised holds and postings");
 }
