@@ -1,6 +1,6 @@
 // Starts a real `tiyn serve --demo` on a free port and stops it. The binary is built by
 // scripts/test (or by hand); this file builds nothing. TIYN_BIN overrides its path.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,9 +12,21 @@ export const TIYN_BIN = process.env.TIYN_BIN ?? path.resolve(here, '../../target
 /** How long the server may take to print its URL and become ready (a cold SQLite file). */
 const START_TIMEOUT_MS = 30_000;
 
+/** `postgres` runs the journeys on a fresh PostgreSQL database per server (scripts/test does both). */
+export const BACKEND = process.env.TIYN_E2E_BACKEND ?? 'sqlite';
+
+/** The `--database` arguments for one server: its own SQLite file, or a fresh PostgreSQL database. */
+function databaseArgs() {
+  if (BACKEND === 'sqlite') return [];
+  if (BACKEND !== 'postgres') throw new Error(`TIYN_E2E_BACKEND=${BACKEND}: expected sqlite or postgres`);
+  const url = execFileSync(TIYN_BIN, ['dev', 'test-database'], { encoding: 'utf8' }).trim();
+  return ['--database', url];
+}
+
 export async function startDemoServer() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tiyn-e2e-'));
-  const child = spawn(TIYN_BIN, ['serve', '--demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+  const args = ['serve', '--demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...databaseArgs()];
+  const child = spawn(TIYN_BIN, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
   });

@@ -25,6 +25,16 @@ enum Command {
     Bench(BenchCommand),
     /// Print the settings table (Markdown) for the README.
     SettingsDoc,
+    /// Tools for the project's own tests.
+    #[command(subcommand, hide = true)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DevCommand {
+    /// Print the URL of a fresh, empty PostgreSQL database on the shared throwaway test cluster
+    /// (started if needed; `TIYN_TEST_DATABASE_URL` names another server). Used by the e2e tests.
+    TestDatabase,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +86,13 @@ async fn run(command: Command) -> ExitCode {
                 Err(error) => fail(&error.to_string()),
             }
         }
+        Command::Dev(DevCommand::TestDatabase) => match tiyn_store_postgres::cluster::fresh_test_database() {
+            Ok(url) => {
+                println!("{url}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&error),
+        },
         Command::SettingsDoc => {
             print!("{}", markdown_table());
             ExitCode::SUCCESS
