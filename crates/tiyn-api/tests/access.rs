@@ -4,12 +4,16 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use tiyn_api::ApiError;
 use tiyn_api::access::{CurrentPartner, DemoPartner, owned_account};
+use tiyn_auth::{LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, Iban, Money, PartnerId};
+use tiyn_core::{Login, UserId};
 use tiyn_ledger::{AccountStatus, Command, Executed};
 use tiyn_store::{
-    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
+    StoreError, User,
 };
 
 struct Accounts(HashMap<AccountId, Account>);
@@ -53,6 +57,31 @@ impl Store for Accounts {
     async fn execute(&self, _: Command) -> Result<Executed, StoreError> {
         Err(unused())
     }
+    async fn create_user(&self, _user: NewUser) -> Result<UserId, StoreError> {
+        Err(unused())
+    }
+
+    async fn user(&self, _id: UserId) -> Result<Option<User>, StoreError> {
+        Err(unused())
+    }
+
+    async fn user_by_login(&self, _login: &Login) -> Result<Option<User>, StoreError> {
+        Err(unused())
+    }
+
+    async fn partner_users(&self, _partner: PartnerId) -> Result<Vec<User>, StoreError> {
+        Err(unused())
+    }
+
+    async fn record_login_failure(
+        &self,
+        _user: UserId,
+        _policy: LockoutPolicy,
+        _at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError> {
+        Err(unused())
+    }
+
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {
         Err(unused())
     }

@@ -42,3 +42,7 @@ id_type!(
     /// A reservation of funds on an account, later posted or released.
     HoldId
 );
+id_type!(
+    /// A person who signs in: a partner's user or a bank operator.
+    UserId
+);

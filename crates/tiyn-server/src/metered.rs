@@ -4,10 +4,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use jiff::Timestamp;
+use tiyn_auth::{LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, PartnerId};
+use tiyn_core::{Login, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::{
-    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
+    StoreError, User,
 };
 
 use crate::metrics::{LedgerOutcome, Metrics};
@@ -75,6 +79,31 @@ impl Store for MeteredStore {
         };
         self.metrics.record_ledger(outcome);
         result
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<UserId, StoreError> {
+        self.inner.create_user(user).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.inner.user(id).await
+    }
+
+    async fn user_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
+        self.inner.user_by_login(login).await
+    }
+
+    async fn partner_users(&self, partner: PartnerId) -> Result<Vec<User>, StoreError> {
+        self.inner.partner_users(partner).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        user: UserId,
+        policy: LockoutPolicy,
+        at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError> {
+        self.inner.record_login_failure(user, policy, at).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

@@ -9,12 +9,16 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{body_text, get, header, send, state, test_app};
+use jiff::Timestamp;
+use tiyn_auth::{LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, PartnerId};
+use tiyn_core::{Login, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_server::app::{CONTENT_SECURITY_POLICY, build_app};
 use tiyn_server::metrics::Metrics;
 use tiyn_store::{
-    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
+    StoreError, User,
 };
 
 /// Every kind of response — API JSON, problem, page, static file, 404 page, operations — carries
@@ -138,6 +142,31 @@ impl Store for Unreachable {
     async fn execute(&self, _: Command) -> Result<Executed, StoreError> {
         Err(StoreError::Backend("down".to_owned()))
     }
+    async fn create_user(&self, _user: NewUser) -> Result<UserId, StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn user(&self, _id: UserId) -> Result<Option<User>, StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn user_by_login(&self, _login: &Login) -> Result<Option<User>, StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn partner_users(&self, _partner: PartnerId) -> Result<Vec<User>, StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn record_login_failure(
+        &self,
+        _user: UserId,
+        _policy: LockoutPolicy,
+        _at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {
         Err(StoreError::Backend("down".to_owned()))
     }

@@ -11,17 +11,21 @@ pub mod cluster;
 mod ledger;
 mod migrate;
 mod rows;
+mod users;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 // Every `AssertSqlSafe` below splices only the constant column lists of `rows`, never input.
+use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Row};
-use tiyn_core::{AccountId, Currency, PartnerId};
+use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_core::{AccountId, Currency, Login, PartnerId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::{
-    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
+    StoreError, User, UserStatus, validate_new_user,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -198,6 +202,52 @@ impl Store for PostgresStore {
         let gone = || StoreError::backend("the PostgreSQL ledger writer has stopped");
         self.writer.send((command, reply)).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<UserId, StoreError> {
+        validate_new_user(&user)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (partner_id, full_name, mobile, email, access_level, status,
+                                consent_recorded_by, consent_recorded_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(user.partner.map(PartnerId::get))
+        .bind(user.full_name.trim())
+        .bind(user.mobile.as_ref().map(|mobile| mobile.as_str().to_owned()))
+        .bind(user.email.as_ref().map(|email| email.as_str().to_owned()))
+        .bind(user.level.map(|level| level.as_str()))
+        .bind(UserStatus::PendingActivation.as_str())
+        .bind(user.consent.as_ref().map(|consent| consent.recorded_by.clone()))
+        .bind(user.consent.as_ref().map(|consent| consent.recorded_at.as_microsecond()))
+        .bind(user.created_at.as_microsecond())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|error| unique_or_backend(error, "a user with this mobile number or email address"))?;
+        Ok(UserId::new(id))
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        users::by_id(&self.pool, id).await
+    }
+
+    async fn user_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
+        match login {
+            Login::Email(email) => users::one_by_text(&self.pool, "email = $1", email.as_str()).await,
+            Login::Mobile(mobile) => users::one_by_text(&self.pool, "mobile = $1", mobile.as_str()).await,
+        }
+    }
+
+    async fn partner_users(&self, partner: PartnerId) -> Result<Vec<User>, StoreError> {
+        users::of_partner(&self.pool, partner).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        user: UserId,
+        policy: LockoutPolicy,
+        at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError> {
+        users::record_failure(&self.pool, user, &policy, at).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

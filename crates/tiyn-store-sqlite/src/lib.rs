@@ -10,18 +10,22 @@
 mod ledger;
 mod migrate;
 mod rows;
+mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use tiyn_core::{AccountId, Currency, PartnerId};
+use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_core::{AccountId, Currency, Login, PartnerId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::batch::{BATCH_COMMANDS_MAX, BatchTarget, LINGER_MAX};
 use tiyn_store::{
-    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner, Store, StoreError,
+    Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
+    StoreError, User, UserStatus, validate_new_user,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -390,6 +394,58 @@ impl Store for SqliteStore {
         let (reply, answer) = oneshot::channel();
         self.writer.send(Job::Execute(command, reply)).await.map_err(|_| writer_gone())?;
         answer.await.map_err(|_| writer_gone())?
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<UserId, StoreError> {
+        validate_new_user(&user)?;
+        self.write(move |connection| {
+            connection
+                .execute(
+                    "INSERT INTO users (partner_id, full_name, mobile, email, access_level, status,
+                                        consent_recorded_by, consent_recorded_at, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        user.partner.map(PartnerId::get),
+                        user.full_name.trim(),
+                        user.mobile.as_ref().map(|mobile| mobile.as_str().to_owned()),
+                        user.email.as_ref().map(|email| email.as_str().to_owned()),
+                        user.level.map(|level| level.as_str()),
+                        UserStatus::PendingActivation.as_str(),
+                        user.consent.as_ref().map(|consent| consent.recorded_by.clone()),
+                        user.consent.as_ref().map(|consent| consent.recorded_at.as_microsecond()),
+                        user.created_at.as_microsecond()
+                    ],
+                )
+                .map_err(|error| unique_or_backend(error, "a user with this mobile number or email address"))?;
+            Ok(UserId::new(connection.last_insert_rowid()))
+        })
+        .await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.read(move |connection| users::one(connection, "id = ?1", &id.get())).await
+    }
+
+    async fn user_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
+        let (condition, value) = match login {
+            Login::Email(email) => ("email = ?1", email.as_str().to_owned()),
+            Login::Mobile(mobile) => ("mobile = ?1", mobile.as_str().to_owned()),
+        };
+        self.read(move |connection| users::one(connection, condition, &value)).await
+    }
+
+    async fn partner_users(&self, partner: PartnerId) -> Result<Vec<User>, StoreError> {
+        self.read(move |connection| users::of_partner(connection, partner)).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        user: UserId,
+        policy: LockoutPolicy,
+        at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError> {
+        // On the writer thread, in one IMMEDIATE transaction: read, apply, write.
+        self.write(move |connection| users::record_failure(connection, user, &policy, at)).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

@@ -4,7 +4,8 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use tiyn_store::StoreError;
 
 /// Every migration, in order. A migration is never edited once released: add a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/0001_ledger.sql")), (2, include_str!("../migrations/0002_users.sql"))];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {
     connection

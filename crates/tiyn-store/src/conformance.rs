@@ -37,6 +37,10 @@ macro_rules! store_conformance {
             duplicates_are_refused,
             r_6_4_2_partner_sees_only_own_accounts,
             random_mixed_commands_match_the_model,
+            r_2_1_7_user_is_found_by_email_or_mobile,
+            r_2_1_7_logins_are_unique_platform_wide,
+            r_6_1_4_parallel_failures_are_counted_atomically,
+            r_5_3_consent_is_recorded_for_partner_users,
         );
     };
     (@stories $open:expr; $($story:ident),* $(,)?) => {
@@ -555,4 +559,97 @@ pub async fn random_mixed_commands_match_the_model(store: Arc<dyn Store>) {
     let check = store.check_ledger().await.expect("check");
     assert!(check.is_sound(), "{check:?}");
     assert!(holds.len() > 20 && entries.len() > 100, "the sequence exercised holds and postings");
+}
+
+fn new_user(partner: Option<PartnerId>, mobile: &str, email: Option<&str>) -> crate::NewUser {
+    crate::NewUser {
+        partner,
+        full_name: "Ахметова Айгерим Сериковна".into(),
+        mobile: Some(tiyn_core::MobileNumber::parse(mobile).expect("valid mobile")),
+        email: email.map(|email| tiyn_core::Email::parse(email).expect("valid email")),
+        level: partner.map(|_| tiyn_core::access::AccessLevel::Confirm),
+        consent: partner
+            .map(|_| crate::Consent {
+                recorded_by: "заявление №17 от 01.11.2026".into(), recorded_at: now()
+            }),
+        created_at: now(),
+    }
+}
+
+/// one user, found by its email or by any spelling of its mobile number.
+pub async fn r_2_1_7_user_is_found_by_email_or_mobile(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let id =
+        store.create_user(new_user(Some(f.partner), "+7 701 555 12 34", Some("Buh@Demo.kz"))).await.expect("create");
+    for login in ["buh@demo.kz", "BUH@demo.KZ", "8 701 555 12 34", "+77015551234"] {
+        let login = tiyn_core::Login::parse(login).expect("valid login");
+        let found = store.user_by_login(&login).await.expect("read").map(|user| user.id);
+        assert_eq!(found, Some(id), "{login:?}");
+    }
+    let user = store.user(id).await.expect("read").expect("exists");
+    assert_eq!(user.status, crate::UserStatus::PendingActivation);
+    assert_eq!(user.level, Some(tiyn_core::access::AccessLevel::Confirm));
+    assert_eq!(user.partner, Some(f.partner));
+    assert_eq!(user.password_hash, None);
+    let nobody = tiyn_core::Login::parse("+77770000000").expect("valid");
+    assert_eq!(store.user_by_login(&nobody).await.expect("read"), None);
+    assert_eq!(store.partner_users(f.partner).await.expect("list").len(), 1);
+}
+
+/// a mobile number or email address belongs to one user on the whole platform, even
+/// across partners and bank operators.
+pub async fn r_2_1_7_logins_are_unique_platform_wide(store: Arc<dyn Store>) {
+    let first = Fixture::new(Arc::clone(&store), 0).await;
+    let second = Fixture::new(Arc::clone(&store), 1).await;
+    store.create_user(new_user(Some(first.partner), "+77015551234", Some("a@demo.kz"))).await.expect("create");
+    for duplicate in [
+        new_user(Some(second.partner), "87015551234", None),
+        new_user(Some(second.partner), "+77019999999", Some("A@Demo.kz")),
+        new_user(None, "+77015551234", None),
+    ] {
+        let refused = store.create_user(duplicate).await;
+        assert!(matches!(refused, Err(StoreError::AlreadyExists { .. })), "{refused:?}");
+    }
+    let mut no_login = new_user(Some(second.partner), "+77019999999", None);
+    no_login.mobile = None;
+    assert!(matches!(store.create_user(no_login).await, Err(StoreError::Invalid(_))));
+}
+
+/// 200 wrong attempts at once are counted one after another: exactly the policy's
+/// number of failures is evaluated before the lock, and the lock happens once.
+pub async fn r_6_1_4_parallel_failures_are_counted_atomically(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let user = store.create_user(new_user(Some(f.partner), "+77015551234", None)).await.expect("create");
+    let policy = tiyn_auth::LockoutPolicy::default();
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.record_login_failure(user, policy, now()).await })
+        })
+        .collect();
+    let mut counted = 0;
+    let mut locked = 0;
+    for task in tasks {
+        match task.await.expect("joined").expect("recorded") {
+            tiyn_auth::LockoutEvent::Counted { .. } => counted += 1,
+            tiyn_auth::LockoutEvent::Locked { .. } => locked += 1,
+            tiyn_auth::LockoutEvent::Blocked => panic!("one lock is not a block"),
+        }
+    }
+    let limit = policy.consecutive_failures_max();
+    assert_eq!((counted, locked), (limit - 1, 200 - (limit - 1)), "only the first {limit} failures were evaluated");
+    let state = store.user(user).await.expect("read").expect("exists").lockout;
+    assert_eq!(state.lockouts, 1, "locked exactly once");
+    assert!(state.check(now()).is_err(), "locked now");
+}
+
+/// a partner's user cannot be registered without the recorded consent, which is kept.
+pub async fn r_5_3_consent_is_recorded_for_partner_users(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let mut without = new_user(Some(f.partner), "+77015551234", None);
+    without.consent = None;
+    assert!(matches!(store.create_user(without).await, Err(StoreError::Invalid(_))));
+    let id = store.create_user(new_user(Some(f.partner), "+77015551234", None)).await.expect("create");
+    let consent = store.user(id).await.expect("read").expect("exists").consent.expect("recorded");
+    assert_eq!((consent.recorded_by.as_str(), consent.recorded_at), ("заявление №17 от 01.11.2026", now()));
 }

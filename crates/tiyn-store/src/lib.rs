@@ -5,12 +5,16 @@
 pub mod batch;
 pub mod conformance;
 mod model;
+mod users;
 
 use async_trait::async_trait;
-use tiyn_core::{AccountId, Currency, PartnerId};
+use jiff::Timestamp;
+use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_core::{AccountId, Currency, Login, PartnerId, UserId};
 use tiyn_ledger::{Command, Executed, LedgerError};
 
 pub use model::{Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner};
+pub use users::{Consent, FULL_NAME_LENGTH_MAX, NewUser, USER_COLUMNS, User, UserRow, UserStatus, validate_new_user};
 
 /// Why a storage call failed, as opposed to the ledger refusing a command.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +69,23 @@ pub trait Store: Send + Sync + 'static {
     /// callers are merged into one transaction (group commit); each gets its own result. A replay
     /// of a key with the same content returns the first result with `replayed: true`.
     async fn execute(&self, command: Command) -> Result<Executed, StoreError>;
+
+    /// Creates a user; a login (mobile or email) already used by anyone is `AlreadyExists`.
+    async fn create_user(&self, user: NewUser) -> Result<UserId, StoreError>;
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The user whose mobile number or email address this login is.
+    async fn user_by_login(&self, login: &Login) -> Result<Option<User>, StoreError>;
+    /// A partner's users, ordered by id.
+    async fn partner_users(&self, partner: PartnerId) -> Result<Vec<User>, StoreError>;
+    /// Counts one failed password or code, atomically: concurrent failures are applied one after
+    /// another to the stored state, so no more attempts are evaluated than the policy allows
+    ///
+    async fn record_login_failure(
+        &self,
+        user: UserId,
+        policy: LockoutPolicy,
+        at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError>;
 
     /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;

@@ -1,0 +1,80 @@
+//! Users on PostgreSQL.
+
+use jiff::Timestamp;
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, Connection, PgPool, Row};
+use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_core::{PartnerId, UserId};
+use tiyn_store::{StoreError, USER_COLUMNS, User, UserRow};
+
+fn user_row(row: &PgRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        id: row.try_get(0)?,
+        partner_id: row.try_get(1)?,
+        full_name: row.try_get(2)?,
+        mobile: row.try_get(3)?,
+        email: row.try_get(4)?,
+        access_level: row.try_get(5)?,
+        status: row.try_get(6)?,
+        password_hash: row.try_get(7)?,
+        consent_recorded_by: row.try_get(8)?,
+        consent_recorded_at: row.try_get(9)?,
+        failures: i64::from(row.try_get::<i32, _>(10)?),
+        lockouts: i64::from(row.try_get::<i32, _>(11)?),
+        locked_until: row.try_get(12)?,
+        lockout_blocked: row.try_get(13)?,
+        created_at: row.try_get(14)?,
+    })
+}
+
+fn convert(row: &PgRow) -> Result<User, StoreError> {
+    user_row(row).map_err(StoreError::backend)?.into_user()
+}
+
+/// The user matching `condition` (a constant of this crate with one `$1` text parameter).
+pub async fn one_by_text(pool: &PgPool, condition: &'static str, value: &str) -> Result<Option<User>, StoreError> {
+    // Splices only this crate's constant column list and condition, never input.
+    let sql = AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}"));
+    let row = sqlx::query(sql).bind(value).fetch_optional(pool).await.map_err(StoreError::backend)?;
+    row.as_ref().map(convert).transpose()
+}
+
+pub async fn by_id(pool: &PgPool, id: UserId) -> Result<Option<User>, StoreError> {
+    let sql = AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
+    let row = sqlx::query(sql).bind(id.get()).fetch_optional(pool).await.map_err(StoreError::backend)?;
+    row.as_ref().map(convert).transpose()
+}
+
+pub async fn of_partner(pool: &PgPool, partner: PartnerId) -> Result<Vec<User>, StoreError> {
+    let sql = AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE partner_id = $1 ORDER BY id"));
+    let rows = sqlx::query(sql).bind(partner.get()).fetch_all(pool).await.map_err(StoreError::backend)?;
+    rows.iter().map(convert).collect()
+}
+
+/// Read under `FOR UPDATE`, apply the transition, write, commit: concurrent failures of one user
+/// queue on the row lock and are applied one after another, in any number of processes.
+pub async fn record_failure(
+    pool: &PgPool,
+    user: UserId,
+    policy: &LockoutPolicy,
+    at: Timestamp,
+) -> Result<LockoutEvent, StoreError> {
+    let mut connection = pool.acquire().await.map_err(StoreError::backend)?;
+    let mut transaction = connection.begin().await.map_err(StoreError::backend)?;
+    let sql = AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE"));
+    let row = sqlx::query(sql).bind(user.get()).fetch_optional(&mut *transaction).await.map_err(StoreError::backend)?;
+    let current = row.as_ref().map(convert).transpose()?.ok_or(StoreError::NotFound { what: "user" })?;
+    let (next, event) = current.lockout.after_failure(policy, at);
+    let count = |value: u32| i32::try_from(value).map_err(StoreError::backend);
+    sqlx::query("UPDATE users SET failures = $2, lockouts = $3, locked_until = $4, lockout_blocked = $5 WHERE id = $1")
+        .bind(user.get())
+        .bind(count(next.consecutive_failures)?)
+        .bind(count(next.lockouts)?)
+        .bind(next.locked_until.map(|until| until.as_microsecond()))
+        .bind(next.blocked)
+        .execute(&mut *transaction)
+        .await
+        .map_err(StoreError::backend)?;
+    transaction.commit().await.map_err(StoreError::backend)?;
+    Ok(event)
+}

@@ -1,0 +1,67 @@
+//! Users on SQLite.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, TransactionBehavior, params};
+use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_core::{PartnerId, UserId};
+use tiyn_store::{StoreError, USER_COLUMNS, User, UserRow};
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: row.get(0)?,
+        partner_id: row.get(1)?,
+        full_name: row.get(2)?,
+        mobile: row.get(3)?,
+        email: row.get(4)?,
+        access_level: row.get(5)?,
+        status: row.get(6)?,
+        password_hash: row.get(7)?,
+        consent_recorded_by: row.get(8)?,
+        consent_recorded_at: row.get(9)?,
+        failures: row.get(10)?,
+        lockouts: row.get(11)?,
+        locked_until: row.get(12)?,
+        lockout_blocked: row.get(13)?,
+        created_at: row.get(14)?,
+    })
+}
+
+/// The user matching `condition` (a constant of this crate with one `?1` parameter).
+pub fn one(connection: &Connection, condition: &'static str, value: &dyn ToSql) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}");
+    let row = connection.query_row(&sql, [value], user_row).optional().map_err(StoreError::backend)?;
+    row.map(UserRow::into_user).transpose()
+}
+
+pub fn of_partner(connection: &Connection, partner: PartnerId) -> Result<Vec<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE partner_id = ?1 ORDER BY id");
+    let mut statement = connection.prepare(&sql).map_err(StoreError::backend)?;
+    let rows = statement.query_map([partner.get()], user_row).map_err(StoreError::backend)?;
+    rows.map(|row| row.map_err(StoreError::backend)?.into_user()).collect()
+}
+
+pub fn record_failure(
+    connection: &mut Connection,
+    user: UserId,
+    policy: &LockoutPolicy,
+    at: Timestamp,
+) -> Result<LockoutEvent, StoreError> {
+    let transaction =
+        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
+    let current = one(&transaction, "id = ?1", &user.get())?.ok_or(StoreError::NotFound { what: "user" })?;
+    let (next, event) = current.lockout.after_failure(policy, at);
+    transaction
+        .execute(
+            "UPDATE users SET failures = ?2, lockouts = ?3, locked_until = ?4, lockout_blocked = ?5 WHERE id = ?1",
+            params![
+                user.get(),
+                next.consecutive_failures,
+                next.lockouts,
+                next.locked_until.map(|until| until.as_microsecond()),
+                next.blocked
+            ],
+        )
+        .map_err(StoreError::backend)?;
+    transaction.commit().map_err(StoreError::backend)?;
+    Ok(event)
+}

@@ -1,0 +1,158 @@
+//! Users of partners and bank operators, as the store keeps them (issue 3: identity).
+
+use jiff::Timestamp;
+use tiyn_auth::LockoutState;
+use tiyn_core::access::AccessLevel;
+use tiyn_core::{Email, MobileNumber, PartnerId, UserId};
+
+use crate::StoreError;
+
+/// Full names are labels in lists, audit records and SMS texts; 200 characters fit any.
+pub const FULL_NAME_LENGTH_MAX: usize = 200;
+
+/// Who recorded the partner's confirmation that the user consented to the processing of personal
+/// data, and when (R-5.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub recorded_by: String,
+    pub recorded_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// The partner the user acts for; `None` for a bank operator.
+    pub partner: Option<PartnerId>,
+    pub full_name: String,
+    pub mobile: Option<MobileNumber>,
+    pub email: Option<Email>,
+    /// Present exactly for a partner's user.
+    pub level: Option<AccessLevel>,
+    /// Required for a partner's user (R-5.3).
+    pub consent: Option<Consent>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    /// Created; verification by SMS code and a password are still to come (R-5.2).
+    PendingActivation,
+    Active,
+    Blocked,
+}
+
+impl UserStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::PendingActivation => "pending_activation",
+            UserStatus::Active => "active",
+            UserStatus::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<UserStatus> {
+        [UserStatus::PendingActivation, UserStatus::Active, UserStatus::Blocked]
+            .into_iter()
+            .find(|status| status.as_str() == code)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub partner: Option<PartnerId>,
+    pub full_name: String,
+    pub mobile: Option<MobileNumber>,
+    pub email: Option<Email>,
+    pub level: Option<AccessLevel>,
+    pub status: UserStatus,
+    /// The Argon2id PHC string, once the user chose a password.
+    pub password_hash: Option<String>,
+    pub consent: Option<Consent>,
+    pub lockout: LockoutState,
+    pub created_at: Timestamp,
+}
+
+/// Checks a new user before any backend writes it.
+pub fn validate_new_user(user: &NewUser) -> Result<(), StoreError> {
+    if user.mobile.is_none() && user.email.is_none() {
+        return Err(StoreError::Invalid("a user needs a mobile number or an email address to log in"));
+    }
+    if user.partner.is_some() != user.level.is_some() {
+        return Err(StoreError::Invalid("a partner's user has an access level; an operator has none"));
+    }
+    if user.partner.is_some() && user.consent.is_none() {
+        return Err(StoreError::Invalid("a partner's user needs the recorded personal-data consent (R-5.3)"));
+    }
+    let name_length = user.full_name.trim().chars().count();
+    if name_length == 0 || name_length > FULL_NAME_LENGTH_MAX {
+        return Err(StoreError::Invalid("a full name has 1 to 200 characters"));
+    }
+    if user.consent.as_ref().is_some_and(|consent| consent.recorded_by.trim().is_empty()) {
+        return Err(StoreError::Invalid("the consent record names who recorded it"));
+    }
+    Ok(())
+}
+
+/// The columns of a stored user, as both backends read them; converted once, here.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: i64,
+    pub partner_id: Option<i64>,
+    pub full_name: String,
+    pub mobile: Option<String>,
+    pub email: Option<String>,
+    pub access_level: Option<String>,
+    pub status: String,
+    pub password_hash: Option<String>,
+    pub consent_recorded_by: Option<String>,
+    pub consent_recorded_at: Option<i64>,
+    pub failures: i64,
+    pub lockouts: i64,
+    pub locked_until: Option<i64>,
+    pub lockout_blocked: bool,
+    pub created_at: i64,
+}
+
+/// The column list matching [`UserRow`]'s field order.
+pub const USER_COLUMNS: &str = "id, partner_id, full_name, mobile, email, access_level, status, password_hash, \
+     consent_recorded_by, consent_recorded_at, failures, lockouts, locked_until, lockout_blocked, created_at";
+
+fn stored(what: &str, value: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("stored user {what} does not parse: {value}"))
+}
+
+fn instant(microseconds: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_microsecond(microseconds).map_err(|error| stored("instant", error))
+}
+
+impl UserRow {
+    pub fn into_user(self) -> Result<User, StoreError> {
+        let consent = match (self.consent_recorded_by, self.consent_recorded_at) {
+            (Some(recorded_by), Some(at)) => Some(Consent { recorded_by, recorded_at: instant(at)? }),
+            (None, None) => None,
+            _ => return Err(stored("consent", "half recorded")),
+        };
+        let count = |value: i64| u32::try_from(value).map_err(|_| stored("failure count", value));
+        Ok(User {
+            id: UserId::new(self.id),
+            partner: self.partner_id.map(PartnerId::new),
+            full_name: self.full_name,
+            mobile: self.mobile.map(|m| MobileNumber::parse(&m).map_err(|e| stored("mobile", e))).transpose()?,
+            email: self.email.map(|e| Email::parse(&e).map_err(|e| stored("email", e))).transpose()?,
+            level: self
+                .access_level
+                .map(|level| AccessLevel::parse(&level).map_err(|error| stored("access level", error)))
+                .transpose()?,
+            status: UserStatus::parse(&self.status).ok_or_else(|| stored("status", &self.status))?,
+            password_hash: self.password_hash,
+            consent,
+            lockout: LockoutState {
+                consecutive_failures: count(self.failures)?,
+                lockouts: count(self.lockouts)?,
+                locked_until: self.locked_until.map(instant).transpose()?,
+                blocked: self.lockout_blocked,
+            },
+            created_at: instant(self.created_at)?,
+        })
+    }
+}
