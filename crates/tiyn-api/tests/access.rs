@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use tiyn_api::ApiError;
 use tiyn_api::access::{CurrentPartner, DemoPartner, owned_account};
-use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, Iban, Money, PartnerId};
 use tiyn_core::{Login, UserId};
 use tiyn_ledger::{AccountStatus, Command, Executed};
@@ -79,6 +79,27 @@ impl Store for Accounts {
         _policy: LockoutPolicy,
         _at: Timestamp,
     ) -> Result<LockoutEvent, StoreError> {
+        Err(unused())
+    }
+
+    async fn save_code(
+        &self,
+        _challenge: &ChallengeId,
+        _user: UserId,
+        _record: CodeRecord,
+        _at: Timestamp,
+    ) -> Result<(), StoreError> {
+        Err(unused())
+    }
+
+    async fn verify_code(
+        &self,
+        _challenge: &ChallengeId,
+        _candidate: &str,
+        _purpose: CodePurpose,
+        _now: Timestamp,
+        _key: &CodeKey,
+    ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
         Err(unused())
     }
 

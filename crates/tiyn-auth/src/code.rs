@@ -58,6 +58,25 @@ pub enum CodePurpose {
 }
 
 impl CodePurpose {
+    /// Rebuilds a purpose from its stored kind and digest; `None` when they do not fit together.
+    pub fn from_parts(kind: &str, digest: Option<[u8; 32]>) -> Option<CodePurpose> {
+        match (kind, digest) {
+            ("login", None) => Some(CodePurpose::Login),
+            ("activation", None) => Some(CodePurpose::Activation),
+            ("password_recovery", None) => Some(CodePurpose::PasswordRecovery),
+            ("confirmation", Some(digest)) => Some(CodePurpose::Confirmation { digest }),
+            _ => None,
+        }
+    }
+
+    /// The batch digest of a confirmation code.
+    pub fn digest(&self) -> Option<[u8; 32]> {
+        match self {
+            CodePurpose::Confirmation { digest } => Some(*digest),
+            CodePurpose::Login | CodePurpose::Activation | CodePurpose::PasswordRecovery => None,
+        }
+    }
+
     /// A stable snake_case name, for the store's purpose column and for logs.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -587,5 +606,76 @@ mod tests {
                 prop_assert_eq!(outcome, Err(CodeError::AttemptsExhausted));
             }
         }
+    }
+}
+
+/// The bits of randomness in a challenge id: unguessable, so that nobody can spend the attempts of
+/// another user's code by naming its challenge.
+const CHALLENGE_ID_BYTES: usize = 16;
+
+/// Names one issued code: the client gets it with the code's delivery and sends it back with the
+/// code. 128 random bits, base32 (26 characters, lower case).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChallengeId(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a challenge id is 26 characters of a-z and 2-7")]
+pub struct ChallengeIdError;
+
+impl ChallengeIdError {
+    pub fn code(&self) -> &'static str {
+        "invalid_challenge_id"
+    }
+}
+
+impl ChallengeId {
+    pub fn generate(rng: &mut impl CryptoRng) -> ChallengeId {
+        let mut bytes = [0u8; CHALLENGE_ID_BYTES];
+        rng.fill_bytes(&mut bytes);
+        ChallengeId(data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase())
+    }
+
+    pub fn parse(text: &str) -> Result<ChallengeId, ChallengeIdError> {
+        let decoded =
+            data_encoding::BASE32_NOPAD.decode(text.to_uppercase().as_bytes()).map_err(|_| ChallengeIdError)?;
+        if decoded.len() != CHALLENGE_ID_BYTES || text.to_lowercase() != text {
+            return Err(ChallengeIdError);
+        }
+        Ok(ChallengeId(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod challenge_tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn challenge_ids_round_trip_and_refuse_other_text() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let id = ChallengeId::generate(&mut rng);
+        assert_eq!(id.as_str().len(), 26);
+        assert_eq!(ChallengeId::parse(id.as_str()), Ok(id.clone()));
+        assert_ne!(ChallengeId::generate(&mut rng), id);
+        assert_eq!(ChallengeId::parse("1"), Err(ChallengeIdError));
+        assert_eq!(ChallengeId::parse(&id.as_str().to_uppercase()), Err(ChallengeIdError));
+    }
+
+    #[test]
+    fn purposes_round_trip_through_their_parts() {
+        for purpose in [
+            CodePurpose::Login,
+            CodePurpose::Activation,
+            CodePurpose::PasswordRecovery,
+            CodePurpose::Confirmation { digest: [9; 32] },
+        ] {
+            assert_eq!(CodePurpose::from_parts(purpose.kind(), purpose.digest()), Some(purpose));
+        }
+        assert_eq!(CodePurpose::from_parts("confirmation", None), None);
+        assert_eq!(CodePurpose::from_parts("login", Some([0; 32])), None);
     }
 }

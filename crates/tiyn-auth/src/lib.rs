@@ -22,7 +22,9 @@ pub mod password;
 pub mod session;
 pub mod totp;
 
-pub use code::{CodeError, CodeKey, CodePolicy, CodePolicyError, CodePurpose, CodeRecord, PlainCode};
+pub use code::{
+    ChallengeId, ChallengeIdError, CodeError, CodeKey, CodePolicy, CodePolicyError, CodePurpose, CodeRecord, PlainCode,
+};
 pub use lockout::{LockoutError, LockoutEvent, LockoutPolicy, LockoutPolicyError, LockoutState};
 pub use password::{
     Argon2Params, Blocklist, HashError, PasswordError, PasswordHash, PasswordHashError, PasswordHasher, PasswordPolicy,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, PartnerId};
 use tiyn_core::{Login, UserId};
 use tiyn_ledger::{Command, Executed};
@@ -104,6 +104,27 @@ impl Store for MeteredStore {
         at: Timestamp,
     ) -> Result<LockoutEvent, StoreError> {
         self.inner.record_login_failure(user, policy, at).await
+    }
+
+    async fn save_code(
+        &self,
+        challenge: &ChallengeId,
+        user: UserId,
+        record: CodeRecord,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.save_code(challenge, user, record, at).await
+    }
+
+    async fn verify_code(
+        &self,
+        challenge: &ChallengeId,
+        candidate: &str,
+        purpose: CodePurpose,
+        now: Timestamp,
+        key: &CodeKey,
+    ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
+        self.inner.verify_code(challenge, candidate, purpose, now, key).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

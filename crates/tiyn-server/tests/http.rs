@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{body_text, get, header, send, state, test_app};
 use jiff::Timestamp;
-use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, PartnerId};
 use tiyn_core::{Login, UserId};
 use tiyn_ledger::{Command, Executed};
@@ -164,6 +164,27 @@ impl Store for Unreachable {
         _policy: LockoutPolicy,
         _at: Timestamp,
     ) -> Result<LockoutEvent, StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn save_code(
+        &self,
+        _challenge: &ChallengeId,
+        _user: UserId,
+        _record: CodeRecord,
+        _at: Timestamp,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn verify_code(
+        &self,
+        _challenge: &ChallengeId,
+        _candidate: &str,
+        _purpose: CodePurpose,
+        _now: Timestamp,
+        _key: &CodeKey,
+    ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
         Err(StoreError::Backend("down".to_owned()))
     }
 

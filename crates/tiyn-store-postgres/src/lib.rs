@@ -20,7 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 // Every `AssertSqlSafe` below splices only the constant column lists of `rows`, never input.
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Row};
-use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, Login, PartnerId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::{
@@ -248,6 +248,27 @@ impl Store for PostgresStore {
         at: Timestamp,
     ) -> Result<LockoutEvent, StoreError> {
         users::record_failure(&self.pool, user, &policy, at).await
+    }
+
+    async fn save_code(
+        &self,
+        challenge: &ChallengeId,
+        user: UserId,
+        record: CodeRecord,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        users::save_code(&self.pool, challenge, user, &record, at).await
+    }
+
+    async fn verify_code(
+        &self,
+        challenge: &ChallengeId,
+        candidate: &str,
+        purpose: CodePurpose,
+        now: Timestamp,
+        key: &CodeKey,
+    ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
+        users::verify_code(&self.pool, challenge, candidate, purpose, now, key).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

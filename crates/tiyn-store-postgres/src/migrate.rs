@@ -5,8 +5,11 @@ use sqlx::{Connection, PgPool};
 use tiyn_store::StoreError;
 
 /// Every migration, in order. A migration is never edited once released: add a new one.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_ledger.sql")), (2, include_str!("../migrations/0002_users.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_ledger.sql")),
+    (2, include_str!("../migrations/0002_users.sql")),
+    (3, include_str!("../migrations/0003_codes.sql")),
+];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.
 const MIGRATION_LOCK_KEY: i64 = 0x0074_6979_6e6d_6967; // "tiynmig" in ASCII

@@ -3,9 +3,9 @@
 use jiff::Timestamp;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Connection, PgPool, Row};
-use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{PartnerId, UserId};
-use tiyn_store::{StoreError, USER_COLUMNS, User, UserRow};
+use tiyn_store::{CODE_COLUMNS, CodeRow, StoreError, USER_COLUMNS, User, UserRow};
 
 fn user_row(row: &PgRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
@@ -77,4 +77,74 @@ pub async fn record_failure(
         .map_err(StoreError::backend)?;
     transaction.commit().await.map_err(StoreError::backend)?;
     Ok(event)
+}
+
+pub async fn save_code(
+    pool: &PgPool,
+    challenge: &ChallengeId,
+    user: UserId,
+    record: &CodeRecord,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO codes (challenge, user_id, purpose, purpose_digest, mac, digits, expires_at, attempts_left, used, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(challenge.as_str())
+    .bind(user.get())
+    .bind(record.purpose().kind())
+    .bind(record.purpose().digest().map(|digest| digest.to_vec()))
+    .bind(record.mac().to_vec())
+    .bind(i32::from(record.digits()))
+    .bind(record.expires_at().as_microsecond())
+    .bind(i32::from(record.attempts_left()))
+    .bind(record.used())
+    .bind(at.as_microsecond())
+    .execute(pool)
+    .await
+    .map_err(StoreError::backend)?;
+    Ok(())
+}
+
+/// Read under `FOR UPDATE`, verify, write back, commit: parallel attempts queue on the row lock.
+pub async fn verify_code(
+    pool: &PgPool,
+    challenge: &ChallengeId,
+    candidate: &str,
+    purpose: CodePurpose,
+    now: Timestamp,
+    key: &CodeKey,
+) -> Result<(UserId, Result<(), CodeError>), StoreError> {
+    let mut connection = pool.acquire().await.map_err(StoreError::backend)?;
+    let mut transaction = connection.begin().await.map_err(StoreError::backend)?;
+    let sql = AssertSqlSafe(format!("SELECT {CODE_COLUMNS} FROM codes WHERE challenge = $1 FOR UPDATE"));
+    let row = sqlx::query(sql)
+        .bind(challenge.as_str())
+        .fetch_optional(&mut *transaction)
+        .await
+        .map_err(StoreError::backend)?
+        .ok_or(StoreError::NotFound { what: "challenge" })?;
+    let read = |row: &PgRow| -> Result<CodeRow, sqlx::Error> {
+        Ok(CodeRow {
+            user_id: row.try_get(0)?,
+            purpose: row.try_get(1)?,
+            purpose_digest: row.try_get(2)?,
+            mac: row.try_get(3)?,
+            digits: i64::from(row.try_get::<i32, _>(4)?),
+            expires_at: row.try_get(5)?,
+            attempts_left: i64::from(row.try_get::<i32, _>(6)?),
+            used: row.try_get(7)?,
+        })
+    };
+    let (user, record) = read(&row).map_err(StoreError::backend)?.into_record()?;
+    let (next, outcome) = record.verify(candidate, &purpose, now, key);
+    sqlx::query("UPDATE codes SET attempts_left = $2, used = $3 WHERE challenge = $1")
+        .bind(challenge.as_str())
+        .bind(i32::from(next.attempts_left()))
+        .bind(next.used())
+        .execute(&mut *transaction)
+        .await
+        .map_err(StoreError::backend)?;
+    transaction.commit().await.map_err(StoreError::backend)?;
+    Ok((user, outcome))
 }

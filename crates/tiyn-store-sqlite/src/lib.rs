@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, Login, PartnerId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::batch::{BATCH_COMMANDS_MAX, BatchTarget, LINGER_MAX};
@@ -446,6 +446,29 @@ impl Store for SqliteStore {
     ) -> Result<LockoutEvent, StoreError> {
         // On the writer thread, in one IMMEDIATE transaction: read, apply, write.
         self.write(move |connection| users::record_failure(connection, user, &policy, at)).await
+    }
+
+    async fn save_code(
+        &self,
+        challenge: &ChallengeId,
+        user: UserId,
+        record: CodeRecord,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let challenge = challenge.clone();
+        self.write(move |connection| users::save_code(connection, &challenge, user, &record, at)).await
+    }
+
+    async fn verify_code(
+        &self,
+        challenge: &ChallengeId,
+        candidate: &str,
+        purpose: CodePurpose,
+        now: Timestamp,
+        key: &CodeKey,
+    ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
+        let (challenge, candidate, key) = (challenge.clone(), candidate.to_owned(), key.clone());
+        self.write(move |connection| users::verify_code(connection, &challenge, &candidate, purpose, now, &key)).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

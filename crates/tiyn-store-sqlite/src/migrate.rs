@@ -4,8 +4,11 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use tiyn_store::StoreError;
 
 /// Every migration, in order. A migration is never edited once released: add a new one.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_ledger.sql")), (2, include_str!("../migrations/0002_users.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_ledger.sql")),
+    (2, include_str!("../migrations/0002_users.sql")),
+    (3, include_str!("../migrations/0003_codes.sql")),
+];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {
     connection

@@ -2,9 +2,9 @@
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, TransactionBehavior, params};
-use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{PartnerId, UserId};
-use tiyn_store::{StoreError, USER_COLUMNS, User, UserRow};
+use tiyn_store::{CODE_COLUMNS, CodeRow, StoreError, USER_COLUMNS, User, UserRow};
 
 fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
@@ -64,4 +64,72 @@ pub fn record_failure(
         .map_err(StoreError::backend)?;
     transaction.commit().map_err(StoreError::backend)?;
     Ok(event)
+}
+
+pub fn save_code(
+    connection: &Connection,
+    challenge: &ChallengeId,
+    user: UserId,
+    record: &CodeRecord,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    connection
+        .execute(
+            "INSERT INTO codes (challenge, user_id, purpose, purpose_digest, mac, digits, expires_at, attempts_left, used, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                challenge.as_str(),
+                user.get(),
+                record.purpose().kind(),
+                record.purpose().digest().map(|digest| digest.to_vec()),
+                record.mac().to_vec(),
+                record.digits(),
+                record.expires_at().as_microsecond(),
+                record.attempts_left(),
+                record.used(),
+                at.as_microsecond()
+            ],
+        )
+        .map_err(StoreError::backend)?;
+    Ok(())
+}
+
+/// Read, verify, write back, in one IMMEDIATE transaction on the writer thread.
+pub fn verify_code(
+    connection: &mut Connection,
+    challenge: &ChallengeId,
+    candidate: &str,
+    purpose: CodePurpose,
+    now: Timestamp,
+    key: &CodeKey,
+) -> Result<(UserId, Result<(), CodeError>), StoreError> {
+    let transaction =
+        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
+    let sql = format!("SELECT {CODE_COLUMNS} FROM codes WHERE challenge = ?1");
+    let row = transaction
+        .query_row(&sql, [challenge.as_str()], |row| {
+            Ok(CodeRow {
+                user_id: row.get(0)?,
+                purpose: row.get(1)?,
+                purpose_digest: row.get(2)?,
+                mac: row.get(3)?,
+                digits: row.get(4)?,
+                expires_at: row.get(5)?,
+                attempts_left: row.get(6)?,
+                used: row.get(7)?,
+            })
+        })
+        .optional()
+        .map_err(StoreError::backend)?
+        .ok_or(StoreError::NotFound { what: "challenge" })?;
+    let (user, record) = row.into_record()?;
+    let (next, outcome) = record.verify(candidate, &purpose, now, key);
+    transaction
+        .execute(
+            "UPDATE codes SET attempts_left = ?2, used = ?3 WHERE challenge = ?1",
+            params![challenge.as_str(), next.attempts_left(), next.used()],
+        )
+        .map_err(StoreError::backend)?;
+    transaction.commit().map_err(StoreError::backend)?;
+    Ok((user, outcome))
 }

@@ -41,6 +41,9 @@ macro_rules! store_conformance {
             r_2_1_7_logins_are_unique_platform_wide,
             r_6_1_4_parallel_failures_are_counted_atomically,
             r_5_3_consent_is_recorded_for_partner_users,
+            r_2_1_6_a_code_confirms_once,
+            r_2_1_6_expired_foreign_and_unknown_codes_are_refused,
+            r_2_1_6_parallel_wrong_codes_spend_only_the_attempts,
         );
     };
     (@stories $open:expr; $($story:ident),* $(,)?) => {
@@ -652,4 +655,77 @@ pub async fn r_5_3_consent_is_recorded_for_partner_users(store: Arc<dyn Store>) 
     let id = store.create_user(new_user(Some(f.partner), "+77015551234", None)).await.expect("create");
     let consent = store.user(id).await.expect("read").expect("exists").consent.expect("recorded");
     assert_eq!((consent.recorded_by.as_str(), consent.recorded_at), ("заявление №17 от 01.11.2026", now()));
+}
+
+const TEST_CODE_KEY: [u8; 32] = [7; 32];
+
+/// A user of partner 0 with a saved code for `purpose`, issued at [`now`].
+async fn user_with_code(
+    store: &Arc<dyn Store>,
+    purpose: tiyn_auth::CodePurpose,
+) -> (tiyn_core::UserId, tiyn_auth::ChallengeId, tiyn_auth::PlainCode) {
+    let f = Fixture::new(Arc::clone(store), 0).await;
+    let user = store.create_user(new_user(Some(f.partner), "+77015551234", None)).await.expect("create");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+    let key = tiyn_auth::CodeKey::from_bytes(TEST_CODE_KEY);
+    let (plain, record) = tiyn_auth::code::issue(&tiyn_auth::CodePolicy::default(), purpose, now(), &mut rng, &key);
+    let challenge = tiyn_auth::ChallengeId::generate(&mut rng);
+    store.save_code(&challenge, user, record, now()).await.expect("save");
+    (user, challenge, plain)
+}
+
+/// the right code confirms once, for its user; used again it is refused.
+pub async fn r_2_1_6_a_code_confirms_once(store: Arc<dyn Store>) {
+    let (user, challenge, plain) = user_with_code(&store, tiyn_auth::CodePurpose::Login).await;
+    let key = tiyn_auth::CodeKey::from_bytes(TEST_CODE_KEY);
+    let later = now().checked_add(jiff::SignedDuration::from_secs(60)).expect("in range");
+    let first = store.verify_code(&challenge, plain.expose(), tiyn_auth::CodePurpose::Login, later, &key).await;
+    assert_eq!(first.expect("verified"), (user, Ok(())));
+    let again = store.verify_code(&challenge, plain.expose(), tiyn_auth::CodePurpose::Login, later, &key).await;
+    assert_eq!(again.expect("verified").1, Err(tiyn_auth::CodeError::AlreadyUsed));
+}
+
+/// an expired code, a code for another purpose (another batch of documents), and
+/// an unknown challenge are refused.
+pub async fn r_2_1_6_expired_foreign_and_unknown_codes_are_refused(store: Arc<dyn Store>) {
+    let batch = tiyn_auth::CodePurpose::Confirmation { digest: [1; 32] };
+    let (_, challenge, plain) = user_with_code(&store, batch).await;
+    let key = tiyn_auth::CodeKey::from_bytes(TEST_CODE_KEY);
+    let altered = tiyn_auth::CodePurpose::Confirmation { digest: [2; 32] };
+    let foreign = store.verify_code(&challenge, plain.expose(), altered, now(), &key).await.expect("checked");
+    assert_eq!(foreign.1, Err(tiyn_auth::CodeError::WrongPurpose));
+    let expired_at = now().checked_add(jiff::SignedDuration::from_secs(3_600)).expect("in range");
+    let expired = store.verify_code(&challenge, plain.expose(), batch, expired_at, &key).await.expect("checked");
+    assert_eq!(expired.1, Err(tiyn_auth::CodeError::Expired));
+    let unknown = tiyn_auth::ChallengeId::generate(&mut rand::rngs::StdRng::seed_from_u64(1));
+    let missing = store.verify_code(&unknown, plain.expose(), batch, now(), &key).await;
+    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+}
+
+/// 200 wrong codes sent at once spend the code's 3 attempts and no more are evaluated;
+/// afterwards even the right code is refused.
+pub async fn r_2_1_6_parallel_wrong_codes_spend_only_the_attempts(store: Arc<dyn Store>) {
+    let (_, challenge, plain) = user_with_code(&store, tiyn_auth::CodePurpose::Login).await;
+    let wrong = if plain.expose() == "000000" { "111111" } else { "000000" };
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let (store, challenge) = (Arc::clone(&store), challenge.clone());
+            tokio::spawn(async move {
+                let key = tiyn_auth::CodeKey::from_bytes(TEST_CODE_KEY);
+                store.verify_code(&challenge, wrong, tiyn_auth::CodePurpose::Login, now(), &key).await
+            })
+        })
+        .collect();
+    let (mut mismatches, mut exhausted) = (0, 0);
+    for task in tasks {
+        match task.await.expect("joined").expect("checked").1 {
+            Err(tiyn_auth::CodeError::Mismatch { .. }) => mismatches += 1,
+            Err(tiyn_auth::CodeError::AttemptsExhausted) => exhausted += 1,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!((mismatches, exhausted), (3, 197));
+    let key = tiyn_auth::CodeKey::from_bytes(TEST_CODE_KEY);
+    let right = store.verify_code(&challenge, plain.expose(), tiyn_auth::CodePurpose::Login, now(), &key).await;
+    assert_eq!(right.expect("checked").1, Err(tiyn_auth::CodeError::AttemptsExhausted));
 }

@@ -9,12 +9,15 @@ mod users;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use tiyn_auth::{LockoutEvent, LockoutPolicy};
+use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, Login, PartnerId, UserId};
 use tiyn_ledger::{Command, Executed, LedgerError};
 
 pub use model::{Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner};
-pub use users::{Consent, FULL_NAME_LENGTH_MAX, NewUser, USER_COLUMNS, User, UserRow, UserStatus, validate_new_user};
+pub use users::{
+    CODE_COLUMNS, CodeRow, Consent, FULL_NAME_LENGTH_MAX, NewUser, USER_COLUMNS, User, UserRow, UserStatus,
+    validate_new_user,
+};
 
 /// Why a storage call failed, as opposed to the ledger refusing a command.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +89,28 @@ pub trait Store: Send + Sync + 'static {
         policy: LockoutPolicy,
         at: Timestamp,
     ) -> Result<LockoutEvent, StoreError>;
+
+    /// Keeps an issued code (its keyed hash and state) under its challenge id, for `user`.
+    async fn save_code(
+        &self,
+        challenge: &ChallengeId,
+        user: UserId,
+        record: CodeRecord,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Checks a candidate code against the stored one and writes the code's new state (one attempt
+    /// spent, or used) in the same transaction, so parallel attempts never evaluate more than the
+    /// code's attempts. Answers the code's user and the outcome; an unknown challenge is
+    /// `NotFound`.
+    async fn verify_code(
+        &self,
+        challenge: &ChallengeId,
+        candidate: &str,
+        purpose: CodePurpose,
+        now: Timestamp,
+        key: &CodeKey,
+    ) -> Result<(UserId, Result<(), CodeError>), StoreError>;
 
     /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;

@@ -156,3 +156,41 @@ impl UserRow {
         })
     }
 }
+
+/// The columns of a stored code, as both backends read them.
+#[derive(Debug, Clone)]
+pub struct CodeRow {
+    pub user_id: i64,
+    pub purpose: String,
+    pub purpose_digest: Option<Vec<u8>>,
+    pub mac: Vec<u8>,
+    pub digits: i64,
+    pub expires_at: i64,
+    pub attempts_left: i64,
+    pub used: bool,
+}
+
+/// The column list matching [`CodeRow`]'s field order.
+pub const CODE_COLUMNS: &str = "user_id, purpose, purpose_digest, mac, digits, expires_at, attempts_left, used";
+
+impl CodeRow {
+    pub fn into_record(self) -> Result<(UserId, tiyn_auth::CodeRecord), StoreError> {
+        let digest = self
+            .purpose_digest
+            .map(|digest| <[u8; 32]>::try_from(digest.as_slice()).map_err(|_| stored("code digest", "not 32 bytes")))
+            .transpose()?;
+        let purpose = tiyn_auth::CodePurpose::from_parts(&self.purpose, digest)
+            .ok_or_else(|| stored("code purpose", &self.purpose))?;
+        let mac = <[u8; 32]>::try_from(self.mac.as_slice()).map_err(|_| stored("code mac", "not 32 bytes"))?;
+        let small = |value: i64, what: &str| u8::try_from(value).map_err(|_| stored(what, value));
+        let record = tiyn_auth::CodeRecord::from_parts(
+            mac,
+            purpose,
+            small(self.digits, "code digits")?,
+            instant(self.expires_at)?,
+            small(self.attempts_left, "code attempts")?,
+            self.used,
+        );
+        Ok((UserId::new(self.user_id), record))
+    }
+}
