@@ -9,12 +9,13 @@ use tiyn_api::ApiError;
 use tiyn_api::access::{CurrentPartner, DemoPartner, owned_account};
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, Iban, Money, PartnerId};
-use tiyn_core::{Login, UserId};
+use tiyn_core::{Login, SessionId, UserId};
 use tiyn_ledger::{AccountStatus, Command, Executed};
 use tiyn_store::{
     Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
     StoreError, User,
 };
+use tiyn_store::{SessionEnd, SessionRecord};
 
 struct Accounts(HashMap<AccountId, Account>);
 
@@ -100,6 +101,37 @@ impl Store for Accounts {
         _now: Timestamp,
         _key: &CodeKey,
     ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
+        Err(unused())
+    }
+
+    async fn create_session(
+        &self,
+        _token_digest: [u8; 32],
+        _user: UserId,
+        _at: Timestamp,
+    ) -> Result<SessionId, StoreError> {
+        Err(unused())
+    }
+
+    async fn session_by_token(&self, _token_digest: [u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        Err(unused())
+    }
+
+    async fn touch_session(&self, _session: SessionId, _at: Timestamp) -> Result<(), StoreError> {
+        Err(unused())
+    }
+
+    async fn end_session(&self, _session: SessionId, _at: Timestamp, _reason: SessionEnd) -> Result<(), StoreError> {
+        Err(unused())
+    }
+
+    async fn end_user_sessions(
+        &self,
+        _user: UserId,
+        _keep: Option<SessionId>,
+        _at: Timestamp,
+        _reason: SessionEnd,
+    ) -> Result<u64, StoreError> {
         Err(unused())
     }
 

@@ -46,3 +46,7 @@ id_type!(
     /// A person who signs in: a partner's user or a bank operator.
     UserId
 );
+id_type!(
+    /// A server-side session of a signed-in user.
+    SessionId
+);

@@ -7,12 +7,13 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, PartnerId};
-use tiyn_core::{Login, UserId};
+use tiyn_core::{Login, SessionId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::{
     Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
     StoreError, User,
 };
+use tiyn_store::{SessionEnd, SessionRecord};
 
 use crate::metrics::{LedgerOutcome, Metrics};
 
@@ -125,6 +126,37 @@ impl Store for MeteredStore {
         key: &CodeKey,
     ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
         self.inner.verify_code(challenge, candidate, purpose, now, key).await
+    }
+
+    async fn create_session(
+        &self,
+        token_digest: [u8; 32],
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<SessionId, StoreError> {
+        self.inner.create_session(token_digest, user, at).await
+    }
+
+    async fn session_by_token(&self, token_digest: [u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        self.inner.session_by_token(token_digest).await
+    }
+
+    async fn touch_session(&self, session: SessionId, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.touch_session(session, at).await
+    }
+
+    async fn end_session(&self, session: SessionId, at: Timestamp, reason: SessionEnd) -> Result<(), StoreError> {
+        self.inner.end_session(session, at, reason).await
+    }
+
+    async fn end_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: Timestamp,
+        reason: SessionEnd,
+    ) -> Result<u64, StoreError> {
+        self.inner.end_user_sessions(user, keep, at, reason).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

@@ -12,7 +12,7 @@ use common::{body_text, get, header, send, state, test_app};
 use jiff::Timestamp;
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{AccountId, Currency, PartnerId};
-use tiyn_core::{Login, UserId};
+use tiyn_core::{Login, SessionId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_server::app::{CONTENT_SECURITY_POLICY, build_app};
 use tiyn_server::metrics::Metrics;
@@ -20,6 +20,7 @@ use tiyn_store::{
     Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
     StoreError, User,
 };
+use tiyn_store::{SessionEnd, SessionRecord};
 
 /// Every kind of response — API JSON, problem, page, static file, 404 page, operations — carries
 /// the security headers; HSTS only under TLS (see tls.rs).
@@ -185,6 +186,37 @@ impl Store for Unreachable {
         _now: Timestamp,
         _key: &CodeKey,
     ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn create_session(
+        &self,
+        _token_digest: [u8; 32],
+        _user: UserId,
+        _at: Timestamp,
+    ) -> Result<SessionId, StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn session_by_token(&self, _token_digest: [u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn touch_session(&self, _session: SessionId, _at: Timestamp) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn end_session(&self, _session: SessionId, _at: Timestamp, _reason: SessionEnd) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".to_owned()))
+    }
+
+    async fn end_user_sessions(
+        &self,
+        _user: UserId,
+        _keep: Option<SessionId>,
+        _at: Timestamp,
+        _reason: SessionEnd,
+    ) -> Result<u64, StoreError> {
         Err(StoreError::Backend("down".to_owned()))
     }
 

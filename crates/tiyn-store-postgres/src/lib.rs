@@ -21,12 +21,13 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Row};
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
-use tiyn_core::{AccountId, Currency, Login, PartnerId, UserId};
+use tiyn_core::{AccountId, Currency, Login, PartnerId, SessionId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::{
     Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
     StoreError, User, UserStatus, validate_new_user,
 };
+use tiyn_store::{SessionEnd, SessionRecord};
 use tokio::sync::{mpsc, oneshot};
 
 /// Connections for reads and administrative writes. The ledger writer has its own.
@@ -269,6 +270,73 @@ impl Store for PostgresStore {
         key: &CodeKey,
     ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
         users::verify_code(&self.pool, challenge, candidate, purpose, now, key).await
+    }
+
+    async fn create_session(
+        &self,
+        token_digest: [u8; 32],
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<SessionId, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sessions (token_digest, user_id, created_at, last_activity_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        )
+        .bind(token_digest.to_vec())
+        .bind(user.get())
+        .bind(at.as_microsecond())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|error| unique_or_backend(error, "a session with this token"))?;
+        Ok(SessionId::new(id))
+    }
+
+    async fn session_by_token(&self, token_digest: [u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        users::session_by_token(&self.pool, &token_digest).await
+    }
+
+    async fn touch_session(&self, session: SessionId, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET last_activity_at = GREATEST(last_activity_at, $2) WHERE id = $1 AND ended_at IS NULL",
+        )
+        .bind(session.get())
+        .bind(at.as_microsecond())
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn end_session(&self, session: SessionId, at: Timestamp, reason: SessionEnd) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL")
+            .bind(session.get())
+            .bind(at.as_microsecond())
+            .bind(reason.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn end_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: Timestamp,
+        reason: SessionEnd,
+    ) -> Result<u64, StoreError> {
+        let ended = sqlx::query(
+            "UPDATE sessions SET ended_at = $3, end_reason = $4
+             WHERE user_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $2",
+        )
+        .bind(user.get())
+        .bind(keep.map(SessionId::get))
+        .bind(at.as_microsecond())
+        .bind(reason.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::backend)?
+        .rows_affected();
+        Ok(ended)
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_ledger.sql")),
     (2, include_str!("../migrations/0002_users.sql")),
     (3, include_str!("../migrations/0003_codes.sql")),
+    (4, include_str!("../migrations/0004_sessions.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

@@ -5,7 +5,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Connection, PgPool, Row};
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{PartnerId, UserId};
-use tiyn_store::{CODE_COLUMNS, CodeRow, StoreError, USER_COLUMNS, User, UserRow};
+use tiyn_store::{
+    CODE_COLUMNS, CodeRow, SESSION_COLUMNS, SessionRecord, SessionRow, StoreError, USER_COLUMNS, User, UserRow,
+};
 
 fn user_row(row: &PgRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
@@ -147,4 +149,20 @@ pub async fn verify_code(
         .map_err(StoreError::backend)?;
     transaction.commit().await.map_err(StoreError::backend)?;
     Ok((user, outcome))
+}
+
+pub async fn session_by_token(pool: &PgPool, digest: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+    let sql = AssertSqlSafe(format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_digest = $1"));
+    let row = sqlx::query(sql).bind(digest.to_vec()).fetch_optional(pool).await.map_err(StoreError::backend)?;
+    let read = |row: &PgRow| -> Result<SessionRow, sqlx::Error> {
+        Ok(SessionRow {
+            id: row.try_get(0)?,
+            user_id: row.try_get(1)?,
+            created_at: row.try_get(2)?,
+            last_activity_at: row.try_get(3)?,
+            ended_at: row.try_get(4)?,
+            end_reason: row.try_get(5)?,
+        })
+    };
+    row.as_ref().map(|row| read(row).map_err(StoreError::backend)?.into_record()).transpose()
 }

@@ -20,13 +20,14 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
-use tiyn_core::{AccountId, Currency, Login, PartnerId, UserId};
+use tiyn_core::{AccountId, Currency, Login, PartnerId, SessionId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::batch::{BATCH_COMMANDS_MAX, BatchTarget, LINGER_MAX};
 use tiyn_store::{
     Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
     StoreError, User, UserStatus, validate_new_user,
 };
+use tiyn_store::{SessionEnd, SessionRecord};
 use tokio::sync::{mpsc, oneshot};
 
 /// How long a connection waits for another process's write lock before giving up.
@@ -469,6 +470,74 @@ impl Store for SqliteStore {
     ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
         let (challenge, candidate, key) = (challenge.clone(), candidate.to_owned(), key.clone());
         self.write(move |connection| users::verify_code(connection, &challenge, &candidate, purpose, now, &key)).await
+    }
+
+    async fn create_session(
+        &self,
+        token_digest: [u8; 32],
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<SessionId, StoreError> {
+        self.write(move |connection| {
+            connection
+                .execute(
+                    "INSERT INTO sessions (token_digest, user_id, created_at, last_activity_at) VALUES (?1, ?2, ?3, ?3)",
+                    params![token_digest.as_slice(), user.get(), at.as_microsecond()],
+                )
+                .map_err(|error| unique_or_backend(error, "a session with this token"))?;
+            Ok(SessionId::new(connection.last_insert_rowid()))
+        })
+        .await
+    }
+
+    async fn session_by_token(&self, token_digest: [u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        self.read(move |connection| users::session_by_token(connection, &token_digest)).await
+    }
+
+    async fn touch_session(&self, session: SessionId, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |connection| {
+            connection
+                .execute(
+                    "UPDATE sessions SET last_activity_at = MAX(last_activity_at, ?2) WHERE id = ?1 AND ended_at IS NULL",
+                    params![session.get(), at.as_microsecond()],
+                )
+                .map_err(StoreError::backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn end_session(&self, session: SessionId, at: Timestamp, reason: SessionEnd) -> Result<(), StoreError> {
+        self.write(move |connection| {
+            connection
+                .execute(
+                    "UPDATE sessions SET ended_at = ?2, end_reason = ?3 WHERE id = ?1 AND ended_at IS NULL",
+                    params![session.get(), at.as_microsecond(), reason.as_str()],
+                )
+                .map_err(StoreError::backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn end_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: Timestamp,
+        reason: SessionEnd,
+    ) -> Result<u64, StoreError> {
+        self.write(move |connection| {
+            let ended = connection
+                .execute(
+                    "UPDATE sessions SET ended_at = ?3, end_reason = ?4
+                     WHERE user_id = ?1 AND ended_at IS NULL AND id IS NOT ?2",
+                    params![user.get(), keep.map(SessionId::get), at.as_microsecond(), reason.as_str()],
+                )
+                .map_err(StoreError::backend)?;
+            Ok(ended as u64)
+        })
+        .await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

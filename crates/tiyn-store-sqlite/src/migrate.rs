@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_ledger.sql")),
     (2, include_str!("../migrations/0002_users.sql")),
     (3, include_str!("../migrations/0003_codes.sql")),
+    (4, include_str!("../migrations/0004_sessions.sql")),
 ];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {

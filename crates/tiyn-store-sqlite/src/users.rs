@@ -4,7 +4,9 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, TransactionBehavior, params};
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
 use tiyn_core::{PartnerId, UserId};
-use tiyn_store::{CODE_COLUMNS, CodeRow, StoreError, USER_COLUMNS, User, UserRow};
+use tiyn_store::{
+    CODE_COLUMNS, CodeRow, SESSION_COLUMNS, SessionRecord, SessionRow, StoreError, USER_COLUMNS, User, UserRow,
+};
 
 fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
@@ -132,4 +134,22 @@ pub fn verify_code(
         .map_err(StoreError::backend)?;
     transaction.commit().map_err(StoreError::backend)?;
     Ok((user, outcome))
+}
+
+pub fn session_by_token(connection: &Connection, digest: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_digest = ?1");
+    let row = connection
+        .query_row(&sql, [digest.as_slice()], |row| {
+            Ok(SessionRow {
+                id: row.get(0)?,
+                user_id: row.get(1)?,
+                created_at: row.get(2)?,
+                last_activity_at: row.get(3)?,
+                ended_at: row.get(4)?,
+                end_reason: row.get(5)?,
+            })
+        })
+        .optional()
+        .map_err(StoreError::backend)?;
+    row.map(SessionRow::into_record).transpose()
 }

@@ -44,6 +44,8 @@ macro_rules! store_conformance {
             r_2_1_6_a_code_confirms_once,
             r_2_1_6_expired_foreign_and_unknown_codes_are_refused,
             r_2_1_6_parallel_wrong_codes_spend_only_the_attempts,
+            r_2_1_15_sessions_are_found_by_token_digest_touched_and_ended,
+            r_5_7_ending_a_users_sessions_keeps_the_current_one,
         );
     };
     (@stories $open:expr; $($story:ident),* $(,)?) => {
@@ -728,4 +730,64 @@ pub async fn r_2_1_6_parallel_wrong_codes_spend_only_the_attempts(store: Arc<dyn
     let key = tiyn_auth::CodeKey::from_bytes(TEST_CODE_KEY);
     let right = store.verify_code(&challenge, plain.expose(), tiyn_auth::CodePurpose::Login, now(), &key).await;
     assert_eq!(right.expect("checked").1, Err(tiyn_auth::CodeError::AttemptsExhausted));
+}
+
+fn after(seconds: i64) -> Timestamp {
+    now().checked_add(jiff::SignedDuration::from_secs(seconds)).expect("in range")
+}
+
+/// a session is found by its token's digest only, its activity only moves forward,
+/// and once ended it stays ended.
+pub async fn r_2_1_15_sessions_are_found_by_token_digest_touched_and_ended(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let user = store.create_user(new_user(Some(f.partner), "+77015551234", None)).await.expect("create");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let token = tiyn_auth::SessionToken::generate(&mut rng);
+    let id = store.create_session(token.digest(), user, now()).await.expect("create");
+    let found = store.session_by_token(token.digest()).await.expect("read").expect("found");
+    assert_eq!((found.id, found.user, found.ended), (id, user, None));
+    assert_eq!(found.times.created_at(), now());
+    store.touch_session(id, after(120)).await.expect("touch");
+    store.touch_session(id, after(60)).await.expect("touch late");
+    let touched = store.session_by_token(token.digest()).await.expect("read").expect("found");
+    assert_eq!(touched.times.last_activity_at(), after(120), "activity never moves backwards");
+    store.end_session(id, after(130), crate::SessionEnd::Logout).await.expect("end");
+    store.touch_session(id, after(140)).await.expect("touch after end");
+    store.end_session(id, after(150), crate::SessionEnd::Blocked).await.expect("end again");
+    let ended = store.session_by_token(token.digest()).await.expect("read").expect("found");
+    assert_eq!(ended.ended, Some((after(130), crate::SessionEnd::Logout)), "the first end stands");
+    assert_eq!(ended.times.last_activity_at(), after(120));
+    let other = tiyn_auth::SessionToken::generate(&mut rng);
+    assert_eq!(store.session_by_token(other.digest()).await.expect("read"), None);
+    let duplicate = store.create_session(token.digest(), user, now()).await;
+    assert!(matches!(duplicate, Err(StoreError::AlreadyExists { .. })), "{duplicate:?}");
+}
+
+/// a password change ends the user's other sessions at once; the current one and
+/// other users' sessions stay.
+pub async fn r_5_7_ending_a_users_sessions_keeps_the_current_one(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let user = store.create_user(new_user(Some(f.partner), "+77015551234", None)).await.expect("create");
+    let colleague = store.create_user(new_user(Some(f.partner), "+77015550000", None)).await.expect("create");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut tokens = Vec::new();
+    for owner in [user, user, user, colleague] {
+        let token = tiyn_auth::SessionToken::generate(&mut rng);
+        let id = store.create_session(token.digest(), owner, now()).await.expect("create");
+        tokens.push((token, id));
+    }
+    let current = tokens[0].1;
+    let ended = store.end_user_sessions(user, Some(current), after(10), crate::SessionEnd::PasswordChanged).await;
+    assert_eq!(ended.expect("ended"), 2);
+    let state = |index: usize| {
+        let store = Arc::clone(&store);
+        let digest = tokens[index].0.digest();
+        async move { store.session_by_token(digest).await.expect("read").expect("found").ended }
+    };
+    assert_eq!(state(0).await, None);
+    assert_eq!(state(1).await, Some((after(10), crate::SessionEnd::PasswordChanged)));
+    assert_eq!(state(2).await, Some((after(10), crate::SessionEnd::PasswordChanged)));
+    assert_eq!(state(3).await, None, "another user's session is untouched");
+    let all = store.end_user_sessions(user, None, after(20), crate::SessionEnd::Blocked).await;
+    assert_eq!(all.expect("ended"), 1, "blocking ends the last one too");
 }

@@ -10,13 +10,13 @@ mod users;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
-use tiyn_core::{AccountId, Currency, Login, PartnerId, UserId};
+use tiyn_core::{AccountId, Currency, Login, PartnerId, SessionId, UserId};
 use tiyn_ledger::{Command, Executed, LedgerError};
 
 pub use model::{Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner};
 pub use users::{
-    CODE_COLUMNS, CodeRow, Consent, FULL_NAME_LENGTH_MAX, NewUser, USER_COLUMNS, User, UserRow, UserStatus,
-    validate_new_user,
+    CODE_COLUMNS, CodeRow, Consent, FULL_NAME_LENGTH_MAX, NewUser, SESSION_COLUMNS, SessionEnd, SessionRecord,
+    SessionRow, USER_COLUMNS, User, UserRow, UserStatus, validate_new_user,
 };
 
 /// Why a storage call failed, as opposed to the ledger refusing a command.
@@ -111,6 +111,29 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         key: &CodeKey,
     ) -> Result<(UserId, Result<(), CodeError>), StoreError>;
+
+    /// Starts a session for `user`; only the token's digest is kept.
+    async fn create_session(
+        &self,
+        token_digest: [u8; 32],
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<SessionId, StoreError>;
+    /// The session whose token has this digest, ended or not.
+    async fn session_by_token(&self, token_digest: [u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
+    /// Records activity at `at`; the last activity never moves backwards, and an ended session
+    /// is not touched.
+    async fn touch_session(&self, session: SessionId, at: Timestamp) -> Result<(), StoreError>;
+    /// Ends one session (if it has not ended yet).
+    async fn end_session(&self, session: SessionId, at: Timestamp, reason: SessionEnd) -> Result<(), StoreError>;
+    /// Ends every open session of `user` except `keep`, at once; answers how many ended.
+    async fn end_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: Timestamp,
+        reason: SessionEnd,
+    ) -> Result<u64, StoreError>;
 
     /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;

@@ -194,3 +194,73 @@ impl CodeRow {
         Ok((UserId::new(self.user_id), record))
     }
 }
+
+/// Why a session ended; kept with it for the audit trail and for `GET /me`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    Logout,
+    /// Idle or absolute timeout, noticed when the session was next used.
+    Expired,
+    /// The user changed or recovered the password (other sessions end, R-5.7).
+    PasswordChanged,
+    /// The user was blocked: every session ends at once.
+    Blocked,
+}
+
+impl SessionEnd {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SessionEnd::Logout => "logout",
+            SessionEnd::Expired => "expired",
+            SessionEnd::PasswordChanged => "password_changed",
+            SessionEnd::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<SessionEnd> {
+        [SessionEnd::Logout, SessionEnd::Expired, SessionEnd::PasswordChanged, SessionEnd::Blocked]
+            .into_iter()
+            .find(|end| end.as_str() == code)
+    }
+}
+
+/// A session as stored: never the token, only its digest's owner, times and end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: tiyn_core::SessionId,
+    pub user: UserId,
+    pub times: tiyn_auth::SessionTimes,
+    pub ended: Option<(Timestamp, SessionEnd)>,
+}
+
+/// The columns of a stored session, as both backends read them.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_activity_at: i64,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
+}
+
+/// The column list matching [`SessionRow`]'s field order.
+pub const SESSION_COLUMNS: &str = "id, user_id, created_at, last_activity_at, ended_at, end_reason";
+
+impl SessionRow {
+    pub fn into_record(self) -> Result<SessionRecord, StoreError> {
+        let ended = match (self.ended_at, self.end_reason) {
+            (Some(at), Some(reason)) => {
+                Some((instant(at)?, SessionEnd::parse(&reason).ok_or_else(|| stored("session end", &reason))?))
+            }
+            (None, None) => None,
+            _ => return Err(stored("session end", "half recorded")),
+        };
+        Ok(SessionRecord {
+            id: tiyn_core::SessionId::new(self.id),
+            user: UserId::new(self.user_id),
+            times: tiyn_auth::SessionTimes::from_parts(instant(self.created_at)?, instant(self.last_activity_at)?),
+            ended,
+        })
+    }
+}
