@@ -214,6 +214,9 @@ impl From<StoreError> for ApiError {
             // The API built a request the store refused as self-contradictory: our bug, not the
             // client's, so it is logged and answered as an internal error.
             StoreError::Invalid(reason) => ApiError::Internal(format!("store refused an invalid request: {reason}")),
+            StoreError::Conflict(code) => {
+                ApiError::Conflict { code, detail: format!("refused by the current state: {code}") }
+            }
             StoreError::Backend(reason) => ApiError::Internal(reason),
         }
     }

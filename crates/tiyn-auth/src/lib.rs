@@ -17,6 +17,7 @@
 //!   must still answer a failed login without revealing which factor was wrong.
 
 pub mod code;
+pub mod keys;
 pub mod lockout;
 pub mod password;
 pub mod session;
@@ -25,6 +26,7 @@ pub mod totp;
 pub use code::{
     ChallengeId, ChallengeIdError, CodeError, CodeKey, CodePolicy, CodePolicyError, CodePurpose, CodeRecord, PlainCode,
 };
+pub use keys::{AuditKey, MASTER_KEY_BYTES, MasterKey, MasterKeyError, SealError, SealKey};
 pub use lockout::{LockoutError, LockoutEvent, LockoutPolicy, LockoutPolicyError, LockoutState};
 pub use password::{
     Argon2Params, Blocklist, HashError, PasswordError, PasswordHash, PasswordHashError, PasswordHasher, PasswordPolicy,

@@ -50,3 +50,11 @@ id_type!(
     /// A server-side session of a signed-in user.
     SessionId
 );
+id_type!(
+    /// A long-lived key a partner's integration (ERP, 1C) uses instead of a session.
+    ApiKeyId
+);
+id_type!(
+    /// A registered device (a mobile app installation) of a user.
+    DeviceId
+);

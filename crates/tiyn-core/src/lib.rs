@@ -20,7 +20,7 @@ pub use bic::{Bic, BicError};
 pub use calendar::{CalendarError, WorkingCalendar};
 pub use codes::{EconomicSector, Kbe, KbeError, Kbk, KbkError, Knp, KnpError, Kod, Residency};
 pub use iban::{CharClass, Iban, IbanError};
-pub use ids::{AccountId, EntryId, HoldId, PartnerId, SessionId, UserId};
+pub use ids::{AccountId, ApiKeyId, DeviceId, EntryId, HoldId, PartnerId, SessionId, UserId};
 pub use iin::{Bin, BinEntityType, BinError, BinSubdivision, Iin, IinError, TaxpayerId, TaxpayerIdError};
 pub use login::{Email, EmailError, Login, LoginError, MobileNumber, MobileNumberError};
 pub use money::{Amount, AmountError, Currency, CurrencyError, Money, MoneyError, Rounding};

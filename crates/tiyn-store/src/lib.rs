@@ -2,21 +2,30 @@
 //! crates (`tiyn-store-sqlite`, `tiyn-store-postgres`) know SQL. The [`conformance`] module is the
 //! story every backend runs in its own tests, so both behave the same.
 
+pub mod audit;
 pub mod batch;
 pub mod conformance;
+mod means;
 mod model;
 mod users;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
-use tiyn_core::{AccountId, Currency, Login, PartnerId, SessionId, UserId};
+use tiyn_auth::{
+    AuditKey, ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy, LockoutState,
+};
+use tiyn_core::{AccountId, ApiKeyId, Currency, DeviceId, Login, PartnerId, SessionId, UserId};
 use tiyn_ledger::{Command, Executed, LedgerError};
 
+pub use audit::{AuditHead, AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainVerifier, NewAuditRecord};
+pub use means::{
+    ApiKeyRecord, DeviceRecord, MarkerRecord, MarkerStatus, NewApiKey, NewDevice, StepAcceptance,
+};
 pub use model::{Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner};
 pub use users::{
-    CODE_COLUMNS, CodeRow, Consent, FULL_NAME_LENGTH_MAX, NewUser, SESSION_COLUMNS, SessionEnd, SessionRecord,
-    SessionRow, USER_COLUMNS, User, UserRow, UserStatus, validate_new_user,
+    Block, BlockReason, CODE_COLUMNS, CodeRow, Consent, FULL_NAME_LENGTH_MAX, NewUser, SESSION_COLUMNS, SessionEnd,
+    SessionRecord, SessionRow, USER_COLUMNS, User, UserChange, UserChangeRecord, UserRow, UserStatus,
+    validate_new_user,
 };
 
 /// Why a storage call failed, as opposed to the ledger refusing a command.
@@ -32,6 +41,10 @@ pub enum StoreError {
     /// The request contradicts itself (a partner account without a partner, …).
     #[error("invalid request: {0}")]
     Invalid(&'static str),
+    /// The current state forbids the change; the string is a stable code (`last_full_access`,
+    /// `not_pending_activation`, `not_blocked`, …) that the API answers as 409.
+    #[error("refused by the current state: {0}")]
+    Conflict(&'static str),
     /// The database is unreachable or answered with an error we cannot act on. The message is
     /// for logs; clients see "internal error".
     #[error("storage failure: {0}")]
@@ -134,6 +147,124 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
         reason: SessionEnd,
     ) -> Result<u64, StoreError>;
+
+    // ----- Users: lifecycle (issue 3) -----
+
+    /// Registers the first password of a user pending activation and makes the user active
+    /// . `Conflict("not_pending_activation")` otherwise.
+    async fn activate_user(&self, user: UserId, password_hash: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Replaces the password hash and ends every other open session of the user in the same
+    /// transaction; records the change (without values). Answers how many sessions ended.
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: Option<SessionId>,
+        at: Timestamp,
+    ) -> Result<u64, StoreError>;
+    /// A successful login: consecutive failures reset, any expired lock cleared (lockouts kept).
+    async fn record_login_success(&self, user: UserId, at: Timestamp) -> Result<(), StoreError>;
+    /// Applies an edit, recording each changed field with its old and new value, author and time
+    /// . A login already used by another user is `AlreadyExists`; demoting the partner's
+    /// last active full-access user is `Conflict("last_full_access")`. Answers the user as stored.
+    async fn update_user(
+        &self,
+        user: UserId,
+        change: UserChange,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<User, StoreError>;
+    /// Blocks the user and ends all their sessions at `at`, in one transaction (R-6.5.2: the
+    /// instant is recorded). Blocking a blocked user is `Conflict("already_blocked")`. Answers how
+    /// many sessions ended.
+    async fn block_user(&self, user: UserId, block: Block, at: Timestamp) -> Result<u64, StoreError>;
+    /// Lifts a block (status back to active, or pending activation when no password was ever set)
+    /// and clears the lockout state. `Conflict("not_blocked")` when the user is not blocked.
+    async fn unblock_user(&self, user: UserId, by: Option<UserId>, at: Timestamp) -> Result<(), StoreError>;
+    /// Lifts a lockout block (repeated failures, R-6.1.4): the bank's decision.
+    async fn clear_lockout(&self, user: UserId, by: Option<UserId>, at: Timestamp) -> Result<(), StoreError>;
+    /// Schedules (or with `None` cancels) the suspension of a user's powers from a business date
+    /// . The caller checks the 3-working-day notice.
+    async fn schedule_suspension(
+        &self,
+        user: UserId,
+        from: Option<jiff::civil::Date>,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The recorded changes of a user, oldest first.
+    async fn user_changes(&self, user: UserId) -> Result<Vec<UserChangeRecord>, StoreError>;
+    /// Counts one failed attempt from a source (an IP address), atomically, like
+    /// [`Store::record_login_failure`] for a user.
+    async fn record_source_failure(
+        &self,
+        source: &str,
+        policy: LockoutPolicy,
+        at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError>;
+    /// The failure state of a source (the default when it never failed).
+    async fn source_lockout(&self, source: &str) -> Result<LockoutState, StoreError>;
+    /// A user's open sessions, newest first (for `GET /me`).
+    async fn user_sessions(&self, user: UserId) -> Result<Vec<SessionRecord>, StoreError>;
+
+    // ----- Audit trail (R-3.4) -----
+
+    /// Appends a record, chained to the previous one under `key`, atomically with respect to
+    /// every other append (of any process). Answers the record as stored.
+    async fn append_audit(&self, record: NewAuditRecord, key: &AuditKey) -> Result<AuditRecord, StoreError>;
+    /// Records matching the query, newest first.
+    async fn audit_records(&self, query: AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Records with an id greater than `after_id`, oldest first: for verifying the chain page by page.
+    async fn audit_chain(&self, after_id: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
+    async fn audit_head(&self) -> Result<AuditHead, StoreError>;
+    /// Deletes records older than `before` from the start of the chain and moves the head's anchor
+    /// to the last deleted record (R-3.4: kept 5 years). Answers how many were deleted.
+    async fn purge_audit(&self, before: Timestamp) -> Result<u64, StoreError>;
+
+    // ----- Markers (R-2.1.21, R-8.10) -----
+
+    /// Enrols a pending marker; a serial already used is `AlreadyExists`.
+    async fn create_marker(
+        &self,
+        user: UserId,
+        serial: &str,
+        sealed_secret: Vec<u8>,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The user's markers, oldest first, revoked ones included.
+    async fn user_markers(&self, user: UserId) -> Result<Vec<MarkerRecord>, StoreError>;
+    /// Atomically accepts a code's `step` for the marker `serial` of `user`: only a step after the
+    /// last accepted one, only on a non-revoked marker, and with `activate` only on a pending one
+    /// (which becomes active). A marker of another user is `NotFound`.
+    async fn accept_marker_step(
+        &self,
+        user: UserId,
+        serial: &str,
+        step: u64,
+        activate: bool,
+        at: Timestamp,
+    ) -> Result<StepAcceptance, StoreError>;
+    /// Revokes the user's marker (`NotFound` for another user's or an unknown serial).
+    async fn revoke_marker(&self, user: UserId, serial: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    // ----- Devices (R-2.1.17) -----
+
+    async fn register_device(&self, device: NewDevice) -> Result<DeviceId, StoreError>;
+    /// The user's devices that are not revoked, oldest first.
+    async fn user_devices(&self, user: UserId) -> Result<Vec<DeviceRecord>, StoreError>;
+    /// `NotFound` for another user's or an unknown device.
+    async fn revoke_device(&self, user: UserId, device: DeviceId, at: Timestamp) -> Result<(), StoreError>;
+
+    // ----- API keys -----
+
+    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyId, StoreError>;
+    /// The partner's keys, newest first, revoked ones included.
+    async fn partner_api_keys(&self, partner: PartnerId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    async fn api_key_by_digest(&self, digest: [u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// Records a use; the last use never moves backwards.
+    async fn touch_api_key(&self, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError>;
+    /// Revokes the partner's key at once (`NotFound` for another partner's or an unknown key).
+    async fn revoke_api_key(&self, partner: PartnerId, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError>;
 
     /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;

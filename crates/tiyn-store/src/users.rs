@@ -69,7 +69,77 @@ pub struct User {
     pub password_hash: Option<String>,
     pub consent: Option<Consent>,
     pub lockout: LockoutState,
+    /// When and why the user was blocked; present exactly when `status` is `Blocked`.
+    pub block: Option<(Timestamp, BlockReason)>,
+    /// From this business date (Asia/Almaty) on, the user's powers are suspended (R-6.5.9).
+    pub suspended_from: Option<jiff::civil::Date>,
     pub created_at: Timestamp,
+}
+
+/// Why a user was blocked (R-6.1.4, R-6.1.8, R-6.3.8, R-6.4.7, R-6.5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlockReason {
+    /// By the bank, for safety or on the partner's request (R-6.1.8, R-6.4.7).
+    Bank,
+    /// By a full-access user of the partner (R-6.3.8).
+    Partner,
+    /// The user reported lost access means (R-6.5.2).
+    LostAccess,
+}
+
+impl BlockReason {
+    pub const ALL: [BlockReason; 3] = [BlockReason::Bank, BlockReason::Partner, BlockReason::LostAccess];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BlockReason::Bank => "bank",
+            BlockReason::Partner => "partner",
+            BlockReason::LostAccess => "lost_access",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<BlockReason> {
+        BlockReason::ALL.into_iter().find(|reason| reason.as_str() == code)
+    }
+}
+
+/// A block to apply. `keep_a_full_user`: refuse (`Conflict("last_full_access")`) when the user is
+/// the partner's last active full-access user; a partner's own full-access user may not lock the
+/// partner out, while the bank and a user reporting lost access may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block {
+    pub reason: BlockReason,
+    /// `None` when the platform blocks by itself.
+    pub by: Option<UserId>,
+    pub keep_a_full_user: bool,
+}
+
+/// An edit of a user's data; `None` fields stay as they are. `Some(None)` removes an optional value.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserChange {
+    pub full_name: Option<String>,
+    pub mobile: Option<Option<MobileNumber>>,
+    pub email: Option<Option<Email>>,
+    pub level: Option<AccessLevel>,
+}
+
+impl UserChange {
+    pub fn is_empty(&self) -> bool {
+        self.full_name.is_none() && self.mobile.is_none() && self.email.is_none() && self.level.is_none()
+    }
+}
+
+/// One recorded change of a user (R-6.5.9): which field, from what to what, by whom, when.
+/// Fields: `full_name`, `mobile`, `email`, `level`, `status`, `password` (values never kept),
+/// `suspended_from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserChangeRecord {
+    pub user: UserId,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub by: Option<UserId>,
+    pub at: Timestamp,
 }
 
 /// Checks a new user before any backend writes it.
@@ -110,12 +180,17 @@ pub struct UserRow {
     pub lockouts: i64,
     pub locked_until: Option<i64>,
     pub lockout_blocked: bool,
+    pub blocked_at: Option<i64>,
+    pub block_reason: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub suspended_from: Option<String>,
     pub created_at: i64,
 }
 
 /// The column list matching [`UserRow`]'s field order.
 pub const USER_COLUMNS: &str = "id, partner_id, full_name, mobile, email, access_level, status, password_hash, \
-     consent_recorded_by, consent_recorded_at, failures, lockouts, locked_until, lockout_blocked, created_at";
+     consent_recorded_by, consent_recorded_at, failures, lockouts, locked_until, lockout_blocked, blocked_at, \
+     block_reason, suspended_from, created_at";
 
 fn stored(what: &str, value: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("stored user {what} does not parse: {value}"))
@@ -132,6 +207,17 @@ impl UserRow {
             (None, None) => None,
             _ => return Err(stored("consent", "half recorded")),
         };
+        let block = match (self.blocked_at, self.block_reason) {
+            (Some(at), Some(reason)) => {
+                Some((instant(at)?, BlockReason::parse(&reason).ok_or_else(|| stored("block reason", &reason))?))
+            }
+            (None, None) => None,
+            _ => return Err(stored("block", "half recorded")),
+        };
+        let suspended_from = self
+            .suspended_from
+            .map(|date| date.parse::<jiff::civil::Date>().map_err(|error| stored("suspension date", error)))
+            .transpose()?;
         let count = |value: i64| u32::try_from(value).map_err(|_| stored("failure count", value));
         Ok(User {
             id: UserId::new(self.id),
@@ -152,6 +238,8 @@ impl UserRow {
                 locked_until: self.locked_until.map(instant).transpose()?,
                 blocked: self.lockout_blocked,
             },
+            block,
+            suspended_from,
             created_at: instant(self.created_at)?,
         })
     }
