@@ -1,22 +1,19 @@
-//! Who a request acts for, and what it may see. Tenant isolation is decided here and
-//! only here: handlers obtain a [`CurrentPartner`] and read accounts through [`owned_account`] and
-//! [`partner_accounts`], never with `store.account(id)` directly.
+//! Which partner a request acts for, and what it may see. Tenant isolation of accounts is
+//! decided here and only here: handlers obtain a [`CurrentPartner`] and read accounts through
+//! [`owned_account`] and [`partner_accounts`], never with `store.account(id)` directly. (Users go
+//! through `Identity::partner_user`, the same rule for the identity side.)
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tiyn_core::{AccountId, PartnerId};
+use tiyn_identity::Principal;
 use tiyn_store::{Account, Store};
 
 use crate::error::ApiError;
 
-/// Set on every request by the server in demo mode: the partner the demo acts for. Until login
-/// exists (next issue) it is the only way to obtain a [`CurrentPartner`]; outside demo mode the
-/// server never sets it, so partner routes answer 401.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DemoPartner(pub PartnerId);
-
-/// The partner a request acts for: a capability. It can only be obtained from the request (the
-/// demo extension now, the session later), so a handler that has one was authenticated.
+/// The partner a request acts for: a capability. It can only be obtained from the signed-in
+/// [`Principal`] the authorization middleware put in the request, so a handler that has one was
+/// authenticated. A bank operator has no partner and gets 401 on partner routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CurrentPartner {
     id: PartnerId,
@@ -30,7 +27,7 @@ impl CurrentPartner {
     /// The partner of this request, if it is authenticated (for pages that show a signed-out state
     /// instead of an error).
     pub fn from_parts(parts: &Parts) -> Option<CurrentPartner> {
-        parts.extensions.get::<DemoPartner>().map(|DemoPartner(id)| CurrentPartner { id: *id })
+        parts.extensions.get::<Principal>().and_then(Principal::partner).map(|id| CurrentPartner { id })
     }
 }
 

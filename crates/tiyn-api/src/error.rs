@@ -14,6 +14,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tiyn_identity::IdentityError;
 use tiyn_ledger::LedgerError;
 use tiyn_store::StoreError;
 use utoipa::ToSchema;
@@ -66,6 +67,11 @@ pub enum ApiError {
         code: &'static str,
         detail: String,
     },
+    /// A state-changing request authenticated by cookie came without a valid CSRF token, or from
+    /// another origin (403).
+    CsrfFailed,
+    /// The security procedure refused (login steps, sessions, access levels, users).
+    Identity(IdentityError),
     /// Anything the client cannot act on. The string goes to the log, never to the client.
     Internal(String),
 }
@@ -90,6 +96,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Ledger(error) => ledger_status(error),
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::CsrfFailed => StatusCode::FORBIDDEN,
+            ApiError::Identity(error) => identity_status(error),
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +118,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Ledger(error) => error.code(),
             ApiError::Conflict { code, .. } => code,
+            ApiError::CsrfFailed => "csrf_failed",
+            ApiError::Identity(error) => error.code(),
             ApiError::Internal(_) => "internal",
         }
     }
@@ -129,6 +139,12 @@ impl ApiError {
             ApiError::PayloadTooLarge => "the request body is too large".to_owned(),
             ApiError::Ledger(error) => error.to_string(),
             ApiError::Conflict { detail, .. } => detail.clone(),
+            ApiError::CsrfFailed => {
+                "send the session's CSRF token (X-CSRF-Token header or _csrf form field) from the same origin"
+                    .to_owned()
+            }
+            ApiError::Identity(IdentityError::Store(_)) => "internal error".to_owned(),
+            ApiError::Identity(error) => error.to_string(),
             ApiError::Internal(_) => "internal error".to_owned(),
         }
     }
@@ -136,8 +152,13 @@ impl ApiError {
     /// The problem document in `lang`.
     pub fn problem(&self, lang: Lang) -> ProblemDto {
         let code = self.code();
+        let identity_field;
         let fields = match self {
             ApiError::Invalid(fields) => fields.as_slice(),
+            ApiError::Identity(IdentityError::Invalid { field, code, detail }) => {
+                identity_field = [FieldError::new(*field, code, detail.clone())];
+                identity_field.as_slice()
+            }
             _ => &[],
         };
         ProblemDto {
@@ -170,10 +191,40 @@ impl ApiError {
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
         headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
-        if matches!(self, ApiError::Unauthenticated) {
+        if self.status() == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+/// The security procedure's refusals: credentials and sessions 401, levels 403, too many attempts
+/// 429, inputs 422, state 409.
+fn identity_status(error: &IdentityError) -> StatusCode {
+    match error {
+        IdentityError::InvalidCredentials
+        | IdentityError::Code(_)
+        | IdentityError::UnknownChallenge
+        | IdentityError::Unauthenticated
+        | IdentityError::SessionExpired => StatusCode::UNAUTHORIZED,
+        IdentityError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        IdentityError::Forbidden(_) => StatusCode::FORBIDDEN,
+        IdentityError::Password(_) | IdentityError::NoMobileNumber | IdentityError::Invalid { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        IdentityError::NotFound(_) => StatusCode::NOT_FOUND,
+        IdentityError::Conflict(_) => StatusCode::CONFLICT,
+        IdentityError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(error: IdentityError) -> ApiError {
+        match error {
+            IdentityError::Store(cause) => ApiError::Internal(cause.to_string()),
+            IdentityError::NotFound(what) => ApiError::NotFound { what },
+            other => ApiError::Identity(other),
+        }
     }
 }
 
@@ -361,6 +412,101 @@ const TITLES: &[(&str, [&str; 3])] = &[
     ("already_reversed", ["Проводка уже сторнирована", "Өткізбе сторноланған", "Entry already reversed"]),
     ("already_exists", ["Уже существует", "Бұрыннан бар", "Already exists"]),
     ("internal", ["Внутренняя ошибка", "Ішкі қате", "Internal error"]),
+    (
+        "csrf_failed",
+        [
+            "Запрос отклонён: обновите страницу",
+            "Сұрау қабылданбады: бетті жаңартыңыз",
+            "Request refused: reload the page",
+        ],
+    ),
+    ("invalid_credentials", ["Неверный логин или пароль", "Логин немесе құпиясөз қате", "Wrong login or password"]),
+    (
+        "too_many_attempts",
+        [
+            "Слишком много попыток, попробуйте позже",
+            "Әрекет тым көп, кейінірек көріңіз",
+            "Too many attempts, try later",
+        ],
+    ),
+    ("code_invalid", ["Неверный код", "Код қате", "Wrong code"]),
+    ("code_mismatch", ["Неверный код", "Код қате", "Wrong code"]),
+    ("code_expired", ["Срок действия кода истёк", "Кодтың мерзімі өтті", "The code has expired"]),
+    ("code_already_used", ["Код уже использован", "Код бұрын қолданылған", "The code was already used"]),
+    (
+        "code_wrong_purpose",
+        ["Код выдан для другой операции", "Код басқа операция үшін берілген", "The code is for another operation"],
+    ),
+    (
+        "code_attempts_exhausted",
+        [
+            "Попытки ввода кода исчерпаны, запросите новый",
+            "Код енгізу әрекеттері таусылды, жаңасын сұраңыз",
+            "No attempts left; request a new code",
+        ],
+    ),
+    (
+        "session_expired",
+        ["Сеанс завершён, войдите снова", "Сеанс аяқталды, қайта кіріңіз", "Session expired, sign in again"],
+    ),
+    (
+        "access_level_insufficient",
+        ["Недостаточно прав доступа", "Қол жеткізу құқығы жеткіліксіз", "Your access level does not allow this"],
+    ),
+    ("password_too_short", ["Пароль слишком короткий", "Құпиясөз тым қысқа", "Password too short"]),
+    ("password_too_long", ["Пароль слишком длинный", "Құпиясөз тым ұзын", "Password too long"]),
+    ("password_common", ["Пароль слишком распространён", "Құпиясөз тым кең таралған", "Password too common"]),
+    (
+        "password_contains_login",
+        ["Пароль содержит логин или имя", "Құпиясөзде логин не есім бар", "Password contains your login or name"],
+    ),
+    (
+        "password_unchanged",
+        ["Новый пароль совпадает с текущим", "Жаңа құпиясөз қазіргімен бірдей", "New password equals the current one"],
+    ),
+    ("old_password_wrong", ["Текущий пароль неверен", "Ағымдағы құпиясөз қате", "Current password is wrong"]),
+    (
+        "no_mobile_number",
+        ["Не указан номер мобильного телефона", "Ұялы телефон нөмірі көрсетілмеген", "No mobile number registered"],
+    ),
+    ("invalid_login", ["Неверный логин", "Логин қате", "Invalid login"]),
+    ("login_taken", ["Логин уже занят", "Логин бос емес", "Login already taken"]),
+    (
+        "mobile_required",
+        ["Нужен номер мобильного телефона", "Ұялы телефон нөмірі қажет", "A mobile number is required"],
+    ),
+    ("invalid_mobile_number", ["Неверный номер мобильного", "Ұялы нөмір қате", "Invalid mobile number"]),
+    ("invalid_email", ["Неверный адрес эл. почты", "Эл. пошта мекенжайы қате", "Invalid email address"]),
+    ("invalid_full_name", ["Неверное ФИО", "Аты-жөні қате", "Invalid full name"]),
+    ("invalid_access_level", ["Неверный уровень доступа", "Қол жеткізу деңгейі қате", "Invalid access level"]),
+    (
+        "consent_required",
+        ["Нужно согласие на обработку данных", "Деректерді өңдеуге келісім қажет", "Consent is required"],
+    ),
+    (
+        "last_full_access",
+        [
+            "Нельзя лишить доступа последнего администратора",
+            "Соңғы әкімшіден қол жеткізуді алуға болмайды",
+            "The last full-access user must stay",
+        ],
+    ),
+    ("already_blocked", ["Пользователь уже заблокирован", "Пайдаланушы бұғатталған", "User already blocked"]),
+    ("not_blocked", ["Пользователь не заблокирован", "Пайдаланушы бұғатталмаған", "User is not blocked"]),
+    ("blocked_by_bank", ["Блокировку снимает банк", "Бұғатты банк алады", "Only the bank can lift this block"]),
+    (
+        "suspension_notice_too_short",
+        [
+            "Приостановка — не ранее чем через 3 рабочих дня",
+            "Тоқтата тұру — кемінде 3 жұмыс күннен кейін",
+            "Suspension needs 3 working days' notice",
+        ],
+    ),
+    ("suspension_date_invalid", ["Неверная дата", "Күн қате", "Invalid date"]),
+    (
+        "not_pending_activation",
+        ["Пользователь уже активирован", "Пайдаланушы белсендірілген", "User already activated"],
+    ),
 ];
 
 fn title(code: &str, status: StatusCode, lang: Lang) -> &'static str {
@@ -430,7 +576,44 @@ mod tests {
             "unsupported_currency",
             "internal",
             "already_exists",
+            "csrf_failed",
         ]);
+        let identity = [
+            IdentityError::InvalidCredentials,
+            IdentityError::TooManyAttempts,
+            IdentityError::UnknownChallenge,
+            IdentityError::Unauthenticated,
+            IdentityError::SessionExpired,
+            IdentityError::Forbidden(tiyn_core::access::Permission::ManageUsers),
+            IdentityError::NoMobileNumber,
+            IdentityError::Conflict("last_full_access"),
+            IdentityError::Conflict("already_blocked"),
+            IdentityError::Conflict("not_blocked"),
+            IdentityError::Conflict("blocked_by_bank"),
+            IdentityError::Conflict("not_pending_activation"),
+        ];
+        codes.extend(identity.iter().map(IdentityError::code));
+        codes.extend(
+            [
+                tiyn_auth::CodeError::Expired,
+                tiyn_auth::CodeError::WrongPurpose,
+                tiyn_auth::CodeError::Mismatch { attempts_left: 1 },
+                tiyn_auth::CodeError::AttemptsExhausted,
+                tiyn_auth::CodeError::AlreadyUsed,
+            ]
+            .iter()
+            .map(tiyn_auth::CodeError::code),
+        );
+        codes.extend(
+            [
+                tiyn_auth::PasswordError::TooShort { min: 12 },
+                tiyn_auth::PasswordError::TooLong { max: 128 },
+                tiyn_auth::PasswordError::Common,
+                tiyn_auth::PasswordError::ContainsLogin,
+            ]
+            .iter()
+            .map(tiyn_auth::PasswordError::code),
+        );
         for code in codes {
             let entry = TITLES.iter().find(|(known, _)| *known == code);
             let (_, titles) = entry.unwrap_or_else(|| panic!("no title for {code}"));

@@ -6,21 +6,26 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod authz;
 pub mod error;
 pub mod extract;
 pub mod lang;
 pub mod money;
+pub mod users;
 
 use std::sync::Arc;
 
 use axum::Router;
+use tiyn_identity::Identity;
 use tiyn_store::Store;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use access::{CurrentPartner, DemoPartner};
+pub use access::CurrentPartner;
 pub use error::{ApiError, FieldError, localize_problems};
 pub use lang::Lang;
 
@@ -33,6 +38,15 @@ pub const API_V1_PREFIX: &str = "/api/v1";
 #[derive(Clone)]
 pub struct ApiState {
     pub store: Arc<dyn Store>,
+    pub identity: Identity,
+    /// The server speaks TLS: cookies are `Secure` and `__Host-` prefixed.
+    pub tls: bool,
+}
+
+impl ApiState {
+    pub fn cookie_name(&self) -> &'static str {
+        if self.tls { authz::SESSION_COOKIE_TLS } else { authz::SESSION_COOKIE }
+    }
 }
 
 #[derive(OpenApi)]
@@ -43,7 +57,13 @@ pub struct ApiState {
                        (decimal strings only); errors are RFC 9457 problem documents with a stable `code`.",
         license(name = "Apache-2.0")
     ),
-    tags((name = "accounts", description = "Accounts and balances")),
+    tags(
+        (name = "auth", description = "Login with a second factor, first access, passwords"),
+        (name = "me", description = "The signed-in user"),
+        (name = "users", description = "The partner's users (full access)"),
+        (name = "accounts", description = "Accounts and balances"),
+        (name = "audit", description = "The partner's audit trail (full access)"),
+    ),
     components(schemas(error::ProblemDto, error::FieldErrorDto, money::MoneyDto, money::MoneyInput))
 )]
 struct ApiDoc;
@@ -52,7 +72,26 @@ struct ApiDoc;
 /// added only through `routes!`, which registers the handler and its operation together, so the
 /// document cannot miss a route (a test in tiyn-server checks the assembled app as well).
 pub fn api_router() -> OpenApiRouter<ApiState> {
-    let v1 = OpenApiRouter::new().routes(routes!(accounts::list_accounts)).routes(routes!(accounts::get_account));
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::login_confirm))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::activation))
+        .routes(routes!(auth::activation_confirm))
+        .routes(routes!(auth::recovery))
+        .routes(routes!(auth::recovery_confirm))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(users::me))
+        .routes(routes!(users::lost_access))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::get_user, users::patch_user))
+        .routes(routes!(users::user_changes))
+        .routes(routes!(users::block_user))
+        .routes(routes!(users::unblock_user))
+        .routes(routes!(users::schedule_suspension))
+        .routes(routes!(accounts::list_accounts))
+        .routes(routes!(accounts::get_account))
+        .routes(routes!(audit::list_audit));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(API_V1_PREFIX, v1)
 }
 

@@ -66,6 +66,13 @@ impl MasterKey {
         BASE64.encode(&self.0)
     }
 
+    /// A 256-bit secret for `label`, independent of every other label's (HMAC-SHA256 under the
+    /// master key). For secrets an installation must reproduce without storing them (the demo's
+    /// passwords).
+    pub fn derive_secret(&self, label: &str) -> [u8; 32] {
+        self.derive(&format!("secret/{label}"))
+    }
+
     fn derive(&self, label: &str) -> [u8; 32] {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC accepts keys of any length");
         mac.update(b"tiyn/key/v1/");

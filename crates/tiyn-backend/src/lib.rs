@@ -34,3 +34,27 @@ pub async fn open_store(location: &DatabaseLocation) -> Result<Arc<dyn Store>, S
         DatabaseLocation::Postgres(url) => Ok(Arc::new(tiyn_store_postgres::PostgresStore::connect(url).await?)),
     }
 }
+
+/// Environment variable choosing the backend of the tests that use [`test_location`]: `sqlite`
+/// (default) or `postgres`. `scripts/test` runs those tests once on each backend.
+pub const TEST_BACKEND_ENV: &str = "TIYN_TEST_BACKEND";
+
+/// Where a test's database lives: a file in `dir`, or a fresh PostgreSQL database (the shared
+/// throwaway cluster unless `TIYN_TEST_DATABASE_URL` names a server). For tests only.
+///
+/// # Panics
+/// When the backend variable has an unknown value or no PostgreSQL database can be had: a test
+/// asked for PostgreSQL must never silently run on something else.
+pub async fn test_location(dir: &Path) -> DatabaseLocation {
+    match std::env::var(TEST_BACKEND_ENV).as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => DatabaseLocation::Sqlite(dir.join("tiyn.db")),
+        Ok("postgres") => {
+            let url = tokio::task::spawn_blocking(tiyn_store_postgres::cluster::fresh_test_database)
+                .await
+                .expect("joined")
+                .expect("a PostgreSQL test database");
+            DatabaseLocation::Postgres(url)
+        }
+        Ok(other) => panic!("{TEST_BACKEND_ENV}={other:?}: expected sqlite or postgres"),
+    }
+}

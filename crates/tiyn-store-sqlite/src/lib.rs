@@ -7,7 +7,9 @@
 //! Correctness does not depend on the single writer: every batch runs in a `BEGIN IMMEDIATE`
 //! transaction and re-reads the rows it decides on, so a second process on the same file is safe.
 
+mod audit;
 mod ledger;
+mod means;
 mod migrate;
 mod rows;
 mod users;
@@ -19,15 +21,20 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
-use tiyn_core::{AccountId, Currency, Login, PartnerId, SessionId, UserId};
+use tiyn_auth::{
+    AuditKey, ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy, LockoutState,
+};
+use tiyn_core::{AccountId, ApiKeyId, Currency, DeviceId, Login, PartnerId, SessionId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::batch::{BATCH_COMMANDS_MAX, BatchTarget, LINGER_MAX};
 use tiyn_store::{
     Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
     StoreError, User, UserStatus, validate_new_user,
 };
-use tiyn_store::{SessionEnd, SessionRecord};
+use tiyn_store::{
+    ApiKeyRecord, AuditHead, AuditQuery, AuditRecord, Block, DeviceRecord, MarkerRecord, NewApiKey, NewAuditRecord,
+    NewDevice, SessionEnd, SessionRecord, StepAcceptance, UserChange, UserChangeRecord,
+};
 use tokio::sync::{mpsc, oneshot};
 
 /// How long a connection waits for another process's write lock before giving up.
@@ -417,7 +424,7 @@ impl Store for SqliteStore {
                         user.created_at.as_microsecond()
                     ],
                 )
-                .map_err(|error| unique_or_backend(error, "a user with this mobile number or email address"))?;
+                .map_err(|error| unique_or_backend(error, tiyn_store::LOGIN_TAKEN))?;
             Ok(UserId::new(connection.last_insert_rowid()))
         })
         .await
@@ -538,6 +545,166 @@ impl Store for SqliteStore {
             Ok(ended as u64)
         })
         .await
+    }
+
+    async fn activate_user(&self, user: UserId, password_hash: &str, _at: Timestamp) -> Result<(), StoreError> {
+        let password_hash = password_hash.to_owned();
+        self.write(move |connection| users::activate(connection, user, &password_hash)).await
+    }
+
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: Option<SessionId>,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let password_hash = password_hash.to_owned();
+        self.write(move |connection| users::change_password(connection, user, &password_hash, keep, at)).await
+    }
+
+    async fn record_login_success(&self, user: UserId, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |connection| users::record_success(connection, user, at)).await
+    }
+
+    async fn update_user(
+        &self,
+        user: UserId,
+        change: UserChange,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<User, StoreError> {
+        self.write(move |connection| users::update(connection, user, change, by, at)).await
+    }
+
+    async fn block_user(&self, user: UserId, block: Block, at: Timestamp) -> Result<u64, StoreError> {
+        self.write(move |connection| users::block(connection, user, block, at)).await
+    }
+
+    async fn unblock_user(&self, user: UserId, by: Option<UserId>, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |connection| users::unblock(connection, user, by, at)).await
+    }
+
+    async fn clear_lockout(&self, user: UserId, _by: Option<UserId>, _at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |connection| users::clear_lockout(connection, user)).await
+    }
+
+    async fn schedule_suspension(
+        &self,
+        user: UserId,
+        from: Option<jiff::civil::Date>,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |connection| users::schedule_suspension(connection, user, from, by, at)).await
+    }
+
+    async fn user_changes(&self, user: UserId) -> Result<Vec<UserChangeRecord>, StoreError> {
+        self.read(move |connection| users::changes(connection, user)).await
+    }
+
+    async fn record_source_failure(
+        &self,
+        source: &str,
+        policy: LockoutPolicy,
+        at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError> {
+        let source = source.to_owned();
+        self.write(move |connection| users::record_source_failure(connection, &source, &policy, at)).await
+    }
+
+    async fn source_lockout(&self, source: &str) -> Result<LockoutState, StoreError> {
+        let source = source.to_owned();
+        self.read(move |connection| users::source_lockout(connection, &source)).await
+    }
+
+    async fn user_sessions(&self, user: UserId) -> Result<Vec<SessionRecord>, StoreError> {
+        self.read(move |connection| users::open_sessions(connection, user)).await
+    }
+
+    async fn append_audit(&self, record: NewAuditRecord, key: &AuditKey) -> Result<AuditRecord, StoreError> {
+        let key = key.clone();
+        self.write(move |connection| audit::append(connection, record, &key)).await
+    }
+
+    async fn audit_records(&self, query: AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        self.read(move |connection| audit::records(connection, &query)).await
+    }
+
+    async fn audit_chain(&self, after_id: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        self.read(move |connection| audit::chain(connection, after_id, limit)).await
+    }
+
+    async fn audit_head(&self) -> Result<AuditHead, StoreError> {
+        self.read(audit::head).await
+    }
+
+    async fn purge_audit(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.write(move |connection| audit::purge(connection, before)).await
+    }
+
+    async fn create_marker(
+        &self,
+        user: UserId,
+        serial: &str,
+        sealed_secret: Vec<u8>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let serial = serial.to_owned();
+        self.write(move |connection| means::create_marker(connection, user, &serial, &sealed_secret, at)).await
+    }
+
+    async fn user_markers(&self, user: UserId) -> Result<Vec<MarkerRecord>, StoreError> {
+        self.read(move |connection| means::user_markers(connection, user)).await
+    }
+
+    async fn accept_marker_step(
+        &self,
+        user: UserId,
+        serial: &str,
+        step: u64,
+        activate: bool,
+        at: Timestamp,
+    ) -> Result<StepAcceptance, StoreError> {
+        let serial = serial.to_owned();
+        self.write(move |connection| means::accept_step(connection, user, &serial, step, activate, at)).await
+    }
+
+    async fn revoke_marker(&self, user: UserId, serial: &str, at: Timestamp) -> Result<(), StoreError> {
+        let serial = serial.to_owned();
+        self.write(move |connection| means::revoke_marker(connection, user, &serial, at)).await
+    }
+
+    async fn register_device(&self, device: NewDevice) -> Result<DeviceId, StoreError> {
+        self.write(move |connection| means::register_device(connection, &device)).await
+    }
+
+    async fn user_devices(&self, user: UserId) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.read(move |connection| means::user_devices(connection, user)).await
+    }
+
+    async fn revoke_device(&self, user: UserId, device: DeviceId, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |connection| means::revoke_device(connection, user, device, at)).await
+    }
+
+    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyId, StoreError> {
+        self.write(move |connection| means::create_api_key(connection, &key)).await
+    }
+
+    async fn partner_api_keys(&self, partner: PartnerId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.read(move |connection| means::partner_api_keys(connection, partner)).await
+    }
+
+    async fn api_key_by_digest(&self, digest: [u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.read(move |connection| means::api_key_by_digest(connection, &digest)).await
+    }
+
+    async fn touch_api_key(&self, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |connection| means::touch_api_key(connection, key, at)).await
+    }
+
+    async fn revoke_api_key(&self, partner: PartnerId, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |connection| means::revoke_api_key(connection, partner, key, at)).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

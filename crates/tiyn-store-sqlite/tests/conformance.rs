@@ -85,3 +85,115 @@ async fn two_processes_on_one_file_never_use_a_stale_balance() {
     let check = second.check_ledger().await.expect("check");
     assert!(check.is_sound(), "{check:?}");
 }
+
+fn audit_key() -> tiyn_auth::AuditKey {
+    tiyn_auth::MasterKey::from_bytes([9; 32]).audit_key()
+}
+
+fn audit_record(n: i64, action: &str) -> tiyn_store::NewAuditRecord {
+    tiyn_store::NewAuditRecord {
+        at: jiff::Timestamp::from_second(1_780_000_000 + n).expect("in range"),
+        actor: None,
+        partner: None,
+        action: action.into(),
+        object: Some(format!("session:{n}")),
+        source_ip: Some("203.0.113.7".into()),
+        user_agent: None,
+        outcome: tiyn_store::AuditOutcome::Success,
+        details: None,
+    }
+}
+
+async fn verify(store: &dyn Store) -> Result<u64, tiyn_store::ChainBreak> {
+    let head = store.audit_head().await.expect("head");
+    let chain = store.audit_chain(0, 1_000).await.expect("chain");
+    tiyn_store::audit::verify_chain(&audit_key(), &head, &chain)
+}
+
+/// a record altered in the file, even by someone who drops the guard first, breaks the
+/// chain at exactly that record; a record removed from the end is noticed against the head.
+#[tokio::test]
+async fn r_3_4_audit_verify_detects_a_record_altered_in_the_database() {
+    let path = fresh_path();
+    let store = SqliteStore::open(&path).await.expect("open");
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(store.append_audit(audit_record(n, "auth.login"), &audit_key()).await.expect("append").id);
+    }
+    assert_eq!(verify(&store).await, Ok(5));
+
+    let connection = rusqlite::Connection::open(&path).expect("open directly");
+    let guarded = connection.execute("UPDATE audit SET action = 'auth.logout'", []).expect_err("guarded");
+    assert!(guarded.to_string().contains("immutable"), "{guarded}");
+    connection.execute_batch("DROP TRIGGER audit_immutable_update").expect("drop the guard");
+    connection.execute("UPDATE audit SET action = 'auth.logout' WHERE id = ?1", [ids[2]]).expect("altered");
+    assert_eq!(verify(&store).await, Err(tiyn_store::ChainBreak::Mismatch { id: ids[2] }));
+
+    connection.execute("UPDATE audit SET action = 'auth.login' WHERE id = ?1", [ids[2]]).expect("restored");
+    assert_eq!(verify(&store).await, Ok(5), "the original content verifies again");
+    connection.execute("DELETE FROM audit WHERE id = ?1", [ids[4]]).expect("deleted");
+    assert_eq!(verify(&store).await, Err(tiyn_store::ChainBreak::Truncated { expected: ids[4], found: ids[3] }));
+}
+
+/// Two stores on one file, as two `tiyn` processes: appends racing through both writers are
+/// chained one after another (each reads the head inside its `BEGIN IMMEDIATE`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn r_3_4_two_processes_append_to_one_chain() {
+    let path = fresh_path();
+    let first: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open"));
+    let second: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open again"));
+    let tasks: Vec<_> = (0..40)
+        .map(|n| {
+            let store = Arc::clone(if n % 2 == 0 { &first } else { &second });
+            tokio::spawn(async move { store.append_audit(audit_record(n, "statements.view"), &audit_key()).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("joined").expect("appended");
+    }
+    assert_eq!(verify(first.as_ref()).await, Ok(40));
+    assert_eq!(verify(second.as_ref()).await, Ok(40));
+}
+
+/// The record of user changes cannot be rewritten, and a block cannot be half recorded, even by
+/// SQL typed into the file directly.
+#[tokio::test]
+async fn identity_records_are_guarded_in_the_database() {
+    use tiyn_core::access::AccessLevel;
+    let path = fresh_path();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open"));
+    let f = tiyn_store::conformance::Fixture::new(Arc::clone(&store), 0).await;
+    let user = store
+        .create_user(tiyn_store::NewUser {
+            partner: Some(f.partner),
+            full_name: "Сериков Арман".into(),
+            mobile: Some(tiyn_core::MobileNumber::parse("+77015550001").expect("valid")),
+            email: None,
+            level: Some(AccessLevel::Confirm),
+            consent: Some(tiyn_store::Consent {
+                recorded_by: "заявление №1".into(),
+                recorded_at: tiyn_store::conformance::now(),
+            }),
+            created_at: tiyn_store::conformance::now(),
+        })
+        .await
+        .expect("create");
+    let rename = tiyn_store::UserChange {
+        full_name: Some("Сериков Арман Болатович".into()), ..Default::default()
+    };
+    store.update_user(user, rename, None, tiyn_store::conformance::now()).await.expect("renamed");
+    let connection = rusqlite::Connection::open(&path).expect("open directly");
+    for sql in [
+        "UPDATE user_changes SET new_value = 'x'",
+        "DELETE FROM user_changes",
+        "UPDATE users SET status = 'blocked'",
+        "UPDATE users SET blocked_at = 1",
+        "UPDATE users SET status = 'blocked', blocked_at = 1",
+    ] {
+        let error = connection.execute(sql, []).expect_err(sql);
+        assert!(error.to_string().contains("immutable") || error.to_string().contains("block"), "{sql}: {error}");
+    }
+    connection
+        .execute("UPDATE users SET status = 'blocked', blocked_at = 1, block_reason = 'bank'", [])
+        .expect("a whole block is fine");
+}

@@ -8,15 +8,23 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use rand::{Rng, SeedableRng};
+use tiyn_auth::LockoutEvent;
+use tiyn_core::access::AccessLevel;
 use tiyn_core::iban::Iban;
 use tiyn_core::iin::Bin;
-use tiyn_core::{AccountId, Amount, Currency, EntryId, Money, PartnerId};
+use tiyn_core::{
+    AccountId, Amount, ApiKeyId, Currency, DeviceId, Email, EntryId, MobileNumber, Money, PartnerId, UserId,
+};
 use tiyn_ledger::{
     AccountState, AccountStatus, Action, Book, Command, Decision, EntryKind, EntryState, Executed, HoldState,
     HoldStatus, IdempotencyKey, JournalEntry, LedgerError, Receipt,
 };
 
-use crate::{AccountKind, NewAccount, NewPartner, Store, StoreError};
+use crate::{
+    AccountKind, ApiKeyRecord, AuditHead, AuditOutcome, AuditQuery, AuditRecord, Block, BlockReason, ChainBreak,
+    ChainVerifier, DeviceRecord, MarkerRecord, MarkerStatus, NewAccount, NewApiKey, NewAuditRecord, NewDevice,
+    NewPartner, SessionEnd, StepAcceptance, Store, StoreError, User, UserChange, UserChangeRecord, UserStatus,
+};
 
 /// Generates one `#[tokio::test]` per story for a backend. `$open` is an async expression that
 /// yields a fresh `Arc<dyn Store>`.
@@ -46,6 +54,21 @@ macro_rules! store_conformance {
             r_2_1_6_parallel_wrong_codes_spend_only_the_attempts,
             r_2_1_15_sessions_are_found_by_token_digest_touched_and_ended,
             r_5_7_ending_a_users_sessions_keeps_the_current_one,
+            r_5_2_activation_sets_the_first_password_once,
+            r_5_7_password_change_ends_other_sessions,
+            r_6_5_9_user_changes_are_recorded_with_author_and_time,
+            r_8_5_last_full_access_user_is_protected,
+            r_6_5_2_blocking_ends_sessions_at_once_and_records_the_instant,
+            r_6_1_4_lockout_block_is_cleared_only_by_clear_lockout,
+            r_6_5_9_suspension_is_scheduled_and_cancelled,
+            r_6_1_4_parallel_source_failures_are_counted_atomically,
+            r_3_4_audit_chain_holds_under_concurrent_appends,
+            r_3_4_audit_records_filter_and_page,
+            r_3_4_audit_purge_keeps_the_chain_verifiable,
+            r_2_1_21_marker_code_steps_are_accepted_once,
+            r_2_1_17_devices_are_registered_listed_and_revoked,
+            api_keys_are_issued_listed_used_and_revoked,
+            r_2_1_15_open_sessions_are_listed_newest_first,
         );
     };
     (@stories $open:expr; $($story:ident),* $(,)?) => {
@@ -613,7 +636,10 @@ pub async fn r_2_1_7_logins_are_unique_platform_wide(store: Arc<dyn Store>) {
         new_user(None, "+77015551234", None),
     ] {
         let refused = store.create_user(duplicate).await;
-        assert!(matches!(refused, Err(StoreError::AlreadyExists { .. })), "{refused:?}");
+        assert!(
+            matches!(refused, Err(StoreError::AlreadyExists { what }) if what == crate::LOGIN_TAKEN),
+            "{refused:?}"
+        );
     }
     let mut no_login = new_user(Some(second.partner), "+77019999999", None);
     no_login.mobile = None;
@@ -790,4 +816,864 @@ pub async fn r_5_7_ending_a_users_sessions_keeps_the_current_one(store: Arc<dyn 
     assert_eq!(state(3).await, None, "another user's session is untouched");
     let all = store.end_user_sessions(user, None, after(20), crate::SessionEnd::Blocked).await;
     assert_eq!(all.expect("ended"), 1, "blocking ends the last one too");
+}
+
+// ----- Identity: lifecycle, audit trail, means of access (issue 3) -----
+
+/// A PHC string as the password module writes it; the store keeps it without reading it.
+const TEST_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$dGVzdHNhbHR0ZXN0$dGVzdGhhc2h0ZXN0aGFzaA";
+const OTHER_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$b3RoZXJzYWx0$b3RoZXJoYXNob3RoZXI";
+
+/// The `n`-th test mobile number, `+7701555nnnn`.
+fn test_mobile(n: u32) -> String {
+    format!("+7701555{n:04}")
+}
+
+fn mobile_number(n: u32) -> MobileNumber {
+    MobileNumber::parse(&test_mobile(n)).expect("valid mobile")
+}
+
+/// A partner's user pending activation, with the `n`-th test mobile number.
+async fn partner_user(store: &Arc<dyn Store>, partner: PartnerId, n: u32, level: AccessLevel) -> UserId {
+    let mut user = new_user(Some(partner), &test_mobile(n), None);
+    user.level = Some(level);
+    store.create_user(user).await.expect("create user")
+}
+
+/// A partner's user who set a password at [`now`].
+async fn active_user(store: &Arc<dyn Store>, partner: PartnerId, n: u32, level: AccessLevel) -> UserId {
+    let user = partner_user(store, partner, n, level).await;
+    store.activate_user(user, TEST_PASSWORD_HASH, now()).await.expect("activate");
+    user
+}
+
+/// A bank operator (no partner), pending activation.
+async fn operator(store: &Arc<dyn Store>, n: u32) -> UserId {
+    store.create_user(new_user(None, &test_mobile(n), None)).await.expect("create operator")
+}
+
+async fn read_user(store: &Arc<dyn Store>, user: UserId) -> User {
+    store.user(user).await.expect("read user").expect("user exists")
+}
+
+/// A session token digest for tests; the store never sees the token.
+fn test_digest(n: u8) -> [u8; 32] {
+    [n; 32]
+}
+
+async fn session_end(store: &Arc<dyn Store>, digest: [u8; 32]) -> Option<(Timestamp, SessionEnd)> {
+    store.session_by_token(digest).await.expect("read session").expect("session exists").ended
+}
+
+fn bank_block() -> Block {
+    Block { reason: BlockReason::Bank, by: None, keep_a_full_user: false }
+}
+
+fn change(
+    user: UserId,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    by: Option<UserId>,
+    at: Timestamp,
+) -> UserChangeRecord {
+    UserChangeRecord {
+        user,
+        field: field.into(),
+        old_value: old.map(str::to_owned),
+        new_value: new.map(str::to_owned),
+        by,
+        at,
+    }
+}
+
+async fn changes_of(store: &Arc<dyn Store>, user: UserId, fields: &[&str]) -> Vec<UserChangeRecord> {
+    let changes = store.user_changes(user).await.expect("read changes");
+    changes.into_iter().filter(|change| fields.contains(&change.field.as_str())).collect()
+}
+
+fn demotion() -> UserChange {
+    UserChange { level: Some(AccessLevel::Confirm), ..UserChange::default() }
+}
+
+/// a user pending activation chooses the first password once and becomes active; a second
+/// activation, the activation of a blocked user and of an unknown one are refused.
+pub async fn r_5_2_activation_sets_the_first_password_once(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let user = partner_user(&store, f.partner, 1, AccessLevel::Confirm).await;
+    assert_eq!(read_user(&store, user).await.status, UserStatus::PendingActivation);
+    store.activate_user(user, TEST_PASSWORD_HASH, after(10)).await.expect("activate");
+    let active = read_user(&store, user).await;
+    assert_eq!((active.status, active.password_hash.as_deref()), (UserStatus::Active, Some(TEST_PASSWORD_HASH)));
+    let again = store.activate_user(user, OTHER_PASSWORD_HASH, after(20)).await;
+    assert!(matches!(again, Err(StoreError::Conflict("not_pending_activation"))), "{again:?}");
+    let kept = read_user(&store, user).await;
+    assert_eq!(kept.password_hash.as_deref(), Some(TEST_PASSWORD_HASH), "the first password stands");
+
+    let blocked = partner_user(&store, f.partner, 2, AccessLevel::Confirm).await;
+    store.block_user(blocked, bank_block(), after(30)).await.expect("block");
+    let refused = store.activate_user(blocked, TEST_PASSWORD_HASH, after(40)).await;
+    assert!(matches!(refused, Err(StoreError::Conflict("not_pending_activation"))), "{refused:?}");
+    let still = read_user(&store, blocked).await;
+    assert_eq!((still.status, still.password_hash), (UserStatus::Blocked, None));
+
+    let unknown = store.activate_user(UserId::new(987_654), TEST_PASSWORD_HASH, after(50)).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+}
+
+/// changing the password ends the user's other sessions in the same transaction; the
+/// current one and other users' sessions stay. The change is recorded, never its values.
+pub async fn r_5_7_password_change_ends_other_sessions(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let user = active_user(&store, f.partner, 1, AccessLevel::Confirm).await;
+    let colleague = active_user(&store, f.partner, 2, AccessLevel::Confirm).await;
+    let mut sessions = Vec::new();
+    for n in 0..3 {
+        sessions.push(store.create_session(test_digest(n), user, now()).await.expect("session"));
+    }
+    store.create_session(test_digest(9), colleague, now()).await.expect("colleague's session");
+    let ended = store.change_password(user, OTHER_PASSWORD_HASH, Some(sessions[0]), after(10)).await;
+    assert_eq!(ended.expect("changed"), 2);
+    assert_eq!(read_user(&store, user).await.password_hash.as_deref(), Some(OTHER_PASSWORD_HASH));
+    assert_eq!(session_end(&store, test_digest(0)).await, None, "the current session stays");
+    for n in [1, 2] {
+        assert_eq!(session_end(&store, test_digest(n)).await, Some((after(10), SessionEnd::PasswordChanged)));
+    }
+    assert_eq!(session_end(&store, test_digest(9)).await, None, "another user's session is untouched");
+    let changes = store.user_changes(user).await.expect("changes");
+    let recorded: Vec<_> =
+        changes.iter().filter(|change| change.field == "password" && change.at == after(10)).collect();
+    assert_eq!(recorded, vec![&change(user, "password", None, None, Some(user), after(10))], "by the user, no values");
+    assert!(
+        changes
+            .iter()
+            .flat_map(|change| [&change.old_value, &change.new_value])
+            .flatten()
+            .all(|value| !value.contains("argon2")),
+        "no password hash is ever recorded: {changes:?}"
+    );
+
+    // A recovery keeps no session: every open one ends.
+    store.create_session(test_digest(3), user, after(11)).await.expect("session");
+    let ended = store.change_password(user, TEST_PASSWORD_HASH, None, after(20)).await;
+    assert_eq!(ended.expect("changed"), 2);
+    assert_eq!(session_end(&store, test_digest(0)).await, Some((after(20), SessionEnd::PasswordChanged)));
+    let unknown = store.change_password(UserId::new(987_654), TEST_PASSWORD_HASH, None, after(30)).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+}
+
+/// every changed field of a user is recorded with its old and new value, who changed it
+/// and when, in the order of the fields (full name, mobile, email, level); an edit that changes
+/// nothing records nothing; a login of another user, a user without any login, an operator with
+/// an access level and an empty name are refused and change nothing.
+pub async fn r_6_5_9_user_changes_are_recorded_with_author_and_time(store: Arc<dyn Store>) {
+    const EDITS: [&str; 4] = ["full_name", "mobile", "email", "level"];
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let admin = active_user(&store, f.partner, 1, AccessLevel::Full).await;
+    let user = active_user(&store, f.partner, 2, AccessLevel::Confirm).await;
+    let edit = UserChange {
+        level: Some(AccessLevel::Create),
+        email: Some(Some(Email::parse("New@Demo.kz").expect("valid"))),
+        ..UserChange::default()
+    };
+    let updated = store.update_user(user, edit.clone(), Some(admin), after(10)).await.expect("updated");
+    assert_eq!(updated.level, Some(AccessLevel::Create));
+    assert_eq!(updated.email.as_ref().map(Email::as_str), Some("new@demo.kz"));
+    assert_eq!(updated, read_user(&store, user).await, "answers the user as stored");
+    let rename = UserChange {
+        full_name: Some("Ахметова Айгерим".into()),
+        mobile: Some(Some(mobile_number(3))),
+        ..UserChange::default()
+    };
+    let renamed = store.update_user(user, rename, None, after(20)).await.expect("renamed");
+    assert_eq!((renamed.full_name.as_str(), renamed.mobile.clone()), ("Ахметова Айгерим", Some(mobile_number(3))));
+    let mut expected = vec![
+        change(user, "email", None, Some("new@demo.kz"), Some(admin), after(10)),
+        change(user, "level", Some("confirm"), Some("create"), Some(admin), after(10)),
+        change(user, "full_name", Some("Ахметова Айгерим Сериковна"), Some("Ахметова Айгерим"), None, after(20)),
+        change(user, "mobile", Some(&test_mobile(2)), Some(&test_mobile(3)), None, after(20)),
+    ];
+    assert_eq!(changes_of(&store, user, &EDITS).await, expected);
+
+    // The same values again, and an empty edit: nothing changes, nothing is recorded.
+    let same = store.update_user(user, edit, Some(admin), after(30)).await.expect("no effect");
+    assert_eq!(same, renamed);
+    let empty = store.update_user(user, UserChange::default(), Some(admin), after(31)).await.expect("empty");
+    assert_eq!(empty, renamed);
+    assert_eq!(changes_of(&store, user, &EDITS).await, expected);
+
+    // Refusals change nothing.
+    let taken = UserChange { mobile: Some(Some(mobile_number(1))), ..UserChange::default() };
+    let refused = store.update_user(user, taken, Some(admin), after(40)).await;
+    assert!(matches!(refused, Err(StoreError::AlreadyExists { what }) if what == crate::LOGIN_TAKEN), "{refused:?}");
+    let unnamed = UserChange { full_name: Some("   ".into()), level: Some(AccessLevel::Full), ..UserChange::default() };
+    let refused = store.update_user(user, unnamed, Some(admin), after(41)).await;
+    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+    let no_email = UserChange { email: Some(None), ..UserChange::default() };
+    let removed = store.update_user(user, no_email, Some(admin), after(42)).await.expect("email removed");
+    assert_eq!(removed.email, None);
+    expected.push(change(user, "email", Some("new@demo.kz"), None, Some(admin), after(42)));
+    let no_login = UserChange { mobile: Some(None), ..UserChange::default() };
+    let refused = store.update_user(user, no_login, Some(admin), after(43)).await;
+    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+    assert_eq!(read_user(&store, user).await, removed);
+    assert_eq!(changes_of(&store, user, &EDITS).await, expected);
+
+    let bank = operator(&store, 5).await;
+    let level = UserChange { level: Some(AccessLevel::Full), ..UserChange::default() };
+    let refused = store.update_user(bank, level, None, after(50)).await;
+    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+    assert_eq!(read_user(&store, bank).await.level, None);
+    assert_eq!(changes_of(&store, bank, &EDITS).await, vec![]);
+    let unknown = store.update_user(UserId::new(987_654), demotion(), None, after(60)).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+}
+
+fn active_full_users(users: &[User]) -> Vec<UserId> {
+    users
+        .iter()
+        .filter(|user| user.status == UserStatus::Active && user.level == Some(AccessLevel::Full))
+        .map(|user| user.id)
+        .collect()
+}
+
+/// a partner never loses its last active full-access user by its own users' hands:
+/// demoting or blocking it is refused, also when two such changes race; only the bank, or the
+/// user reporting lost access, may block it. Users pending activation or blocked do not count.
+pub async fn r_8_5_last_full_access_user_is_protected(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let only = active_user(&store, f.partner, 1, AccessLevel::Full).await;
+    let pending_full = partner_user(&store, f.partner, 2, AccessLevel::Full).await;
+    let blocked_full = active_user(&store, f.partner, 3, AccessLevel::Full).await;
+    store.block_user(blocked_full, bank_block(), now()).await.expect("block");
+
+    let refused = store.update_user(only, demotion(), Some(only), after(10)).await;
+    assert!(matches!(refused, Err(StoreError::Conflict("last_full_access"))), "{refused:?}");
+    assert_eq!(read_user(&store, only).await.level, Some(AccessLevel::Full));
+    let by_partner = Block { reason: BlockReason::Partner, by: Some(only), keep_a_full_user: true };
+    let refused = store.block_user(only, by_partner, after(11)).await;
+    assert!(matches!(refused, Err(StoreError::Conflict("last_full_access"))), "{refused:?}");
+    let kept = read_user(&store, only).await;
+    assert_eq!((kept.status, kept.block), (UserStatus::Active, None));
+    let rename = UserChange { full_name: Some("Иванов Иван".into()), ..UserChange::default() };
+    store.update_user(only, rename, Some(only), after(12)).await.expect("other edits of the last one are fine");
+    // Demoting or blocking a full user who is not active leaves the active one in place.
+    store.update_user(pending_full, demotion(), Some(only), after(13)).await.expect("pending user demoted");
+    store.update_user(blocked_full, demotion(), Some(only), after(14)).await.expect("blocked user demoted");
+
+    // A second active full user lifts the protection of the first.
+    let second = active_user(&store, f.partner, 4, AccessLevel::Full).await;
+    store.update_user(only, demotion(), Some(second), after(20)).await.expect("demoted");
+    let refused = store.update_user(second, demotion(), Some(second), after(21)).await;
+    assert!(matches!(refused, Err(StoreError::Conflict("last_full_access"))), "{refused:?}");
+    // The user who lost access means may block themselves, and the bank may always block.
+    let lost = Block { reason: BlockReason::LostAccess, by: Some(second), keep_a_full_user: false };
+    store.block_user(second, lost, after(30)).await.expect("blocked on report of lost access");
+    assert_eq!(read_user(&store, second).await.block, Some((after(30), BlockReason::LostAccess)));
+    let users = store.partner_users(f.partner).await.expect("users");
+    assert_eq!(active_full_users(&users), vec![], "the partner now depends on the bank");
+
+    // Races: two full users demote (or block) each other at once; one change wins.
+    let other = Fixture::new(Arc::clone(&store), 1).await;
+    for round in 0..20_u32 {
+        let a = active_user(&store, other.partner, 100 + 2 * round, AccessLevel::Full).await;
+        let b = active_user(&store, other.partner, 101 + 2 * round, AccessLevel::Full).await;
+        let first = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.update_user(a, demotion(), Some(b), after(40)).await.map(|_| ()) })
+        };
+        let block_instead = round % 2 == 1;
+        let racing = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                if block_instead {
+                    let block = Block { reason: BlockReason::Partner, by: Some(a), keep_a_full_user: true };
+                    store.block_user(b, block, after(40)).await.map(|_| ())
+                } else {
+                    store.update_user(b, demotion(), Some(a), after(40)).await.map(|_| ())
+                }
+            })
+        };
+        let results = [first.await.expect("joined"), racing.await.expect("joined")];
+        let succeeded = results.iter().filter(|result| result.is_ok()).count();
+        assert_eq!(succeeded, 1, "round {round}: {results:?}");
+        for result in &results {
+            assert!(
+                matches!(result, Ok(()) | Err(StoreError::Conflict("last_full_access"))),
+                "round {round}: {result:?}"
+            );
+        }
+        let users = store.partner_users(other.partner).await.expect("users");
+        let survivors = active_full_users(&users);
+        assert_eq!(survivors.len(), 1, "round {round}: the partner keeps one active full user");
+        // The bank retires the survivor, so the next round starts with none.
+        store.block_user(survivors[0], bank_block(), after(41)).await.expect("bank block");
+    }
+}
+
+/// a block ends every session of the user at once and records when and why;
+/// lifting it restores the user's status and a clean lockout state. Both are recorded.
+pub async fn r_6_5_2_blocking_ends_sessions_at_once_and_records_the_instant(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let admin = active_user(&store, f.partner, 1, AccessLevel::Full).await;
+    let user = active_user(&store, f.partner, 2, AccessLevel::Confirm).await;
+    let policy = tiyn_auth::LockoutPolicy::default();
+    for _ in 0..2 {
+        store.record_login_failure(user, policy, now()).await.expect("failure");
+    }
+    assert_eq!(read_user(&store, user).await.lockout.consecutive_failures, 2);
+    for n in [1, 2] {
+        store.create_session(test_digest(n), user, now()).await.expect("session");
+    }
+    store.create_session(test_digest(3), admin, now()).await.expect("admin's session");
+    let block = Block { reason: BlockReason::Partner, by: Some(admin), keep_a_full_user: true };
+    assert_eq!(store.block_user(user, block, after(10)).await.expect("blocked"), 2);
+    let blocked = read_user(&store, user).await;
+    assert_eq!((blocked.status, blocked.block), (UserStatus::Blocked, Some((after(10), BlockReason::Partner))));
+    for n in [1, 2] {
+        assert_eq!(session_end(&store, test_digest(n)).await, Some((after(10), SessionEnd::Blocked)));
+    }
+    assert_eq!(session_end(&store, test_digest(3)).await, None);
+    let again = store.block_user(user, bank_block(), after(15)).await;
+    assert!(matches!(again, Err(StoreError::Conflict("already_blocked"))), "{again:?}");
+    assert_eq!(read_user(&store, user).await.block, Some((after(10), BlockReason::Partner)), "the first block stands");
+
+    store.unblock_user(user, Some(admin), after(20)).await.expect("unblocked");
+    let lifted = read_user(&store, user).await;
+    assert_eq!((lifted.status, lifted.block), (UserStatus::Active, None));
+    assert_eq!(lifted.lockout, tiyn_auth::LockoutState::default(), "a clean lockout state");
+    let again = store.unblock_user(user, Some(admin), after(25)).await;
+    assert!(matches!(again, Err(StoreError::Conflict("not_blocked"))), "{again:?}");
+    assert_eq!(
+        changes_of(&store, user, &["status"]).await,
+        vec![
+            change(user, "status", Some("active"), Some("blocked"), Some(admin), after(10)),
+            change(user, "status", Some("blocked"), Some("active"), Some(admin), after(20)),
+        ]
+    );
+
+    // A user who never chose a password goes back to pending activation.
+    let pending = partner_user(&store, f.partner, 3, AccessLevel::Create).await;
+    assert_eq!(store.block_user(pending, bank_block(), after(30)).await.expect("blocked"), 0);
+    store.unblock_user(pending, None, after(40)).await.expect("unblocked");
+    let back = read_user(&store, pending).await;
+    assert_eq!((back.status, back.block), (UserStatus::PendingActivation, None));
+    assert_eq!(
+        changes_of(&store, pending, &["status"]).await,
+        vec![
+            change(pending, "status", Some("pending_activation"), Some("blocked"), None, after(30)),
+            change(pending, "status", Some("blocked"), Some("pending_activation"), None, after(40)),
+        ]
+    );
+    let unknown = store.block_user(UserId::new(987_654), bank_block(), after(50)).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+}
+
+/// a success resets the consecutive failures and an expired lock (not the count of
+/// lockouts); a lockout block survives successes and user unblocking, and only the bank's
+/// `clear_lockout` lifts it, to a clean slate.
+pub async fn r_6_1_4_lockout_block_is_cleared_only_by_clear_lockout(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let user = active_user(&store, f.partner, 1, AccessLevel::Confirm).await;
+    let bank = operator(&store, 9).await;
+    let policy = tiyn_auth::LockoutPolicy::new(2, 60, 2).expect("valid policy");
+    let fail = |at: Timestamp| {
+        let store = Arc::clone(&store);
+        async move { store.record_login_failure(user, policy, at).await.expect("failure") }
+    };
+    assert_eq!(fail(now()).await, LockoutEvent::Counted { remaining: 1 });
+    store.record_login_success(user, after(1)).await.expect("success");
+    assert_eq!(read_user(&store, user).await.lockout.consecutive_failures, 0);
+    assert_eq!(fail(after(2)).await, LockoutEvent::Counted { remaining: 1 });
+    assert_eq!(fail(after(3)).await, LockoutEvent::Locked { until: after(63) });
+    store.record_login_success(user, after(100)).await.expect("success after the lock");
+    let state = read_user(&store, user).await.lockout;
+    let expected = tiyn_auth::LockoutState { consecutive_failures: 0, lockouts: 1, locked_until: None, blocked: false };
+    assert_eq!(state, expected, "the expired lock is cleared, the lockout still counts");
+    assert_eq!(fail(after(101)).await, LockoutEvent::Counted { remaining: 1 });
+    assert_eq!(fail(after(102)).await, LockoutEvent::Blocked);
+
+    store.record_login_success(user, after(103)).await.expect("a success changes nothing");
+    let blocked = read_user(&store, user).await;
+    assert!(blocked.lockout.blocked, "{:?}", blocked.lockout);
+    assert_eq!(blocked.status, UserStatus::Active, "a lockout block is not a block of the user");
+    let refused = store.unblock_user(user, Some(bank), after(104)).await;
+    assert!(matches!(refused, Err(StoreError::Conflict("not_blocked"))), "{refused:?}");
+    assert_eq!(fail(after(105)).await, LockoutEvent::Blocked);
+    assert!(read_user(&store, user).await.lockout.blocked);
+
+    store.clear_lockout(user, Some(bank), after(200)).await.expect("cleared");
+    assert_eq!(read_user(&store, user).await.lockout, tiyn_auth::LockoutState::default());
+    assert_eq!(fail(after(201)).await, LockoutEvent::Counted { remaining: 1 });
+    let unknown = store.clear_lockout(UserId::new(987_654), Some(bank), after(300)).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+}
+
+/// a suspension of powers is scheduled from a business date, moved and cancelled; each
+/// change is recorded, and cancelling nothing records nothing.
+pub async fn r_6_5_9_suspension_is_scheduled_and_cancelled(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let admin = active_user(&store, f.partner, 1, AccessLevel::Full).await;
+    let user = active_user(&store, f.partner, 2, AccessLevel::Confirm).await;
+    assert_eq!(read_user(&store, user).await.suspended_from, None);
+    let first = jiff::civil::date(2026, 12, 1);
+    let moved = jiff::civil::date(2026, 12, 3);
+    store.schedule_suspension(user, Some(first), Some(admin), after(10)).await.expect("scheduled");
+    assert_eq!(read_user(&store, user).await.suspended_from, Some(first));
+    store.schedule_suspension(user, Some(moved), Some(admin), after(20)).await.expect("moved");
+    assert_eq!(read_user(&store, user).await.suspended_from, Some(moved));
+    store.schedule_suspension(user, None, None, after(30)).await.expect("cancelled");
+    let cancelled = read_user(&store, user).await;
+    assert_eq!((cancelled.suspended_from, cancelled.status), (None, UserStatus::Active));
+    store.schedule_suspension(user, None, Some(admin), after(40)).await.expect("nothing to cancel");
+    assert_eq!(
+        changes_of(&store, user, &["suspended_from"]).await,
+        vec![
+            change(user, "suspended_from", None, Some("2026-12-01"), Some(admin), after(10)),
+            change(user, "suspended_from", Some("2026-12-01"), Some("2026-12-03"), Some(admin), after(20)),
+            change(user, "suspended_from", Some("2026-12-03"), None, None, after(30)),
+        ]
+    );
+    let unknown = store.schedule_suspension(UserId::new(987_654), Some(first), None, after(50)).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+}
+
+/// 200 failures from one source at once are counted one after another, like a user's;
+/// another source is unaffected.
+pub async fn r_6_1_4_parallel_source_failures_are_counted_atomically(store: Arc<dyn Store>) {
+    const SOURCE: &str = "203.0.113.7";
+    let policy = tiyn_auth::LockoutPolicy::default();
+    assert_eq!(store.source_lockout(SOURCE).await.expect("read"), tiyn_auth::LockoutState::default());
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.record_source_failure(SOURCE, policy, now()).await })
+        })
+        .collect();
+    let (mut counted, mut locked) = (0, 0);
+    for task in tasks {
+        match task.await.expect("joined").expect("recorded") {
+            LockoutEvent::Counted { .. } => counted += 1,
+            LockoutEvent::Locked { .. } => locked += 1,
+            LockoutEvent::Blocked => panic!("one lock is not a block"),
+        }
+    }
+    let limit = policy.consecutive_failures_max();
+    assert_eq!((counted, locked), (limit - 1, 200 - (limit - 1)), "only the first {limit} failures were evaluated");
+    let state = store.source_lockout(SOURCE).await.expect("read");
+    assert_eq!(state.lockouts, 1, "locked exactly once");
+    assert!(state.check(now()).is_err(), "locked now");
+    assert_eq!(store.source_lockout("198.51.100.1").await.expect("read"), tiyn_auth::LockoutState::default());
+    let other = store.record_source_failure("198.51.100.1", policy, now()).await.expect("recorded");
+    assert_eq!(other, LockoutEvent::Counted { remaining: limit - 1 });
+}
+
+fn test_audit_key() -> tiyn_auth::AuditKey {
+    tiyn_auth::MasterKey::from_bytes([9; 32]).audit_key()
+}
+
+fn audit_record(at: Timestamp, action: &str) -> NewAuditRecord {
+    NewAuditRecord {
+        at,
+        actor: None,
+        partner: None,
+        action: action.into(),
+        object: None,
+        source_ip: None,
+        user_agent: None,
+        outcome: AuditOutcome::Success,
+        details: None,
+    }
+}
+
+/// records appended at once are chained in one order, every field is kept as given (free
+/// text cut to its bound), the head names the last record, and the chain verifies in one go and
+/// page by page, under its key only.
+pub async fn r_3_4_audit_chain_holds_under_concurrent_appends(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let actor = active_user(&store, f.partner, 1, AccessLevel::Full).await;
+    let key = test_audit_key();
+    assert_eq!(store.audit_head().await.expect("head"), AuditHead::default());
+    assert_eq!(store.audit_chain(0, 100).await.expect("chain"), vec![]);
+    let full = NewAuditRecord {
+        at: after(1),
+        actor: Some(actor),
+        partner: Some(f.partner),
+        action: "users.block".into(),
+        object: Some(format!("user:{actor}")),
+        source_ip: Some("203.0.113.7".into()),
+        user_agent: Some("Mozilla/5.0 (Тийын «тест»)".into()),
+        outcome: AuditOutcome::Failure("x".into()),
+        details: Some("level: create -> confirm".into()),
+    };
+    let bare = audit_record(after(2), "auth.login");
+    let tasks: Vec<_> = (0..32_i64)
+        .map(|n| {
+            let record = match n {
+                0 => full.clone(),
+                1 => bare.clone(),
+                _ => audit_record(after(n), &format!("test.action_{n}")),
+            };
+            let (store, key) = (Arc::clone(&store), key.clone());
+            tokio::spawn(async move { store.append_audit(record, &key).await })
+        })
+        .collect();
+    let mut appended = Vec::new();
+    for task in tasks {
+        appended.push(task.await.expect("joined").expect("appended"));
+    }
+    let chain = store.audit_chain(0, 1_000).await.expect("chain");
+    assert_eq!(chain.len(), 32);
+    assert!(chain.windows(2).all(|pair| pair[0].id < pair[1].id), "ids increase");
+    assert_eq!(chain[0].previous_mac, crate::audit::AUDIT_GENESIS);
+    for record in &appended {
+        assert_eq!(chain.iter().find(|stored| stored.id == record.id), Some(record), "answers the record as stored");
+    }
+    assert!(chain.iter().any(|stored| stored.record == full), "every field round-trips");
+    assert!(chain.iter().any(|stored| stored.record == bare), "absent fields stay absent");
+    let head = store.audit_head().await.expect("head");
+    assert_eq!((head.last_id, head.last_mac, head.anchor_id), (chain[31].id, chain[31].mac, 0));
+    assert_eq!(crate::audit::verify_chain(&key, &head, &chain), Ok(32));
+
+    let mut verifier = ChainVerifier::new(&head);
+    let mut after_id = 0;
+    loop {
+        let page = store.audit_chain(after_id, 5).await.expect("page");
+        assert!(page.len() <= 5);
+        let Some(last) = page.last() else { break };
+        after_id = last.id;
+        for record in &page {
+            verifier.feed(&key, record).expect("linked");
+        }
+    }
+    assert_eq!(verifier.finish(&head), Ok(32), "page by page");
+    let other_key = tiyn_auth::MasterKey::from_bytes([8; 32]).audit_key();
+    assert_eq!(crate::audit::verify_chain(&other_key, &head, &chain), Err(ChainBreak::Mismatch { id: chain[0].id }));
+
+    let long = NewAuditRecord {
+        user_agent: Some("ж".repeat(crate::audit::AUDIT_TEXT_MAX + 88)),
+        ..audit_record(after(40), "auth.login")
+    };
+    let stored = store.append_audit(long, &key).await.expect("appended");
+    assert_eq!(stored.record.user_agent.map(|agent| agent.chars().count()), Some(crate::audit::AUDIT_TEXT_MAX));
+    assert_eq!(stored.previous_mac, chain[31].mac);
+    let head = store.audit_head().await.expect("head");
+    let chain = store.audit_chain(0, 1_000).await.expect("chain");
+    assert_eq!(crate::audit::verify_chain(&key, &head, &chain), Ok(33));
+}
+
+/// the trail is read newest first, by partner, by actor, by period (`to` exclusive), page by
+/// page before a cursor, and never more than the limit.
+pub async fn r_3_4_audit_records_filter_and_page(store: Arc<dyn Store>) {
+    let first = Fixture::new(Arc::clone(&store), 0).await;
+    let second = Fixture::new(Arc::clone(&store), 1).await;
+    let alice = active_user(&store, first.partner, 1, AccessLevel::Full).await;
+    let bob = active_user(&store, second.partner, 2, AccessLevel::Full).await;
+    let key = test_audit_key();
+    let mut stored = Vec::new();
+    for n in 0..12_i64 {
+        let (actor, partner) = match n % 3 {
+            0 => (Some(alice), Some(first.partner)),
+            1 => (Some(bob), Some(second.partner)),
+            _ => (None, None),
+        };
+        let record = NewAuditRecord { actor, partner, ..audit_record(after(n * 10), "statements.view") };
+        stored.push(store.append_audit(record, &key).await.expect("appended"));
+    }
+    let expected = |keep: &dyn Fn(&AuditRecord) -> bool| -> Vec<AuditRecord> {
+        stored.iter().rev().filter(|record| keep(record)).cloned().collect()
+    };
+    let query = |query: AuditQuery| {
+        let store = Arc::clone(&store);
+        async move { store.audit_records(query).await.expect("records") }
+    };
+    let all = query(AuditQuery { limit: 100, ..AuditQuery::default() }).await;
+    assert_eq!(all, expected(&|_| true), "newest first");
+    let of_first = query(AuditQuery { partner: Some(first.partner), limit: 100, ..AuditQuery::default() }).await;
+    assert_eq!(of_first, expected(&|record| record.record.partner == Some(first.partner)));
+    assert_eq!(of_first.len(), 4);
+    let of_bob = query(AuditQuery { actor: Some(bob), limit: 100, ..AuditQuery::default() }).await;
+    assert_eq!(of_bob, expected(&|record| record.record.actor == Some(bob)));
+    let period = query(AuditQuery { from: Some(after(30)), to: Some(after(70)), limit: 100, ..AuditQuery::default() });
+    assert_eq!(period.await, expected(&|record| record.record.at >= after(30) && record.record.at < after(70)));
+    let both = AuditQuery { partner: Some(first.partner), from: Some(after(30)), limit: 100, ..AuditQuery::default() };
+    let both = query(both).await;
+    assert_eq!(both, expected(&|record| record.record.partner == Some(first.partner) && record.record.at >= after(30)));
+    assert_eq!(both.len(), 3);
+    assert_eq!(query(AuditQuery { limit: 5, ..AuditQuery::default() }).await, all[..5].to_vec(), "the limit holds");
+
+    for partner in [None, Some(second.partner)] {
+        let mut pages = Vec::new();
+        let mut before_id = None;
+        loop {
+            let page = query(AuditQuery { partner, before_id, limit: 3, ..AuditQuery::default() }).await;
+            assert!(page.len() <= 3);
+            let Some(last) = page.last() else { break };
+            before_id = Some(last.id);
+            pages.extend(page);
+        }
+        let whole = query(AuditQuery { partner, limit: 100, ..AuditQuery::default() }).await;
+        assert_eq!(pages, whole, "pages before a cursor add up to the whole ({partner:?})");
+    }
+}
+
+/// purging deletes old records from the start of the chain only, moves the head's anchor to
+/// the last deleted record, and the rest still verifies; a purge that deletes nothing changes nothing.
+pub async fn r_3_4_audit_purge_keeps_the_chain_verifiable(store: Arc<dyn Store>) {
+    let key = test_audit_key();
+    assert_eq!(store.purge_audit(after(1_000)).await.expect("purge"), 0);
+    assert_eq!(store.audit_head().await.expect("head"), AuditHead::default());
+    let mut stored = Vec::new();
+    // The third record was appended after the second but carries an earlier instant.
+    for (n, seconds) in [0, 10, 5, 30, 40].into_iter().enumerate() {
+        stored
+            .push(store.append_audit(audit_record(after(seconds), &format!("test.{n}")), &key).await.expect("append"));
+    }
+    let verify = || {
+        let (store, key) = (Arc::clone(&store), key.clone());
+        async move {
+            let head = store.audit_head().await.expect("head");
+            let chain = store.audit_chain(0, 1_000).await.expect("chain");
+            (
+                head,
+                chain.iter().map(|record| record.id).collect::<Vec<_>>(),
+                crate::audit::verify_chain(&key, &head, &chain),
+            )
+        }
+    };
+    let ids = |range: std::ops::Range<usize>| stored[range].iter().map(|record| record.id).collect::<Vec<_>>();
+
+    // Only the start of the chain goes: the record at +5 stays behind the one at +10.
+    assert_eq!(store.purge_audit(after(8)).await.expect("purge"), 1);
+    let (head, chain, verified) = verify().await;
+    assert_eq!((head.anchor_id, head.anchor_mac), (stored[0].id, stored[0].mac));
+    assert_eq!((head.last_id, head.last_mac), (stored[4].id, stored[4].mac));
+    assert_eq!((chain, verified), (ids(1..5), Ok(4)));
+
+    assert_eq!(store.purge_audit(after(20)).await.expect("purge"), 2);
+    let (head, chain, verified) = verify().await;
+    assert_eq!((head.anchor_id, head.anchor_mac), (stored[2].id, stored[2].mac));
+    assert_eq!((chain, verified), (ids(3..5), Ok(2)));
+
+    assert_eq!(store.purge_audit(after(20)).await.expect("purge"), 0);
+    assert_eq!(store.audit_head().await.expect("head"), head, "nothing deleted, the head is unchanged");
+
+    assert_eq!(store.purge_audit(after(1_000)).await.expect("purge"), 2);
+    let (head, chain, verified) = verify().await;
+    assert_eq!((head.anchor_id, head.anchor_mac, head.last_id), (stored[4].id, stored[4].mac, stored[4].id));
+    assert_eq!((chain, verified), (vec![], Ok(0)));
+    let next = store.append_audit(audit_record(after(50), "test.next"), &key).await.expect("append");
+    assert!(next.id > stored[4].id, "ids are never reused");
+    assert_eq!(next.previous_mac, stored[4].mac);
+    let (_, chain, verified) = verify().await;
+    assert_eq!((chain, verified), (vec![next.id], Ok(1)));
+}
+
+/// a marker is enrolled pending, activated by a first code, and a code's time
+/// step is accepted once, even by 16 requests at once; a revoked marker accepts nothing; a marker
+/// belongs to its user only.
+pub async fn r_2_1_21_marker_code_steps_are_accepted_once(store: Arc<dyn Store>) {
+    const SERIAL: &str = "TYN-AB12-CD34";
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let user = active_user(&store, f.partner, 1, AccessLevel::Confirm).await;
+    let stranger = active_user(&store, f.partner, 2, AccessLevel::Confirm).await;
+    store.create_marker(user, SERIAL, vec![1, 2, 3, 4], now()).await.expect("enrolled");
+    let expected = MarkerRecord {
+        serial: SERIAL.into(),
+        user,
+        status: MarkerStatus::Pending,
+        sealed_secret: vec![1, 2, 3, 4],
+        last_step: None,
+        created_at: now(),
+        activated_at: None,
+        revoked_at: None,
+    };
+    assert_eq!(store.user_markers(user).await.expect("markers"), vec![expected.clone()]);
+    let duplicate = store.create_marker(stranger, SERIAL, vec![9], now()).await;
+    assert!(matches!(duplicate, Err(StoreError::AlreadyExists { .. })), "{duplicate:?}");
+
+    let accept = |step: u64, activate: bool, at: Timestamp| {
+        let store = Arc::clone(&store);
+        async move { store.accept_marker_step(user, SERIAL, step, activate, at).await.expect("accept") }
+    };
+    assert_eq!(accept(100, true, after(1)).await, StepAcceptance::Accepted);
+    let active = MarkerRecord {
+        status: MarkerStatus::Active,
+        last_step: Some(100),
+        activated_at: Some(after(1)),
+        ..expected.clone()
+    };
+    assert_eq!(store.user_markers(user).await.expect("markers"), vec![active]);
+    assert_eq!(accept(100, false, after(2)).await, StepAcceptance::Replayed);
+    assert_eq!(accept(99, false, after(2)).await, StepAcceptance::Replayed);
+    assert_eq!(accept(101, false, after(3)).await, StepAcceptance::Accepted);
+    assert_eq!(accept(150, true, after(4)).await, StepAcceptance::Unusable, "an active marker is not activated again");
+
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.accept_marker_step(user, SERIAL, 200, false, after(5)).await })
+        })
+        .collect();
+    let mut accepted = 0;
+    for task in tasks {
+        match task.await.expect("joined").expect("accept") {
+            StepAcceptance::Accepted => accepted += 1,
+            StepAcceptance::Replayed => {}
+            StepAcceptance::Unusable => panic!("the marker is usable"),
+        }
+    }
+    assert_eq!(accepted, 1, "one code step, one acceptance");
+    assert_eq!(store.user_markers(user).await.expect("markers")[0].last_step, Some(200));
+
+    let foreign = store.accept_marker_step(stranger, SERIAL, 300, false, after(6)).await;
+    assert!(matches!(foreign, Err(StoreError::NotFound { .. })), "{foreign:?}");
+    let unknown = store.accept_marker_step(user, "TYN-0000-0000", 300, false, after(6)).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+    let foreign = store.revoke_marker(stranger, SERIAL, after(7)).await;
+    assert!(matches!(foreign, Err(StoreError::NotFound { .. })), "{foreign:?}");
+    store.revoke_marker(user, SERIAL, after(8)).await.expect("revoked");
+    assert_eq!(accept(400, false, after(9)).await, StepAcceptance::Unusable);
+    assert_eq!(accept(401, true, after(9)).await, StepAcceptance::Unusable);
+
+    store.create_marker(user, "TYN-EF56-GH78", vec![5], after(10)).await.expect("second marker");
+    let markers = store.user_markers(user).await.expect("markers");
+    let listed: Vec<_> = markers.iter().map(|marker| (marker.serial.as_str(), marker.status)).collect();
+    assert_eq!(listed, vec![(SERIAL, MarkerStatus::Revoked), ("TYN-EF56-GH78", MarkerStatus::Pending)], "oldest first");
+    assert_eq!((markers[0].revoked_at, markers[0].last_step), (Some(after(8)), Some(200)));
+    assert_eq!(store.user_markers(stranger).await.expect("markers"), vec![]);
+}
+
+fn test_device(user: UserId, name: &str, at: Timestamp) -> NewDevice {
+    NewDevice { user, platform: "android".into(), os_version: "14".into(), name: name.into(), at }
+}
+
+/// a user's devices are listed oldest first; a revoked one is no longer listed; another
+/// user's device cannot be revoked.
+pub async fn r_2_1_17_devices_are_registered_listed_and_revoked(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let user = active_user(&store, f.partner, 1, AccessLevel::Confirm).await;
+    let stranger = active_user(&store, f.partner, 2, AccessLevel::Confirm).await;
+    assert_eq!(store.user_devices(user).await.expect("devices"), vec![]);
+    let phone = store.register_device(test_device(user, "Мой телефон", now())).await.expect("registered");
+    let tablet =
+        NewDevice { platform: "ios".into(), os_version: "17.4.1".into(), ..test_device(user, "iPad", after(1)) };
+    let tablet = store.register_device(tablet).await.expect("registered");
+    let theirs = store.register_device(test_device(stranger, "Чужой", after(2))).await.expect("registered");
+    let record = |id, platform: &str, os_version: &str, name: &str, at| DeviceRecord {
+        id,
+        user,
+        platform: platform.into(),
+        os_version: os_version.into(),
+        name: name.into(),
+        registered_at: at,
+        revoked_at: None,
+    };
+    assert_eq!(
+        store.user_devices(user).await.expect("devices"),
+        vec![record(phone, "android", "14", "Мой телефон", now()), record(tablet, "ios", "17.4.1", "iPad", after(1))]
+    );
+    let foreign = store.revoke_device(user, theirs, after(3)).await;
+    assert!(matches!(foreign, Err(StoreError::NotFound { .. })), "{foreign:?}");
+    let unknown = store.revoke_device(user, DeviceId::new(987_654), after(3)).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+    store.revoke_device(user, phone, after(4)).await.expect("revoked");
+    let listed: Vec<_> = store.user_devices(user).await.expect("devices").iter().map(|device| device.id).collect();
+    assert_eq!(listed, vec![tablet]);
+    let theirs_listed: Vec<_> = store.user_devices(stranger).await.expect("devices").iter().map(|d| d.id).collect();
+    assert_eq!(theirs_listed, vec![theirs], "another user's device is untouched");
+}
+
+/// A partner's API keys: issued with their accounts (none: every account; never another partner's)
+/// and never with full access, found by the secret's digest only, used (the last use never moves
+/// backwards), listed newest first and revoked by their own partner only.
+pub async fn api_keys_are_issued_listed_used_and_revoked(store: Arc<dyn Store>) {
+    let first = Fixture::new(Arc::clone(&store), 0).await;
+    let second = Fixture::new(Arc::clone(&store), 1).await;
+    let admin = active_user(&store, first.partner, 1, AccessLevel::Full).await;
+    let new_key = |digest: u8, accounts: Vec<AccountId>, at: Timestamp| NewApiKey {
+        partner: first.partner,
+        created_by: admin,
+        name: format!("1С интеграция {digest}"),
+        level: AccessLevel::Create,
+        accounts,
+        expires_at: None,
+        secret_digest: [digest; 32],
+        prefix: format!("tyn_{digest:02}"),
+        at,
+    };
+    assert_eq!(store.partner_api_keys(first.partner).await.expect("keys"), vec![]);
+    let every = store.create_api_key(new_key(1, vec![], now())).await.expect("issued");
+    let mut some = new_key(2, vec![first.kzt_a, first.usd], after(1));
+    some.level = AccessLevel::Confirm;
+    some.expires_at = Some(after(86_400));
+    let some = store.create_api_key(some).await.expect("issued");
+    let record = |id, digest: u8, accounts: Vec<AccountId>, level, expires_at, at| ApiKeyRecord {
+        id,
+        partner: first.partner,
+        created_by: admin,
+        name: format!("1С интеграция {digest}"),
+        level,
+        accounts,
+        expires_at,
+        prefix: format!("tyn_{digest:02}"),
+        created_at: at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let mut expected_some =
+        record(some, 2, vec![first.kzt_a, first.usd], AccessLevel::Confirm, Some(after(86_400)), after(1));
+    let mut expected_every = record(every, 1, vec![], AccessLevel::Create, None, now());
+    assert_eq!(
+        store.partner_api_keys(first.partner).await.expect("keys"),
+        vec![expected_some.clone(), expected_every.clone()],
+        "newest first"
+    );
+    assert_eq!(store.partner_api_keys(second.partner).await.expect("keys"), vec![]);
+    assert_eq!(store.api_key_by_digest([2; 32]).await.expect("read"), Some(expected_some.clone()));
+    assert_eq!(store.api_key_by_digest([1; 32]).await.expect("read"), Some(expected_every.clone()));
+    assert_eq!(store.api_key_by_digest([3; 32]).await.expect("read"), None);
+    let duplicate = store.create_api_key(new_key(2, vec![], after(2))).await;
+    assert!(matches!(duplicate, Err(StoreError::AlreadyExists { .. })), "{duplicate:?}");
+    let foreign_account = store.create_api_key(new_key(4, vec![second.kzt_a], after(2))).await;
+    assert!(matches!(foreign_account, Err(StoreError::Invalid(_))), "a key reaches only its partner's accounts");
+    let full = store.create_api_key(NewApiKey { level: AccessLevel::Full, ..new_key(5, vec![], after(2)) }).await;
+    assert!(matches!(full, Err(StoreError::Invalid(_))), "a key never has full access: {full:?}");
+
+    store.touch_api_key(some, after(10)).await.expect("used");
+    store.touch_api_key(some, after(5)).await.expect("used, reported late");
+    expected_some.last_used_at = Some(after(10));
+    assert_eq!(store.api_key_by_digest([2; 32]).await.expect("read"), Some(expected_some.clone()));
+
+    let foreign = store.revoke_api_key(second.partner, some, after(20)).await;
+    assert!(matches!(foreign, Err(StoreError::NotFound { .. })), "{foreign:?}");
+    let unknown = store.revoke_api_key(first.partner, ApiKeyId::new(987_654), after(20)).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+    store.revoke_api_key(first.partner, every, after(30)).await.expect("revoked");
+    expected_every.revoked_at = Some(after(30));
+    assert_eq!(
+        store.partner_api_keys(first.partner).await.expect("keys"),
+        vec![expected_some, expected_every.clone()],
+        "revoked keys stay listed"
+    );
+    assert_eq!(store.api_key_by_digest([1; 32]).await.expect("read"), Some(expected_every));
+}
+
+/// `GET /me` lists the user's open sessions, newest first; ended ones and other users'
+/// are not listed.
+pub async fn r_2_1_15_open_sessions_are_listed_newest_first(store: Arc<dyn Store>) {
+    let f = Fixture::new(Arc::clone(&store), 0).await;
+    let user = active_user(&store, f.partner, 1, AccessLevel::Confirm).await;
+    let colleague = active_user(&store, f.partner, 2, AccessLevel::Confirm).await;
+    assert_eq!(store.user_sessions(user).await.expect("sessions"), vec![]);
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(store.create_session(test_digest(n), user, after(i64::from(n))).await.expect("session"));
+    }
+    store.create_session(test_digest(9), colleague, after(5)).await.expect("colleague's session");
+    store.end_session(ids[1], after(6), SessionEnd::Logout).await.expect("ended");
+    let sessions = store.user_sessions(user).await.expect("sessions");
+    let listed: Vec<_> = sessions.iter().map(|session| (session.id, session.times.created_at())).collect();
+    assert_eq!(listed, vec![(ids[2], after(2)), (ids[0], now())]);
+    assert!(sessions.iter().all(|session| session.user == user && session.ended.is_none()));
 }

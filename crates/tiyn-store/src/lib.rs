@@ -18,13 +18,11 @@ use tiyn_core::{AccountId, ApiKeyId, Currency, DeviceId, Login, PartnerId, Sessi
 use tiyn_ledger::{Command, Executed, LedgerError};
 
 pub use audit::{AuditHead, AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainVerifier, NewAuditRecord};
-pub use means::{
-    ApiKeyRecord, DeviceRecord, MarkerRecord, MarkerStatus, NewApiKey, NewDevice, StepAcceptance,
-};
+pub use means::{ApiKeyRecord, DeviceRecord, MarkerRecord, MarkerStatus, NewApiKey, NewDevice, StepAcceptance};
 pub use model::{Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, Partner};
 pub use users::{
-    Block, BlockReason, CODE_COLUMNS, CodeRow, Consent, FULL_NAME_LENGTH_MAX, NewUser, SESSION_COLUMNS, SessionEnd,
-    SessionRecord, SessionRow, USER_COLUMNS, User, UserChange, UserChangeRecord, UserRow, UserStatus,
+    Block, BlockReason, CODE_COLUMNS, CodeRow, Consent, FULL_NAME_LENGTH_MAX, LOGIN_TAKEN, NewUser, SESSION_COLUMNS,
+    SessionEnd, SessionRecord, SessionRow, USER_COLUMNS, User, UserChange, UserChangeRecord, UserRow, UserStatus,
     validate_new_user,
 };
 

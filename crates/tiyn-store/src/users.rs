@@ -7,6 +7,9 @@ use tiyn_core::{Email, MobileNumber, PartnerId, UserId};
 
 use crate::StoreError;
 
+/// The `what` of `StoreError::AlreadyExists` when a mobile number or email is already a login.
+pub const LOGIN_TAKEN: &str = "a user with this mobile number or email address";
+
 /// Full names are labels in lists, audit records and SMS texts; 200 characters fit any.
 pub const FULL_NAME_LENGTH_MAX: usize = 200;
 

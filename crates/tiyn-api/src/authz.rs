@@ -1,0 +1,324 @@
+//! Who may call what: the one permission matrix of every endpoint,
+//! and the middleware that enforces it before any handler runs.
+//!
+//! Every route of the API and of the cabinet has exactly one [`Rule`] in a table ([`API_RULES`]
+//! here, `tiyn_web::WEB_RULES` for the pages). The middleware finds the rule of the matched route,
+//! resolves the credential (session cookie or `Authorization: Bearer`), checks CSRF for cookie
+//! requests that change state, checks the permission, and puts the [`Principal`] in the request
+//! for the handler. A route without a rule answers 500: a test walks every route and fails on it.
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use data_encoding::BASE64URL_NOPAD;
+use sha2::{Digest, Sha256};
+use tiyn_core::access::Permission;
+use tiyn_identity::{Context, Identity, IdentityError, Principal};
+
+use crate::error::ApiError;
+
+/// The session cookie. Under TLS the `__Host-` prefix makes browsers insist on Secure, Path=/ and
+/// no Domain, so no sibling host can plant or read it.
+pub const SESSION_COOKIE: &str = "tiyn_session";
+pub const SESSION_COOKIE_TLS: &str = "__Host-tiyn_session";
+/// The header carrying the CSRF token on state-changing requests authenticated by cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The form field carrying the CSRF token in the cabinet's forms.
+pub const CSRF_FIELD: &str = "_csrf";
+/// Sent by the cabinet's background polling: such requests do not count as activity.
+pub const BACKGROUND_HEADER: &str = "x-tiyn-background";
+/// Where the cabinet sends a signed-out person.
+pub const LOGIN_PAGE: &str = "/login";
+
+/// What a route requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (login steps, health, static files).
+    Public,
+    /// Any signed-in user, whatever the level (`GET /me`, logout, one's own password).
+    SignedIn,
+    /// A signed-in partner user whose level includes the permission.
+    Needs(Permission),
+}
+
+/// One row of the matrix: method, route pattern as registered, requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn rule(method: &'static str, path: &'static str, access: Access) -> Rule {
+    Rule { method, path, access }
+}
+
+/// The partner API's matrix.
+pub const API_RULES: &[Rule] = &[
+    rule("POST", "/api/v1/auth/login", Access::Public),
+    rule("POST", "/api/v1/auth/login/confirm", Access::Public),
+    rule("POST", "/api/v1/auth/logout", Access::SignedIn),
+    rule("POST", "/api/v1/auth/activation", Access::Public),
+    rule("POST", "/api/v1/auth/activation/confirm", Access::Public),
+    rule("POST", "/api/v1/auth/password/recovery", Access::Public),
+    rule("POST", "/api/v1/auth/password/recovery/confirm", Access::Public),
+    rule("POST", "/api/v1/auth/password", Access::SignedIn),
+    rule("GET", "/api/v1/me", Access::SignedIn),
+    rule("POST", "/api/v1/me/lost-access", Access::SignedIn),
+    rule("GET", "/api/v1/accounts", Access::Needs(Permission::ViewAccounts)),
+    rule("GET", "/api/v1/accounts/{id}", Access::Needs(Permission::ViewAccounts)),
+    rule("GET", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
+    rule("POST", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
+    rule("GET", "/api/v1/users/{id}", Access::Needs(Permission::ManageUsers)),
+    rule("PATCH", "/api/v1/users/{id}", Access::Needs(Permission::ManageUsers)),
+    rule("GET", "/api/v1/users/{id}/changes", Access::Needs(Permission::ManageUsers)),
+    rule("POST", "/api/v1/users/{id}/block", Access::Needs(Permission::ManageUsers)),
+    rule("POST", "/api/v1/users/{id}/unblock", Access::Needs(Permission::ManageUsers)),
+    rule("PUT", "/api/v1/users/{id}/suspension", Access::Needs(Permission::ManageUsers)),
+    rule("GET", "/api/v1/audit", Access::Needs(Permission::ViewAudit)),
+    rule("GET", "/api/openapi.json", Access::Public),
+    rule("GET", "/healthz", Access::Public),
+    rule("GET", "/readyz", Access::Public),
+    rule("GET", "/metrics", Access::Public),
+];
+
+/// The rule tables the middleware enforces (the API's and the cabinet's, joined at start).
+#[derive(Clone)]
+pub struct AuthzState {
+    pub identity: Identity,
+    pub rules: &'static [&'static [Rule]],
+    /// The server speaks TLS: use the `__Host-` cookie.
+    pub tls: bool,
+}
+
+impl AuthzState {
+    fn rule(&self, method: &Method, path: &str) -> Option<Rule> {
+        self.rules
+            .iter()
+            .flat_map(|table| table.iter())
+            .copied()
+            .find(|rule| rule.method == method.as_str() && rule.path == path)
+    }
+
+    pub fn cookie_name(&self) -> &'static str {
+        if self.tls { SESSION_COOKIE_TLS } else { SESSION_COOKIE }
+    }
+}
+
+/// The CSRF token of a session: SHA-256 of the session token under a fixed label. Only someone who
+/// holds the token (in an HttpOnly cookie, unreadable by script) can compute it; the cabinet
+/// renders it into its forms.
+pub fn csrf_token(session_token: &str) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"tiyn/csrf/v1");
+    hash.update(session_token.as_bytes());
+    BASE64URL_NOPAD.encode(&hash.finalize())
+}
+
+/// Where the credential came from: a cookie needs CSRF protection, a bearer header does not (a
+/// browser never adds it by itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    Cookie(String),
+    Bearer(String),
+}
+
+impl Presented {
+    pub fn token(&self) -> &str {
+        match self {
+            Presented::Cookie(token) | Presented::Bearer(token) => token,
+        }
+    }
+}
+
+/// The credential of a request, bearer first.
+pub fn presented(headers: &HeaderMap, cookie_name: &str) -> Option<Presented> {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()) {
+        let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+        return Some(Presented::Bearer(token.trim().to_owned()));
+    }
+    cookie(headers, cookie_name).map(Presented::Cookie)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The source of a request, for the audit trail and per-source counting.
+pub fn request_context(parts_headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Context {
+    Context {
+        source_ip: peer.map(|address| address.ip().to_string()),
+        user_agent: parts_headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(tiyn_store::audit::AUDIT_TEXT_MAX).collect()),
+    }
+}
+
+/// The request's [`Context`], as an extractor.
+#[derive(Debug, Clone)]
+pub struct RequestContext(pub Context);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<RequestContext, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|axum::extract::ConnectInfo(address)| *address);
+        Ok(RequestContext(request_context(&parts.headers, peer)))
+    }
+}
+
+/// The signed-in principal, put there by [`authorize`]. A handler that takes it cannot run for an
+/// anonymous request.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Authenticated, ApiError> {
+        parts.extensions.get::<Principal>().cloned().map(Authenticated).ok_or(ApiError::Unauthenticated)
+    }
+}
+
+/// The session token of the request, when it came in a cookie (the cabinet needs it to render the
+/// CSRF token of its forms).
+#[derive(Debug, Clone)]
+pub struct CookieSession(pub String);
+
+fn is_page(path: &str) -> bool {
+    !(path == "/api" || path.starts_with("/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics")
+}
+
+fn refuse(path: &str, error: ApiError) -> Response {
+    if is_page(path) && matches!(error, ApiError::Unauthenticated | ApiError::Identity(IdentityError::SessionExpired)) {
+        return Redirect::to(LOGIN_PAGE).into_response();
+    }
+    error.into_response()
+}
+
+/// The middleware. Order: rule → credential → session → CSRF → permission.
+pub async fn authorize(State(state): State<AuthzState>, request: Request, next: Next) -> Response {
+    let Some(path) = request.extensions().get::<MatchedPath>().map(|matched| matched.as_str().to_owned()) else {
+        // No route matched: the fallback answers 404 (or 405) and needs no principal.
+        return next.run(request).await;
+    };
+    let Some(rule) = state.rule(request.method(), &path) else {
+        return ApiError::Internal(format!("route {} {path} has no access rule", request.method())).into_response();
+    };
+    let credential = presented(request.headers(), state.cookie_name());
+    let (mut parts, body) = request.into_parts();
+    let context =
+        RequestContext::from_request_parts(&mut parts, &()).await.map(|RequestContext(c)| c).unwrap_or_default();
+    let Some(credential) = credential else {
+        return match rule.access {
+            Access::Public => next.run(Request::from_parts(parts, body)).await,
+            _ => refuse(&path, ApiError::Unauthenticated),
+        };
+    };
+    let activity = !parts.headers.contains_key(BACKGROUND_HEADER);
+    let principal = match state.identity.authenticate(&context, credential.token(), activity).await {
+        Ok(principal) => principal,
+        // A stale cookie on a public page (the login form) is no reason to refuse it.
+        Err(_) if rule.access == Access::Public => return next.run(Request::from_parts(parts, body)).await,
+        Err(error) => return refuse(&path, ApiError::Identity(error)),
+    };
+    let mut request = Request::from_parts(parts, body);
+    if let Presented::Cookie(token) = &credential
+        && !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+    {
+        request = match check_csrf(request, token).await {
+            Ok(request) => request,
+            Err(error) => return error.into_response(),
+        };
+    }
+    if let Access::Needs(permission) = rule.access
+        && !principal.allows(permission)
+    {
+        return ApiError::Identity(IdentityError::Forbidden(permission)).into_response();
+    }
+    if let Presented::Cookie(token) = credential {
+        request.extensions_mut().insert(CookieSession(token));
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// The largest form body read for its CSRF field; the cabinet's forms are a few hundred bytes.
+const FORM_BYTES_MAX: usize = 64 * 1024;
+
+/// CSRF for cookie-authenticated requests that change state: the token in the `X-CSRF-Token`
+/// header, or in the `_csrf` field of a form. Also refuses a cross-site `Origin`.
+async fn check_csrf(request: Request, session_token: &str) -> Result<Request, ApiError> {
+    let expected = csrf_token(session_token);
+    let host = request.headers().get(header::HOST).and_then(|value| value.to_str().ok()).map(str::to_owned);
+    if let (Some(origin), Some(host)) =
+        (request.headers().get(header::ORIGIN).and_then(|value| value.to_str().ok()), host.as_deref())
+    {
+        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        if origin_host != host {
+            return Err(ApiError::CsrfFailed);
+        }
+    }
+    if let Some(token) = request.headers().get(CSRF_HEADER).and_then(|value| value.to_str().ok()) {
+        return if constant_time_eq(token.as_bytes(), expected.as_bytes()) {
+            Ok(request)
+        } else {
+            Err(ApiError::CsrfFailed)
+        };
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(ApiError::CsrfFailed);
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX).await.map_err(|_| ApiError::PayloadTooLarge)?;
+    let token = form_urlencoded_field(&bytes, CSRF_FIELD);
+    if !token.is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes())) {
+        return Err(ApiError::CsrfFailed);
+    }
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request.headers_mut().remove(header::CONTENT_LENGTH);
+    Ok(request)
+}
+
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(body).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+}
+
+fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    left.ct_eq(right).into()
+}
+
+/// A `Set-Cookie` value that starts a browser session (no Max-Age: it ends with the browser, and
+/// the server's idle and absolute limits apply regardless).
+pub fn session_cookie(name: &str, token: &str, tls: bool) -> HeaderValue {
+    let secure = if tls { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("tiyn_session=; Path=/; Max-Age=0"))
+}
+
+/// A `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(name: &str, tls: bool) -> HeaderValue {
+    let secure = if tls { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("tiyn_session=; Path=/; Max-Age=0"))
+}
