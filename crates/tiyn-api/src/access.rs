@@ -6,7 +6,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tiyn_core::{AccountId, PartnerId};
-use tiyn_identity::Principal;
+use tiyn_identity::{Credential, Principal};
 use tiyn_store::{Account, Store};
 
 use crate::error::ApiError;
@@ -14,9 +14,11 @@ use crate::error::ApiError;
 /// The partner a request acts for: a capability. It can only be obtained from the signed-in
 /// [`Principal`] the authorization middleware put in the request, so a handler that has one was
 /// authenticated. A bank operator has no partner and gets 401 on partner routes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrentPartner {
     id: PartnerId,
+    /// An API key limited to some accounts sees only those; empty: all of the partner's.
+    accounts: Vec<AccountId>,
 }
 
 impl CurrentPartner {
@@ -24,10 +26,19 @@ impl CurrentPartner {
         self.id
     }
 
+    fn may_see(&self, account: AccountId) -> bool {
+        self.accounts.is_empty() || self.accounts.contains(&account)
+    }
+
     /// The partner of this request, if it is authenticated (for pages that show a signed-out state
     /// instead of an error).
     pub fn from_parts(parts: &Parts) -> Option<CurrentPartner> {
-        parts.extensions.get::<Principal>().and_then(Principal::partner).map(|id| CurrentPartner { id })
+        let principal = parts.extensions.get::<Principal>()?;
+        let accounts = match principal.credential() {
+            Credential::ApiKey { accounts, .. } => accounts.clone(),
+            Credential::Session(_) => Vec::new(),
+        };
+        principal.partner().map(|id| CurrentPartner { id, accounts })
     }
 }
 
@@ -43,7 +54,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentPartner {
 /// answers exactly like an unknown id, so ids cannot be probed across tenants.
 pub async fn owned_account(store: &dyn Store, partner: &CurrentPartner, id: AccountId) -> Result<Account, ApiError> {
     match store.account(id).await? {
-        Some(account) if account.partner == Some(partner.id) => Ok(account),
+        Some(account) if account.partner == Some(partner.id) && partner.may_see(account.id) => Ok(account),
         Some(_) | None => Err(ApiError::NotFound { what: "account" }),
     }
 }
@@ -56,5 +67,5 @@ pub async fn partner_accounts(store: &dyn Store, partner: &CurrentPartner) -> Re
     if accounts.iter().any(|account| account.partner != Some(partner.id)) {
         return Err(ApiError::Internal(format!("store returned another partner's account for partner {}", partner.id)));
     }
-    Ok(accounts)
+    Ok(accounts.into_iter().filter(|account| partner.may_see(account.id)).collect())
 }

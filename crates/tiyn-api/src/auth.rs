@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use tiyn_identity::{Challenge, IdentityError};
+use tiyn_identity::{Challenge, ChallengeChannel, IdentityError};
 use utoipa::ToSchema;
 
 use crate::ApiState;
@@ -21,6 +21,9 @@ pub struct LoginRequest {
     /// Mobile number (`+7 701 123 45 67`, any usual spelling) or email address.
     pub login: String,
     pub password: String,
+    /// `sms` (default) or `marker`: where the second factor should come from. With `marker` and
+    /// an active marker, no SMS is sent and the marker's code is expected.
+    pub channel: Option<String>,
 }
 
 /// A second-factor step in progress.
@@ -110,7 +113,12 @@ pub async fn login(
     RequestContext(context): RequestContext,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<ChallengeDto>, ApiError> {
-    let challenge = state.identity.begin_login(&context, &request.login, &request.password).await?;
+    let preferred = match request.channel.as_deref() {
+        None | Some("sms") => None,
+        Some("marker") => Some(ChallengeChannel::Marker),
+        Some(_) => return Err(ApiError::invalid("channel", "invalid_channel", "the channel is sms or marker")),
+    };
+    let challenge = state.identity.begin_login_with(&context, &request.login, &request.password, preferred).await?;
     Ok(Json(challenge.into()))
 }
 

@@ -68,6 +68,16 @@ pub const API_RULES: &[Rule] = &[
     rule("POST", "/api/v1/auth/password", Access::SignedIn),
     rule("GET", "/api/v1/me", Access::SignedIn),
     rule("POST", "/api/v1/me/lost-access", Access::SignedIn),
+    rule("GET", "/api/v1/me/markers", Access::Needs(Permission::ManageOwnMarkers)),
+    rule("POST", "/api/v1/me/markers", Access::Needs(Permission::ManageOwnMarkers)),
+    rule("POST", "/api/v1/me/markers/{serial}/activate", Access::Needs(Permission::ManageOwnMarkers)),
+    rule("DELETE", "/api/v1/me/markers/{serial}", Access::Needs(Permission::ManageOwnMarkers)),
+    rule("GET", "/api/v1/me/devices", Access::Needs(Permission::ManageOwnDevices)),
+    rule("POST", "/api/v1/me/devices", Access::Needs(Permission::ManageOwnDevices)),
+    rule("DELETE", "/api/v1/me/devices/{id}", Access::Needs(Permission::ManageOwnDevices)),
+    rule("GET", "/api/v1/api-keys", Access::Needs(Permission::ManageApiKeys)),
+    rule("POST", "/api/v1/api-keys", Access::Needs(Permission::ManageApiKeys)),
+    rule("DELETE", "/api/v1/api-keys/{id}", Access::Needs(Permission::ManageApiKeys)),
     rule("GET", "/api/v1/accounts", Access::Needs(Permission::ViewAccounts)),
     rule("GET", "/api/v1/accounts/{id}", Access::Needs(Permission::ViewAccounts)),
     rule("GET", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
@@ -230,7 +240,13 @@ pub async fn authorize(State(state): State<AuthzState>, request: Request, next: 
         };
     };
     let activity = !parts.headers.contains_key(BACKGROUND_HEADER);
-    let principal = match state.identity.authenticate(&context, credential.token(), activity).await {
+    let authenticated = match &credential {
+        Presented::Bearer(secret) if secret.starts_with(tiyn_identity::API_KEY_PREFIX) => {
+            state.identity.authenticate_api_key(secret).await
+        }
+        _ => state.identity.authenticate(&context, credential.token(), activity).await,
+    };
+    let principal = match authenticated {
         Ok(principal) => principal,
         // A stale cookie on a public page (the login form) is no reason to refuse it.
         Err(_) if rule.access == Access::Public => return next.run(Request::from_parts(parts, body)).await,

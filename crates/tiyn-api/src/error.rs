@@ -205,9 +205,11 @@ fn identity_status(error: &IdentityError) -> StatusCode {
         IdentityError::InvalidCredentials
         | IdentityError::Code(_)
         | IdentityError::UnknownChallenge
+        | IdentityError::MarkerCode(_)
         | IdentityError::Unauthenticated
         | IdentityError::SessionExpired => StatusCode::UNAUTHORIZED,
         IdentityError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        IdentityError::Undeliverable => StatusCode::SERVICE_UNAVAILABLE,
         IdentityError::Forbidden(_) => StatusCode::FORBIDDEN,
         IdentityError::Password(_) | IdentityError::NoMobileNumber | IdentityError::Invalid { .. } => {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -503,6 +505,45 @@ const TITLES: &[(&str, [&str; 3])] = &[
         ],
     ),
     ("suspension_date_invalid", ["Неверная дата", "Күн қате", "Invalid date"]),
+    (
+        "code_undeliverable",
+        ["Не удалось отправить код, попробуйте позже или войдите по маркеру", "Кодты жіберу мүмкін болмады, кейінірек көріңіз немесе маркермен кіріңіз", "The code could not be sent; try later or use your marker"],
+    ),
+    ("invalid_channel", ["Неверный канал кода", "Код арнасы қате", "Invalid code channel"]),
+    ("totp_mismatch", ["Неверный код маркера", "Маркер коды қате", "Wrong marker code"]),
+    ("totp_replayed", ["Код маркера уже использован", "Маркер коды қолданылған", "Marker code already used"]),
+    ("totp_malformed", ["Код маркера — 6 цифр", "Маркер коды — 6 цифр", "A marker code has 6 digits"]),
+    (
+        "marker_not_pending",
+        [
+            "Маркер уже активирован или отозван",
+            "Маркер белсендірілген не кері алынған",
+            "Marker already active or revoked",
+        ],
+    ),
+    ("platform_unsupported", ["Платформа не поддерживается", "Платформаға қолдау жоқ", "Platform not supported"]),
+    (
+        "os_version_unsupported",
+        [
+            "Версия ОС больше не поддерживается, обновите устройство",
+            "ОЖ нұсқасына қолдау жоқ, құрылғыны жаңартыңыз",
+            "OS version no longer supported; update the device",
+        ],
+    ),
+    ("invalid_os_version", ["Неверная версия ОС", "ОЖ нұсқасы қате", "Invalid OS version"]),
+    ("invalid_name", ["Неверное название", "Атауы қате", "Invalid name"]),
+    (
+        "api_key_level",
+        [
+            "Ключ — только «создание» или «подтверждение»",
+            "Кілт — тек «құру» не «растау»",
+            "A key is create or confirm only",
+        ],
+    ),
+    ("expiry_in_past", ["Срок действия уже прошёл", "Мерзімі өтіп кеткен", "Expiry is in the past"]),
+    ("invalid_instant", ["Неверное время", "Уақыт қате", "Invalid instant"]),
+    ("invalid_date", ["Неверная дата", "Күн қате", "Invalid date"]),
+    ("invalid_user", ["Неверный пользователь", "Пайдаланушы қате", "Invalid user"]),
     (
         "not_pending_activation",
         ["Пользователь уже активирован", "Пайдаланушы белсендірілген", "User already activated"],

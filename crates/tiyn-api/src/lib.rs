@@ -12,6 +12,7 @@ pub mod authz;
 pub mod error;
 pub mod extract;
 pub mod lang;
+pub mod means;
 pub mod money;
 pub mod users;
 
@@ -61,6 +62,7 @@ impl ApiState {
         (name = "auth", description = "Login with a second factor, first access, passwords"),
         (name = "me", description = "The signed-in user"),
         (name = "users", description = "The partner's users (full access)"),
+        (name = "api-keys", description = "Keys of the partner's integrations (full access)"),
         (name = "accounts", description = "Accounts and balances"),
         (name = "audit", description = "The partner's audit trail (full access)"),
     ),
@@ -83,6 +85,13 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(auth::change_password))
         .routes(routes!(users::me))
         .routes(routes!(users::lost_access))
+        .routes(routes!(means::list_markers, means::enrol_marker))
+        .routes(routes!(means::activate_marker))
+        .routes(routes!(means::revoke_marker))
+        .routes(routes!(means::list_devices, means::register_device))
+        .routes(routes!(means::revoke_device))
+        .routes(routes!(means::list_api_keys, means::issue_api_key))
+        .routes(routes!(means::revoke_api_key))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::patch_user))
         .routes(routes!(users::user_changes))

@@ -49,6 +49,10 @@ pub enum CodePurpose {
     Activation,
     /// Choosing a new password without the old one.
     PasswordRecovery,
+    /// The second factor of a login comes from the user's marker. The stored record
+    /// binds the challenge to its user, lifetime and attempts; its code is a ticket only the server
+    /// can derive ([`marker_ticket`]), never sent anywhere.
+    MarkerLogin,
     /// Confirming a batch of documents. `digest` is the SHA-256 of the exact content of the batch, so a
     /// code sent for one set of documents cannot confirm a different or altered set.
     Confirmation {
@@ -64,6 +68,7 @@ impl CodePurpose {
             ("login", None) => Some(CodePurpose::Login),
             ("activation", None) => Some(CodePurpose::Activation),
             ("password_recovery", None) => Some(CodePurpose::PasswordRecovery),
+            ("marker_login", None) => Some(CodePurpose::MarkerLogin),
             ("confirmation", Some(digest)) => Some(CodePurpose::Confirmation { digest }),
             _ => None,
         }
@@ -73,7 +78,9 @@ impl CodePurpose {
     pub fn digest(&self) -> Option<[u8; 32]> {
         match self {
             CodePurpose::Confirmation { digest } => Some(*digest),
-            CodePurpose::Login | CodePurpose::Activation | CodePurpose::PasswordRecovery => None,
+            CodePurpose::Login | CodePurpose::Activation | CodePurpose::PasswordRecovery | CodePurpose::MarkerLogin => {
+                None
+            }
         }
     }
 
@@ -83,6 +90,7 @@ impl CodePurpose {
             CodePurpose::Login => "login",
             CodePurpose::Activation => "activation",
             CodePurpose::PasswordRecovery => "password_recovery",
+            CodePurpose::MarkerLogin => "marker_login",
             CodePurpose::Confirmation { .. } => "confirmation",
         }
     }
@@ -94,6 +102,7 @@ impl CodePurpose {
             CodePurpose::Login => mac.update(&[1]),
             CodePurpose::Activation => mac.update(&[2]),
             CodePurpose::PasswordRecovery => mac.update(&[3]),
+            CodePurpose::MarkerLogin => mac.update(&[5]),
             CodePurpose::Confirmation { digest } => {
                 mac.update(&[4]);
                 mac.update(digest);
@@ -303,6 +312,32 @@ pub fn issue(
         used: false,
     };
     (PlainCode(code), record)
+}
+
+/// The ticket of a marker challenge: derived from the challenge id under the code key, so only the
+/// server can produce it, and it is never sent. Consuming the challenge's record with it (after the
+/// marker code was verified) makes a marker login single-use like an SMS login.
+pub fn marker_ticket(key: &CodeKey, challenge: &ChallengeId, digits: u8) -> PlainCode {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key.0).expect("HMAC accepts keys of any length");
+    mac.update(b"tiyn/marker-ticket/v1");
+    mac.update(challenge.as_str().as_bytes());
+    let bytes: [u8; 32] = mac.finalize().into_bytes().into();
+    let value = u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")) % 10u64.pow(u32::from(digits));
+    PlainCode(format!("{value:0width$}", width = usize::from(digits)))
+}
+
+/// The stored record of a marker challenge (see [`CodePurpose::MarkerLogin`]).
+pub fn marker_challenge(policy: &CodePolicy, challenge: &ChallengeId, now: Timestamp, key: &CodeKey) -> CodeRecord {
+    let purpose = CodePurpose::MarkerLogin;
+    let ticket = marker_ticket(key, challenge, policy.digits);
+    CodeRecord {
+        mac: key.mac(&purpose, ticket.0.as_bytes()),
+        purpose,
+        digits: policy.digits,
+        expires_at: add_seconds(now, i64::from(policy.lifetime_seconds)),
+        attempts_left: policy.attempts_max,
+        used: false,
+    }
 }
 
 /// A uniformly random integer in `0..bound` by rejection sampling: draws in the incomplete last
@@ -665,12 +700,36 @@ mod challenge_tests {
         assert_eq!(ChallengeId::parse(&id.as_str().to_uppercase()), Err(ChallengeIdError));
     }
 
+    /// a marker challenge is consumed only with the server's ticket of that challenge, and
+    /// only for the marker-login purpose.
+    #[test]
+    fn marker_challenges_open_only_with_their_ticket() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let key = CodeKey::generate(&mut rng);
+        let policy = CodePolicy::default();
+        let now = Timestamp::from_second(1_750_000_000).expect("instant");
+        let challenge = ChallengeId::generate(&mut rng);
+        let other = ChallengeId::generate(&mut rng);
+        let ticket = marker_ticket(&key, &challenge, policy.digits());
+        assert_ne!(ticket.expose(), marker_ticket(&key, &other, policy.digits()).expose());
+        let record = marker_challenge(&policy, &challenge, now, &key);
+        let (_, wrong_purpose) = record.clone().verify(ticket.expose(), &CodePurpose::Login, now, &key);
+        assert_eq!(wrong_purpose, Err(CodeError::WrongPurpose));
+        let foreign = marker_ticket(&key, &other, policy.digits());
+        let (_, foreign) = record.clone().verify(foreign.expose(), &CodePurpose::MarkerLogin, now, &key);
+        assert!(matches!(foreign, Err(CodeError::Mismatch { .. })));
+        let (used, accepted) = record.verify(ticket.expose(), &CodePurpose::MarkerLogin, now, &key);
+        assert_eq!(accepted, Ok(()));
+        assert!(used.used());
+    }
+
     #[test]
     fn purposes_round_trip_through_their_parts() {
         for purpose in [
             CodePurpose::Login,
             CodePurpose::Activation,
             CodePurpose::PasswordRecovery,
+            CodePurpose::MarkerLogin,
             CodePurpose::Confirmation { digest: [9; 32] },
         ] {
             assert_eq!(CodePurpose::from_parts(purpose.kind(), purpose.digest()), Some(purpose));

@@ -127,6 +127,19 @@ pub fn verify(
     verify_digits(secret, candidate, now, last_accepted_step, TOTP_DIGITS)
 }
 
+/// The code a marker shows at `now`: what the authenticator app on the phone computes (used by
+/// tests and by clients that carry the marker themselves).
+pub fn code_at(secret: &TotpSecret, now: Timestamp) -> Result<String, TotpError> {
+    let step = step_at(now)?;
+    Ok(format!("{:0width$}", hotp(&secret.0, step, TOTP_DIGITS), width = TOTP_DIGITS as usize))
+}
+
+/// A secret from the base32 text of an `otpauth://` URI (as an authenticator app reads it).
+pub fn secret_from_base32(text: &str) -> Option<TotpSecret> {
+    let bytes = BASE32_NOPAD.decode(text.trim_end_matches('=').as_bytes()).ok()?;
+    Some(TotpSecret(bytes.try_into().ok()?))
+}
+
 fn verify_digits(
     secret: &TotpSecret,
     candidate: &str,

@@ -26,6 +26,13 @@ pub mod audit_action {
     pub const USER_UNBLOCK: &str = "users.unblock";
     pub const USER_SUSPEND: &str = "users.suspend";
     pub const AUDIT_VIEW: &str = "audit.view";
+    pub const MARKER_ENROL: &str = "markers.enrol";
+    pub const MARKER_ACTIVATE: &str = "markers.activate";
+    pub const MARKER_REVOKE: &str = "markers.revoke";
+    pub const DEVICE_REGISTER: &str = "devices.register";
+    pub const DEVICE_REVOKE: &str = "devices.revoke";
+    pub const API_KEY_ISSUE: &str = "api_keys.issue";
+    pub const API_KEY_REVOKE: &str = "api_keys.revoke";
 }
 
 /// A page of the audit trail as a reader sees it.

@@ -42,6 +42,8 @@ pub struct IdentityConfig {
     pub decoy_hash: PasswordHash,
     /// The name shown in SMS texts and marker labels.
     pub issuer: String,
+    /// Minimum OS versions of devices.
+    pub devices: crate::means::DevicePolicy,
 }
 
 impl IdentityConfig {
@@ -64,6 +66,7 @@ impl IdentityConfig {
             calendar,
             decoy_hash,
             issuer: "Tiyn".to_owned(),
+            devices: crate::means::DevicePolicy::default(),
         }
     }
 }

@@ -19,6 +19,13 @@ pub enum IdentityError {
     Code(CodeError),
     #[error("no such challenge, or it is not for this step")]
     UnknownChallenge,
+    /// A marker code was refused (`totp_mismatch`, `totp_replayed`, `totp_malformed`).
+    #[error("the marker code was refused: {0}")]
+    MarkerCode(&'static str),
+    /// The code could not be sent (the SMS gateway failed) and the user has no marker to use
+    /// instead.
+    #[error("the code could not be sent; try again later, or use your marker")]
+    Undeliverable,
     /// No valid session or key.
     #[error("sign in to continue")]
     Unauthenticated,
@@ -58,6 +65,8 @@ impl IdentityError {
             IdentityError::TooManyAttempts => "too_many_attempts",
             IdentityError::Code(error) => error.code(),
             IdentityError::UnknownChallenge => "code_invalid",
+            IdentityError::MarkerCode(code) => code,
+            IdentityError::Undeliverable => "code_undeliverable",
             IdentityError::Unauthenticated => "unauthenticated",
             IdentityError::SessionExpired => "session_expired",
             IdentityError::Forbidden(_) => "access_level_insufficient",

@@ -20,6 +20,7 @@ mod clock;
 mod config;
 mod error;
 mod login;
+mod means;
 mod passwords;
 mod principal;
 mod users;
@@ -34,6 +35,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{IdentityConfig, Keys};
 pub use error::IdentityError;
 pub use login::{Challenge, ChallengeChannel, NewSession};
+pub use means::{API_KEY_PREFIX, DevicePolicy, EnrolledMarker, IssuedApiKey};
 pub use principal::{Credential, Principal};
 pub use users::{NewUserInput, UserEdit};
 

@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use tiyn_auth::{
-    ChallengeId, CodePurpose, LockoutEvent, LockoutPolicy, PasswordHash, SessionExpired, SessionToken, code,
+    ChallengeId, CodeError, CodePurpose, LockoutEvent, LockoutPolicy, PasswordHash, SessionExpired, SessionToken, code,
 };
 use tiyn_core::{Login, UserId};
 use tiyn_notify::{Channel, Message};
@@ -76,6 +76,19 @@ impl Identity {
         login: &str,
         password: &str,
     ) -> Result<Challenge, IdentityError> {
+        self.begin_login_with(context, login, password, None).await
+    }
+
+    /// [`Identity::begin_login`] with the channel of the second factor the user prefers: SMS (the
+    /// default) or their marker, when they have an active one. When the SMS cannot
+    /// be sent and the user has a marker, the marker is asked for.
+    pub async fn begin_login_with(
+        &self,
+        context: &Context,
+        login: &str,
+        password: &str,
+        preferred: Option<ChallengeChannel>,
+    ) -> Result<Challenge, IdentityError> {
         let now = self.clock.now();
         self.check_source(context, now).await?;
         let user = match Login::parse(login) {
@@ -123,7 +136,20 @@ impl Identity {
         }
         // The charge stays until the code is confirmed: a login counts as failed until it is
         // complete, so asking for new codes never resets the counter.
-        let challenge = self.send_code(&user, CodePurpose::Login, now).await?;
+        let challenge = match preferred {
+            Some(ChallengeChannel::Marker) if self.has_active_marker(&user).await? => {
+                self.marker_challenge(&user, now).await?
+            }
+            _ => match self.send_code(&user, CodePurpose::Login, now).await {
+                Ok(challenge) => challenge,
+                // SMS cannot be delivered: the marker is the alternative.
+                Err(error) if self.has_active_marker(&user).await? => {
+                    tracing::warn!(user = %user.id, error = %error, "SMS undeliverable; asking for the marker");
+                    self.marker_challenge(&user, now).await?
+                }
+                Err(error) => return Err(error),
+            },
+        };
         self.record(context, Entry::new(audit_action::LOGIN).actor(user.id, user.partner)).await?;
         Ok(challenge)
     }
@@ -359,17 +385,34 @@ impl Identity {
             CodePurpose::Activation => "для активации доступа",
             CodePurpose::PasswordRecovery => "для восстановления пароля",
             CodePurpose::Confirmation { .. } => "для подтверждения документов",
+            CodePurpose::MarkerLogin => "для входа",
         };
         let text = format!(
             "{}: код {what} {}. Действует {minutes} мин. Никому не сообщайте его.",
             self.config.issuer,
             plain.expose()
         );
-        self.notifier
-            .send(&Message::new(Channel::Sms, mobile.as_str(), text), now)
-            .await
-            .map_err(|error| store_failure(format!("the code could not be sent: {error}")))?;
+        if let Err(error) = self.notifier.send(&Message::new(Channel::Sms, mobile.as_str(), text), now).await {
+            tracing::error!(user = %user.id, error = %error, "a code could not be sent");
+            return Err(IdentityError::Undeliverable);
+        }
         Ok(Challenge { challenge_id, channel: ChallengeChannel::Sms, sent_to: mobile.masked(), expires_at })
+    }
+
+    /// A login challenge answered by the user's marker: its record binds the challenge to the user,
+    /// its lifetime and attempts; nothing is sent.
+    async fn marker_challenge(&self, user: &User, now: Timestamp) -> Result<Challenge, IdentityError> {
+        let challenge_id = ChallengeId::generate(&mut rand::rng());
+        let record = code::marker_challenge(&self.config.codes, &challenge_id, now, &self.config.keys.code);
+        let expires_at = record.expires_at();
+        self.store.save_code(&challenge_id, user.id, record, now).await?;
+        let markers = self.store.user_markers(user.id).await?;
+        let serials: Vec<&str> = markers
+            .iter()
+            .filter(|marker| marker.status == tiyn_store::MarkerStatus::Active)
+            .map(|marker| marker.serial.as_str())
+            .collect();
+        Ok(Challenge { challenge_id, channel: ChallengeChannel::Marker, sent_to: serials.join(", "), expires_at })
     }
 
     /// Checks the code of a challenge; a wrong code counts as a failure of the code's user and of
@@ -389,26 +432,46 @@ impl Identity {
             Err::<User, IdentityError>(IdentityError::UnknownChallenge)
         };
         let Ok(challenge) = ChallengeId::parse(challenge) else { return unknown.await };
-        let (user_id, outcome) =
-            match self.store.verify_code(&challenge, code, purpose, now, &self.config.keys.code).await {
-                Ok(result) => result,
-                Err(tiyn_store::StoreError::NotFound { .. }) => return unknown.await,
-                Err(other) => return Err(other.into()),
-            };
+        let key = &self.config.keys.code;
+        let (user_id, outcome) = match self.store.verify_code(&challenge, code, purpose, now, key).await {
+            Ok(result) => result,
+            Err(tiyn_store::StoreError::NotFound { .. }) => return unknown.await,
+            Err(other) => return Err(other.into()),
+        };
         let user = self.user_or_gone(user_id).await?;
-        if let Err(refusal) = outcome {
-            self.count_source_failure(context, now).await?;
-            // A login was charged when its password was evaluated, so its wrong code is that same
-            // failed login; it locks only when that login was the last one allowed. Other codes
-            // (activation, recovery) are failures of their own.
-            let last_login = user.lockout.consecutive_failures >= self.config.user_lockout.consecutive_failures_max();
-            if purpose != CodePurpose::Login || last_login {
-                self.charge_failure(context, &user, now).await?;
+        let refusal = match outcome {
+            Ok(()) => return Ok(user),
+            // A login challenge answered by the user's marker: the stored record
+            // is a marker challenge. The marker code is checked (and its step spent) first; then
+            // the record is consumed with the server's ticket, so the login stays single-use.
+            Err(CodeError::WrongPurpose) if purpose == CodePurpose::Login && self.has_active_marker(&user).await? => {
+                match self.check_marker_code(&user, code, now).await {
+                    Ok(()) => {
+                        let ticket = code::marker_ticket(key, &challenge, self.config.codes.digits());
+                        let (_, consumed) = self
+                            .store
+                            .verify_code(&challenge, ticket.expose(), CodePurpose::MarkerLogin, now, key)
+                            .await?;
+                        match consumed {
+                            Ok(()) => return Ok(user),
+                            Err(refusal) => IdentityError::Code(refusal),
+                        }
+                    }
+                    Err(refusal) => refusal,
+                }
             }
-            self.record(context, Entry::new(action).actor(user.id, user.partner).failed(refusal.code())).await?;
-            return Err(IdentityError::Code(refusal));
+            Err(refusal) => IdentityError::Code(refusal),
+        };
+        self.count_source_failure(context, now).await?;
+        // A login was charged when its password was evaluated, so its wrong code is that same
+        // failed login; it locks only when that login was the last one allowed. Other codes
+        // (activation, recovery) are failures of their own.
+        let last_login = user.lockout.consecutive_failures >= self.config.user_lockout.consecutive_failures_max();
+        if purpose != CodePurpose::Login || last_login {
+            self.charge_failure(context, &user, now).await?;
         }
-        Ok(user)
+        self.record(context, Entry::new(action).actor(user.id, user.partner).failed(refusal.code())).await?;
+        Err(refusal)
     }
 
     pub(crate) async fn user_or_gone(&self, id: UserId) -> Result<User, IdentityError> {

@@ -513,3 +513,48 @@ async fn r_3_4_every_step_is_audited() {
     let text = format!("{all:?}");
     assert!(!text.contains(PASSWORD) && !text.contains("wrong password here"));
 }
+
+/// A notifier whose SMS never goes out (the operator's gateway is down).
+struct Undeliverable;
+
+#[async_trait::async_trait]
+impl tiyn_notify::Notifier for Undeliverable {
+    async fn send(&self, _: &tiyn_notify::Message, _: Timestamp) -> Result<(), tiyn_notify::NotifyError> {
+        Err(tiyn_notify::NotifyError::File {
+            path: std::path::PathBuf::from("/gateway"),
+            source: std::io::Error::other("SMS gateway unreachable"),
+        })
+    }
+}
+
+/// when the SMS cannot be delivered, a user with an active marker is asked for the
+/// marker's code instead, which works offline; a user without one cannot sign in then.
+#[tokio::test]
+async fn r_8_10_the_marker_replaces_an_undeliverable_sms() {
+    let f = fixture().await;
+    let (principal, _) = f.sign_in("+77010000002").await;
+    let enrolled = f.identity.enrol_marker(&context(), &principal).await.expect("enrolled");
+    let secret_text =
+        enrolled.otpauth_uri.split("secret=").nth(1).and_then(|rest| rest.split('&').next()).expect("secret");
+    let secret = tiyn_auth::totp::secret_from_base32(secret_text).expect("secret");
+    let code = tiyn_auth::totp::code_at(&secret, f.clock.now()).expect("code");
+    f.identity.activate_marker(&context(), &principal, &enrolled.serial, &code).await.expect("activated");
+
+    let config = IdentityConfig::standard(PasswordHasher::for_tests(), &f.master, tiyn_refdata::kz_calendar());
+    let offline = Identity::new(f.store.clone(), Arc::new(Undeliverable), config, f.clock.clone());
+    f.advance(60);
+    let challenge = offline.begin_login(&context(), "+77010000002", PASSWORD).await.expect("marker asked for");
+    assert_eq!(challenge.channel, tiyn_identity::ChallengeChannel::Marker);
+    assert_eq!(challenge.sent_to, enrolled.serial);
+    let code = tiyn_auth::totp::code_at(&secret, f.clock.now()).expect("code");
+    let session = offline.confirm_login(&context(), challenge.challenge_id.as_str(), &code).await.expect("signed in");
+    assert_eq!(session.user.id, f.confirm);
+    // The challenge is single-use even for a fresh code.
+    f.advance(30);
+    let later = tiyn_auth::totp::code_at(&secret, f.clock.now()).expect("code");
+    assert!(offline.confirm_login(&context(), challenge.challenge_id.as_str(), &later).await.is_err());
+
+    // Without a marker there is no second factor to ask for.
+    let refusal = offline.begin_login(&context(), "+77010000003", PASSWORD).await.expect_err("no SMS, no marker");
+    assert_eq!(refusal.code(), "code_undeliverable");
+}

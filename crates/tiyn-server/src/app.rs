@@ -2,8 +2,10 @@
 //! to the configured address; tests bind it to port 0 or call it in memory.
 //!
 //! Layers, outermost first: request id + tracing span + metrics (`observe`), security headers,
-//! panic → 500, time limit, problem localisation, demo partner, body size limit. Every response —
-//! API, page, static file, 404 — passes through all of them.
+//! panic → 500, time limit, problem localisation, body size limit. Every response — API, page,
+//! static file, 404 — passes through all of them. Every matched route also passes the
+//! authorization middleware (`tiyn_api::authz::authorize`), which enforces the one permission
+//! matrix.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,8 +17,9 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tiyn_api::{ApiError, ApiState, DemoPartner};
-use tiyn_core::PartnerId;
+use tiyn_api::authz::{API_RULES, AuthzState, authorize};
+use tiyn_api::{ApiError, ApiState};
+use tiyn_identity::Identity;
 use tiyn_store::Store;
 use tiyn_web::WebState;
 use tower::ServiceBuilder;
@@ -45,8 +48,9 @@ pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
-    /// In demo mode, the partner every request acts for (until login exists).
-    pub demo_partner: Option<PartnerId>,
+    pub identity: Identity,
+    /// Demo mode: the cabinet shows a demo badge and the login page says where the credentials are.
+    pub demo: bool,
     /// The server terminates TLS itself: send HSTS.
     pub tls: bool,
     pub request_body_bytes_max: usize,
@@ -55,21 +59,29 @@ pub struct AppState {
 
 /// The whole application: JSON API, OpenAPI document, operational endpoints, cabinet.
 pub fn build_app(state: AppState) -> Router {
-    let (api, api_document) = tiyn_api::routes(ApiState { store: state.store.clone() });
+    let (api, api_document) =
+        tiyn_api::routes(ApiState { store: state.store.clone(), identity: state.identity.clone(), tls: state.tls });
     let (ops, ops_document) = ops_router().with_state(state.clone()).split_for_parts();
     let document = openapi_document(api_document, ops_document);
     let document_json: Arc<str> = match serde_json::to_string(&document) {
         Ok(json) => Arc::from(json),
         Err(error) => Arc::from(format!("{{\"error\":\"openapi document failed: {error}\"}}")),
     };
-    let web = tiyn_web::routes(WebState { store: state.store.clone(), demo: state.demo_partner.is_some() });
-    let demo = state.demo_partner.is_some();
+    let web = tiyn_web::routes(WebState {
+        store: state.store.clone(),
+        identity: state.identity.clone(),
+        demo: state.demo,
+        tls: state.tls,
+    });
+    let demo = state.demo;
+    let authz = AuthzState { identity: state.identity.clone(), rules: RULES, tls: state.tls };
 
     Router::new()
         .merge(api)
         .merge(ops)
         .merge(web)
         .route(tiyn_api::OPENAPI_PATH, get(move || serve_openapi(document_json.clone())))
+        .route_layer(middleware::from_fn_with_state(authz, authorize))
         .fallback(move |request: Request| not_found(request, demo))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(
@@ -81,10 +93,12 @@ pub fn build_app(state: AppState) -> Router {
                 }))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.request_timeout))
                 .layer(middleware::from_fn(tiyn_api::localize_problems))
-                .layer(middleware::from_fn_with_state(state.demo_partner, act_as_demo_partner))
                 .layer(DefaultBodyLimit::max(state.request_body_bytes_max)),
         )
 }
+
+/// The permission matrix of every route: the API's and the cabinet's.
+pub const RULES: &[&[tiyn_api::authz::Rule]] = &[API_RULES, tiyn_web::WEB_RULES];
 
 /// The API's document with the operational endpoints added.
 fn openapi_document(mut api: OpenApiDocument, ops: OpenApiDocument) -> OpenApiDocument {
@@ -213,13 +227,4 @@ async fn security_headers(State(tls): State<bool>, request: Request, next: Next)
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(STRICT_TRANSPORT_SECURITY));
     }
     response
-}
-
-/// In demo mode every request acts for the demo partner; otherwise nothing is added and partner
-/// routes answer 401.
-async fn act_as_demo_partner(State(partner): State<Option<PartnerId>>, mut request: Request, next: Next) -> Response {
-    if let Some(partner) = partner {
-        request.extensions_mut().insert(DemoPartner(partner));
-    }
-    next.run(request).await
 }

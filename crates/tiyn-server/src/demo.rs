@@ -6,10 +6,18 @@
 //! posted through the ledger with fixed idempotency keys, so a second start on the same data
 //! directory finds everything in place and posts nothing twice.
 
+use std::path::Path;
+
+use data_encoding::BASE64URL_NOPAD;
 use jiff::Timestamp;
-use tiyn_core::{Amount, AmountError, Bin, BinError, Currency, Iban, IbanError, Money, PartnerId};
+use serde::Serialize;
+use tiyn_auth::{MasterKey, PasswordHasher};
+use tiyn_core::access::AccessLevel;
+use tiyn_core::{
+    Amount, AmountError, Bin, BinError, Currency, Email, Iban, IbanError, Login, MobileNumber, Money, PartnerId,
+};
 use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, LedgerError};
-use tiyn_store::{AccountKind, NewAccount, NewPartner, Store, StoreError};
+use tiyn_store::{AccountKind, Consent, NewAccount, NewPartner, NewUser, Store, StoreError, UserStatus};
 
 /// The demo bank's code in IBANs (positions 5–7 of a Kazakhstan IBAN).
 pub const DEMO_BANK_CODE: &str = "722";
@@ -105,6 +113,183 @@ pub enum DemoError {
     Iban(#[from] IbanError),
     #[error("demo amount: {0}")]
     Amount(#[from] AmountError),
+    #[error("demo user {login}: {message}")]
+    User { login: &'static str, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+}
+
+/// A demo user: one of each level in each partner, and a bank operator.
+pub struct DemoUserSpec {
+    pub full_name: &'static str,
+    pub email: &'static str,
+    pub mobile: &'static str,
+    pub level: Option<AccessLevel>,
+    /// 0: partner 1, 1: partner 2, `None`: the bank.
+    pub partner: Option<usize>,
+}
+
+pub const DEMO_USERS: &[DemoUserSpec] = &[
+    DemoUserSpec {
+        full_name: "Айгерим Сапарова",
+        email: "full@demo-trade.kz",
+        mobile: "+77010000101",
+        level: Some(AccessLevel::Full),
+        partner: Some(0),
+    },
+    DemoUserSpec {
+        full_name: "Нурлан Ахметов",
+        email: "confirm@demo-trade.kz",
+        mobile: "+77010000102",
+        level: Some(AccessLevel::Confirm),
+        partner: Some(0),
+    },
+    DemoUserSpec {
+        full_name: "Дана Ким",
+        email: "create@demo-trade.kz",
+        mobile: "+77010000103",
+        level: Some(AccessLevel::Create),
+        partner: Some(0),
+    },
+    DemoUserSpec {
+        full_name: "Ерлан Жумабеков",
+        email: "full@steppe-logistic.kz",
+        mobile: "+77010000201",
+        level: Some(AccessLevel::Full),
+        partner: Some(1),
+    },
+    DemoUserSpec {
+        full_name: "Мадина Омарова",
+        email: "confirm@steppe-logistic.kz",
+        mobile: "+77010000202",
+        level: Some(AccessLevel::Confirm),
+        partner: Some(1),
+    },
+    DemoUserSpec {
+        full_name: "Асель Нурланова",
+        email: "create@steppe-logistic.kz",
+        mobile: "+77010000203",
+        level: Some(AccessLevel::Create),
+        partner: Some(1),
+    },
+    DemoUserSpec {
+        full_name: "Оператор Демо Банка",
+        email: "operator@bank.demo",
+        mobile: "+77010000900",
+        level: None,
+        partner: None,
+    },
+];
+
+/// One line of `demo-credentials.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoUserCredential {
+    pub login: String,
+    pub password: String,
+    /// `full`, `confirm`, `create`.
+    pub level: String,
+    /// The partner's name.
+    pub partner: String,
+    /// Where the SMS codes go (see `sms.jsonl`).
+    pub mobile: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoOperatorCredential {
+    pub login: String,
+    pub password: String,
+    pub mobile: String,
+}
+
+/// The credentials file's name in the data directory.
+pub const CREDENTIALS_FILE: &str = "demo-credentials.json";
+
+/// `DIR/demo-credentials.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoCredentials {
+    pub users: Vec<DemoUserCredential>,
+    pub operators: Vec<DemoOperatorCredential>,
+}
+
+/// The demo password of a login: derived from the installation's master key, so it is the same on
+/// every start without being stored anywhere, and different on every installation.
+pub fn demo_password(master: &MasterKey, login: &str) -> String {
+    let secret = master.derive_secret(&format!("demo-password/{login}"));
+    // 16 base64url characters (96 bits), grouped for reading aloud.
+    let text = BASE64URL_NOPAD.encode(&secret[..12]);
+    format!("{}-{}-{}-{}", &text[0..4], &text[4..8], &text[8..12], &text[12..16])
+}
+
+/// Seeds the demo users (idempotently: found by login), active with their derived passwords, and
+/// answers their credentials.
+pub async fn seed_users(
+    store: &dyn Store,
+    demo: &Demo,
+    master: &MasterKey,
+    hasher: &PasswordHasher,
+    now: Timestamp,
+) -> Result<DemoCredentials, DemoError> {
+    let partners = [(demo.partner, PARTNER_ONE.name), (demo.other_partner, PARTNER_TWO.name)];
+    let mut credentials = DemoCredentials { users: Vec::new(), operators: Vec::new() };
+    for spec in DEMO_USERS {
+        let fail = |message: String| DemoError::User { login: spec.email, message };
+        let email = Email::parse(spec.email).map_err(|error| fail(error.to_string()))?;
+        let mobile = MobileNumber::parse(spec.mobile).map_err(|error| fail(error.to_string()))?;
+        let password = demo_password(master, spec.email);
+        let partner = spec.partner.map(|index| partners[index]);
+        let existing = store.user_by_login(&Login::Email(email.clone())).await?;
+        let user = match existing {
+            Some(user) => user,
+            None => {
+                let id = store
+                    .create_user(NewUser {
+                        partner: partner.map(|(id, _)| id),
+                        full_name: spec.full_name.to_owned(),
+                        mobile: Some(mobile.clone()),
+                        email: Some(email),
+                        level: spec.level,
+                        consent: partner.map(|_| Consent { recorded_by: "demo seeding".to_owned(), recorded_at: now }),
+                        created_at: now,
+                    })
+                    .await?;
+                store.user(id).await?.ok_or_else(|| fail("vanished after creation".to_owned()))?
+            }
+        };
+        if user.status == UserStatus::PendingActivation {
+            let hash = hasher.hash(&password, &mut rand::rng()).map_err(|error| fail(error.to_string()))?;
+            store.activate_user(user.id, hash.as_phc_str(), now).await?;
+        }
+        match (spec.level, partner) {
+            (Some(level), Some((_, name))) => credentials.users.push(DemoUserCredential {
+                login: spec.email.to_owned(),
+                password,
+                level: level.as_str().to_owned(),
+                partner: name.to_owned(),
+                mobile: mobile.as_str().to_owned(),
+            }),
+            _ => credentials.operators.push(DemoOperatorCredential {
+                login: spec.email.to_owned(),
+                password,
+                mobile: mobile.as_str().to_owned(),
+            }),
+        }
+    }
+    Ok(credentials)
+}
+
+/// Writes `demo-credentials.json` (mode 0600: it holds passwords).
+pub fn write_credentials(path: &Path, credentials: &DemoCredentials) -> Result<(), DemoError> {
+    let fail = |source| DemoError::Write { path: path.display().to_string(), source };
+    let json = serde_json::to_string_pretty(credentials).map_err(|error| fail(std::io::Error::other(error)))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(fail)?;
+    std::io::Write::write_all(&mut file, json.as_bytes()).map_err(fail)
 }
 
 /// Seeds the demo data (idempotently) and returns the partners.
@@ -193,6 +378,21 @@ async fn seed_partner(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The demo passwords pass the password policy and differ by login and installation.
+    #[test]
+    fn demo_passwords_are_valid_and_private() {
+        let master = MasterKey::from_bytes([3; 32]);
+        let policy = tiyn_auth::PasswordPolicy::default();
+        let mut seen = std::collections::HashSet::new();
+        for spec in DEMO_USERS {
+            let password = demo_password(&master, spec.email);
+            assert_eq!(policy.check(&password, &[spec.email, spec.full_name]), Ok(()), "{}", spec.email);
+            assert!(seen.insert(password.clone()));
+            assert_ne!(password, demo_password(&MasterKey::from_bytes([4; 32]), spec.email));
+            assert_eq!(password, demo_password(&master, spec.email), "reproducible");
+        }
+    }
 
     #[test]
     fn demo_identifiers_are_valid() {

@@ -3,9 +3,11 @@
 //! else sees `Arc<dyn Store>`.
 
 pub mod app;
+pub mod audit;
 pub mod demo;
 pub mod metered;
 pub mod metrics;
+pub mod secrets;
 pub mod server;
 pub mod settings;
 pub mod telemetry;

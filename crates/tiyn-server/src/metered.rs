@@ -5,15 +5,20 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
+use tiyn_auth::{
+    AuditKey, ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy, LockoutState,
+};
 use tiyn_core::{AccountId, Currency, PartnerId};
-use tiyn_core::{Login, SessionId, UserId};
+use tiyn_core::{ApiKeyId, DeviceId, Login, SessionId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::{
     Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
     StoreError, User,
 };
-use tiyn_store::{SessionEnd, SessionRecord};
+use tiyn_store::{
+    ApiKeyRecord, AuditHead, AuditQuery, AuditRecord, Block, DeviceRecord, MarkerRecord, NewApiKey, NewAuditRecord,
+    NewDevice, SessionEnd, SessionRecord, StepAcceptance, UserChange, UserChangeRecord,
+};
 
 use crate::metrics::{LedgerOutcome, Metrics};
 
@@ -157,6 +162,158 @@ impl Store for MeteredStore {
         reason: SessionEnd,
     ) -> Result<u64, StoreError> {
         self.inner.end_user_sessions(user, keep, at, reason).await
+    }
+
+    async fn activate_user(&self, user: UserId, password_hash: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.activate_user(user, password_hash, at).await
+    }
+
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: Option<SessionId>,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.inner.change_password(user, password_hash, keep, at).await
+    }
+
+    async fn record_login_success(&self, user: UserId, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.record_login_success(user, at).await
+    }
+
+    async fn update_user(
+        &self,
+        user: UserId,
+        change: UserChange,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<User, StoreError> {
+        self.inner.update_user(user, change, by, at).await
+    }
+
+    async fn block_user(&self, user: UserId, block: Block, at: Timestamp) -> Result<u64, StoreError> {
+        self.inner.block_user(user, block, at).await
+    }
+
+    async fn unblock_user(&self, user: UserId, by: Option<UserId>, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.unblock_user(user, by, at).await
+    }
+
+    async fn clear_lockout(&self, user: UserId, by: Option<UserId>, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.clear_lockout(user, by, at).await
+    }
+
+    async fn schedule_suspension(
+        &self,
+        user: UserId,
+        from: Option<jiff::civil::Date>,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.schedule_suspension(user, from, by, at).await
+    }
+
+    async fn user_changes(&self, user: UserId) -> Result<Vec<UserChangeRecord>, StoreError> {
+        self.inner.user_changes(user).await
+    }
+
+    async fn record_source_failure(
+        &self,
+        source: &str,
+        policy: LockoutPolicy,
+        at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError> {
+        self.inner.record_source_failure(source, policy, at).await
+    }
+
+    async fn source_lockout(&self, source: &str) -> Result<LockoutState, StoreError> {
+        self.inner.source_lockout(source).await
+    }
+
+    async fn user_sessions(&self, user: UserId) -> Result<Vec<SessionRecord>, StoreError> {
+        self.inner.user_sessions(user).await
+    }
+
+    async fn append_audit(&self, record: NewAuditRecord, key: &AuditKey) -> Result<AuditRecord, StoreError> {
+        self.inner.append_audit(record, key).await
+    }
+
+    async fn audit_records(&self, query: AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        self.inner.audit_records(query).await
+    }
+
+    async fn audit_chain(&self, after_id: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        self.inner.audit_chain(after_id, limit).await
+    }
+
+    async fn audit_head(&self) -> Result<AuditHead, StoreError> {
+        self.inner.audit_head().await
+    }
+
+    async fn purge_audit(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.inner.purge_audit(before).await
+    }
+
+    async fn create_marker(
+        &self,
+        user: UserId,
+        serial: &str,
+        sealed_secret: Vec<u8>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.create_marker(user, serial, sealed_secret, at).await
+    }
+
+    async fn user_markers(&self, user: UserId) -> Result<Vec<MarkerRecord>, StoreError> {
+        self.inner.user_markers(user).await
+    }
+
+    async fn accept_marker_step(
+        &self,
+        user: UserId,
+        serial: &str,
+        step: u64,
+        activate: bool,
+        at: Timestamp,
+    ) -> Result<StepAcceptance, StoreError> {
+        self.inner.accept_marker_step(user, serial, step, activate, at).await
+    }
+
+    async fn revoke_marker(&self, user: UserId, serial: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.revoke_marker(user, serial, at).await
+    }
+
+    async fn register_device(&self, device: NewDevice) -> Result<DeviceId, StoreError> {
+        self.inner.register_device(device).await
+    }
+
+    async fn user_devices(&self, user: UserId) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.inner.user_devices(user).await
+    }
+
+    async fn revoke_device(&self, user: UserId, device: DeviceId, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.revoke_device(user, device, at).await
+    }
+
+    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyId, StoreError> {
+        self.inner.create_api_key(key).await
+    }
+
+    async fn partner_api_keys(&self, partner: PartnerId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.inner.partner_api_keys(partner).await
+    }
+
+    async fn api_key_by_digest(&self, digest: [u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.inner.api_key_by_digest(digest).await
+    }
+
+    async fn touch_api_key(&self, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.touch_api_key(key, at).await
+    }
+
+    async fn revoke_api_key(&self, partner: PartnerId, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.revoke_api_key(partner, key, at).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

@@ -12,7 +12,9 @@ use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tiyn_core::PartnerId;
+use tiyn_auth::{MasterKey, PasswordHasher};
+use tiyn_identity::{Identity, IdentityConfig, SystemClock};
+use tiyn_notify::FileSink;
 use tiyn_store::{Durability, Store, StoreError};
 
 use crate::app::{AppState, build_app};
@@ -36,6 +38,8 @@ pub enum ServeError {
     NotDurable(String),
     #[error("cannot seed the demo data: {0}")]
     Demo(#[from] DemoError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
     #[error("the embedded reference data is invalid: {0}")]
     ReferenceData(String),
     #[error("TLS: {0}")]
@@ -53,18 +57,23 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
     check_durability(store.as_ref(), &settings).await?;
     load_reference_data()?;
-    let demo_partner = match settings.demo {
-        true => Some(seed_demo(store.as_ref()).await?),
+    let master = crate::secrets::load_or_create_master_key(&settings.secret_key_file)?;
+    let hasher = PasswordHasher::default();
+    let identity = identity(&settings, store.clone(), &master, hasher)?;
+    let credentials = match settings.demo {
+        true => Some(seed_demo(store.as_ref(), &master, &hasher, &settings).await?),
         false => None,
     };
     let tls = match &settings.tls {
         Some(files) => Some(rustls_config(files)?),
         None => None,
     };
+    let state_store = store.clone();
     let state = AppState {
         store,
         metrics,
-        demo_partner,
+        identity,
+        demo: settings.demo,
         tls: tls.is_some(),
         request_body_bytes_max: settings.request_body_bytes_max,
         request_timeout: settings.request_timeout,
@@ -75,12 +84,47 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     // stdout carries exactly this line (scripts and the e2e tests read the URL from it).
     println!("Tiyn is listening on {scheme}://{addr}/");
-    if settings.demo {
-        println!("Demo mode: open {scheme}://{addr}/ — the cabinet acts as demo partner 1 (no login yet).");
+    if let Some(credentials) = &credentials {
+        print_credentials(credentials, &format!("{scheme}://{addr}/"), &settings);
     }
+    crate::audit::spawn_purge_job(state_store.clone());
     let handle = Handle::new();
     tokio::spawn(shutdown_on_signal(handle.clone(), settings.shutdown_grace));
     run(listener, build_app(state), tls, handle).await.map_err(ServeError::Serve)
+}
+
+/// The identity use cases as the settings configure them: Argon2id with OWASP parameters, the
+/// bank's limits, the SMS file sink, the working-day calendar for suspension notices.
+pub fn identity(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    master: &MasterKey,
+    hasher: PasswordHasher,
+) -> Result<Identity, ServeError> {
+    let calendar = tiyn_refdata::ReferenceData::embedded()
+        .map_err(|error| ServeError::ReferenceData(error.to_string()))?
+        .calendar()
+        .clone();
+    let mut config = IdentityConfig::standard(hasher, master, calendar);
+    config.sessions = settings.security.sessions;
+    config.codes = settings.security.codes;
+    config.user_lockout = settings.security.lockout;
+    let notifier = Arc::new(FileSink::new(settings.sms_file.clone()));
+    Ok(Identity::new(store, notifier, config, Arc::new(SystemClock)))
+}
+
+fn print_credentials(credentials: &demo::DemoCredentials, url: &str, settings: &Settings) {
+    println!(
+        "Demo mode: open {url} and sign in with one of these (SMS codes are written to {}):",
+        settings.sms_file.display()
+    );
+    for user in &credentials.users {
+        println!("  {:<8} {:<28} {}  ({})", user.level, user.login, user.password, user.partner);
+    }
+    for operator in &credentials.operators {
+        println!("  {:<8} {:<28} {}  (bank operator)", "operator", operator.login, operator.password);
+    }
+    println!("The same credentials are in {}.", settings.data_dir.join(demo::CREDENTIALS_FILE).display());
 }
 
 /// Serves `app` on `listener` until `handle` is shut down. Tests call this with port 0.
@@ -141,15 +185,24 @@ pub fn load_reference_data() -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn seed_demo(store: &dyn Store) -> Result<PartnerId, ServeError> {
-    let seeded = demo::seed(store, jiff::Timestamp::now()).await?;
+async fn seed_demo(
+    store: &dyn Store,
+    master: &MasterKey,
+    hasher: &PasswordHasher,
+    settings: &Settings,
+) -> Result<demo::DemoCredentials, ServeError> {
+    let now = jiff::Timestamp::now();
+    let seeded = demo::seed(store, now).await?;
+    let credentials = demo::seed_users(store, &seeded, master, hasher, now).await?;
+    demo::write_credentials(&settings.data_dir.join(demo::CREDENTIALS_FILE), &credentials)?;
     tracing::info!(
         partner = %seeded.partner,
         other_partner = %seeded.other_partner,
         balances_posted = seeded.balances_posted,
+        users = credentials.users.len() + credentials.operators.len(),
         "demo data ready"
     );
-    Ok(seeded.partner)
+    Ok(credentials)
 }
 
 /// rustls with the `ring` provider (no C toolchain needed), TLS 1.2 and 1.3, HTTP/1.1 and HTTP/2.

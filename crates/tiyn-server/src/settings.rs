@@ -48,7 +48,7 @@ pub struct ServeArgs {
     /// `sqlite` (a file in the data directory), `sqlite:PATH`, or `postgres://USER@HOST/DB`.
     #[arg(long, env = "TIYN_DATABASE", value_name = "URL")]
     pub database: Option<String>,
-    /// Demo mode: seed a demo bank and two demo partners, act as the first one without login.
+    /// Demo mode: seed a demo bank, two demo partners and their users; print their credentials.
     #[arg(long, env = "TIYN_DEMO", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub demo: Option<bool>,
     /// Log format.
@@ -72,6 +72,24 @@ pub struct ServeArgs {
     /// Grace period for requests in flight at shutdown, in seconds.
     #[arg(long, env = "TIYN_SHUTDOWN_GRACE_SECONDS", value_name = "SECONDS")]
     pub shutdown_grace_seconds: Option<u64>,
+    /// File holding the installation's master key (base64, 32 bytes); created if missing.
+    #[arg(long, env = "TIYN_SECRET_KEY_FILE", value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// File the SMS sink appends outgoing messages to (one JSON object per line).
+    #[arg(long, env = "TIYN_SMS_FILE", value_name = "FILE")]
+    pub sms_file: Option<PathBuf>,
+    /// A session ends after this many seconds without user activity.
+    #[arg(long, env = "TIYN_SESSION_IDLE_SECONDS", value_name = "SECONDS")]
+    pub session_idle_seconds: Option<u32>,
+    /// A session ends this many seconds after login, whatever the activity.
+    #[arg(long, env = "TIYN_SESSION_ABSOLUTE_SECONDS", value_name = "SECONDS")]
+    pub session_absolute_seconds: Option<u32>,
+    /// Lifetime of a one-time code, in seconds (shown to the user).
+    #[arg(long, env = "TIYN_CODE_LIFETIME_SECONDS", value_name = "SECONDS")]
+    pub code_lifetime_seconds: Option<u32>,
+    /// Consecutive failed passwords or codes that lock a user.
+    #[arg(long, env = "TIYN_LOCKOUT_FAILURES", value_name = "N")]
+    pub lockout_failures: Option<u32>,
 }
 
 /// The settings file. Unknown keys are refused: a typo must not silently fall back to a default.
@@ -89,6 +107,12 @@ pub struct FileSettings {
     pub request_body_bytes_max: Option<usize>,
     pub request_timeout_seconds: Option<u64>,
     pub shutdown_grace_seconds: Option<u64>,
+    pub secret_key_file: Option<PathBuf>,
+    pub sms_file: Option<PathBuf>,
+    pub session_idle_seconds: Option<u32>,
+    pub session_absolute_seconds: Option<u32>,
+    pub code_lifetime_seconds: Option<u32>,
+    pub lockout_failures: Option<u32>,
 }
 
 /// Certificate and key for HTTPS.
@@ -111,7 +135,25 @@ pub struct Settings {
     pub request_body_bytes_max: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
+    pub secret_key_file: PathBuf,
+    pub sms_file: PathBuf,
+    pub security: SecuritySettings,
 }
+
+/// The bank's settings of the security procedure, checked against the limits of `tiyn-auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecuritySettings {
+    pub sessions: tiyn_auth::SessionPolicy,
+    pub codes: tiyn_auth::CodePolicy,
+    pub lockout: tiyn_auth::LockoutPolicy,
+}
+
+/// 5 minutes without activity end a session, as payment-account access rules require.
+pub const SESSION_IDLE_SECONDS_DEFAULT: u32 = 300;
+/// 12 hours: a working day.
+pub const SESSION_ABSOLUTE_SECONDS_DEFAULT: u32 = 12 * 3_600;
+pub const CODE_LIFETIME_SECONDS_DEFAULT: u32 = 300;
+pub const LOCKOUT_FAILURES_DEFAULT: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -123,6 +165,8 @@ pub enum SettingsError {
     HalfTls,
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    #[error("{setting}: {message}")]
+    Security { setting: &'static str, message: String },
 }
 
 impl Settings {
@@ -162,7 +206,18 @@ impl Settings {
         if request_timeout_seconds == 0 {
             return Err(SettingsError::Zero("request_timeout_seconds"));
         }
+        let security = security_settings(args, file)?;
+        let secret_key_file = args
+            .secret_key_file
+            .clone()
+            .or_else(|| file.secret_key_file.clone())
+            .unwrap_or_else(|| data_dir.join("secret.key"));
+        let sms_file =
+            args.sms_file.clone().or_else(|| file.sms_file.clone()).unwrap_or_else(|| data_dir.join("sms.jsonl"));
         Ok(Settings {
+            secret_key_file,
+            sms_file,
+            security,
             listen,
             data_dir,
             database,
@@ -175,6 +230,29 @@ impl Settings {
             shutdown_grace: Duration::from_secs(shutdown_grace_seconds),
         })
     }
+}
+
+fn security_settings(args: &ServeArgs, file: &FileSettings) -> Result<SecuritySettings, SettingsError> {
+    let idle = args.session_idle_seconds.or(file.session_idle_seconds).unwrap_or(SESSION_IDLE_SECONDS_DEFAULT);
+    let absolute =
+        args.session_absolute_seconds.or(file.session_absolute_seconds).unwrap_or(SESSION_ABSOLUTE_SECONDS_DEFAULT);
+    let sessions = tiyn_auth::SessionPolicy::new(idle, absolute).map_err(|error| SettingsError::Security {
+        setting: "session_idle_seconds/session_absolute_seconds",
+        message: error.to_string(),
+    })?;
+    let lifetime = args.code_lifetime_seconds.or(file.code_lifetime_seconds).unwrap_or(CODE_LIFETIME_SECONDS_DEFAULT);
+    let defaults = tiyn_auth::CodePolicy::default();
+    let codes = tiyn_auth::CodePolicy::new(defaults.digits(), lifetime, defaults.attempts_max())
+        .map_err(|error| SettingsError::Security { setting: "code_lifetime_seconds", message: error.to_string() })?;
+    let failures = args.lockout_failures.or(file.lockout_failures).unwrap_or(LOCKOUT_FAILURES_DEFAULT);
+    let lockout_defaults = tiyn_auth::LockoutPolicy::default();
+    let lockout = tiyn_auth::LockoutPolicy::new(
+        failures,
+        lockout_defaults.lock_seconds(),
+        lockout_defaults.lockouts_before_block(),
+    )
+    .map_err(|error| SettingsError::Security { setting: "lockout_failures", message: error.to_string() })?;
+    Ok(SecuritySettings { sessions, codes, lockout })
 }
 
 fn default_listen() -> SocketAddr {
@@ -232,7 +310,8 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "demo",
         default: "false",
-        meaning: "Seed the demo bank and partners (idempotent) and act as demo partner 1 without login.",
+        meaning: "Seed the demo bank, partners and users (idempotent); print their credentials and write them to \
+                  `<data_dir>/demo-credentials.json`.",
     },
     SettingDoc {
         key: "log_format",
@@ -260,6 +339,37 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "shutdown_grace_seconds",
         default: "10",
         meaning: "On SIGINT/SIGTERM, how long requests in flight may finish.",
+    },
+    SettingDoc {
+        key: "secret_key_file",
+        default: "`<data_dir>/secret.key`",
+        meaning: "The master key (base64, 32 bytes) from which the code, audit-chain and sealing keys derive; created \
+                  with mode 0600 if missing. Every process sharing a database must use the same key. Never in the database.",
+    },
+    SettingDoc {
+        key: "sms_file",
+        default: "`<data_dir>/sms.jsonl`",
+        meaning: "The SMS `file` sink: each outgoing SMS as one JSON line `{channel, to, text, created_at}`.",
+    },
+    SettingDoc {
+        key: "session_idle_seconds",
+        default: "300",
+        meaning: "A session ends after this long without user activity (background polling does not count). 60 or more.",
+    },
+    SettingDoc {
+        key: "session_absolute_seconds",
+        default: "43200",
+        meaning: "A session ends this long after login, whatever the activity. At most 7 days.",
+    },
+    SettingDoc {
+        key: "code_lifetime_seconds",
+        default: "300",
+        meaning: "Lifetime of a one-time code (SMS), shown to the user; 30 to 3600.",
+    },
+    SettingDoc {
+        key: "lockout_failures",
+        default: "5",
+        meaning: "Consecutive failed passwords or codes that lock a user for 15 minutes; 3 locks block pending the bank.",
     },
 ];
 
@@ -317,6 +427,9 @@ mod tests {
                 "demo" | "allow_non_durable" => "true",
                 "log_format" => "\"json\"",
                 "request_body_bytes_max" | "request_timeout_seconds" | "shutdown_grace_seconds" => "5",
+                "session_idle_seconds" | "session_absolute_seconds" | "code_lifetime_seconds" | "lockout_failures" => {
+                    "300"
+                }
                 _ => "\"x\"",
             };
             let text = format!("{}{} = {sample}\n", every_key, setting.key);

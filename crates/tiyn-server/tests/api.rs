@@ -5,7 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{body_json, get, header, send, test_app};
+use common::{body_json, get, get_as, header, send, test_app};
 use serde_json::{Value, json};
 use tiyn_store::Account;
 
@@ -30,11 +30,12 @@ fn expected_json(account: &Account) -> Value {
 /// balance, available and held as decimal-string Money.
 #[tokio::test]
 async fn accounts_json_matches_the_store() {
-    let test = test_app(true).await;
+    let test = test_app().await;
+    let session = test.sign_in("full", true).await;
     let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
     assert_eq!(accounts.len(), 4);
 
-    let response = get(&test.app, "/api/v1/accounts").await;
+    let response = get_as(&test.app, &session, "/api/v1/accounts").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, "content-type"), Some("application/json"));
     let body = body_json(response).await;
@@ -42,24 +43,26 @@ async fn accounts_json_matches_the_store() {
     assert_eq!(body, json!({"items": expected, "next_cursor": null}));
     assert_eq!(body["items"][0]["balance"], json!({"amount": "15000000.00", "currency": "KZT"}));
 
-    let one = body_json(get(&test.app, &format!("/api/v1/accounts/{}", accounts[2].id)).await).await;
+    let one = body_json(get_as(&test.app, &session, &format!("/api/v1/accounts/{}", accounts[2].id)).await).await;
     assert_eq!(one, expected_json(&accounts[2]));
 }
 
 #[tokio::test]
 async fn accounts_are_paged_by_cursor() {
-    let test = test_app(true).await;
-    let first = body_json(get(&test.app, "/api/v1/accounts?limit=3").await).await;
+    let test = test_app().await;
+    let session = test.sign_in("full", true).await;
+    let first = body_json(get_as(&test.app, &session, "/api/v1/accounts?limit=3").await).await;
     assert_eq!(first["items"].as_array().map(Vec::len), Some(3));
     let cursor = first["next_cursor"].as_str().expect("a next page").to_owned();
-    let second = body_json(get(&test.app, &format!("/api/v1/accounts?limit=3&cursor={cursor}")).await).await;
+    let second =
+        body_json(get_as(&test.app, &session, &format!("/api/v1/accounts?limit=3&cursor={cursor}")).await).await;
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(second["next_cursor"], Value::Null);
 
     for (query, code) in
         [("limit=0", "invalid_limit"), ("limit=201", "invalid_limit"), ("cursor=abc", "invalid_cursor")]
     {
-        let response = get(&test.app, &format!("/api/v1/accounts?{query}")).await;
+        let response = get_as(&test.app, &session, &format!("/api/v1/accounts?{query}")).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         assert_eq!(body_json(response).await["code"], code, "{query}");
     }
@@ -69,30 +72,31 @@ async fn accounts_are_paged_by_cursor() {
 /// the bank's own accounts are not reachable either.
 #[tokio::test]
 async fn another_partners_account_is_indistinguishable_from_an_unknown_one() {
-    let test = test_app(true).await;
+    let test = test_app().await;
+    let session = test.sign_in("full", true).await;
     let theirs = test.store.partner_accounts(test.demo.other_partner).await.expect("accounts");
     let bank =
         test.store.bank_account(tiyn_store::AccountKind::BankEquity, tiyn_core::Currency::Kzt).await.expect("bank");
-    let unknown = get(&test.app, "/api/v1/accounts/987654321").await;
+    let unknown = get_as(&test.app, &session, "/api/v1/accounts/987654321").await;
     let unknown_status = unknown.status();
     let unknown_body = body_json(unknown).await;
     assert_eq!(unknown_status, StatusCode::NOT_FOUND);
     for id in [theirs[0].id, bank] {
-        let response = get(&test.app, &format!("/api/v1/accounts/{id}")).await;
+        let response = get_as(&test.app, &session, &format!("/api/v1/accounts/{id}")).await;
         assert_eq!(response.status(), unknown_status, "account {id}");
         assert_eq!(body_json(response).await, unknown_body, "account {id}");
     }
-    let listed = body_json(get(&test.app, "/api/v1/accounts").await).await;
+    let listed = body_json(get_as(&test.app, &session, "/api/v1/accounts").await).await;
     let their_iban = theirs[0].iban.as_ref().map(|iban| iban.as_str().to_owned()).unwrap_or_default();
     assert!(!listed.to_string().contains(&their_iban));
-    assert_eq!(get(&test.app, "/api/v1/accounts/not-a-number").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get_as(&test.app, &session, "/api/v1/accounts/not-a-number").await.status(), StatusCode::NOT_FOUND);
 }
 
-/// Without demo mode (and until login exists) partner routes answer 401 `unauthenticated`.
+/// Without a session partner routes answer 401 `unauthenticated`.
 #[tokio::test]
-async fn partner_routes_need_a_partner() {
-    let test = test_app(false).await;
-    for uri in ["/api/v1/accounts", "/api/v1/accounts/1"] {
+async fn partner_routes_need_a_session() {
+    let test = test_app().await;
+    for uri in ["/api/v1/accounts", "/api/v1/accounts/1", "/api/v1/me", "/api/v1/users"] {
         let response = get(&test.app, uri).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{uri}");
         assert_eq!(header(&response, "www-authenticate"), Some("Bearer"));
@@ -104,14 +108,16 @@ async fn partner_routes_need_a_partner() {
 /// and errors; the title follows Accept-Language (ru by default).
 #[tokio::test]
 async fn errors_are_localised_problem_documents() {
-    let test = test_app(true).await;
+    let test = test_app().await;
+    let session = test.sign_in("full", true).await;
     for (accept, title) in [
         (None, "Не найдено"),
         (Some("kk-KZ,kk;q=0.9"), "Табылмады"),
         (Some("en-US,en;q=0.8"), "Not found"),
         (Some("de"), "Не найдено"),
     ] {
-        let mut request = Request::get("/api/v1/accounts/987654321");
+        let mut request =
+            Request::get("/api/v1/accounts/987654321").header("authorization", format!("Bearer {}", session.token));
         if let Some(accept) = accept {
             request = request.header("accept-language", accept);
         }
@@ -133,11 +139,14 @@ async fn errors_are_localised_problem_documents() {
         );
     }
 
-    let response = get(&test.app, "/api/v1/no-such-thing").await;
+    let response = get_as(&test.app, &session, "/api/v1/no-such-thing").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(body_json(response).await["code"], "route_not_found");
 
-    let response = send(&test.app, Request::post("/api/v1/accounts").body(Body::empty()).expect("request")).await;
+    let request = Request::post("/api/v1/accounts")
+        .header("authorization", format!("Bearer {}", session.token))
+        .body(Body::empty());
+    let response = send(&test.app, request.expect("request")).await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(header(&response, "content-type"), Some("application/problem+json"));
     assert_eq!(body_json(response).await["code"], "method_not_allowed");
@@ -147,15 +156,16 @@ async fn errors_are_localised_problem_documents() {
 /// HTML pages and static files, and only routes that exist.
 #[tokio::test]
 async fn openapi_document_covers_every_route() {
-    let test = test_app(true).await;
-    let response = get(&test.app, "/api/openapi.json").await;
+    let test = test_app().await;
+    let session = test.sign_in("full", true).await;
+    let response = get_as(&test.app, &session, "/api/openapi.json").await;
     assert_eq!(response.status(), StatusCode::OK);
     let document = body_json(response).await;
     assert!(document["openapi"].as_str().is_some_and(|version| version.starts_with("3.")));
     let documented: Vec<String> = document["paths"].as_object().expect("paths").keys().cloned().collect();
 
     let routed = route_paths(&test.app);
-    let cabinet = ["/", "/accounts", "/accounts/table", "/static/{file}", "/api/openapi.json"];
+    let cabinet: Vec<&str> = tiyn_web::WEB_RULES.iter().map(|rule| rule.path).chain(["/api/openapi.json"]).collect();
     let public: Vec<&String> = routed.iter().filter(|path| !cabinet.contains(&path.as_str())).collect();
     assert!(public.len() >= 5, "{routed:?}");
     for path in &public {
@@ -164,10 +174,18 @@ async fn openapi_document_covers_every_route() {
     for path in &documented {
         assert!(routed.contains(path), "{path} is documented but not routed");
         let sample = path.replace("{id}", "1");
-        let response = get(&test.app, &sample).await;
-        assert_ne!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
-        if response.status() == StatusCode::NOT_FOUND {
-            assert_ne!(body_json(response).await["code"], "route_not_found", "{path} is not served");
+        for method in document["paths"][path].as_object().expect("operations").keys() {
+            let request = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&sample)
+                .header("authorization", format!("Bearer {}", session.token))
+                .body(Body::empty())
+                .expect("request");
+            let response = send(&test.app, request).await;
+            assert_ne!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            if response.status() == StatusCode::NOT_FOUND {
+                assert_ne!(body_json(response).await["code"], "route_not_found", "{method} {path} is not served");
+            }
         }
     }
     let account = &document["components"]["schemas"]["AccountDto"]["properties"];

@@ -1,5 +1,6 @@
-//! Shared by the HTTP tests: a real store, seeded with the demo, and the application built as a
-//! function. The store is SQLite in a temporary directory, or a fresh PostgreSQL database when
+//! Shared by the HTTP tests: a real store, seeded with the demo (partners, accounts, users), and
+//! the application built as a function, with an in-memory SMS sink and a manual clock. The store
+//! is SQLite in a temporary directory, or a fresh PostgreSQL database when
 //! `TIYN_TEST_BACKEND=postgres` (`scripts/test` runs these tests once on each backend).
 #![allow(dead_code)]
 
@@ -10,9 +11,13 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response};
 use http_body_util::BodyExt;
-use tiyn_backend::{DatabaseLocation, open_store};
+use serde_json::{Value, json};
+use tiyn_auth::{MasterKey, PasswordHasher};
+use tiyn_backend::{open_store, test_location};
+use tiyn_identity::{Identity, IdentityConfig, ManualClock};
+use tiyn_notify::MemorySink;
 use tiyn_server::app::{AppState, build_app};
-use tiyn_server::demo::{self, Demo};
+use tiyn_server::demo::{self, Demo, DemoCredentials};
 use tiyn_server::metered::MeteredStore;
 use tiyn_server::metrics::Metrics;
 use tiyn_store::Store;
@@ -21,60 +26,107 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub app: Router,
     pub store: Arc<dyn Store>,
+    pub identity: Identity,
     pub demo: Demo,
+    pub credentials: DemoCredentials,
     pub metrics: Arc<Metrics>,
+    pub sms: Arc<MemorySink>,
+    pub clock: Arc<ManualClock>,
+    pub master: MasterKey,
     pub _dir: tempfile::TempDir,
+}
+
+/// A signed-in client: the bearer token, and the CSRF token for cookie requests.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub csrf: String,
 }
 
 pub fn now() -> jiff::Timestamp {
     jiff::Timestamp::from_second(1_767_225_600).expect("2026-01-01")
 }
 
-pub fn state(
-    store: Arc<dyn Store>,
-    metrics: Arc<Metrics>,
-    demo_partner: Option<tiyn_core::PartnerId>,
-    tls: bool,
-) -> AppState {
+pub fn state(store: Arc<dyn Store>, metrics: Arc<Metrics>, identity: Identity, tls: bool) -> AppState {
     AppState {
         store,
         metrics,
-        demo_partner,
+        identity,
+        demo: true,
         tls,
         request_body_bytes_max: 64 * 1024,
         request_timeout: Duration::from_secs(10),
     }
 }
 
-/// Environment variable choosing the backend of the HTTP tests: `sqlite` (default) or `postgres`.
-pub const TEST_BACKEND_ENV: &str = "TIYN_TEST_BACKEND";
-
-/// Where a test's database lives: a file in `dir`, or a fresh PostgreSQL database (a throwaway
-/// cluster unless `TIYN_TEST_DATABASE_URL` names a server).
-pub async fn test_location(dir: &std::path::Path) -> DatabaseLocation {
-    match std::env::var(TEST_BACKEND_ENV).as_deref() {
-        Err(_) | Ok("") | Ok("sqlite") => DatabaseLocation::Sqlite(dir.join("tiyn.db")),
-        Ok("postgres") => {
-            let url = tokio::task::spawn_blocking(tiyn_store_postgres::cluster::fresh_test_database)
-                .await
-                .expect("joined")
-                .expect("a PostgreSQL test database");
-            DatabaseLocation::Postgres(url)
-        }
-        Ok(other) => panic!("{TEST_BACKEND_ENV}={other:?}: expected sqlite or postgres"),
-    }
+pub fn identity(store: Arc<dyn Store>, master: &MasterKey, sms: Arc<MemorySink>, clock: Arc<ManualClock>) -> Identity {
+    let config = IdentityConfig::standard(PasswordHasher::for_tests(), master, tiyn_refdata::kz_calendar());
+    Identity::new(store, sms, config, clock)
 }
 
-/// The app over a seeded store; `demo_mode` decides whether requests act as partner 1.
-pub async fn test_app(demo_mode: bool) -> TestApp {
+/// The app over a store seeded with the demo and its users.
+pub async fn test_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let metrics = Arc::new(Metrics::new());
     let raw = open_store(&test_location(dir.path()).await).await.expect("open the test store");
     let store: Arc<dyn Store> = Arc::new(MeteredStore::new(raw, metrics.clone()));
     let demo = demo::seed(store.as_ref(), now()).await.expect("seed");
-    let partner = demo_mode.then_some(demo.partner);
-    let app = build_app(state(store.clone(), metrics.clone(), partner, false));
-    TestApp { app, store, demo, metrics, _dir: dir }
+    let master = MasterKey::from_bytes([9; 32]);
+    let credentials =
+        demo::seed_users(store.as_ref(), &demo, &master, &PasswordHasher::for_tests(), now()).await.expect("users");
+    let sms = Arc::new(MemorySink::new());
+    let clock = Arc::new(ManualClock::new(now()));
+    let identity = identity(store.clone(), &master, sms.clone(), clock.clone());
+    let app = build_app(state(store.clone(), metrics.clone(), identity.clone(), false));
+    TestApp { app, store, identity, demo, credentials, metrics, sms, clock, master, _dir: dir }
+}
+
+impl TestApp {
+    /// The demo user of `level` (`full`, `confirm`, `create`) in partner 1 (`first`) or 2.
+    pub fn login(&self, level: &str, first: bool) -> (String, String, String) {
+        let partner = if first { demo::PARTNER_ONE.name } else { demo::PARTNER_TWO.name };
+        let user = self
+            .credentials
+            .users
+            .iter()
+            .find(|user| user.level == level && user.partner == partner)
+            .expect("a demo user of that level");
+        (user.login.clone(), user.password.clone(), user.mobile.clone())
+    }
+
+    /// Signs in through the API: password, then the code read from the SMS sink.
+    pub async fn sign_in(&self, level: &str, first: bool) -> Session {
+        let (login, password, mobile) = self.login(level, first);
+        self.sign_in_with(&login, &password, &mobile).await
+    }
+
+    pub async fn sign_in_with(&self, login: &str, password: &str, mobile: &str) -> Session {
+        let challenge =
+            post_json(&self.app, "/api/v1/auth/login", None, json!({"login": login, "password": password})).await;
+        let status = challenge.status();
+        let challenge = body_json(challenge).await;
+        assert_eq!(status, 200, "login of {login}: {challenge}");
+        let code = last_code(&self.sms, mobile);
+        let confirm = post_json(
+            &self.app,
+            "/api/v1/auth/login/confirm",
+            None,
+            json!({"challenge_id": challenge["challenge_id"], "code": code}),
+        )
+        .await;
+        assert_eq!(confirm.status(), 200, "confirm of {login}");
+        let body = body_json(confirm).await;
+        Session {
+            token: body["token"].as_str().expect("token").to_owned(),
+            csrf: body["csrf_token"].as_str().expect("csrf").to_owned(),
+        }
+    }
+}
+
+/// The digits of the last SMS to `mobile`.
+pub fn last_code(sms: &MemorySink, mobile: &str) -> String {
+    let text = sms.last_text_to(mobile).expect("an SMS was sent");
+    text.split(|c: char| !c.is_ascii_digit()).find(|word| word.len() >= 6).expect("a code in the SMS").to_owned()
 }
 
 pub async fn send(app: &Router, request: Request<Body>) -> Response<Body> {
@@ -85,12 +137,49 @@ pub async fn get(app: &Router, uri: &str) -> Response<Body> {
     send(app, Request::get(uri).body(Body::empty()).expect("request")).await
 }
 
+/// GET with a bearer token.
+pub async fn get_as(app: &Router, session: &Session, uri: &str) -> Response<Body> {
+    let request = Request::get(uri)
+        .header("authorization", format!("Bearer {}", session.token))
+        .body(Body::empty())
+        .expect("request");
+    send(app, request).await
+}
+
+/// GET with the session cookie, as a browser.
+pub async fn get_page(app: &Router, session: &Session, uri: &str) -> Response<Body> {
+    let request = Request::get(uri)
+        .header("cookie", format!("tiyn_session={}", session.token))
+        .body(Body::empty())
+        .expect("request");
+    send(app, request).await
+}
+
+/// A JSON request with an optional bearer token.
+pub async fn request_json(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    session: Option<&Session>,
+    body: Value,
+) -> Response<Body> {
+    let mut request = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    if let Some(session) = session {
+        request = request.header("authorization", format!("Bearer {}", session.token));
+    }
+    send(app, request.body(Body::from(body.to_string())).expect("request")).await
+}
+
+pub async fn post_json(app: &Router, uri: &str, session: Option<&Session>, body: Value) -> Response<Body> {
+    request_json(app, "POST", uri, session, body).await
+}
+
 pub async fn body_text(response: Response<Body>) -> String {
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     String::from_utf8(bytes.to_vec()).expect("utf-8")
 }
 
-pub async fn body_json(response: Response<Body>) -> serde_json::Value {
+pub async fn body_json(response: Response<Body>) -> Value {
     serde_json::from_str(&body_text(response).await).expect("json")
 }
 

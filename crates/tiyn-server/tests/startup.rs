@@ -30,7 +30,7 @@ async fn counts(store: &dyn Store) -> (usize, usize, u64, Vec<(String, i128)>) {
 #[tokio::test]
 async fn demo_seeding_is_idempotent() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let location = common::test_location(dir.path()).await;
+    let location = tiyn_backend::test_location(dir.path()).await;
     let store = open_store(&location).await.expect("open");
     let first = demo::seed(store.as_ref(), common::now()).await.expect("seed");
     assert_eq!(first.balances_posted, 5);

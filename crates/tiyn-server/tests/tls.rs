@@ -17,14 +17,15 @@ use tiyn_server::settings::TlsFiles;
 
 #[tokio::test]
 async fn r_7_2_https_with_a_given_certificate_sends_hsts() {
-    let test = common::test_app(true).await;
+    let test = common::test_app().await;
+    let session = test.sign_in("full", true).await;
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
     let dir = tempfile::tempdir().expect("temp dir");
     let files = TlsFiles { cert: dir.path().join("cert.pem"), key: dir.path().join("key.pem") };
     std::fs::write(&files.cert, certified.cert.pem()).expect("write cert");
     std::fs::write(&files.key, certified.signing_key.serialize_pem()).expect("write key");
 
-    let app = build_app(common::state(test.store.clone(), Arc::new(Metrics::new()), Some(test.demo.partner), true));
+    let app = build_app(common::state(test.store.clone(), Arc::new(Metrics::new()), test.identity.clone(), true));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let handle = Handle::new();
@@ -49,6 +50,7 @@ async fn r_7_2_https_with_a_given_certificate_sends_hsts() {
 
     let request = hyper::Request::get("/api/v1/accounts")
         .header("host", "localhost")
+        .header("authorization", format!("Bearer {}", session.token))
         .body(Empty::<Bytes>::new())
         .expect("request");
     let response = sender.send_request(request).await.expect("response");

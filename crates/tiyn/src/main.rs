@@ -23,6 +23,9 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The audit trail: verify its chain, purge records past retention.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print the settings table (Markdown) for the README.
     SettingsDoc,
     /// Tools for the project's own tests.
@@ -35,6 +38,16 @@ enum DevCommand {
     /// Print the URL of a fresh, empty PostgreSQL database on the shared throwaway test cluster
     /// (started if needed; `TIYN_TEST_DATABASE_URL` names another server). Used by the e2e tests.
     TestDatabase,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check that no record was altered, inserted or removed: exit 0 when the chain is
+    /// intact, 1 naming the first broken record. Uses the same settings as `serve` (database,
+    /// secret key file).
+    Verify(ServeArgs),
+    /// Delete records older than 5 years (the server also does this daily).
+    Purge(ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,10 +106,53 @@ async fn run(command: Command) -> ExitCode {
             }
             Err(error) => fail(&error),
         },
+        Command::Audit(command) => audit(command).await,
         Command::SettingsDoc => {
             print!("{}", markdown_table());
             ExitCode::SUCCESS
         }
+    }
+}
+
+async fn audit(command: AuditCommand) -> ExitCode {
+    let (AuditCommand::Verify(args) | AuditCommand::Purge(args)) = &command;
+    let settings = match Settings::resolve(args) {
+        Ok(settings) => settings,
+        Err(error) => return fail(&error.to_string()),
+    };
+    tiyn_server::telemetry::init(settings.log_format);
+    let store = match tiyn_server::server::open(&settings).await {
+        Ok(store) => store,
+        Err(error) => return fail(&error.to_string()),
+    };
+    match command {
+        AuditCommand::Verify(_) => {
+            let key = match tiyn_server::secrets::load_master_key(&settings.secret_key_file) {
+                Ok(master) => master.audit_key(),
+                Err(error) => return fail(&error.to_string()),
+            };
+            match tiyn_server::audit::verify(store.as_ref(), &key).await {
+                Ok(Ok(verified)) => {
+                    println!(
+                        "audit trail intact: {} records checked, chain ends at record {}",
+                        verified.records, verified.last_id
+                    );
+                    ExitCode::SUCCESS
+                }
+                Ok(Err(broken)) => {
+                    println!("audit trail BROKEN: {broken}");
+                    ExitCode::FAILURE
+                }
+                Err(error) => fail(&error.to_string()),
+            }
+        }
+        AuditCommand::Purge(_) => match tiyn_server::audit::purge(store.as_ref(), jiff::Timestamp::now()).await {
+            Ok(purged) => {
+                println!("{purged} audit records older than {} years deleted", tiyn_server::audit::AUDIT_RETENTION_YEARS);
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&error.to_string()),
+        },
     }
 }
 
