@@ -7,10 +7,14 @@
 //! process, and a serialization failure, a deadlock or a concurrent use of the same idempotency
 //! key rolls the batch back and runs it again from fresh reads.
 
+mod audit;
 pub mod cluster;
+mod identity;
 mod ledger;
+mod means;
 mod migrate;
 mod rows;
+mod tx;
 mod users;
 
 use std::time::Duration;
@@ -20,19 +24,27 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 // Every `AssertSqlSafe` below splices only the constant column lists of `rows`, never input.
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Row};
-use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy};
-use tiyn_core::{AccountId, Currency, Login, PartnerId, SessionId, UserId};
+use tiyn_auth::{
+    AuditKey, ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy, LockoutState,
+};
+use tiyn_core::{AccountId, ApiKeyId, Currency, DeviceId, Login, PartnerId, SessionId, UserId};
 use tiyn_ledger::{Command, Executed};
 use tiyn_store::{
     Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
     StoreError, User, UserStatus, validate_new_user,
+};
+use tiyn_store::{
+    ApiKeyRecord, AuditHead, AuditQuery, AuditRecord, Block, DeviceRecord, MarkerRecord, NewApiKey, NewAuditRecord,
+    NewDevice, StepAcceptance, UserChange, UserChangeRecord,
 };
 use tiyn_store::{SessionEnd, SessionRecord};
 use tokio::sync::{mpsc, oneshot};
 
 /// Connections for reads and administrative writes. The ledger writer has its own.
 const POOL_CONNECTIONS_MAX: u32 = 16;
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request waits for a connection before failing: long enough for a burst, short enough
+/// that a lost database answers "unavailable" in seconds rather than holding every request.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Commands queued for the writer before callers wait: bounds memory under overload.
 const WRITER_QUEUE_MAX: usize = 4096;
 
@@ -223,7 +235,7 @@ impl Store for PostgresStore {
         .bind(user.created_at.as_microsecond())
         .fetch_one(&self.pool)
         .await
-        .map_err(|error| unique_or_backend(error, "a user with this mobile number or email address"))?;
+        .map_err(|error| unique_or_backend(error, tiyn_store::LOGIN_TAKEN))?;
         Ok(UserId::new(id))
     }
 
@@ -337,6 +349,158 @@ impl Store for PostgresStore {
         .map_err(StoreError::backend)?
         .rows_affected();
         Ok(ended)
+    }
+
+    async fn activate_user(&self, user: UserId, password_hash: &str, _at: Timestamp) -> Result<(), StoreError> {
+        identity::activate(&self.pool, user, password_hash).await
+    }
+
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: Option<SessionId>,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        identity::change_password(&self.pool, user, password_hash, keep, at).await
+    }
+
+    async fn record_login_success(&self, user: UserId, at: Timestamp) -> Result<(), StoreError> {
+        identity::record_login_success(&self.pool, user, at).await
+    }
+
+    async fn update_user(
+        &self,
+        user: UserId,
+        change: UserChange,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<User, StoreError> {
+        identity::update(&self.pool, user, &change, by, at).await
+    }
+
+    async fn block_user(&self, user: UserId, block: Block, at: Timestamp) -> Result<u64, StoreError> {
+        identity::block(&self.pool, user, block, at).await
+    }
+
+    async fn unblock_user(&self, user: UserId, by: Option<UserId>, at: Timestamp) -> Result<(), StoreError> {
+        identity::unblock(&self.pool, user, by, at).await
+    }
+
+    async fn clear_lockout(&self, user: UserId, _by: Option<UserId>, _at: Timestamp) -> Result<(), StoreError> {
+        identity::clear_lockout(&self.pool, user).await
+    }
+
+    async fn schedule_suspension(
+        &self,
+        user: UserId,
+        from: Option<jiff::civil::Date>,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        identity::schedule_suspension(&self.pool, user, from, by, at).await
+    }
+
+    async fn user_changes(&self, user: UserId) -> Result<Vec<UserChangeRecord>, StoreError> {
+        identity::changes(&self.pool, user).await
+    }
+
+    async fn record_source_failure(
+        &self,
+        source: &str,
+        policy: LockoutPolicy,
+        at: Timestamp,
+    ) -> Result<LockoutEvent, StoreError> {
+        identity::record_source_failure(&self.pool, source, &policy, at).await
+    }
+
+    async fn source_lockout(&self, source: &str) -> Result<LockoutState, StoreError> {
+        identity::source_lockout(&self.pool, source).await
+    }
+
+    async fn user_sessions(&self, user: UserId) -> Result<Vec<SessionRecord>, StoreError> {
+        users::open_sessions(&self.pool, user).await
+    }
+
+    async fn append_audit(&self, record: NewAuditRecord, key: &AuditKey) -> Result<AuditRecord, StoreError> {
+        audit::append(&self.pool, record, key).await
+    }
+
+    async fn audit_records(&self, query: AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        audit::records(&self.pool, &query).await
+    }
+
+    async fn audit_chain(&self, after_id: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        audit::chain(&self.pool, after_id, limit).await
+    }
+
+    async fn audit_head(&self) -> Result<AuditHead, StoreError> {
+        audit::head(&self.pool).await
+    }
+
+    async fn purge_audit(&self, before: Timestamp) -> Result<u64, StoreError> {
+        audit::purge(&self.pool, before).await
+    }
+
+    async fn create_marker(
+        &self,
+        user: UserId,
+        serial: &str,
+        sealed_secret: Vec<u8>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        means::create_marker(&self.pool, user, serial, &sealed_secret, at).await
+    }
+
+    async fn user_markers(&self, user: UserId) -> Result<Vec<MarkerRecord>, StoreError> {
+        means::user_markers(&self.pool, user).await
+    }
+
+    async fn accept_marker_step(
+        &self,
+        user: UserId,
+        serial: &str,
+        step: u64,
+        activate: bool,
+        at: Timestamp,
+    ) -> Result<StepAcceptance, StoreError> {
+        means::accept_marker_step(&self.pool, user, serial, step, activate, at).await
+    }
+
+    async fn revoke_marker(&self, user: UserId, serial: &str, at: Timestamp) -> Result<(), StoreError> {
+        means::revoke_marker(&self.pool, user, serial, at).await
+    }
+
+    async fn register_device(&self, device: NewDevice) -> Result<DeviceId, StoreError> {
+        means::register_device(&self.pool, &device).await
+    }
+
+    async fn user_devices(&self, user: UserId) -> Result<Vec<DeviceRecord>, StoreError> {
+        means::user_devices(&self.pool, user).await
+    }
+
+    async fn revoke_device(&self, user: UserId, device: DeviceId, at: Timestamp) -> Result<(), StoreError> {
+        means::revoke_device(&self.pool, user, device, at).await
+    }
+
+    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyId, StoreError> {
+        means::create_api_key(&self.pool, &key).await
+    }
+
+    async fn partner_api_keys(&self, partner: PartnerId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        means::partner_api_keys(&self.pool, partner).await
+    }
+
+    async fn api_key_by_digest(&self, digest: [u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
+        means::api_key_by_digest(&self.pool, &digest).await
+    }
+
+    async fn touch_api_key(&self, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError> {
+        means::touch_api_key(&self.pool, key, at).await
+    }
+
+    async fn revoke_api_key(&self, partner: PartnerId, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError> {
+        means::revoke_api_key(&self.pool, partner, key, at).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_users.sql")),
     (3, include_str!("../migrations/0003_codes.sql")),
     (4, include_str!("../migrations/0004_sessions.sql")),
+    (5, include_str!("../migrations/0005_identity.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

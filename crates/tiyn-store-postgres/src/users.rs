@@ -25,11 +25,14 @@ fn user_row(row: &PgRow) -> Result<UserRow, sqlx::Error> {
         lockouts: i64::from(row.try_get::<i32, _>(11)?),
         locked_until: row.try_get(12)?,
         lockout_blocked: row.try_get(13)?,
-        created_at: row.try_get(14)?,
+        blocked_at: row.try_get(14)?,
+        block_reason: row.try_get(15)?,
+        suspended_from: row.try_get(16)?,
+        created_at: row.try_get(17)?,
     })
 }
 
-fn convert(row: &PgRow) -> Result<User, StoreError> {
+pub fn convert(row: &PgRow) -> Result<User, StoreError> {
     user_row(row).map_err(StoreError::backend)?.into_user()
 }
 
@@ -154,6 +157,20 @@ pub async fn verify_code(
 pub async fn session_by_token(pool: &PgPool, digest: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
     let sql = AssertSqlSafe(format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_digest = $1"));
     let row = sqlx::query(sql).bind(digest.to_vec()).fetch_optional(pool).await.map_err(StoreError::backend)?;
+    row.as_ref().map(session).transpose()
+}
+
+/// A user's open sessions, newest first.
+pub async fn open_sessions(pool: &PgPool, user: UserId) -> Result<Vec<SessionRecord>, StoreError> {
+    let sql = AssertSqlSafe(format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND ended_at IS NULL
+         ORDER BY created_at DESC, id DESC"
+    ));
+    let rows = sqlx::query(sql).bind(user.get()).fetch_all(pool).await.map_err(StoreError::backend)?;
+    rows.iter().map(session).collect()
+}
+
+fn session(row: &PgRow) -> Result<SessionRecord, StoreError> {
     let read = |row: &PgRow| -> Result<SessionRow, sqlx::Error> {
         Ok(SessionRow {
             id: row.try_get(0)?,
@@ -164,5 +181,5 @@ pub async fn session_by_token(pool: &PgPool, digest: &[u8; 32]) -> Result<Option
             end_reason: row.try_get(5)?,
         })
     };
-    row.as_ref().map(|row| read(row).map_err(StoreError::backend)?.into_record()).transpose()
+    read(row).map_err(StoreError::backend)?.into_record()
 }

@@ -101,3 +101,168 @@ async fn durability_is_reported() {
         assert_eq!(durability, tiyn_store::Durability::NotDurable("PostgreSQL fsync=off".into()));
     }
 }
+
+/// a record altered behind the store's back (its guard trigger disabled by someone with
+/// the database's keys) no longer matches the chain, and removing the last record is noticed
+/// against the head.
+#[tokio::test]
+async fn r_3_4_audit_verify_detects_a_record_altered_in_the_database() {
+    use tiyn_store::audit::{ChainBreak, NewAuditRecord, verify_chain};
+    let url = fresh_url().await;
+    let store = PostgresStore::connect(&url).await.expect("connect");
+    let key = tiyn_auth::AuditKey::from_bytes([9; 32]);
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let record = NewAuditRecord {
+            at: tiyn_store::conformance::now(),
+            actor: None,
+            partner: None,
+            action: format!("test.action_{n}"),
+            object: Some(format!("user:{n}")),
+            source_ip: Some("192.0.2.1".into()),
+            user_agent: None,
+            outcome: tiyn_store::AuditOutcome::Success,
+            details: None,
+        };
+        ids.push(store.append_audit(record, &key).await.expect("append").id);
+    }
+    let verify = async |store: &PostgresStore| {
+        let head = store.audit_head().await.expect("head");
+        verify_chain(&key, &head, &store.audit_chain(0, 1000).await.expect("chain"))
+    };
+    assert_eq!(verify(&store).await, Ok(5), "the untouched chain verifies");
+
+    // The guard refuses the change as long as it is in place.
+    let refused = sqlx::query("UPDATE audit SET action = 'x'").execute(store.pool()).await;
+    assert!(refused.expect_err("guarded").to_string().contains("immutable"));
+
+    // Someone with the database's keys, behind the store's back.
+    let mut raw = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.expect("raw connection");
+    sqlx::raw_sql("ALTER TABLE audit DISABLE TRIGGER ALL").execute(&mut raw).await.expect("disable guard");
+    sqlx::query("UPDATE audit SET action = 'test.innocent' WHERE id = $1")
+        .bind(ids[2])
+        .execute(&mut raw)
+        .await
+        .expect("altered");
+    assert_eq!(verify(&store).await, Err(ChainBreak::Mismatch { id: ids[2] }));
+    sqlx::query("UPDATE audit SET action = 'test.action_2' WHERE id = $1")
+        .bind(ids[2])
+        .execute(&mut raw)
+        .await
+        .expect("restored");
+    assert_eq!(verify(&store).await, Ok(5), "restored, the chain verifies again");
+
+    sqlx::query("DELETE FROM audit WHERE id = $1").bind(ids[4]).execute(&mut raw).await.expect("deleted");
+    assert_eq!(verify(&store).await, Err(ChainBreak::Truncated { expected: ids[4], found: ids[3] }));
+}
+
+/// with several server processes: appends from four stores sharing one database form one
+/// chain, ids growing in chain order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_processes_append_to_one_audit_chain() {
+    let url = fresh_url().await;
+    let key = tiyn_auth::AuditKey::from_bytes([3; 32]);
+    let mut tasks = Vec::new();
+    for process in 0..4 {
+        let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.expect("connect"));
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut handles = Vec::new();
+            for client in 0..4 {
+                let (store, key) = (Arc::clone(&store), key.clone());
+                handles.push(tokio::spawn(async move {
+                    for n in 0..10 {
+                        let record = tiyn_store::NewAuditRecord {
+                            at: tiyn_store::conformance::now(),
+                            actor: None,
+                            partner: None,
+                            action: "test.append".into(),
+                            object: Some(format!("p{process}-c{client}-{n}")),
+                            source_ip: None,
+                            user_agent: Some("agent\0with a NUL".into()),
+                            outcome: tiyn_store::AuditOutcome::Failure("invalid_credentials".into()),
+                            details: None,
+                        };
+                        let stored = store.append_audit(record, &key).await.expect("append");
+                        let page = store.audit_chain(stored.id - 1, 1).await.expect("read back");
+                        assert_eq!(page, vec![stored], "the record is stored as answered");
+                    }
+                }));
+            }
+            for handle in handles {
+                handle.await.expect("client");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("process");
+    }
+    let store = PostgresStore::connect(&url).await.expect("connect");
+    let head = store.audit_head().await.expect("head");
+    let chain = store.audit_chain(0, 1000).await.expect("chain");
+    assert_eq!(tiyn_store::audit::verify_chain(&key, &head, &chain), Ok(160));
+}
+
+/// Two full-access users of one partner demote each other at the same time through two server
+/// processes: the partner's row lock makes one wait for the other, so exactly one demotion
+/// succeeds and the partner keeps a full-access user. The same holds for blocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_demotions_in_two_processes_keep_a_full_user() {
+    use tiyn_core::access::AccessLevel;
+    let url = fresh_url().await;
+    let first: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.expect("connect"));
+    let second: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.expect("connect"));
+    let f = tiyn_store::conformance::Fixture::new(Arc::clone(&first), 0).await;
+    let now = tiyn_store::conformance::now();
+    for round in 0..10 {
+        let mut users = Vec::new();
+        for n in 0..2 {
+            let user = first
+                .create_user(tiyn_store::NewUser {
+                    partner: Some(f.partner),
+                    full_name: format!("Пользователь {round}-{n}"),
+                    mobile: None,
+                    email: Some(tiyn_core::Email::parse(&format!("u{round}-{n}@demo.kz")).expect("valid")),
+                    level: Some(AccessLevel::Full),
+                    consent: Some(tiyn_store::Consent { recorded_by: "заявление".into(), recorded_at: now }),
+                    created_at: now,
+                })
+                .await
+                .expect("create");
+            first.activate_user(user, "$argon2id$test", now).await.expect("activate");
+            users.push(user);
+        }
+        let demote = |store: &Arc<dyn Store>, user, by| {
+            let store = Arc::clone(store);
+            tokio::spawn(async move {
+                if round % 2 == 0 {
+                    let change = tiyn_store::UserChange { level: Some(AccessLevel::Confirm), ..Default::default() };
+                    store.update_user(user, change, Some(by), now).await.map(|_| ())
+                } else {
+                    let block = tiyn_store::Block {
+                        reason: tiyn_store::BlockReason::Partner,
+                        by: Some(by),
+                        keep_a_full_user: true,
+                    };
+                    store.block_user(user, block, now).await.map(|_| ())
+                }
+            })
+        };
+        let a = demote(&first, users[0], users[1]);
+        let b = demote(&second, users[1], users[0]);
+        let results = [a.await.expect("joined"), b.await.expect("joined")];
+        let refused = results
+            .iter()
+            .filter(|result| matches!(result, Err(tiyn_store::StoreError::Conflict("last_full_access"))))
+            .count();
+        assert_eq!((results.iter().filter(|result| result.is_ok()).count(), refused), (1, 1), "{results:?}");
+        // Leave no active full user from this round, so that the next round starts with exactly two.
+        let bank = tiyn_store::Block { reason: tiyn_store::BlockReason::Bank, by: None, keep_a_full_user: false };
+        for user in users {
+            let state = first.user(user).await.expect("read").expect("exists");
+            if state.status == tiyn_store::UserStatus::Active && state.level == Some(AccessLevel::Full) {
+                first.block_user(user, bank, now).await.expect("the bank may block the last one");
+            }
+        }
+    }
+}

@@ -135,13 +135,17 @@ impl NewAuditRecord {
     }
 
     /// Cuts free-text fields to [`AUDIT_TEXT_MAX`] characters (a user agent is the client's to
-    /// choose; the trail must not grow by what a client sends).
+    /// choose; the trail must not grow by what a client sends) and replaces NUL characters, which
+    /// PostgreSQL text cannot hold, so every backend stores the same bytes it chained.
     pub fn bounded(mut self) -> NewAuditRecord {
         for field in [&mut self.user_agent, &mut self.details, &mut self.object, &mut self.source_ip] {
-            if let Some(text) = field
-                && text.chars().count() > AUDIT_TEXT_MAX
-            {
-                *text = text.chars().take(AUDIT_TEXT_MAX).collect();
+            if let Some(text) = field {
+                if text.contains('\0') {
+                    *text = text.replace('\0', "\u{FFFD}");
+                }
+                if text.chars().count() > AUDIT_TEXT_MAX {
+                    *text = text.chars().take(AUDIT_TEXT_MAX).collect();
+                }
             }
         }
         self

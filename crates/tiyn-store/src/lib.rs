@@ -233,7 +233,9 @@ pub trait Store: Send + Sync + 'static {
     async fn user_markers(&self, user: UserId) -> Result<Vec<MarkerRecord>, StoreError>;
     /// Atomically accepts a code's `step` for the marker `serial` of `user`: only a step after the
     /// last accepted one, only on a non-revoked marker, and with `activate` only on a pending one
-    /// (which becomes active). A marker of another user is `NotFound`.
+    /// (which becomes active). Without `activate` the store does not look at pending/active: the
+    /// identity layer only ever presents active markers' codes. A marker of another user is
+    /// `NotFound`.
     async fn accept_marker_step(
         &self,
         user: UserId,
