@@ -42,6 +42,9 @@ pub enum Access {
     SignedIn,
     /// A signed-in partner user whose level includes the permission.
     Needs(Permission),
+    /// A signed-in bank operator (a user of no partner): the operator API. A partner's
+    /// user or key is refused with 403 `operator_only`.
+    Operator,
 }
 
 /// One row of the matrix: method, route pattern as registered, requirement.
@@ -93,6 +96,18 @@ pub const API_RULES: &[Rule] = &[
     rule("GET", "/healthz", Access::Public),
     rule("GET", "/readyz", Access::Public),
     rule("GET", "/metrics", Access::Public),
+];
+
+/// The bank operator API's matrix: operators only.
+pub const ADMIN_RULES: &[Rule] = &[
+    rule("GET", "/api/admin/v1/partners", Access::Operator),
+    rule("POST", "/api/admin/v1/partners", Access::Operator),
+    rule("GET", "/api/admin/v1/partners/{id}", Access::Operator),
+    rule("POST", "/api/admin/v1/users/{id}/block", Access::Operator),
+    rule("POST", "/api/admin/v1/users/{id}/unblock", Access::Operator),
+    rule("POST", "/api/admin/v1/users/{id}/clear-lockout", Access::Operator),
+    rule("GET", "/api/admin/v1/audit", Access::Operator),
+    rule("POST", "/api/admin/v1/operators", Access::Operator),
 ];
 
 /// The rule tables the middleware enforces (the API's and the cabinet's, joined at start).
@@ -265,6 +280,9 @@ pub async fn authorize(State(state): State<AuthzState>, request: Request, next: 
         && !principal.allows(permission)
     {
         return ApiError::Identity(IdentityError::Forbidden(permission)).into_response();
+    }
+    if rule.access == Access::Operator && principal.partner().is_some() {
+        return ApiError::OperatorOnly.into_response();
     }
     if let Presented::Cookie(token) = credential {
         request.extensions_mut().insert(CookieSession(token));

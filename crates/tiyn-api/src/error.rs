@@ -70,6 +70,8 @@ pub enum ApiError {
     /// A state-changing request authenticated by cookie came without a valid CSRF token, or from
     /// another origin (403).
     CsrfFailed,
+    /// The route is the bank's: a partner's user or key may not call it (403).
+    OperatorOnly,
     /// The security procedure refused (login steps, sessions, access levels, users).
     Identity(IdentityError),
     /// Anything the client cannot act on. The string goes to the log, never to the client.
@@ -97,6 +99,7 @@ impl ApiError {
             ApiError::Ledger(error) => ledger_status(error),
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::CsrfFailed => StatusCode::FORBIDDEN,
+            ApiError::OperatorOnly => StatusCode::FORBIDDEN,
             ApiError::Identity(error) => identity_status(error),
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -119,6 +122,7 @@ impl ApiError {
             ApiError::Ledger(error) => error.code(),
             ApiError::Conflict { code, .. } => code,
             ApiError::CsrfFailed => "csrf_failed",
+            ApiError::OperatorOnly => "operator_only",
             ApiError::Identity(error) => error.code(),
             ApiError::Internal(_) => "internal",
         }
@@ -143,6 +147,7 @@ impl ApiError {
                 "send the session's CSRF token (X-CSRF-Token header or _csrf form field) from the same origin"
                     .to_owned()
             }
+            ApiError::OperatorOnly => "only the bank's operators may use this route".to_owned(),
             ApiError::Identity(IdentityError::Store(_)) => "internal error".to_owned(),
             ApiError::Identity(error) => error.to_string(),
             ApiError::Internal(_) => "internal error".to_owned(),
@@ -507,7 +512,11 @@ const TITLES: &[(&str, [&str; 3])] = &[
     ("suspension_date_invalid", ["Неверная дата", "Күн қате", "Invalid date"]),
     (
         "code_undeliverable",
-        ["Не удалось отправить код, попробуйте позже или войдите по маркеру", "Кодты жіберу мүмкін болмады, кейінірек көріңіз немесе маркермен кіріңіз", "The code could not be sent; try later or use your marker"],
+        [
+            "Не удалось отправить код, попробуйте позже или войдите по маркеру",
+            "Кодты жіберу мүмкін болмады, кейінірек көріңіз немесе маркермен кіріңіз",
+            "The code could not be sent; try later or use your marker",
+        ],
     ),
     ("invalid_channel", ["Неверный канал кода", "Код арнасы қате", "Invalid code channel"]),
     ("totp_mismatch", ["Неверный код маркера", "Маркер коды қате", "Wrong marker code"]),
@@ -548,6 +557,29 @@ const TITLES: &[(&str, [&str; 3])] = &[
         "not_pending_activation",
         ["Пользователь уже активирован", "Пайдаланушы белсендірілген", "User already activated"],
     ),
+    (
+        "operator_only",
+        ["Доступно только сотрудникам банка", "Тек банк қызметкерлеріне қолжетімді", "For bank operators only"],
+    ),
+    ("partner_exists", ["Партнёр с таким БИН уже есть", "Бұл БСН-мен серіктес бар", "A partner with this BIN exists"]),
+    ("invalid_bin", ["Неверный БИН", "БСН қате", "Invalid BIN"]),
+    ("invalid_legal_address", ["Неверный юридический адрес", "Заңды мекенжай қате", "Invalid legal address"]),
+    ("accounts_required", ["Нужен хотя бы один счёт", "Кемінде бір шот қажет", "At least one account is required"]),
+    ("too_many_accounts", ["Слишком много счетов", "Шоттар тым көп", "Too many accounts"]),
+    ("too_many_users", ["Слишком много пользователей", "Пайдаланушылар тым көп", "Too many users"]),
+    (
+        "full_access_user_required",
+        [
+            "Нужен пользователь с полным доступом",
+            "Толық қол жеткізуі бар пайдаланушы қажет",
+            "A full-access user is required",
+        ],
+    ),
+    (
+        "not_locked_out",
+        ["Вход пользователя не заблокирован", "Пайдаланушы кіруі бұғатталмаған", "User is not locked out"],
+    ),
+    ("invalid_partner", ["Неверный партнёр", "Серіктес қате", "Invalid partner"]),
 ];
 
 fn title(code: &str, status: StatusCode, lang: Lang) -> &'static str {
@@ -618,6 +650,7 @@ mod tests {
             "internal",
             "already_exists",
             "csrf_failed",
+            "operator_only",
         ]);
         let identity = [
             IdentityError::InvalidCredentials,

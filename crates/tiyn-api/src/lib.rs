@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -42,6 +43,8 @@ pub struct ApiState {
     pub identity: Identity,
     /// The server speaks TLS: cookies are `Secure` and `__Host-` prefixed.
     pub tls: bool,
+    /// The bank whose code the IBANs of new accounts carry.
+    pub bank: tiyn_identity::BankIdentity,
 }
 
 impl ApiState {
@@ -65,6 +68,7 @@ impl ApiState {
         (name = "api-keys", description = "Keys of the partner's integrations (full access)"),
         (name = "accounts", description = "Accounts and balances"),
         (name = "audit", description = "The partner's audit trail (full access)"),
+        (name = "admin", description = "The bank operator API under /api/admin/v1 (bank operators only)"),
     ),
     components(schemas(error::ProblemDto, error::FieldErrorDto, money::MoneyDto, money::MoneyInput))
 )]
@@ -101,7 +105,9 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(accounts::list_accounts))
         .routes(routes!(accounts::get_account))
         .routes(routes!(audit::list_audit));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(API_V1_PREFIX, v1)
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(API_V1_PREFIX, v1)
+        .nest(admin::ADMIN_V1_PREFIX, admin::admin_router())
 }
 
 /// The API router with its state, and its OpenAPI document (the server may add its own operational

@@ -33,6 +33,13 @@ pub mod audit_action {
     pub const DEVICE_REVOKE: &str = "devices.revoke";
     pub const API_KEY_ISSUE: &str = "api_keys.issue";
     pub const API_KEY_REVOKE: &str = "api_keys.revoke";
+    pub const PARTNER_CREATE: &str = "partners.create";
+    pub const PARTNER_VIEW: &str = "partners.view";
+    pub const PARTNERS_LIST: &str = "partners.list";
+    pub const ACCOUNT_OPEN: &str = "accounts.open";
+    pub const LOCKOUT_CLEAR: &str = "users.clear_lockout";
+    pub const OPERATOR_CREATE: &str = "operators.create";
+    pub const BANK_AUDIT_VIEW: &str = "audit.bank_view";
 }
 
 /// A page of the audit trail as a reader sees it.

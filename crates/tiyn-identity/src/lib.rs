@@ -16,6 +16,7 @@
 //! - Secrets (passwords, codes, tokens) never reach a log, an audit record or the database in clear.
 
 mod audit;
+mod bank;
 mod clock;
 mod config;
 mod error;
@@ -31,6 +32,10 @@ use tiyn_notify::Notifier;
 use tiyn_store::Store;
 
 pub use audit::{AuditView, audit_action};
+pub use bank::{
+    APPLICATION_ACCOUNTS_MAX, APPLICATION_USERS_MAX, Application, ApplicationAccount, BankActor, BankIdentity,
+    NewOperator, PartnerOverview, application_field,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{IdentityConfig, Keys};
 pub use error::IdentityError;

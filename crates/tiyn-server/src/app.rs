@@ -17,7 +17,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tiyn_api::authz::{API_RULES, AuthzState, authorize};
+use tiyn_api::authz::{ADMIN_RULES, API_RULES, AuthzState, authorize};
 use tiyn_api::{ApiError, ApiState};
 use tiyn_identity::Identity;
 use tiyn_store::Store;
@@ -49,6 +49,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     pub identity: Identity,
+    /// The bank's code in the IBANs of accounts it opens.
+    pub bank: tiyn_identity::BankIdentity,
     /// Demo mode: the cabinet shows a demo badge and the login page says where the credentials are.
     pub demo: bool,
     /// The server terminates TLS itself: send HSTS.
@@ -59,8 +61,12 @@ pub struct AppState {
 
 /// The whole application: JSON API, OpenAPI document, operational endpoints, cabinet.
 pub fn build_app(state: AppState) -> Router {
-    let (api, api_document) =
-        tiyn_api::routes(ApiState { store: state.store.clone(), identity: state.identity.clone(), tls: state.tls });
+    let (api, api_document) = tiyn_api::routes(ApiState {
+        store: state.store.clone(),
+        identity: state.identity.clone(),
+        tls: state.tls,
+        bank: state.bank.clone(),
+    });
     let (ops, ops_document) = ops_router().with_state(state.clone()).split_for_parts();
     let document = openapi_document(api_document, ops_document);
     let document_json: Arc<str> = match serde_json::to_string(&document) {
@@ -97,8 +103,8 @@ pub fn build_app(state: AppState) -> Router {
         )
 }
 
-/// The permission matrix of every route: the API's and the cabinet's.
-pub const RULES: &[&[tiyn_api::authz::Rule]] = &[API_RULES, tiyn_web::WEB_RULES];
+/// The permission matrix of every route: the partner API's, the cabinet's and the operators'.
+pub const RULES: &[&[tiyn_api::authz::Rule]] = &[API_RULES, ADMIN_RULES, tiyn_web::WEB_RULES];
 
 /// The API's document with the operational endpoints added.
 fn openapi_document(mut api: OpenApiDocument, ops: OpenApiDocument) -> OpenApiDocument {

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use data_encoding::BASE64URL_NOPAD;
+use data_encoding::BASE32_NOPAD;
 use jiff::Timestamp;
 use serde::Serialize;
 use tiyn_auth::{MasterKey, PasswordHasher};
@@ -215,8 +215,9 @@ pub struct DemoCredentials {
 /// every start without being stored anywhere, and different on every installation.
 pub fn demo_password(master: &MasterKey, login: &str) -> String {
     let secret = master.derive_secret(&format!("demo-password/{login}"));
-    // 16 base64url characters (96 bits), grouped for reading aloud.
-    let text = BASE64URL_NOPAD.encode(&secret[..12]);
+    // 16 base32 characters (80 bits): letters and digits only, so a double click selects a group
+    // and nothing is mistaken for punctuation; grouped for reading aloud.
+    let text = BASE32_NOPAD.encode(&secret[..10]).to_lowercase();
     format!("{}-{}-{}-{}", &text[0..4], &text[4..8], &text[8..12], &text[12..16])
 }
 

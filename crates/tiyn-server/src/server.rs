@@ -73,6 +73,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         store,
         metrics,
         identity,
+        bank: settings.bank.clone(),
         demo: settings.demo,
         tls: tls.is_some(),
         request_body_bytes_max: settings.request_body_bytes_max,
@@ -135,7 +136,8 @@ pub async fn run(
     handle: Handle<SocketAddr>,
 ) -> io::Result<()> {
     listener.set_nonblocking(true)?;
-    let service = app.into_make_service();
+    // The peer address reaches handlers (audit records, failures counted per source, R-6.1.4).
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
     match tls {
         Some(config) => axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(service).await,
         None => axum_server::from_tcp(listener)?.handle(handle).serve(service).await,

@@ -90,6 +90,9 @@ pub struct ServeArgs {
     /// Consecutive failed passwords or codes that lock a user.
     #[arg(long, env = "TIYN_LOCKOUT_FAILURES", value_name = "N")]
     pub lockout_failures: Option<u32>,
+    /// The bank's 3-digit code in Kazakhstan IBANs (positions 5-7), for the accounts it opens.
+    #[arg(long, env = "TIYN_BANK_CODE", value_name = "CODE")]
+    pub bank_code: Option<String>,
 }
 
 /// The settings file. Unknown keys are refused: a typo must not silently fall back to a default.
@@ -113,6 +116,7 @@ pub struct FileSettings {
     pub session_absolute_seconds: Option<u32>,
     pub code_lifetime_seconds: Option<u32>,
     pub lockout_failures: Option<u32>,
+    pub bank_code: Option<String>,
 }
 
 /// Certificate and key for HTTPS.
@@ -138,6 +142,7 @@ pub struct Settings {
     pub secret_key_file: PathBuf,
     pub sms_file: PathBuf,
     pub security: SecuritySettings,
+    pub bank: tiyn_identity::BankIdentity,
 }
 
 /// The bank's settings of the security procedure, checked against the limits of `tiyn-auth`.
@@ -214,7 +219,14 @@ impl Settings {
             .unwrap_or_else(|| data_dir.join("secret.key"));
         let sms_file =
             args.sms_file.clone().or_else(|| file.sms_file.clone()).unwrap_or_else(|| data_dir.join("sms.jsonl"));
+        let bank_code = args.bank_code.clone().or_else(|| file.bank_code.clone());
+        let bank = match bank_code {
+            None => tiyn_identity::BankIdentity::default(),
+            Some(code) => tiyn_identity::BankIdentity::new(&code)
+                .map_err(|error| SettingsError::Security { setting: "bank_code", message: error.to_string() })?,
+        };
         Ok(Settings {
+            bank,
             secret_key_file,
             sms_file,
             security,
@@ -365,6 +377,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "code_lifetime_seconds",
         default: "300",
         meaning: "Lifetime of a one-time code (SMS), shown to the user; 30 to 3600.",
+    },
+    SettingDoc {
+        key: "bank_code",
+        default: "722 (the demo bank)",
+        meaning: "The bank's 3-digit code in Kazakhstan IBANs: the accounts it opens for partners get `KZ..` + this code. Set your bank's.",
     },
     SettingDoc {
         key: "lockout_failures",

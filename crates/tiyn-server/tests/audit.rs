@@ -82,3 +82,40 @@ async fn r_3_4_the_trail_of_a_real_session_verifies() {
     let verified = verify(test.store.as_ref(), &test.master.audit_key()).await.expect("read").expect("intact");
     assert_eq!(verified.records, 4, "two logins of two steps each");
 }
+
+/// over a real socket, the audit record carries the client's address (and failures
+/// are counted per source from it).
+#[tokio::test]
+async fn r_3_4_records_carry_the_source_address() {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    use hyper_util::rt::TokioIo;
+
+    let test = common::test_app().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let handle = axum_server::Handle::new();
+    let server = tokio::spawn(tiyn_server::server::run(listener, test.app.clone(), None, handle.clone()));
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.expect("handshake");
+    tokio::spawn(connection);
+    let body = serde_json::json!({"login": "full@demo-trade.kz", "password": "not the password at all"}).to_string();
+    let request = hyper::Request::post("/api/v1/auth/login")
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("user-agent", "audit-test/1.0")
+        .body(Full::new(Bytes::from(body)))
+        .expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    assert_eq!(response.status(), 401);
+    let _ = response.into_body().collect().await;
+    let records =
+        test.store.audit_records(tiyn_store::AuditQuery { limit: 10, ..Default::default() }).await.expect("records");
+    let login = records.iter().find(|record| record.record.action == "auth.login").expect("the attempt is recorded");
+    assert_eq!(login.record.source_ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(login.record.user_agent.as_deref(), Some("audit-test/1.0"));
+    assert_eq!(login.record.outcome, AuditOutcome::Failure("invalid_credentials".to_owned()));
+    assert_eq!(test.store.source_lockout("127.0.0.1").await.expect("state").consecutive_failures, 1);
+    handle.graceful_shutdown(Some(std::time::Duration::from_secs(1)));
+    server.await.expect("join").expect("stopped");
+}

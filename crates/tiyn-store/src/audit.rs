@@ -138,14 +138,14 @@ impl NewAuditRecord {
     /// choose; the trail must not grow by what a client sends) and replaces NUL characters, which
     /// PostgreSQL text cannot hold, so every backend stores the same bytes it chained.
     pub fn bounded(mut self) -> NewAuditRecord {
-        for field in [&mut self.user_agent, &mut self.details, &mut self.object, &mut self.source_ip] {
-            if let Some(text) = field {
-                if text.contains('\0') {
-                    *text = text.replace('\0', "\u{FFFD}");
-                }
-                if text.chars().count() > AUDIT_TEXT_MAX {
-                    *text = text.chars().take(AUDIT_TEXT_MAX).collect();
-                }
+        for text in
+            [&mut self.user_agent, &mut self.details, &mut self.object, &mut self.source_ip].into_iter().flatten()
+        {
+            if text.contains('\0') {
+                *text = text.replace('\0', "\u{FFFD}");
+            }
+            if text.chars().count() > AUDIT_TEXT_MAX {
+                *text = text.chars().take(AUDIT_TEXT_MAX).collect();
             }
         }
         self

@@ -1,9 +1,12 @@
 //! `tiyn`: the command line. Glue only — every subcommand calls into `tiyn_server` or `tiyn_bench`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tiyn_api::admin::{CreateOperatorRequest, application_from_json, problem_text};
 use tiyn_bench::LedgerBenchArgs;
+use tiyn_identity::{BankActor, BankIdentity, Context, Identity};
 use tiyn_server::settings::{LogFormat, ServeArgs, Settings, markdown_table};
 
 /// Tiyn: business e-banking for Kazakhstan.
@@ -26,6 +29,11 @@ enum Command {
     /// The audit trail: verify its chain, purge records past retention.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The bank's console: operators, partners from their applications, blocks and lockouts.
+    /// Uses the same settings as `serve` (database, secret key file, SMS file); every action is
+    /// audited with no actor and `via: cli`.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Print the settings table (Markdown) for the README.
     SettingsDoc,
     /// Tools for the project's own tests.
@@ -48,6 +56,49 @@ enum AuditCommand {
     Verify(ServeArgs),
     /// Delete records older than 5 years (the server also does this daily).
     Purge(ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a bank operator, pending activation: they activate with an SMS code and choose a
+    /// password (`POST /api/v1/auth/activation`), as any user.
+    CreateOperator {
+        #[arg(long)]
+        full_name: String,
+        /// The operator's Kazakhstan mobile number: codes go there.
+        #[arg(long)]
+        mobile: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[command(flatten)]
+        settings: ServeArgs,
+    },
+    /// Create a partner from its application: a JSON file shaped like the body of
+    /// `POST /api/admin/v1/partners`.
+    CreatePartner {
+        #[arg(long, value_name = "FILE")]
+        application: PathBuf,
+        /// The bank's 3-digit code in the new accounts' IBANs.
+        #[arg(long, value_name = "CODE", default_value = tiyn_server::demo::DEMO_BANK_CODE)]
+        bank_code: String,
+        #[command(flatten)]
+        settings: ServeArgs,
+    },
+    /// Block a user at once (the bank's block): their sessions end.
+    BlockUser(LoginArgs),
+    /// Lift any block of a user (the bank's, the partner's, lost access means).
+    UnblockUser(LoginArgs),
+    /// Lift a lockout after repeated failed passwords or codes.
+    ClearLockout(LoginArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct LoginArgs {
+    /// The user's mobile number or email address.
+    #[arg(long)]
+    login: String,
+    #[command(flatten)]
+    settings: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +158,7 @@ async fn run(command: Command) -> ExitCode {
             Err(error) => fail(&error),
         },
         Command::Audit(command) => audit(command).await,
+        Command::Admin(command) => admin(command).await,
         Command::SettingsDoc => {
             print!("{}", markdown_table());
             ExitCode::SUCCESS
@@ -148,11 +200,111 @@ async fn audit(command: AuditCommand) -> ExitCode {
         }
         AuditCommand::Purge(_) => match tiyn_server::audit::purge(store.as_ref(), jiff::Timestamp::now()).await {
             Ok(purged) => {
-                println!("{purged} audit records older than {} years deleted", tiyn_server::audit::AUDIT_RETENTION_YEARS);
+                println!(
+                    "{purged} audit records older than {} years deleted",
+                    tiyn_server::audit::AUDIT_RETENTION_YEARS
+                );
                 ExitCode::SUCCESS
             }
             Err(error) => fail(&error.to_string()),
         },
+    }
+}
+
+/// Opens the store and the identity use cases as `serve` does, and runs one console action.
+async fn admin(command: AdminCommand) -> ExitCode {
+    let args = match &command {
+        AdminCommand::CreateOperator { settings, .. } | AdminCommand::CreatePartner { settings, .. } => settings,
+        AdminCommand::BlockUser(args) | AdminCommand::UnblockUser(args) | AdminCommand::ClearLockout(args) => {
+            &args.settings
+        }
+    };
+    let settings = match Settings::resolve(args) {
+        Ok(settings) => settings,
+        Err(error) => return fail(&error.to_string()),
+    };
+    tiyn_server::telemetry::init(settings.log_format);
+    let store = match tiyn_server::server::open(&settings).await {
+        Ok(store) => store,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let master = match tiyn_server::secrets::load_or_create_master_key(&settings.secret_key_file) {
+        Ok(master) => master,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let identity = match tiyn_server::server::identity(&settings, store, &master, Default::default()) {
+        Ok(identity) => identity,
+        Err(error) => return fail(&error.to_string()),
+    };
+    match admin_action(&identity, command).await {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(&message),
+    }
+}
+
+async fn admin_action(identity: &Identity, command: AdminCommand) -> Result<String, String> {
+    let context = Context { source_ip: None, user_agent: Some("tiyn admin".to_owned()) };
+    let actor = BankActor::console(None);
+    match command {
+        AdminCommand::CreateOperator { full_name, mobile, email, .. } => {
+            let input =
+                CreateOperatorRequest { full_name, mobile, email }.into_operator().map_err(|e| problem_text(&e))?;
+            let user = identity.create_operator(&context, &actor, input).await.map_err(|e| e.to_string())?;
+            Ok(format!(
+                "operator {} ({}) created, {}: they activate with an SMS code (POST /api/v1/auth/activation)",
+                user.id,
+                user.full_name,
+                user.status.as_str()
+            ))
+        }
+        AdminCommand::CreatePartner { application, bank_code, .. } => {
+            let text = std::fs::read_to_string(&application)
+                .map_err(|error| format!("cannot read {}: {error}", application.display()))?;
+            let application = application_from_json(&text).map_err(|e| problem_text(&e))?;
+            let bank = BankIdentity::new(&bank_code).map_err(|error| format!("bank code {bank_code:?}: {error}"))?;
+            let created = identity
+                .create_partner_from_application(&context, &actor, &bank, application)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut report = format!(
+                "partner {} {} (BIN {}) created",
+                created.partner.id,
+                created.partner.name,
+                created.partner.bin.as_str()
+            );
+            for account in &created.accounts {
+                let iban = account.iban.as_ref().map_or("-", |iban| iban.as_str());
+                report.push_str(&format!("\n  account {} {iban} {} {}", account.id, account.currency, account.name));
+            }
+            for user in &created.users {
+                let level = user.level.map_or("-", |level| level.as_str());
+                report.push_str(&format!(
+                    "\n  user {} {} ({level}), {}",
+                    user.id,
+                    user.full_name,
+                    user.status.as_str()
+                ));
+            }
+            Ok(report)
+        }
+        AdminCommand::BlockUser(args) => {
+            let user = identity.user_by_login_for_bank(&args.login).await.map_err(|e| e.to_string())?;
+            identity.bank_block_user(&context, &actor, user.id).await.map_err(|e| e.to_string())?;
+            Ok(format!("user {} blocked by the bank; their sessions ended", user.id))
+        }
+        AdminCommand::UnblockUser(args) => {
+            let user = identity.user_by_login_for_bank(&args.login).await.map_err(|e| e.to_string())?;
+            identity.bank_unblock_user(&context, &actor, user.id).await.map_err(|e| e.to_string())?;
+            Ok(format!("user {} unblocked", user.id))
+        }
+        AdminCommand::ClearLockout(args) => {
+            let user = identity.user_by_login_for_bank(&args.login).await.map_err(|e| e.to_string())?;
+            identity.clear_lockout(&context, &actor, user.id).await.map_err(|e| e.to_string())?;
+            Ok(format!("lockout of user {} cleared", user.id))
+        }
     }
 }
 
