@@ -455,6 +455,14 @@ mod tests {
         assert!(toml::from_str::<FileSettings>("lisen = \"127.0.0.1:1\"").is_err(), "a typo must be refused");
     }
 
+    /// The README's configuration section is this table, verbatim: regenerate it with
+    /// `tiyn settings-doc` when a setting changes.
+    #[test]
+    fn the_readme_shows_the_current_settings_table() {
+        let readme = include_str!("../../../README.md");
+        assert!(readme.contains(&markdown_table()), "README.md's settings table is stale: paste `tiyn settings-doc`");
+    }
+
     #[test]
     fn flags_beat_the_file_which_beats_defaults() {
         let file: FileSettings = toml::from_str(
