@@ -1,4 +1,5 @@
-// The accounts journey a person makes in the demo cabinet (R-4.2, R-3.1.2.1, R-6.4.2).
+// The accounts journey a person makes in the demo cabinet, signed in as the demo partner's
+// full-access user (R-4.2, R-3.1.2.1, R-6.4.2).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -6,13 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoServer } from './server.js';
 import { launchBrowser } from './browser.js';
+import { demoUser, plain, signIn } from './signin.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.resolve(here, '../test-results');
-
-/** Text as a person reads it: the narrow and ordinary no-break spaces the cabinet uses for
- * grouping become plain spaces. */
-const plain = (text) => text.replace(/[\u202F\u00A0]/g, ' ').trim();
 
 let server;
 let browser;
@@ -27,6 +25,7 @@ before(async () => {
   // CSP violations and script errors show up here; a clean cabinet has none.
   page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
   page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  await signIn(page, server, demoUser(server, 'full'));
 });
 
 after(async () => {

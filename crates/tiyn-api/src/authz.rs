@@ -117,7 +117,13 @@ pub struct AuthzState {
     pub rules: &'static [&'static [Rule]],
     /// The server speaks TLS: use the `__Host-` cookie.
     pub tls: bool,
+    /// The page a person sees when their level does not allow a cabinet page (the cabinet renders
+    /// it; this crate cannot depend on the cabinet). `None`: the problem document.
+    pub forbidden_page: Option<ForbiddenPage>,
 }
+
+/// Renders the refusal page for a request's parts (language from its query, cookie and headers).
+pub type ForbiddenPage = std::sync::Arc<dyn Fn(&Parts) -> Response + Send + Sync>;
 
 impl AuthzState {
     fn rule(&self, method: &Method, path: &str) -> Option<Rule> {
@@ -228,11 +234,24 @@ fn is_page(path: &str) -> bool {
     !(path == "/api" || path.starts_with("/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics")
 }
 
-fn refuse(path: &str, error: ApiError) -> Response {
-    if is_page(path) && matches!(error, ApiError::Unauthenticated | ApiError::Identity(IdentityError::SessionExpired)) {
-        return Redirect::to(LOGIN_PAGE).into_response();
+/// A refusal as the client expects it: API paths get the problem document; pages send a signed-out
+/// person (no session, or one that ended: expired, logged out elsewhere, blocked) to the login
+/// page, and show a refusal page for a level that does not allow the page.
+fn refuse(state: &AuthzState, path: &str, parts: &Parts, error: ApiError) -> Response {
+    if !is_page(path) {
+        return error.into_response();
     }
-    error.into_response()
+    match error {
+        ApiError::Unauthenticated
+        | ApiError::Identity(IdentityError::SessionExpired | IdentityError::Unauthenticated) => {
+            Redirect::to(LOGIN_PAGE).into_response()
+        }
+        ApiError::Identity(IdentityError::Forbidden(_)) | ApiError::OperatorOnly => match &state.forbidden_page {
+            Some(page) => page(parts),
+            None => error.into_response(),
+        },
+        other => other.into_response(),
+    }
 }
 
 /// The middleware. Order: rule → credential → session → CSRF → permission.
@@ -251,7 +270,7 @@ pub async fn authorize(State(state): State<AuthzState>, request: Request, next: 
     let Some(credential) = credential else {
         return match rule.access {
             Access::Public => next.run(Request::from_parts(parts, body)).await,
-            _ => refuse(&path, ApiError::Unauthenticated),
+            _ => refuse(&state, &path, &parts, ApiError::Unauthenticated),
         };
     };
     let activity = !parts.headers.contains_key(BACKGROUND_HEADER);
@@ -265,8 +284,16 @@ pub async fn authorize(State(state): State<AuthzState>, request: Request, next: 
         Ok(principal) => principal,
         // A stale cookie on a public page (the login form) is no reason to refuse it.
         Err(_) if rule.access == Access::Public => return next.run(Request::from_parts(parts, body)).await,
-        Err(error) => return refuse(&path, ApiError::Identity(error)),
+        Err(error) => return refuse(&state, &path, &parts, ApiError::Identity(error)),
     };
+    if let Access::Needs(permission) = rule.access
+        && !principal.allows(permission)
+    {
+        return refuse(&state, &path, &parts, ApiError::Identity(IdentityError::Forbidden(permission)));
+    }
+    if rule.access == Access::Operator && principal.partner().is_some() {
+        return refuse(&state, &path, &parts, ApiError::OperatorOnly);
+    }
     let mut request = Request::from_parts(parts, body);
     if let Presented::Cookie(token) = &credential
         && !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
@@ -275,14 +302,6 @@ pub async fn authorize(State(state): State<AuthzState>, request: Request, next: 
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-    }
-    if let Access::Needs(permission) = rule.access
-        && !principal.allows(permission)
-    {
-        return ApiError::Identity(IdentityError::Forbidden(permission)).into_response();
-    }
-    if rule.access == Access::Operator && principal.partner().is_some() {
-        return ApiError::OperatorOnly.into_response();
     }
     if let Presented::Cookie(token) = credential {
         request.extensions_mut().insert(CookieSession(token));

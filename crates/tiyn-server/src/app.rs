@@ -80,7 +80,16 @@ pub fn build_app(state: AppState) -> Router {
         tls: state.tls,
     });
     let demo = state.demo;
-    let authz = AuthzState { identity: state.identity.clone(), rules: RULES, tls: state.tls };
+    let forbidden_page: tiyn_api::authz::ForbiddenPage =
+        std::sync::Arc::new(move |parts: &axum::http::request::Parts| {
+            tiyn_web::forbidden(parts.uri.query(), &parts.headers, demo)
+        });
+    let authz = AuthzState {
+        identity: state.identity.clone(),
+        rules: RULES,
+        tls: state.tls,
+        forbidden_page: Some(forbidden_page),
+    };
 
     Router::new()
         .merge(api)
@@ -219,7 +228,9 @@ async fn security_headers(State(tls): State<bool>, request: Request, next: Next)
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: with it Chromium sends `Origin: null` on form posts, which the CSRF check
+    // must refuse. Same-origin keeps the referrer inside the bank's own site.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
     headers.insert(HeaderName::from_static("cross-origin-resource-policy"), HeaderValue::from_static("same-origin"));
     headers.insert(

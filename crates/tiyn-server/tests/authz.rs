@@ -122,6 +122,11 @@ fn expected(rule: &Rule, caller: Caller) -> Verdict {
 async fn observed(response: axum::response::Response, anonymous: bool) -> Verdict {
     let status = response.status();
     let location = response.headers().get("location").and_then(|value| value.to_str().ok()).map(str::to_owned);
+    let html = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
     let text = body_text(response).await;
     match status {
         StatusCode::UNAUTHORIZED if text.contains("\"code\":\"unauthenticated\"") => Verdict::SignInFirst,
@@ -129,6 +134,8 @@ async fn observed(response: axum::response::Response, anonymous: bool) -> Verdic
         StatusCode::FORBIDDEN if text.contains("access_level_insufficient") || text.contains("operator_only") => {
             Verdict::Forbidden
         }
+        // The cabinet's refusal page (a page route the level does not allow).
+        StatusCode::FORBIDDEN if html => Verdict::Forbidden,
         StatusCode::INTERNAL_SERVER_ERROR => panic!("a route answered 500: {text}"),
         _ => Verdict::Through,
     }

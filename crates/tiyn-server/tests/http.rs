@@ -32,7 +32,7 @@ async fn security_headers_are_on_every_response() {
         assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{uri}");
         assert_eq!(header(&response, "x-frame-options"), Some("DENY"), "{uri}");
         assert_eq!(header(&response, "x-content-type-options"), Some("nosniff"), "{uri}");
-        assert_eq!(header(&response, "referrer-policy"), Some("no-referrer"), "{uri}");
+        assert_eq!(header(&response, "referrer-policy"), Some("same-origin"), "{uri}");
         assert_eq!(header(&response, "strict-transport-security"), None, "no HSTS over plain HTTP: {uri}");
     }
     let api = get(&test.app, "/api/v1/accounts").await;

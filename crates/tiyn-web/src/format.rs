@@ -6,6 +6,9 @@
 //! language so that the columns of a statement line up. Digits are never rounded: the string has
 //! exactly the currency's minor digits.
 
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::{self, TimeZone};
 use tiyn_api::Lang;
 use tiyn_core::{Currency, Money};
 
@@ -59,9 +62,49 @@ pub fn currency_sign(currency: Currency) -> &'static str {
     }
 }
 
+/// The bank's time zone: Asia/Almaty, UTC+5 all year since 2024 (no DST), as the identity use
+/// cases count business dates.
+pub fn almaty() -> TimeZone {
+    TimeZone::fixed(tz::offset(5))
+}
+
+/// `HH:MM` in Almaty: the end of a code's lifetime, of a session.
+pub fn time_of_day(at: Timestamp) -> String {
+    at.to_zoned(almaty()).strftime("%H:%M").to_string()
+}
+
+/// A date as people write it: `31.12.2026` in ru and kk, `2026-12-31` in en.
+pub fn date(date: Date, lang: Lang) -> String {
+    match lang {
+        Lang::Ru | Lang::Kk => date.strftime("%d.%m.%Y").to_string(),
+        Lang::En => date.strftime("%Y-%m-%d").to_string(),
+    }
+}
+
+/// An instant in Almaty, to the minute: `31.12.2026 18:05`.
+pub fn date_time(at: Timestamp, lang: Lang) -> String {
+    let local = at.to_zoned(almaty());
+    format!("{} {}", date(local.date(), lang), local.strftime("%H:%M"))
+}
+
+/// An instant in Almaty, to the second (the audit trail).
+pub fn date_time_seconds(at: Timestamp, lang: Lang) -> String {
+    let local = at.to_zoned(almaty());
+    format!("{} {}", date(local.date(), lang), local.strftime("%H:%M:%S"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_shown_in_almaty() {
+        let at: Timestamp = "2026-01-01T19:30:15Z".parse().expect("instant");
+        assert_eq!(time_of_day(at), "00:30");
+        assert_eq!(date_time(at, Lang::Ru), "02.01.2026 00:30");
+        assert_eq!(date_time(at, Lang::En), "2026-01-02 00:30");
+        assert_eq!(date_time_seconds(at, Lang::Kk), "02.01.2026 00:30:15");
+    }
 
     fn check(minor: i64, currency: Currency, lang: Lang, expected: &str) {
         let got = money(Money::from_minor(minor, currency), lang);

@@ -5,35 +5,107 @@
 //! or style anywhere, so the Content-Security-Policy needs no `unsafe-inline`. The cabinet reads
 //! data through `tiyn_api::access`, the same tenant-isolation gate the JSON API uses.
 
+pub mod audit;
 pub mod format;
+pub mod forms;
 pub mod i18n;
 pub mod lang;
 pub mod pages;
+pub mod profile;
+pub mod sign_in;
 pub mod static_files;
+pub mod users;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
+use tiyn_api::authz::{Access, Rule, SESSION_COOKIE, SESSION_COOKIE_TLS};
+use tiyn_core::access::Permission;
+use tiyn_identity::Identity;
 use tiyn_store::Store;
 
 pub use lang::PageLang;
+pub use pages::Viewer;
 
 #[derive(Clone)]
 pub struct WebState {
     pub store: Arc<dyn Store>,
-    /// Shows the demo badge.
+    pub identity: Identity,
+    /// Shows the demo badge, and the login page says where the demo credentials are.
     pub demo: bool,
+    /// The server speaks TLS (Secure, `__Host-` cookies).
+    pub tls: bool,
 }
+
+/// The session cookie's name: `__Host-` prefixed under TLS.
+pub fn session_cookie_name(tls: bool) -> &'static str {
+    if tls { SESSION_COOKIE_TLS } else { SESSION_COOKIE }
+}
+
+const fn rule(method: &'static str, path: &'static str, access: Access) -> Rule {
+    Rule { method, path, access }
+}
+
+const MANAGE_USERS: Access = Access::Needs(Permission::ManageUsers);
+
+/// The cabinet's rows of the permission matrix (see `tiyn_api::authz`): every page route, once.
+/// The sign-in steps are public (no session yet: SameSite=Strict and the Origin check cover
+/// them); everything else needs a session, and the sections need their permission.
+pub const WEB_RULES: &[Rule] = &[
+    rule("GET", "/", Access::Public),
+    rule("GET", "/static/{file}", Access::Public),
+    rule("GET", "/login", Access::Public),
+    rule("POST", "/login", Access::Public),
+    rule("POST", "/login/confirm", Access::Public),
+    rule("POST", "/logout", Access::SignedIn),
+    rule("GET", "/activation", Access::Public),
+    rule("POST", "/activation", Access::Public),
+    rule("POST", "/activation/confirm", Access::Public),
+    rule("GET", "/recovery", Access::Public),
+    rule("POST", "/recovery", Access::Public),
+    rule("POST", "/recovery/confirm", Access::Public),
+    rule("GET", "/profile", Access::SignedIn),
+    rule("POST", "/profile/password", Access::SignedIn),
+    rule("POST", "/profile/lost-access", Access::SignedIn),
+    rule("GET", "/accounts", Access::Needs(Permission::ViewAccounts)),
+    rule("GET", "/accounts/table", Access::Needs(Permission::ViewAccounts)),
+    rule("GET", "/users", MANAGE_USERS),
+    rule("POST", "/users", MANAGE_USERS),
+    rule("GET", "/users/new", MANAGE_USERS),
+    rule("GET", "/users/{id}", MANAGE_USERS),
+    rule("POST", "/users/{id}", MANAGE_USERS),
+    rule("POST", "/users/{id}/block", MANAGE_USERS),
+    rule("POST", "/users/{id}/unblock", MANAGE_USERS),
+    rule("POST", "/users/{id}/suspension", MANAGE_USERS),
+    rule("GET", "/audit", Access::Needs(Permission::ViewAudit)),
+];
 
 /// The cabinet's routes.
 pub fn routes(state: WebState) -> Router {
     Router::new()
         .route("/", get(pages::home))
+        .route("/login", get(sign_in::login_form).post(sign_in::login_submit))
+        .route("/login/confirm", post(sign_in::login_confirm))
+        .route("/logout", post(sign_in::logout))
+        .route("/activation", get(sign_in::activation_form).post(sign_in::activation_submit))
+        .route("/activation/confirm", post(sign_in::activation_confirm))
+        .route("/recovery", get(sign_in::recovery_form).post(sign_in::recovery_submit))
+        .route("/recovery/confirm", post(sign_in::recovery_confirm))
+        .route("/profile", get(profile::show))
+        .route("/profile/password", post(profile::change_password))
+        .route("/profile/lost-access", post(profile::lost_access))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/table", get(pages::accounts_table))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/new", get(users::new_form))
+        .route("/users/{id}", get(users::show).post(users::update))
+        .route("/users/{id}/block", post(users::block))
+        .route("/users/{id}/unblock", post(users::unblock))
+        .route("/users/{id}/suspension", post(users::suspension))
+        .route("/audit", get(audit::show))
         .route("/static/{file}", get(static_files::serve))
         .with_state(state)
 }
@@ -41,4 +113,31 @@ pub fn routes(state: WebState) -> Router {
 /// The page for a path no route serves, in the request's language.
 pub fn not_found(query: Option<&str>, headers: &HeaderMap, demo: bool) -> Response {
     pages::not_found(PageLang::from_headers(query, headers), demo)
+}
+
+/// The page for a signed-in person whose access level does not allow the page, in the
+/// request's language. For the authorization middleware, which today answers a problem document
+/// on every path: a page request would rather get this.
+pub fn forbidden(query: Option<&str>, headers: &HeaderMap, demo: bool) -> Response {
+    pages::forbidden(PageLang::from_headers(query, headers), demo, &Viewer::nobody())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route has exactly one rule, and the users and audit sections need their permission.
+    #[test]
+    fn every_rule_is_unique_and_sections_need_their_permission() {
+        for (index, rule) in WEB_RULES.iter().enumerate() {
+            let twins = WEB_RULES.iter().filter(|other| other.method == rule.method && other.path == rule.path).count();
+            assert_eq!(twins, 1, "{} {} has {twins} rules", rule.method, rule.path);
+            if rule.path.starts_with("/users") {
+                assert_eq!(rule.access, MANAGE_USERS, "rule {index}: {} {}", rule.method, rule.path);
+            }
+            if rule.path.starts_with("/audit") {
+                assert_eq!(rule.access, Access::Needs(Permission::ViewAudit));
+            }
+        }
+    }
 }

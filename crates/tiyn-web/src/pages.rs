@@ -1,12 +1,18 @@
-//! The cabinet's pages. Handlers are thin: obtain the partner, read through `tiyn_api::access`
-//! (the one place that decides tenant isolation), turn domain values into display rows, render.
+//! What every page shares — the layout's data, who is looking, rendering, the message, 404, 403
+//! and 500 pages — and the accounts pages. Handlers are thin: obtain the partner, read through
+//! `tiyn_api::access` (the one place that decides tenant isolation), turn domain values into
+//! display rows, render.
 
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tiyn_api::access::{CurrentPartner, partner_accounts};
+use tiyn_api::authz::{CookieSession, csrf_token};
 use tiyn_api::{ApiError, Lang};
+use tiyn_core::access::{AccessLevel, Permission};
+use tiyn_identity::Principal;
 use tiyn_ledger::AccountStatus;
 use tiyn_store::Account;
 
@@ -15,6 +21,36 @@ use crate::format;
 use crate::i18n::{Texts, texts};
 use crate::lang::PageLang;
 
+/// Who is looking at a page: the principal the authorization middleware resolved (if any), and
+/// the CSRF token of the session cookie, which every form of a signed-in page carries.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    pub principal: Option<Principal>,
+    pub csrf: Option<String>,
+}
+
+impl Viewer {
+    pub fn from_parts(parts: &Parts) -> Viewer {
+        Viewer {
+            principal: parts.extensions.get::<Principal>().cloned(),
+            csrf: parts.extensions.get::<CookieSession>().map(|CookieSession(token)| csrf_token(token)),
+        }
+    }
+
+    /// A page rendered after the session ended (logout, lost access): nobody is signed in.
+    pub fn nobody() -> Viewer {
+        Viewer::default()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Viewer, Self::Rejection> {
+        Ok(Viewer::from_parts(parts))
+    }
+}
+
 /// What the layout needs besides the texts.
 pub struct PageMeta {
     pub lang: &'static str,
@@ -22,21 +58,58 @@ pub struct PageMeta {
     pub demo: bool,
     /// The navigation section to mark as current.
     pub section: &'static str,
+    /// The signed-in user, for the navigation; `None` on the sign-in pages.
+    pub user: Option<NavUser>,
+    /// The `_csrf` value of this page's forms; empty when no session cookie came.
+    pub csrf: String,
 }
 
 pub struct LanguageLink {
     pub code: &'static str,
     pub name: &'static str,
     pub current: bool,
+    pub href: String,
+}
+
+/// The signed-in user as the navigation shows them, with the sections their level opens.
+pub struct NavUser {
+    pub name: String,
+    pub level: &'static str,
+    pub accounts: bool,
+    pub users: bool,
+    pub audit: bool,
 }
 
 impl PageMeta {
-    fn new(lang: Lang, demo: bool, section: &'static str) -> PageMeta {
+    /// `here` is the address the language links reload (a GET route).
+    pub fn new(lang: Lang, demo: bool, section: &'static str, here: &str, viewer: &Viewer) -> PageMeta {
         let languages = Lang::ALL
             .into_iter()
-            .map(|other| LanguageLink { code: other.code(), name: texts(other).language_name, current: other == lang })
+            .map(|other| LanguageLink {
+                code: other.code(),
+                name: texts(other).language_name,
+                current: other == lang,
+                href: format!("{here}?lang={}", other.code()),
+            })
             .collect();
-        PageMeta { lang: lang.code(), languages, demo, section }
+        let user = viewer.principal.as_ref().map(|principal| NavUser {
+            name: principal.user().full_name.clone(),
+            level: level_name(principal.level(), texts(lang)),
+            accounts: principal.allows(Permission::ViewAccounts),
+            users: principal.allows(Permission::ManageUsers),
+            audit: principal.allows(Permission::ViewAudit),
+        });
+        PageMeta { lang: lang.code(), languages, demo, section, user, csrf: viewer.csrf.clone().unwrap_or_default() }
+    }
+}
+
+/// An access level in words; `None` is a bank operator.
+pub fn level_name(level: Option<AccessLevel>, t: &'static Texts) -> &'static str {
+    match level {
+        Some(AccessLevel::Full) => t.level_full,
+        Some(AccessLevel::Confirm) => t.level_confirm,
+        Some(AccessLevel::Create) => t.level_create,
+        None => t.level_none,
     }
 }
 
@@ -95,6 +168,12 @@ struct AccountsTable {
     rows: Vec<AccountRow>,
 }
 
+/// A link under a message.
+pub struct Link {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage {
@@ -102,7 +181,7 @@ struct MessagePage {
     page: PageMeta,
     heading: &'static str,
     text: &'static str,
-    show_back: bool,
+    link: Option<Link>,
 }
 
 /// `/` → `/accounts`: the accounts are the cabinet's home.
@@ -113,8 +192,10 @@ pub async fn home() -> Redirect {
 /// The partner's accounts with balance, available and held amounts (R-3.1.2.1, R-4.2).
 pub async fn accounts(State(state): State<WebState>, lang: PageLang, request: Request) -> Response {
     let (parts, _) = request.into_parts();
+    let viewer = Viewer::from_parts(&parts);
     let Some(partner) = CurrentPartner::from_parts(&parts) else {
-        return signed_out(&state, lang);
+        // The route needs a partner's permission, so the middleware let no one else in.
+        return Redirect::to(tiyn_api::authz::LOGIN_PAGE).into_response();
     };
     let page = async {
         let Some(record) = state.store.partner(partner.id()).await.map_err(ApiError::from)? else {
@@ -123,7 +204,7 @@ pub async fn accounts(State(state): State<WebState>, lang: PageLang, request: Re
         let accounts = partner_accounts(state.store.as_ref(), &partner).await?;
         Ok(AccountsPage {
             t: texts(lang.lang),
-            page: PageMeta::new(lang.lang, state.demo, "accounts"),
+            page: PageMeta::new(lang.lang, state.demo, "accounts", "/accounts", &viewer),
             partner: PartnerView {
                 name: record.name,
                 bin: record.bin.as_str().to_owned(),
@@ -134,13 +215,14 @@ pub async fn accounts(State(state): State<WebState>, lang: PageLang, request: Re
     };
     match page.await {
         Ok(page) => render(&page, StatusCode::OK, lang),
-        Err(error) => failure(&state, lang, &error),
+        Err(error) => failure(&state, lang, &viewer, &error),
     }
 }
 
 /// The accounts table alone, for htmx's refresh.
 pub async fn accounts_table(State(state): State<WebState>, lang: PageLang, request: Request) -> Response {
     let (parts, _) = request.into_parts();
+    let viewer = Viewer::from_parts(&parts);
     let Some(partner) = CurrentPartner::from_parts(&parts) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
@@ -149,50 +231,73 @@ pub async fn accounts_table(State(state): State<WebState>, lang: PageLang, reque
             let rows = accounts.iter().map(|account| AccountRow::new(account, lang.lang)).collect();
             render(&AccountsTable { t: texts(lang.lang), rows }, StatusCode::OK, lang)
         }
-        Err(error) => failure(&state, lang, &error),
+        Err(error) => failure(&state, lang, &viewer, &error),
     }
 }
 
-/// The page for an unknown path.
+/// A page with a heading, a sentence and an optional link.
+pub fn message(
+    state: &WebState,
+    lang: PageLang,
+    viewer: &Viewer,
+    status: StatusCode,
+    heading: &'static str,
+    text: &'static str,
+    link: Option<Link>,
+) -> Response {
+    let page = MessagePage {
+        t: texts(lang.lang),
+        page: PageMeta::new(lang.lang, state.demo, "", "/accounts", viewer),
+        heading,
+        text,
+        link,
+    };
+    render(&page, status, lang)
+}
+
+/// The page for an unknown path (the router's fallback: nobody is resolved there).
 pub fn not_found(lang: PageLang, demo: bool) -> Response {
     let t = texts(lang.lang);
     let page = MessagePage {
         t,
-        page: PageMeta::new(lang.lang, demo, ""),
+        page: PageMeta::new(lang.lang, demo, "", "/accounts", &Viewer::nobody()),
         heading: t.not_found_title,
         text: t.not_found_text,
-        show_back: true,
+        link: Some(Link { href: "/accounts", label: t.back_to_accounts }),
     };
     render(&page, StatusCode::NOT_FOUND, lang)
 }
 
-/// Outside demo mode there is no way to sign in yet (login is the next issue): say so.
-fn signed_out(state: &WebState, lang: PageLang) -> Response {
+/// The page for a refused access level.
+pub fn forbidden(lang: PageLang, demo: bool, viewer: &Viewer) -> Response {
     let t = texts(lang.lang);
     let page = MessagePage {
         t,
-        page: PageMeta::new(lang.lang, state.demo, "accounts"),
-        heading: t.signed_out_title,
-        text: t.signed_out_text,
-        show_back: false,
+        page: PageMeta::new(lang.lang, demo, "", "/accounts", viewer),
+        heading: t.forbidden_title,
+        text: t.forbidden_text,
+        link: Some(Link { href: "/accounts", label: t.back_to_accounts }),
     };
-    render(&page, StatusCode::UNAUTHORIZED, lang)
+    render(&page, StatusCode::FORBIDDEN, lang)
 }
 
-fn failure(state: &WebState, lang: PageLang, error: &ApiError) -> Response {
+/// An error no form can show: 404 (an unknown or another partner's id: the same page, R-6.4.2),
+/// 403, or 500 with the cause in the log only.
+pub fn failure(state: &WebState, lang: PageLang, viewer: &Viewer, error: &ApiError) -> Response {
     let t = texts(lang.lang);
     let (status, heading, text) = match error.status() {
         StatusCode::NOT_FOUND => (StatusCode::NOT_FOUND, t.not_found_title, t.not_found_text),
+        StatusCode::FORBIDDEN => return forbidden(lang, state.demo, viewer),
         _ => {
             tracing::error!(error = ?error, "page failed");
             (StatusCode::INTERNAL_SERVER_ERROR, t.error_title, t.error_text)
         }
     };
-    let page = MessagePage { t, page: PageMeta::new(lang.lang, state.demo, ""), heading, text, show_back: true };
-    render(&page, status, lang)
+    let link = Some(Link { href: "/accounts", label: t.back_to_accounts });
+    message(state, lang, viewer, status, heading, text, link)
 }
 
-fn render(template: &impl Template, status: StatusCode, lang: PageLang) -> Response {
+pub fn render(template: &impl Template, status: StatusCode, lang: PageLang) -> Response {
     let mut response = match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {
@@ -209,7 +314,7 @@ fn render(template: &impl Template, status: StatusCode, lang: PageLang) -> Respo
     if lang.chosen
         && let Ok(cookie) = HeaderValue::from_str(&lang.cookie())
     {
-        headers.insert(header::SET_COOKIE, cookie);
+        headers.append(header::SET_COOKIE, cookie);
     }
     response
 }
