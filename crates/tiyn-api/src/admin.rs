@@ -229,6 +229,8 @@ pub struct CreateOperatorRequest {
     pub full_name: String,
     pub mobile: String,
     pub email: Option<String>,
+    /// `administrator`, `security` or `viewer`.
+    pub role: String,
 }
 
 impl CreateOperatorRequest {
@@ -242,9 +244,13 @@ impl CreateOperatorRequest {
             .map(Email::parse)
             .transpose()
             .map_err(|error| FieldError::new("email", error.code(), error.to_string()));
-        match (mobile, email) {
-            (Ok(mobile), Ok(email)) => Ok(NewOperator { full_name: self.full_name, mobile, email }),
-            (mobile, email) => Err(ApiError::Invalid([mobile.err(), email.err()].into_iter().flatten().collect())),
+        let role = tiyn_core::OperatorRole::parse(&self.role)
+            .map_err(|error| FieldError::new("role", error.code(), error.to_string()));
+        match (mobile, email, role) {
+            (Ok(mobile), Ok(email), Ok(role)) => Ok(NewOperator { full_name: self.full_name, mobile, email, role }),
+            (mobile, email, role) => {
+                Err(ApiError::Invalid([mobile.err(), email.err(), role.err()].into_iter().flatten().collect()))
+            }
         }
     }
 }

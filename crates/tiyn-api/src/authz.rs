@@ -15,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use data_encoding::BASE64URL_NOPAD;
 use sha2::{Digest, Sha256};
+use tiyn_core::BankPermission;
 use tiyn_core::access::Permission;
 use tiyn_identity::{Context, Identity, IdentityError, Principal};
 
@@ -42,9 +43,12 @@ pub enum Access {
     SignedIn,
     /// A signed-in partner user whose level includes the permission.
     Needs(Permission),
-    /// A signed-in bank operator (a user of no partner): the operator API. A partner's
-    /// user or key is refused with 403 `operator_only`.
+    /// A signed-in bank operator (a user of no partner), whatever the role: the console's home. A
+    /// partner's user or key is refused with 403 `operator_only`.
     Operator,
+    /// A signed-in bank operator whose role includes the permission (403
+    /// `operator_role_insufficient` otherwise; `operator_only` for a partner's user).
+    Bank(BankPermission),
 }
 
 /// One row of the matrix: method, route pattern as registered, requirement.
@@ -100,14 +104,14 @@ pub const API_RULES: &[Rule] = &[
 
 /// The bank operator API's matrix: operators only.
 pub const ADMIN_RULES: &[Rule] = &[
-    rule("GET", "/api/admin/v1/partners", Access::Operator),
-    rule("POST", "/api/admin/v1/partners", Access::Operator),
-    rule("GET", "/api/admin/v1/partners/{id}", Access::Operator),
-    rule("POST", "/api/admin/v1/users/{id}/block", Access::Operator),
-    rule("POST", "/api/admin/v1/users/{id}/unblock", Access::Operator),
-    rule("POST", "/api/admin/v1/users/{id}/clear-lockout", Access::Operator),
-    rule("GET", "/api/admin/v1/audit", Access::Operator),
-    rule("POST", "/api/admin/v1/operators", Access::Operator),
+    rule("GET", "/api/admin/v1/partners", Access::Bank(BankPermission::ViewPartners)),
+    rule("POST", "/api/admin/v1/partners", Access::Bank(BankPermission::CreatePartners)),
+    rule("GET", "/api/admin/v1/partners/{id}", Access::Bank(BankPermission::ViewPartners)),
+    rule("POST", "/api/admin/v1/users/{id}/block", Access::Bank(BankPermission::BlockUsers)),
+    rule("POST", "/api/admin/v1/users/{id}/unblock", Access::Bank(BankPermission::BlockUsers)),
+    rule("POST", "/api/admin/v1/users/{id}/clear-lockout", Access::Bank(BankPermission::BlockUsers)),
+    rule("GET", "/api/admin/v1/audit", Access::Bank(BankPermission::ViewBankAudit)),
+    rule("POST", "/api/admin/v1/operators", Access::Bank(BankPermission::ManageOperators)),
 ];
 
 /// The rule tables the middleware enforces (the API's and the cabinet's, joined at start).
@@ -246,7 +250,9 @@ fn refuse(state: &AuthzState, path: &str, parts: &Parts, error: ApiError) -> Res
         | ApiError::Identity(IdentityError::SessionExpired | IdentityError::Unauthenticated) => {
             Redirect::to(LOGIN_PAGE).into_response()
         }
-        ApiError::Identity(IdentityError::Forbidden(_)) | ApiError::OperatorOnly => match &state.forbidden_page {
+        ApiError::Identity(IdentityError::Forbidden(_))
+        | ApiError::OperatorOnly
+        | ApiError::OperatorRoleInsufficient(_) => match &state.forbidden_page {
             Some(page) => page(parts),
             None => error.into_response(),
         },
@@ -291,8 +297,13 @@ pub async fn authorize(State(state): State<AuthzState>, request: Request, next: 
     {
         return refuse(&state, &path, &parts, ApiError::Identity(IdentityError::Forbidden(permission)));
     }
-    if rule.access == Access::Operator && principal.partner().is_some() {
+    if matches!(rule.access, Access::Operator | Access::Bank(_)) && principal.partner().is_some() {
         return refuse(&state, &path, &parts, ApiError::OperatorOnly);
+    }
+    if let Access::Bank(permission) = rule.access
+        && !principal.allows_bank(permission)
+    {
+        return refuse(&state, &path, &parts, ApiError::OperatorRoleInsufficient(permission));
     }
     let mut request = Request::from_parts(parts, body);
     if let Presented::Cookie(token) = &credential

@@ -72,6 +72,8 @@ pub enum ApiError {
     CsrfFailed,
     /// The route is the bank's: a partner's user or key may not call it (403).
     OperatorOnly,
+    /// An operator whose role does not include this bank permission (403).
+    OperatorRoleInsufficient(tiyn_core::BankPermission),
     /// The security procedure refused (login steps, sessions, access levels, users).
     Identity(IdentityError),
     /// Anything the client cannot act on. The string goes to the log, never to the client.
@@ -99,7 +101,7 @@ impl ApiError {
             ApiError::Ledger(error) => ledger_status(error),
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::CsrfFailed => StatusCode::FORBIDDEN,
-            ApiError::OperatorOnly => StatusCode::FORBIDDEN,
+            ApiError::OperatorOnly | ApiError::OperatorRoleInsufficient(_) => StatusCode::FORBIDDEN,
             ApiError::Identity(error) => identity_status(error),
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -123,6 +125,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::CsrfFailed => "csrf_failed",
             ApiError::OperatorOnly => "operator_only",
+            ApiError::OperatorRoleInsufficient(_) => "operator_role_insufficient",
             ApiError::Identity(error) => error.code(),
             ApiError::Internal(_) => "internal",
         }
@@ -148,6 +151,9 @@ impl ApiError {
                     .to_owned()
             }
             ApiError::OperatorOnly => "only the bank's operators may use this route".to_owned(),
+            ApiError::OperatorRoleInsufficient(permission) => {
+                format!("the operator's role does not include {}", permission.as_str())
+            }
             ApiError::Identity(IdentityError::Store(_)) => "internal error".to_owned(),
             ApiError::Identity(error) => error.to_string(),
             ApiError::Internal(_) => "internal error".to_owned(),
@@ -558,6 +564,14 @@ const TITLES: &[(&str, [&str; 3])] = &[
         ["Пользователь уже активирован", "Пайдаланушы белсендірілген", "User already activated"],
     ),
     (
+        "operator_role_insufficient",
+        [
+            "Роль оператора не позволяет это действие",
+            "Оператор рөлі бұл әрекетке рұқсат етпейді",
+            "The operator's role does not allow this",
+        ],
+    ),
+    (
         "operator_only",
         ["Доступно только сотрудникам банка", "Тек банк қызметкерлеріне қолжетімді", "For bank operators only"],
     ),
@@ -651,6 +665,7 @@ mod tests {
             "already_exists",
             "csrf_failed",
             "operator_only",
+            "operator_role_insufficient",
         ]);
         let identity = [
             IdentityError::InvalidCredentials,

@@ -12,11 +12,13 @@ pub mod ids;
 pub mod iin;
 pub mod login;
 pub mod money;
+pub mod operator;
 
 pub use access::{
     AccessLevel, AccessLevelError, InformationRestrictions, InformationRestrictionsError, Permission, PermissionError,
 };
 pub use bic::{Bic, BicError};
+pub use operator::{BankPermission, OperatorRole, OperatorRoleError};
 pub use calendar::{CalendarError, WorkingCalendar};
 pub use codes::{EconomicSector, Kbe, KbeError, Kbk, KbkError, Knp, KnpError, Kod, Residency};
 pub use iban::{CharClass, Iban, IbanError};

@@ -151,6 +151,7 @@ pub struct NewOperator {
     pub full_name: String,
     pub mobile: MobileNumber,
     pub email: Option<Email>,
+    pub role: tiyn_core::OperatorRole,
 }
 
 /// A partner with its accounts and users, as the bank sees it.
@@ -369,6 +370,7 @@ impl Identity {
                     mobile: input.mobile,
                     email: input.email,
                     level: Some(level),
+                    operator_role: None,
                     consent: Some(Consent { recorded_by: actor.name.clone(), recorded_at: now }),
                     created_at: now,
                 })
@@ -544,6 +546,7 @@ impl Identity {
                 mobile: Some(input.mobile),
                 email: input.email,
                 level: None,
+                operator_role: Some(input.role),
                 consent: None,
                 created_at: now,
             })

@@ -62,6 +62,11 @@ impl Principal {
         self.level.is_some_and(|level| level.allows(permission))
     }
 
+    /// Whether a bank operator's role includes `permission`. A partner's user has none.
+    pub fn allows_bank(&self, permission: tiyn_core::BankPermission) -> bool {
+        self.user.partner.is_none() && self.user.operator_role.is_some_and(|role| role.allows(permission))
+    }
+
     /// The permissions of the effective level, in the matrix's order (for `GET /me`).
     pub fn permissions(&self) -> Vec<Permission> {
         match self.level {

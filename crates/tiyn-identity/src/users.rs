@@ -77,6 +77,7 @@ impl Identity {
                 mobile: input.mobile,
                 email: input.email,
                 level: Some(input.level),
+                operator_role: None,
                 consent: Some(Consent { recorded_by: principal.user().full_name.clone(), recorded_at: now }),
                 created_at: now,
             })

@@ -67,6 +67,7 @@ async fn active_user(
             mobile: Some(MobileNumber::parse(mobile).expect("mobile")),
             email: None,
             level,
+            operator_role: partner.is_none().then_some(tiyn_core::OperatorRole::Administrator),
             consent: partner.map(|_| Consent { recorded_by: "tests".to_owned(), recorded_at: start() }),
             created_at: start(),
         })
@@ -166,6 +167,7 @@ async fn r_4_9_refusals_do_not_reveal_the_login_or_the_factor() {
             mobile: Some(MobileNumber::parse("+77010000009").expect("mobile")),
             email: None,
             level: Some(AccessLevel::Create),
+            operator_role: None,
             consent: Some(Consent { recorded_by: "tests".to_owned(), recorded_at: start() }),
             created_at: start(),
         })

@@ -12,6 +12,7 @@ use data_encoding::BASE32_NOPAD;
 use jiff::Timestamp;
 use serde::Serialize;
 use tiyn_auth::{MasterKey, PasswordHasher};
+use tiyn_core::OperatorRole;
 use tiyn_core::access::AccessLevel;
 use tiyn_core::{
     Amount, AmountError, Bin, BinError, Currency, Email, Iban, IbanError, Login, MobileNumber, Money, PartnerId,
@@ -125,6 +126,8 @@ pub struct DemoUserSpec {
     pub email: &'static str,
     pub mobile: &'static str,
     pub level: Option<AccessLevel>,
+    /// The bank operator's role; `None` for a partner's user.
+    pub operator_role: Option<OperatorRole>,
     /// 0: partner 1, 1: partner 2, `None`: the bank.
     pub partner: Option<usize>,
 }
@@ -135,6 +138,7 @@ pub const DEMO_USERS: &[DemoUserSpec] = &[
         email: "full@demo-trade.kz",
         mobile: "+77010000101",
         level: Some(AccessLevel::Full),
+        operator_role: None,
         partner: Some(0),
     },
     DemoUserSpec {
@@ -142,6 +146,7 @@ pub const DEMO_USERS: &[DemoUserSpec] = &[
         email: "confirm@demo-trade.kz",
         mobile: "+77010000102",
         level: Some(AccessLevel::Confirm),
+        operator_role: None,
         partner: Some(0),
     },
     DemoUserSpec {
@@ -149,6 +154,7 @@ pub const DEMO_USERS: &[DemoUserSpec] = &[
         email: "create@demo-trade.kz",
         mobile: "+77010000103",
         level: Some(AccessLevel::Create),
+        operator_role: None,
         partner: Some(0),
     },
     DemoUserSpec {
@@ -156,6 +162,7 @@ pub const DEMO_USERS: &[DemoUserSpec] = &[
         email: "full@steppe-logistic.kz",
         mobile: "+77010000201",
         level: Some(AccessLevel::Full),
+        operator_role: None,
         partner: Some(1),
     },
     DemoUserSpec {
@@ -163,6 +170,7 @@ pub const DEMO_USERS: &[DemoUserSpec] = &[
         email: "confirm@steppe-logistic.kz",
         mobile: "+77010000202",
         level: Some(AccessLevel::Confirm),
+        operator_role: None,
         partner: Some(1),
     },
     DemoUserSpec {
@@ -170,6 +178,7 @@ pub const DEMO_USERS: &[DemoUserSpec] = &[
         email: "create@steppe-logistic.kz",
         mobile: "+77010000203",
         level: Some(AccessLevel::Create),
+        operator_role: None,
         partner: Some(1),
     },
     DemoUserSpec {
@@ -177,6 +186,7 @@ pub const DEMO_USERS: &[DemoUserSpec] = &[
         email: "operator@bank.demo",
         mobile: "+77010000900",
         level: None,
+        operator_role: Some(OperatorRole::Administrator),
         partner: None,
     },
 ];
@@ -249,6 +259,7 @@ pub async fn seed_users(
                         mobile: Some(mobile.clone()),
                         email: Some(email),
                         level: spec.level,
+                        operator_role: spec.operator_role,
                         consent: partner.map(|_| Consent { recorded_by: "demo seeding".to_owned(), recorded_at: now }),
                         created_at: now,
                     })

@@ -370,7 +370,7 @@ async fn r_6_1_4_clear_lockout_lets_a_lockout_blocked_user_back_in() {
 async fn r_8_2_an_operator_creates_an_operator() {
     let test = test_app().await;
     let operator = operator_session(&test).await;
-    let request = json!({"full_name": "Новый Оператор", "mobile": "+77010000901", "email": "second@bank.demo"});
+    let request = json!({"full_name": "Новый Оператор", "mobile": "+77010000901", "email": "second@bank.demo", "role": "administrator"});
     let (status, user) = post_admin(&test, &operator, "/operators", request.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{user}");
     assert_eq!(user["level"], Value::Null);
@@ -380,7 +380,8 @@ async fn r_8_2_an_operator_creates_an_operator() {
     assert_eq!(problem["errors"][0]["field"], "mobile");
     assert_eq!(problem["code"], "login_taken");
     let (status, problem) =
-        post_admin(&test, &operator, "/operators", json!({"full_name": "Кто-то", "mobile": "12345"})).await;
+        post_admin(&test, &operator, "/operators", json!({"full_name": "Кто-то", "mobile": "12345", "role": "viewer"}))
+            .await;
     assert_eq!((status, problem["code"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("invalid_mobile_number")));
 
     activate(&test, "+77010000901").await;
@@ -532,7 +533,7 @@ async fn r_3_4_every_admin_action_is_audited_with_the_operator() {
     );
     let (status, _) = post_admin(&test, &operator, &format!("/users/{locked}/clear-lockout"), json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let operator_request = json!({"full_name": "Третий Оператор", "mobile": "+77010000902"});
+    let operator_request = json!({"full_name": "Третий Оператор", "mobile": "+77010000902", "role": "viewer"});
     assert_eq!(post_admin(&test, &operator, "/operators", operator_request).await.0, StatusCode::CREATED);
     assert_eq!(get_admin(&test, &operator, &format!("/audit?partner={}", test.demo.partner)).await.0, StatusCode::OK);
 
@@ -588,6 +589,7 @@ async fn r_3_4_console_actions_are_audited_as_the_platform_via_cli() {
         full_name: "Оператор Консоли".to_owned(),
         mobile: tiyn_core::MobileNumber::parse("+77010000903").expect("mobile"),
         email: None,
+        role: tiyn_core::OperatorRole::Security,
     };
     let operator = test.identity.create_operator(&context, &console, input).await.expect("created");
     assert_eq!(operator.partner, None);

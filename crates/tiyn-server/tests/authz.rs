@@ -7,32 +7,63 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Session, TestApp, body_json, body_text, send, test_app};
 use tiyn_api::authz::{API_RULES, Access, Rule};
+use tiyn_core::OperatorRole;
 use tiyn_core::access::AccessLevel;
 use tiyn_server::app::RULES;
 
-/// Who knocks: nobody, a user of each level of partner 1, a bank operator.
+/// Who knocks: nobody, a user of each level of partner 1, a bank operator of each role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
     Anonymous,
     Level(AccessLevel),
-    Operator,
+    Operator(OperatorRole),
 }
 
-const CALLERS: [Caller; 5] = [
+const CALLERS: [Caller; 7] = [
     Caller::Anonymous,
     Caller::Level(AccessLevel::Full),
     Caller::Level(AccessLevel::Confirm),
     Caller::Level(AccessLevel::Create),
-    Caller::Operator,
+    Caller::Operator(OperatorRole::Administrator),
+    Caller::Operator(OperatorRole::Security),
+    Caller::Operator(OperatorRole::Viewer),
 ];
+
+const OPERATOR_PASSWORD: &str = "operator test passphrase";
+
+/// The demo's operator is an administrator; the other roles get an operator each.
+async fn add_operators(test: &TestApp) {
+    for (role, mobile) in [(OperatorRole::Security, "+77010000981"), (OperatorRole::Viewer, "+77010000982")] {
+        let id = test
+            .store
+            .create_user(tiyn_store::NewUser {
+                partner: None,
+                full_name: format!("Оператор {role}"),
+                mobile: Some(tiyn_core::MobileNumber::parse(mobile).expect("mobile")),
+                email: None,
+                level: None,
+                operator_role: Some(role),
+                consent: None,
+                created_at: common::now(),
+            })
+            .await
+            .expect("operator");
+        let hash = tiyn_auth::PasswordHasher::for_tests().hash(OPERATOR_PASSWORD, &mut rand::rng()).expect("hash");
+        test.store.activate_user(id, hash.as_phc_str(), common::now()).await.expect("active");
+    }
+}
 
 async fn session_of(test: &TestApp, caller: Caller) -> Option<Session> {
     match caller {
         Caller::Anonymous => None,
         Caller::Level(level) => Some(test.sign_in(level.as_str(), true).await),
-        Caller::Operator => {
+        Caller::Operator(OperatorRole::Administrator) => {
             let operator = &test.credentials.operators[0];
             Some(test.sign_in_with(&operator.login, &operator.password, &operator.mobile).await)
+        }
+        Caller::Operator(role) => {
+            let mobile = if role == OperatorRole::Security { "+77010000981" } else { "+77010000982" };
+            Some(test.sign_in_with(mobile, OPERATOR_PASSWORD, mobile).await)
         }
     }
 }
@@ -85,8 +116,9 @@ async fn unblock_everyone(test: &TestApp) {
         .credentials
         .users
         .iter()
-        .map(|user| &user.login)
-        .chain(test.credentials.operators.iter().map(|op| &op.login));
+        .map(|user| user.login.as_str())
+        .chain(test.credentials.operators.iter().map(|op| op.login.as_str()))
+        .chain(["+77010000981", "+77010000982"]);
     for login in logins {
         let login = tiyn_core::Login::parse(login).expect("login");
         let user = test.store.user_by_login(&login).await.expect("read").expect("exists");
@@ -110,8 +142,10 @@ fn expected(rule: &Rule, caller: Caller) -> Verdict {
         (Access::Public, _) => Verdict::Through,
         (_, Caller::Anonymous) => Verdict::SignInFirst,
         (Access::SignedIn, _) => Verdict::Through,
-        (Access::Operator, Caller::Operator) => Verdict::Through,
+        (Access::Operator, Caller::Operator(_)) => Verdict::Through,
         (Access::Operator, _) => Verdict::Forbidden,
+        (Access::Bank(permission), Caller::Operator(role)) if role.allows(permission) => Verdict::Through,
+        (Access::Bank(_), _) => Verdict::Forbidden,
         (Access::Needs(permission), Caller::Level(level)) if level.allows(permission) => Verdict::Through,
         (Access::Needs(_), _) => Verdict::Forbidden,
     }
@@ -131,7 +165,11 @@ async fn observed(response: axum::response::Response, anonymous: bool) -> Verdic
     match status {
         StatusCode::UNAUTHORIZED if text.contains("\"code\":\"unauthenticated\"") => Verdict::SignInFirst,
         status if anonymous && status.is_redirection() && location.as_deref() == Some("/login") => Verdict::SignInFirst,
-        StatusCode::FORBIDDEN if text.contains("access_level_insufficient") || text.contains("operator_only") => {
+        StatusCode::FORBIDDEN
+            if text.contains("access_level_insufficient")
+                || text.contains("operator_only")
+                || text.contains("operator_role_insufficient") =>
+        {
             Verdict::Forbidden
         }
         // The cabinet's refusal page (a page route the level does not allow).
@@ -146,6 +184,7 @@ async fn observed(response: axum::response::Response, anonymous: bool) -> Verdic
 #[tokio::test]
 async fn r_8_1_every_route_and_every_level_follow_the_matrix() {
     let test = test_app().await;
+    add_operators(&test).await;
     let rules: Vec<&Rule> = RULES.iter().flat_map(|table| table.iter()).collect();
     assert!(rules.len() >= 25, "{} rules", rules.len());
     let mut checked = 0;
@@ -230,7 +269,7 @@ async fn r_6_4_2_every_id_route_hides_other_partners_objects() {
         .iter()
         .flat_map(|table| table.iter())
         // Operators are the bank: they see every partner by design (their routes are tested in admin.rs).
-        .filter(|rule| rule.access != Access::Operator)
+        .filter(|rule| !matches!(rule.access, Access::Operator | Access::Bank(_)))
         .filter(|rule| rule.path.contains("{id}") || rule.path.contains("{serial}"))
         .collect();
     assert!(rules.len() >= 7, "{rules:?}");

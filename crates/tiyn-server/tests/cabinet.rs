@@ -566,6 +566,7 @@ async fn r_5_4_activation_without_a_mobile_number_is_explained() {
             mobile: None,
             email: Some(email),
             level: Some(tiyn_core::access::AccessLevel::Create),
+            operator_role: None,
             consent: Some(tiyn_store::Consent { recorded_by: "test".to_owned(), recorded_at: common::now() }),
             created_at: common::now(),
         })

@@ -221,8 +221,8 @@ impl Store for PostgresStore {
         validate_new_user(&user)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (partner_id, full_name, mobile, email, access_level, status,
-                                consent_recorded_by, consent_recorded_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                                consent_recorded_by, consent_recorded_at, created_at, operator_role)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(user.partner.map(PartnerId::get))
         .bind(user.full_name.trim())
@@ -233,6 +233,7 @@ impl Store for PostgresStore {
         .bind(user.consent.as_ref().map(|consent| consent.recorded_by.clone()))
         .bind(user.consent.as_ref().map(|consent| consent.recorded_at.as_microsecond()))
         .bind(user.created_at.as_microsecond())
+        .bind(user.operator_role.map(|role| role.as_str()))
         .fetch_one(&self.pool)
         .await
         .map_err(|error| unique_or_backend(error, tiyn_store::LOGIN_TAKEN))?;

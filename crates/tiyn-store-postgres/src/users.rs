@@ -29,6 +29,7 @@ fn user_row(row: &PgRow) -> Result<UserRow, sqlx::Error> {
         block_reason: row.try_get(15)?,
         suspended_from: row.try_get(16)?,
         created_at: row.try_get(17)?,
+        operator_role: row.try_get(18)?,
     })
 }
 

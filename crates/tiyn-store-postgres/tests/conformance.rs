@@ -224,6 +224,7 @@ async fn concurrent_demotions_in_two_processes_keep_a_full_user() {
                     mobile: None,
                     email: Some(tiyn_core::Email::parse(&format!("u{round}-{n}@demo.kz")).expect("valid")),
                     level: Some(AccessLevel::Full),
+                    operator_role: None,
                     consent: Some(tiyn_store::Consent { recorded_by: "заявление".into(), recorded_at: now }),
                     created_at: now,
                 })

@@ -410,8 +410,8 @@ impl Store for SqliteStore {
             connection
                 .execute(
                     "INSERT INTO users (partner_id, full_name, mobile, email, access_level, status,
-                                        consent_recorded_by, consent_recorded_at, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                        consent_recorded_by, consent_recorded_at, created_at, operator_role)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                     params![
                         user.partner.map(PartnerId::get),
                         user.full_name.trim(),
@@ -421,7 +421,8 @@ impl Store for SqliteStore {
                         UserStatus::PendingActivation.as_str(),
                         user.consent.as_ref().map(|consent| consent.recorded_by.clone()),
                         user.consent.as_ref().map(|consent| consent.recorded_at.as_microsecond()),
-                        user.created_at.as_microsecond()
+                        user.created_at.as_microsecond(),
+                        user.operator_role.map(|role| role.as_str())
                     ],
                 )
                 .map_err(|error| unique_or_backend(error, tiyn_store::LOGIN_TAKEN))?;

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_codes.sql")),
     (4, include_str!("../migrations/0004_sessions.sql")),
     (5, include_str!("../migrations/0005_identity.sql")),
+    (6, include_str!("../migrations/0006_operator_roles.sql")),
 ];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {

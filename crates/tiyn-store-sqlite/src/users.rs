@@ -32,6 +32,7 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
         block_reason: row.get(15)?,
         suspended_from: row.get(16)?,
         created_at: row.get(17)?,
+        operator_role: row.get(18)?,
     })
 }
 

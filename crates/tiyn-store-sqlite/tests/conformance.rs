@@ -170,6 +170,7 @@ async fn identity_records_are_guarded_in_the_database() {
             mobile: Some(tiyn_core::MobileNumber::parse("+77015550001").expect("valid")),
             email: None,
             level: Some(AccessLevel::Confirm),
+            operator_role: None,
             consent: Some(tiyn_store::Consent {
                 recorded_by: "заявление №1".into(),
                 recorded_at: tiyn_store::conformance::now(),

@@ -596,6 +596,7 @@ fn new_user(partner: Option<PartnerId>, mobile: &str, email: Option<&str>) -> cr
         mobile: Some(tiyn_core::MobileNumber::parse(mobile).expect("valid mobile")),
         email: email.map(|email| tiyn_core::Email::parse(email).expect("valid email")),
         level: partner.map(|_| tiyn_core::access::AccessLevel::Confirm),
+        operator_role: partner.is_none().then_some(tiyn_core::OperatorRole::Administrator),
         consent: partner
             .map(|_| crate::Consent {
                 recorded_by: "заявление №17 от 01.11.2026".into(), recorded_at: now()

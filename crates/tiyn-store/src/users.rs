@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use tiyn_auth::LockoutState;
 use tiyn_core::access::AccessLevel;
-use tiyn_core::{Email, MobileNumber, PartnerId, UserId};
+use tiyn_core::{Email, MobileNumber, OperatorRole, PartnerId, UserId};
 
 use crate::StoreError;
 
@@ -30,6 +30,8 @@ pub struct NewUser {
     pub email: Option<Email>,
     /// Present exactly for a partner's user.
     pub level: Option<AccessLevel>,
+    /// Present exactly for a bank operator.
+    pub operator_role: Option<OperatorRole>,
     /// Required for a partner's user (R-5.3).
     pub consent: Option<Consent>,
     pub created_at: Timestamp,
@@ -67,6 +69,8 @@ pub struct User {
     pub mobile: Option<MobileNumber>,
     pub email: Option<Email>,
     pub level: Option<AccessLevel>,
+    /// The role of a bank operator; `None` for a partner's user.
+    pub operator_role: Option<OperatorRole>,
     pub status: UserStatus,
     /// The Argon2id PHC string, once the user chose a password.
     pub password_hash: Option<String>,
@@ -153,6 +157,9 @@ pub fn validate_new_user(user: &NewUser) -> Result<(), StoreError> {
     if user.partner.is_some() != user.level.is_some() {
         return Err(StoreError::Invalid("a partner's user has an access level; an operator has none"));
     }
+    if user.partner.is_some() == user.operator_role.is_some() {
+        return Err(StoreError::Invalid("an operator has a role; a partner's user has none"));
+    }
     if user.partner.is_some() && user.consent.is_none() {
         return Err(StoreError::Invalid("a partner's user needs the recorded personal-data consent (R-5.3)"));
     }
@@ -188,12 +195,13 @@ pub struct UserRow {
     /// `YYYY-MM-DD`.
     pub suspended_from: Option<String>,
     pub created_at: i64,
+    pub operator_role: Option<String>,
 }
 
 /// The column list matching [`UserRow`]'s field order.
 pub const USER_COLUMNS: &str = "id, partner_id, full_name, mobile, email, access_level, status, password_hash, \
      consent_recorded_by, consent_recorded_at, failures, lockouts, locked_until, lockout_blocked, blocked_at, \
-     block_reason, suspended_from, created_at";
+     block_reason, suspended_from, created_at, operator_role";
 
 fn stored(what: &str, value: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("stored user {what} does not parse: {value}"))
@@ -231,6 +239,10 @@ impl UserRow {
             level: self
                 .access_level
                 .map(|level| AccessLevel::parse(&level).map_err(|error| stored("access level", error)))
+                .transpose()?,
+            operator_role: self
+                .operator_role
+                .map(|role| OperatorRole::parse(&role).map_err(|error| stored("operator role", error)))
                 .transpose()?,
             status: UserStatus::parse(&self.status).ok_or_else(|| stored("status", &self.status))?,
             password_hash: self.password_hash,

@@ -70,6 +70,10 @@ enum AdminCommand {
         mobile: String,
         #[arg(long)]
         email: Option<String>,
+        /// `administrator` (connects partners, manages operators), `security` (blocks and
+        /// unblocks users, lifts lockouts) or `viewer` (reads partners and the audit trail).
+        #[arg(long, default_value = "administrator")]
+        role: String,
         #[command(flatten)]
         settings: ServeArgs,
     },
@@ -249,9 +253,9 @@ async fn admin_action(identity: &Identity, command: AdminCommand) -> Result<Stri
     let context = Context { source_ip: None, user_agent: Some("tiyn admin".to_owned()) };
     let actor = BankActor::console(None);
     match command {
-        AdminCommand::CreateOperator { full_name, mobile, email, .. } => {
+        AdminCommand::CreateOperator { full_name, mobile, email, role, .. } => {
             let input =
-                CreateOperatorRequest { full_name, mobile, email }.into_operator().map_err(|e| problem_text(&e))?;
+                CreateOperatorRequest { full_name, mobile, email, role }.into_operator().map_err(|e| problem_text(&e))?;
             let user = identity.create_operator(&context, &actor, input).await.map_err(|e| e.to_string())?;
             Ok(format!(
                 "operator {} ({}) created, {}: they activate with an SMS code (POST /api/v1/auth/activation)",
