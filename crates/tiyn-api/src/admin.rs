@@ -12,19 +12,19 @@ use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tiyn_core::access::AccessLevel;
 use tiyn_core::{Bin, Currency, Email, MobileNumber, PartnerId, UserId};
 use tiyn_identity::{
     Application, ApplicationAccount, BankActor, NewOperator, NewUserInput, PartnerOverview, Principal,
 };
-use tiyn_store::{AuditOutcome, AuditQuery, AuditRecord, Partner};
+use tiyn_store::{AuditQuery, Partner};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::AccountDto;
+use crate::audit::{AuditListDto, AuditRecordDto, bound, number};
 use crate::authz::RequestContext;
 use crate::error::{ApiError, FieldError, ProblemDto};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -277,74 +277,6 @@ pub struct AdminAuditParams {
     pub cursor: Option<String>,
 }
 
-/// A record of the whole trail: the partner's as well.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AdminAuditRecordDto {
-    pub id: String,
-    /// RFC 3339.
-    pub at: String,
-    /// The user or operator who acted; `null` for an anonymous attempt or the platform.
-    pub actor: Option<String>,
-    /// The partner the action concerns; `null` for the bank's own actions.
-    pub partner: Option<String>,
-    pub action: String,
-    pub object: Option<String>,
-    pub source_ip: Option<String>,
-    pub user_agent: Option<String>,
-    /// `success`, or the failure's code.
-    pub outcome: String,
-    pub details: Option<String>,
-}
-
-impl From<&AuditRecord> for AdminAuditRecordDto {
-    fn from(record: &AuditRecord) -> AdminAuditRecordDto {
-        let fields = &record.record;
-        AdminAuditRecordDto {
-            id: record.id.to_string(),
-            at: fields.at.to_string(),
-            actor: fields.actor.map(|id| id.get().to_string()),
-            partner: fields.partner.map(|id| id.get().to_string()),
-            action: fields.action.clone(),
-            object: fields.object.clone(),
-            source_ip: fields.source_ip.clone(),
-            user_agent: fields.user_agent.clone(),
-            outcome: match &fields.outcome {
-                AuditOutcome::Success => "success".to_owned(),
-                AuditOutcome::Failure(code) => code.clone(),
-            },
-            details: fields.details.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AdminAuditListDto {
-    pub items: Vec<AdminAuditRecordDto>,
-    pub next_cursor: Option<String>,
-}
-
-fn number<T: std::str::FromStr>(field: &'static str, code: &'static str, text: &str) -> Result<T, ApiError> {
-    text.trim().parse::<T>().map_err(|_| ApiError::invalid(field, code, format!("{field} is not a valid value")))
-}
-
-/// A date is a whole business day in Asia/Almaty; an instant is taken as is (as `GET /api/v1/audit`).
-fn bound(field: &'static str, text: &str, end: bool) -> Result<Timestamp, ApiError> {
-    if let Ok(at) = text.parse::<Timestamp>() {
-        return Ok(at);
-    }
-    let date = text
-        .parse::<jiff::civil::Date>()
-        .map_err(|_| ApiError::invalid(field, "invalid_date", "a date is YYYY-MM-DD or an RFC 3339 instant"))?;
-    let date = if end {
-        date.tomorrow().map_err(|_| ApiError::invalid(field, "invalid_date", "date out of range"))?
-    } else {
-        date
-    };
-    date.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5)))
-        .map(|zoned| zoned.timestamp())
-        .map_err(|_| ApiError::invalid(field, "invalid_date", "date out of range"))
-}
-
 // ----- Handlers -----
 
 /// Every partner, by id.
@@ -475,7 +407,7 @@ pub async fn admin_clear_lockout(
 /// The whole audit trail, or one partner's, newest first.
 #[utoipa::path(get, path = "/audit", tag = "admin", params(AdminAuditParams),
     responses(
-        (status = 200, description = "Records, newest first", body = AdminAuditListDto),
+        (status = 200, description = "Records, newest first", body = AuditListDto),
         (status = 422, description = "Invalid filter", body = ProblemDto, content_type = "application/problem+json"),
     ))]
 pub async fn admin_audit(
@@ -483,7 +415,7 @@ pub async fn admin_audit(
     RequestContext(context): RequestContext,
     Operator(actor): Operator,
     ApiQuery(params): ApiQuery<AdminAuditParams>,
-) -> Result<Json<AdminAuditListDto>, ApiError> {
+) -> Result<Json<AuditListDto>, ApiError> {
     let query = AuditQuery {
         partner: params
             .partner
@@ -508,8 +440,8 @@ pub async fn admin_audit(
             .unwrap_or(audit::AUDIT_PAGE_DEFAULT),
     };
     let view = state.identity.bank_audit(&context, &actor, query).await?;
-    Ok(Json(AdminAuditListDto {
-        items: view.records.iter().map(AdminAuditRecordDto::from).collect(),
+    Ok(Json(AuditListDto {
+        items: view.records.iter().map(AuditRecordDto::from).collect(),
         next_cursor: view.next_before_id.map(|id| id.to_string()),
     }))
 }

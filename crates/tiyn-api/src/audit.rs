@@ -21,8 +21,10 @@ pub struct AuditRecordDto {
     pub id: String,
     /// RFC 3339.
     pub at: String,
-    /// The user who acted; `null` for an anonymous attempt.
+    /// The user who acted; `null` for an anonymous attempt or the platform.
     pub actor: Option<String>,
+    /// The partner the action concerns; `null` for the bank's own actions.
+    pub partner: Option<String>,
     /// `auth.login`, `users.block`, …
     pub action: String,
     /// `user:12`, `session:40`, …
@@ -41,6 +43,7 @@ impl From<&AuditRecord> for AuditRecordDto {
             id: record.id.to_string(),
             at: fields.at.to_string(),
             actor: fields.actor.map(|id| id.get().to_string()),
+            partner: fields.partner.map(|id| id.get().to_string()),
             action: fields.action.clone(),
             object: fields.object.clone(),
             source_ip: fields.source_ip.clone(),
@@ -74,7 +77,7 @@ pub struct AuditParams {
 }
 
 /// A date is a whole business day in Asia/Almaty; an instant is taken as is.
-fn bound(field: &'static str, text: &str, end: bool) -> Result<Timestamp, ApiError> {
+pub(crate) fn bound(field: &'static str, text: &str, end: bool) -> Result<Timestamp, ApiError> {
     if let Ok(at) = text.parse::<Timestamp>() {
         return Ok(at);
     }
@@ -91,7 +94,7 @@ fn bound(field: &'static str, text: &str, end: bool) -> Result<Timestamp, ApiErr
         .map_err(|_| ApiError::invalid(field, "invalid_date", "date out of range"))
 }
 
-fn number<T: std::str::FromStr>(field: &'static str, code: &'static str, text: &str) -> Result<T, ApiError> {
+pub(crate) fn number<T: std::str::FromStr>(field: &'static str, code: &'static str, text: &str) -> Result<T, ApiError> {
     text.parse::<T>().map_err(|_| ApiError::invalid(field, code, format!("{field} is not a valid value")))
 }
 
