@@ -153,7 +153,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus metrics: requests by route and status, latency, ledger commands.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> Response {
-    let mut response = state.metrics.render().into_response();
+    let mut response = state.metrics.render(state.store.ledger_counts()).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

@@ -5,7 +5,6 @@
 pub mod app;
 pub mod audit;
 pub mod demo;
-pub mod metered;
 pub mod metrics;
 pub mod secrets;
 pub mod server;

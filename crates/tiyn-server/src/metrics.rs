@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use tiyn_store::batch::LedgerCounts;
 
 /// Upper bounds of the latency buckets, in microseconds (1 ms … 10 s): requests served from the
 /// database take a few milliseconds, statement exports seconds.
@@ -24,36 +25,12 @@ struct Histogram {
     count: u64,
 }
 
-/// How a ledger command ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LedgerOutcome {
-    Executed,
-    Replayed,
-    Refused,
-    Failed,
-}
-
-impl LedgerOutcome {
-    const ALL: [LedgerOutcome; 4] =
-        [LedgerOutcome::Executed, LedgerOutcome::Replayed, LedgerOutcome::Refused, LedgerOutcome::Failed];
-
-    fn label(self) -> &'static str {
-        match self {
-            LedgerOutcome::Executed => "executed",
-            LedgerOutcome::Replayed => "replayed",
-            LedgerOutcome::Refused => "refused",
-            LedgerOutcome::Failed => "failed",
-        }
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// (method, route, status) → count.
     requests: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
     /// route → latency histogram.
     latency: Mutex<BTreeMap<String, Histogram>>,
-    ledger: [AtomicU64; 4],
 }
 
 impl Metrics {
@@ -79,18 +56,9 @@ impl Metrics {
         }
     }
 
-    pub fn record_ledger(&self, outcome: LedgerOutcome) {
-        let index = LedgerOutcome::ALL.iter().position(|known| *known == outcome).unwrap_or(0);
-        self.ledger[index].fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn ledger_count(&self, outcome: LedgerOutcome) -> u64 {
-        let index = LedgerOutcome::ALL.iter().position(|known| *known == outcome).unwrap_or(0);
-        self.ledger[index].load(Ordering::Relaxed)
-    }
-
-    /// The text exposition format (version 0.0.4).
-    pub fn render(&self) -> String {
+    /// The text exposition format (version 0.0.4), with the store's ledger counts (the store's
+    /// writer counts every command, whoever executes it).
+    pub fn render(&self, ledger: LedgerCounts) -> String {
         let mut out = String::new();
         out.push_str("# HELP tiyn_http_requests_total HTTP requests answered, by method, route and status.\n");
         out.push_str("# TYPE tiyn_http_requests_total counter\n");
@@ -133,13 +101,13 @@ impl Metrics {
         }
         out.push_str("# HELP tiyn_ledger_commands_total Ledger commands, by outcome (refused: the ledger said no; failed: storage error).\n");
         out.push_str("# TYPE tiyn_ledger_commands_total counter\n");
-        for outcome in LedgerOutcome::ALL {
-            let _ = writeln!(
-                out,
-                "tiyn_ledger_commands_total{{outcome=\"{}\"}} {}",
-                outcome.label(),
-                self.ledger_count(outcome)
-            );
+        for (outcome, count) in [
+            ("executed", ledger.executed),
+            ("replayed", ledger.replayed),
+            ("refused", ledger.refused),
+            ("failed", ledger.failed),
+        ] {
+            let _ = writeln!(out, "tiyn_ledger_commands_total{{outcome=\"{outcome}\"}} {count}");
         }
         out
     }
@@ -179,8 +147,7 @@ mod tests {
         metrics.record_request("GET", "/api/v1/accounts", 200, Duration::from_micros(1_500));
         metrics.record_request("GET", "/api/v1/accounts", 200, Duration::from_secs(20));
         metrics.record_request("BREW", UNMATCHED_ROUTE, 404, Duration::from_micros(10));
-        metrics.record_ledger(LedgerOutcome::Executed);
-        let text = metrics.render();
+        let text = metrics.render(LedgerCounts { executed: 1, replayed: 0, refused: 3, failed: 0 });
         assert!(
             text.contains("tiyn_http_requests_total{method=\"GET\",route=\"/api/v1/accounts\",status=\"200\"} 2\n"),
             "{text}"
@@ -196,6 +163,7 @@ mod tests {
         assert!(text.contains("tiyn_http_request_duration_seconds_bucket{route=\"/api/v1/accounts\",le=\"+Inf\"} 2\n"));
         assert!(text.contains("tiyn_http_request_duration_seconds_sum{route=\"/api/v1/accounts\"} 20.0015\n"));
         assert!(text.contains("tiyn_ledger_commands_total{outcome=\"executed\"} 1\n"));
+        assert!(text.contains("tiyn_ledger_commands_total{outcome=\"refused\"} 3\n"));
         assert!(text.contains("tiyn_ledger_commands_total{outcome=\"failed\"} 0\n"));
     }
 }

@@ -19,7 +19,6 @@ use tiyn_store::{Durability, Store, StoreError};
 
 use crate::app::{AppState, build_app};
 use crate::demo::{self, DemoError};
-use crate::metered::MeteredStore;
 use crate::metrics::Metrics;
 use crate::settings::{Settings, TlsFiles};
 use tiyn_backend::{DatabaseLocation, open_store};
@@ -54,7 +53,6 @@ pub enum ServeError {
 pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let metrics = Arc::new(Metrics::new());
     let store = open(&settings).await?;
-    let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
     check_durability(store.as_ref(), &settings).await?;
     load_reference_data()?;
     let master = crate::secrets::load_or_create_master_key(&settings.secret_key_file)?;

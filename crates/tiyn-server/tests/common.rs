@@ -18,7 +18,6 @@ use tiyn_identity::{Identity, IdentityConfig, ManualClock};
 use tiyn_notify::MemorySink;
 use tiyn_server::app::{AppState, build_app};
 use tiyn_server::demo::{self, Demo, DemoCredentials};
-use tiyn_server::metered::MeteredStore;
 use tiyn_server::metrics::Metrics;
 use tiyn_store::Store;
 use tower::ServiceExt;
@@ -69,8 +68,7 @@ pub fn identity(store: Arc<dyn Store>, master: &MasterKey, sms: Arc<MemorySink>,
 pub async fn test_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let metrics = Arc::new(Metrics::new());
-    let raw = open_store(&test_location(dir.path()).await).await.expect("open the test store");
-    let store: Arc<dyn Store> = Arc::new(MeteredStore::new(raw, metrics.clone()));
+    let store: Arc<dyn Store> = open_store(&test_location(dir.path()).await).await.expect("open the test store");
     let demo = demo::seed(store.as_ref(), now()).await.expect("seed");
     let master = MasterKey::from_bytes([9; 32]);
     let credentials =

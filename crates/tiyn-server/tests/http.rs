@@ -91,7 +91,7 @@ async fn health_readiness_and_metrics() {
     assert!(text.contains("route=\"unmatched\",status=\"404\"} 1"), "raw paths never become labels: {text}");
     assert!(!text.contains("12345"));
     assert!(text.contains("tiyn_http_request_duration_seconds_count{route=\"/api/v1/accounts\"} 1"));
-    // The demo seeding posted five opening balances through the metered store.
+    // The demo seeding posted five opening balances: the store's writer counted them.
     assert!(text.contains("tiyn_ledger_commands_total{outcome=\"executed\"} 5"), "{text}");
 }
 

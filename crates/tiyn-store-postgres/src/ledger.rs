@@ -26,7 +26,11 @@ const BATCH_ATTEMPTS_MAX: u32 = 8;
 const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
 
 /// The writer task: one connection, one transaction per batch of queued commands.
-pub async fn writer_loop(options: PgConnectOptions, mut commands: mpsc::Receiver<(Command, Reply)>) {
+pub async fn writer_loop(
+    options: PgConnectOptions,
+    mut commands: mpsc::Receiver<(Command, Reply)>,
+    counters: std::sync::Arc<tiyn_store::batch::LedgerCounters>,
+) {
     // A prepared statement's generic plan is chosen once; on a young database it is a sequential
     // scan (the tables were empty when planned) and it sticks until statistics change. Measured: a
     // seq-scan of `operations` per batch cut throughput fivefold. Planning each batch's few
@@ -65,6 +69,7 @@ pub async fn writer_loop(options: PgConnectOptions, mut commands: mpsc::Receiver
             batch.iter().map(|_| Err(StoreError::Backend(error.to_string()))).collect()
         });
         for (reply, result) in replies.into_iter().zip(results) {
+            counters.record(&result);
             let _ = reply.send(result); // the caller may have given up waiting
         }
         if connection.is_none() {

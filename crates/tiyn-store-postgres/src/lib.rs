@@ -24,6 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 // Every `AssertSqlSafe` below splices only the constant column lists of `rows`, never input.
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Row};
+use std::sync::Arc;
 use tiyn_auth::{
     AuditKey, ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy, LockoutState,
 };
@@ -37,6 +38,8 @@ use tiyn_store::{
     ApiKeyRecord, AuditHead, AuditQuery, AuditRecord, Block, DeviceRecord, MarkerRecord, NewApiKey, NewAuditRecord,
     NewDevice, StepAcceptance, UserChange, UserChangeRecord,
 };
+
+use tiyn_store::batch::{LedgerCounters, LedgerCounts};
 use tiyn_store::{SessionEnd, SessionRecord};
 use tokio::sync::{mpsc, oneshot};
 
@@ -53,6 +56,7 @@ type Reply = oneshot::Sender<Result<Executed, StoreError>>;
 pub struct PostgresStore {
     pool: PgPool,
     writer: mpsc::Sender<(Command, Reply)>,
+    counters: Arc<LedgerCounters>,
 }
 
 impl PostgresStore {
@@ -69,8 +73,9 @@ impl PostgresStore {
             .map_err(StoreError::backend)?;
         migrate::apply(&pool).await?;
         let (writer, commands) = mpsc::channel(WRITER_QUEUE_MAX);
-        tokio::spawn(ledger::writer_loop(options, commands));
-        Ok(PostgresStore { pool, writer })
+        let counters = Arc::new(LedgerCounters::default());
+        tokio::spawn(ledger::writer_loop(options, commands, counters.clone()));
+        Ok(PostgresStore { pool, writer, counters })
     }
 
     /// The pool, for tests that must reach behind the interface (immutability of postings).
@@ -95,6 +100,10 @@ fn unique_or_backend(error: sqlx::Error, what: &'static str) -> StoreError {
 impl Store for PostgresStore {
     fn backend_name(&self) -> &'static str {
         "postgres"
+    }
+
+    fn ledger_counts(&self) -> LedgerCounts {
+        self.counters.snapshot()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -26,7 +26,7 @@ use tiyn_auth::{
 };
 use tiyn_core::{AccountId, ApiKeyId, Currency, DeviceId, Login, PartnerId, SessionId, UserId};
 use tiyn_ledger::{Command, Executed};
-use tiyn_store::batch::{BATCH_COMMANDS_MAX, BatchTarget, LINGER_MAX};
+use tiyn_store::batch::{BATCH_COMMANDS_MAX, BatchTarget, LINGER_MAX, LedgerCounters, LedgerCounts};
 use tiyn_store::{
     Account, AccountKind, CurrencyTotal, Durability, LedgerCheck, NewAccount, NewPartner, NewUser, Partner, Store,
     StoreError, User, UserStatus, validate_new_user,
@@ -88,6 +88,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    counters: Arc<LedgerCounters>,
 }
 
 impl SqliteStore {
@@ -112,12 +113,14 @@ impl SqliteStore {
         .map_err(StoreError::backend)??;
 
         let (writer, jobs) = mpsc::channel(WRITER_QUEUE_MAX);
+        let counters = Arc::new(LedgerCounters::default());
+        let writer_counters = counters.clone();
         let (stop_checkpoints, checkpoint_stop) = std::sync::mpsc::channel::<()>();
         let checkpointed = path.clone();
         std::thread::Builder::new()
             .name("tiyn-sqlite-writer".into())
             .spawn(move || {
-                writer_loop(connection, jobs);
+                writer_loop(connection, jobs, writer_counters);
                 drop(stop_checkpoints); // the checkpointer ends with the writer
             })
             .map_err(StoreError::backend)?;
@@ -125,7 +128,7 @@ impl SqliteStore {
             .name("tiyn-sqlite-checkpointer".into())
             .spawn(move || checkpoint_loop(&checkpointed, &checkpoint_stop))
             .map_err(StoreError::backend)?;
-        Ok(SqliteStore { path, writer, readers: Arc::new(Mutex::new(Vec::new())) })
+        Ok(SqliteStore { path, writer, readers: Arc::new(Mutex::new(Vec::new())), counters })
     }
 
     /// Runs `work` on the writer thread, in order with ledger batches.
@@ -229,7 +232,7 @@ fn checkpoint_loop(path: &Path, stop: &std::sync::mpsc::Receiver<()>) {
 
 /// The writer thread: takes one job, and when it is a ledger command, also every command queued
 /// behind it (up to the batch limit), and commits them together.
-fn writer_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Job>) {
+fn writer_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Job>, counters: Arc<LedgerCounters>) {
     let mut carried: Option<Job> = None;
     let mut target = BatchTarget::default();
     loop {
@@ -262,6 +265,7 @@ fn writer_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Job>) {
                 let results = ledger::execute_batch(&mut connection, &commands);
                 debug_assert_eq!(results.len(), replies.len());
                 for (reply, result) in replies.into_iter().zip(results) {
+                    counters.record(&result);
                     let _ = reply.send(result); // the caller may have given up waiting
                 }
             }
@@ -273,6 +277,10 @@ fn writer_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Job>) {
 impl Store for SqliteStore {
     fn backend_name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn ledger_counts(&self) -> LedgerCounts {
+        self.counters.snapshot()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

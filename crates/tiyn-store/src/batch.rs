@@ -5,6 +5,7 @@
 //! key's receipt. What a key that was seen before answers is decided here, once.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tiyn_ledger::{Command, Executed, IdempotencyKey, LedgerError, Receipt};
 
@@ -111,5 +112,49 @@ mod tests {
         assert!(!target.wants_more(3));
         target.taken(10_000);
         assert!(!target.wants_more(BATCH_COMMANDS_MAX));
+    }
+}
+
+/// How many ledger commands ended how, since the store opened (for `/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LedgerCounts {
+    /// Executed and committed.
+    pub executed: u64,
+    /// Answered with the first result of their idempotency key.
+    pub replayed: u64,
+    /// Refused by the ledger (insufficient funds, conflict, …): nothing written.
+    pub refused: u64,
+    /// Failed in storage: nothing written.
+    pub failed: u64,
+}
+
+/// The counters a backend's writer keeps: every command's result passes through [`LedgerCounters::record`]
+/// just before its caller gets it, so nothing that executes a command can be missed.
+#[derive(Debug, Default)]
+pub struct LedgerCounters {
+    executed: AtomicU64,
+    replayed: AtomicU64,
+    refused: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl LedgerCounters {
+    pub fn record(&self, result: &Result<Executed, StoreError>) {
+        let counter = match result {
+            Ok(executed) if executed.replayed => &self.replayed,
+            Ok(_) => &self.executed,
+            Err(StoreError::Ledger(_)) => &self.refused,
+            Err(_) => &self.failed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> LedgerCounts {
+        LedgerCounts {
+            executed: self.executed.load(Ordering::Relaxed),
+            replayed: self.replayed.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+        }
     }
 }

@@ -203,11 +203,20 @@ pub async fn r_3_1_1_1_internal_transfer_between_own_accounts(store: Arc<dyn Sto
 pub async fn idempotent_replay_posts_once(store: Arc<dyn Store>) {
     let f = Fixture::new(store, 0).await;
     f.fund(f.kzt_a, 10_000).await;
+    let before = f.store.ledger_counts();
     let first = f.store.execute(transfer_command("retry-me", f.kzt_a, f.kzt_b, kzt(1_000))).await.expect("first");
     let second = f.store.execute(transfer_command("retry-me", f.kzt_a, f.kzt_b, kzt(1_000))).await.expect("replay");
     assert!(second.replayed);
     assert_eq!(posted_entry(&first), posted_entry(&second));
     assert_eq!(f.balance(f.kzt_a).await, (9_000, 0), "posted once");
+    let refused = f.store.execute(transfer_command("too-much", f.kzt_a, f.kzt_b, kzt(1_000_000))).await;
+    assert!(refused.is_err());
+    // The writer counts every outcome for `/metrics`.
+    let after = f.store.ledger_counts();
+    assert_eq!(
+        (after.executed - before.executed, after.replayed - before.replayed, after.refused - before.refused),
+        (1, 1, 1)
+    );
     f.assert_sound().await;
 }
 

@@ -64,6 +64,9 @@ pub trait Store: Send + Sync + 'static {
     /// Answers whether the database is reachable (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// How the ledger commands executed through this store ended, since it opened (for `/metrics`).
+    fn ledger_counts(&self) -> batch::LedgerCounts;
+
     /// Whether commits are durable (fsync on commit). The server refuses to start outside demo
     /// mode when they are not, unless forced.
     async fn durability(&self) -> Result<Durability, StoreError>;
