@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 
 export const PARTNER_ONE = 'ТОО «Демо Трейд»';
 
-/** `${dataDir}/demo-credentials.json`: `{users: [{login, password, level, partner, mobile}], operators}`. */
+/** `${dataDir}/demo-credentials.json`: `{users: [{login, password, level, partner, mobile}], operators: [{login, password, mobile}]}`. */
 export function credentials(server) {
   return JSON.parse(readFileSync(path.join(server.dataDir, 'demo-credentials.json'), 'utf8'));
 }
@@ -40,8 +40,11 @@ export async function nextCode(server, mobile, seen) {
   throw new Error(`no SMS code to ${mobile} in sms.jsonl`);
 }
 
-/** Signs in through /login: login and password, then the code from the SMS. Ends on /accounts. */
-export async function signIn(page, server, { login, password, mobile }) {
+/**
+ * Signs in through /login: login and password, then the code from the SMS. Ends on /accounts, or
+ * on `home` (a bank operator lands on /bank).
+ */
+export async function signIn(page, server, { login, password, mobile }, { home = /\/accounts$/ } = {}) {
   await page.goto(`${server.url}/login`);
   await page.locator('#login').fill(login);
   await page.locator('#password').fill(password);
@@ -51,7 +54,7 @@ export async function signIn(page, server, { login, password, mobile }) {
   const code = await nextCode(server, mobile, seen);
   await page.locator('#code').fill(code);
   await page.locator('form[action="/login/confirm"] button[type="submit"]').click();
-  await page.waitForURL(/\/accounts$/);
+  await page.waitForURL(home);
 }
 
 /** Signs out with the navigation's button. Ends on /login. */

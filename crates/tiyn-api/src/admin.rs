@@ -44,6 +44,7 @@ pub fn admin_router() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(admin_list_partners, admin_create_partner))
         .routes(routes!(admin_get_partner))
+        .routes(routes!(admin_set_withheld_services))
         .routes(routes!(admin_block_user))
         .routes(routes!(admin_unblock_user))
         .routes(routes!(admin_clear_lockout))
@@ -86,6 +87,9 @@ pub struct AdminPartnerDto {
     pub legal_address: String,
     /// RFC 3339.
     pub created_at: String,
+    /// Information services withheld from the partner's `create`-level users:
+    /// permission names such as `view_pos`.
+    pub withheld_services: Vec<String>,
 }
 
 impl From<&Partner> for AdminPartnerDto {
@@ -94,6 +98,11 @@ impl From<&Partner> for AdminPartnerDto {
             id: partner.id.get().to_string(),
             name: partner.name.clone(),
             bin: partner.bin.as_str().to_owned(),
+            withheld_services: partner
+                .withheld
+                .permissions()
+                .map(|permission| permission.as_str().to_owned())
+                .collect(),
             legal_address: partner.legal_address.clone(),
             created_at: partner.created_at.to_string(),
         }
@@ -384,6 +393,40 @@ pub async fn admin_unblock_user(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     state.identity.bank_unblock_user(&context, &actor, UserId::new(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct WithheldServicesRequest {
+    /// Information services (permission names: `view_accounts`, `view_statements`, `view_pos`,
+    /// …) the partner's `create`-level users do not get; empty: all.
+    pub withheld: Vec<String>,
+}
+
+/// Sets the information services withheld from the partner's `create` level.
+#[utoipa::path(put, path = "/partners/{id}/withheld-services", tag = "admin", params(("id" = String, Path, description = "Partner id")),
+    request_body = WithheldServicesRequest,
+    responses(
+        (status = 204, description = "Set; effective at the users' next request"),
+        (status = 404, description = "No such partner", body = ProblemDto, content_type = "application/problem+json"),
+        (status = 422, description = "Not an information service", body = ProblemDto, content_type = "application/problem+json"),
+    ))]
+pub async fn admin_set_withheld_services(
+    State(state): State<ApiState>,
+    RequestContext(context): RequestContext,
+    Operator(actor): Operator,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<WithheldServicesRequest>,
+) -> Result<StatusCode, ApiError> {
+    let mut permissions = Vec::new();
+    for name in &request.withheld {
+        let permission = tiyn_core::access::Permission::parse(name)
+            .map_err(|error| ApiError::invalid("withheld", error.code(), format!("unknown service {name:?}")))?;
+        permissions.push(permission);
+    }
+    let withheld = tiyn_core::access::InformationRestrictions::new(permissions)
+        .map_err(|error| ApiError::invalid("withheld", error.code(), error.to_string()))?;
+    state.identity.set_withheld_services(&context, &actor, PartnerId::new(id), withheld).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -107,6 +107,7 @@ pub const ADMIN_RULES: &[Rule] = &[
     rule("GET", "/api/admin/v1/partners", Access::Bank(BankPermission::ViewPartners)),
     rule("POST", "/api/admin/v1/partners", Access::Bank(BankPermission::CreatePartners)),
     rule("GET", "/api/admin/v1/partners/{id}", Access::Bank(BankPermission::ViewPartners)),
+    rule("PUT", "/api/admin/v1/partners/{id}/withheld-services", Access::Bank(BankPermission::CreatePartners)),
     rule("POST", "/api/admin/v1/users/{id}/block", Access::Bank(BankPermission::BlockUsers)),
     rule("POST", "/api/admin/v1/users/{id}/unblock", Access::Bank(BankPermission::BlockUsers)),
     rule("POST", "/api/admin/v1/users/{id}/clear-lockout", Access::Bank(BankPermission::BlockUsers)),

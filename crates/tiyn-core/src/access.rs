@@ -115,6 +115,8 @@ pub struct InformationRestrictions {
 pub enum InformationRestrictionsError {
     #[error("only information services can be withheld from the create level, not {}", .0.as_str())]
     NotInformationService(Permission),
+    #[error("unknown information service")]
+    UnknownName,
 }
 
 impl InformationRestrictionsError {
@@ -375,6 +377,20 @@ impl InformationRestrictions {
     /// The withheld permissions, in [`Permission::ALL`] order.
     pub fn permissions(&self) -> impl Iterator<Item = Permission> + '_ {
         Permission::ALL.into_iter().filter(|permission| self.contains(*permission))
+    }
+
+    /// The stored form: the withheld permissions' names, comma-separated (empty: none).
+    pub fn to_text(&self) -> String {
+        self.permissions().map(Permission::as_str).collect::<Vec<_>>().join(",")
+    }
+
+    /// Reads [`InformationRestrictions::to_text`] back.
+    pub fn from_text(text: &str) -> Result<InformationRestrictions, InformationRestrictionsError> {
+        let mut permissions = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+            permissions.push(Permission::parse(name).map_err(|_| InformationRestrictionsError::UnknownName)?);
+        }
+        InformationRestrictions::new(permissions)
     }
 }
 

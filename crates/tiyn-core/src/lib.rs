@@ -18,7 +18,6 @@ pub use access::{
     AccessLevel, AccessLevelError, InformationRestrictions, InformationRestrictionsError, Permission, PermissionError,
 };
 pub use bic::{Bic, BicError};
-pub use operator::{BankPermission, OperatorRole, OperatorRoleError};
 pub use calendar::{CalendarError, WorkingCalendar};
 pub use codes::{EconomicSector, Kbe, KbeError, Kbk, KbkError, Knp, KnpError, Kod, Residency};
 pub use iban::{CharClass, Iban, IbanError};
@@ -26,3 +25,4 @@ pub use ids::{AccountId, ApiKeyId, DeviceId, EntryId, HoldId, PartnerId, Session
 pub use iin::{Bin, BinEntityType, BinError, BinSubdivision, Iin, IinError, TaxpayerId, TaxpayerIdError};
 pub use login::{Email, EmailError, Login, LoginError, MobileNumber, MobileNumberError};
 pub use money::{Amount, AmountError, Currency, CurrencyError, Money, MoneyError, Rounding};
+pub use operator::{BankPermission, OperatorRole, OperatorRoleError};

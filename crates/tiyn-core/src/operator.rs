@@ -20,7 +20,8 @@ pub enum OperatorRole {
 pub enum BankPermission {
     /// Partners with their accounts and users.
     ViewPartners,
-    /// Create a partner, its accounts and users from a joining application.
+    /// Create a partner, its accounts and users from a joining application, and set the
+    /// scope of its services.
     CreatePartners,
     /// Block and unblock any user, lift lockouts.
     BlockUsers,

@@ -38,6 +38,7 @@ pub mod audit_action {
     pub const PARTNERS_LIST: &str = "partners.list";
     pub const ACCOUNT_OPEN: &str = "accounts.open";
     pub const LOCKOUT_CLEAR: &str = "users.clear_lockout";
+    pub const WITHHELD_SERVICES: &str = "partners.withheld_services";
     pub const OPERATOR_CREATE: &str = "operators.create";
     pub const BANK_AUDIT_VIEW: &str = "audit.bank_view";
 }

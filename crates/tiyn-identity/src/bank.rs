@@ -514,6 +514,23 @@ impl Identity {
         Ok(())
     }
 
+    /// The bank withholds information services from the partner's `create`-level users,
+    /// effective at their next request.
+    pub async fn set_withheld_services(
+        &self,
+        context: &Context,
+        actor: &BankActor,
+        partner: PartnerId,
+        withheld: tiyn_core::access::InformationRestrictions,
+    ) -> Result<(), IdentityError> {
+        self.store.set_withheld_services(partner, withheld).await?;
+        let details = if withheld.is_empty() { "none".to_owned() } else { withheld.to_text() };
+        let entry = actor
+            .entry(audit_action::WITHHELD_SERVICES, Some(partner), Some(format!("withheld: {details}")))
+            .object(format!("partner:{partner}"));
+        self.record(context, entry).await
+    }
+
     /// A new bank operator, pending activation: they choose a password after an SMS code.
     pub async fn create_operator(
         &self,

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use tiyn_auth::{
     ChallengeId, CodeError, CodePurpose, LockoutEvent, LockoutPolicy, PasswordHash, SessionExpired, SessionToken, code,
 };
+use tiyn_core::access::InformationRestrictions;
 use tiyn_core::{Login, UserId};
 use tiyn_notify::{Channel, Message};
 use tiyn_store::{SessionEnd, User, UserStatus};
@@ -228,7 +229,16 @@ impl Identity {
             self.store.touch_session(session.id, now).await?;
         }
         let level = user.level;
-        Ok(Principal::new(user, Credential::Session(session.id), level))
+        let withheld = self.withheld_services(&user).await?;
+        Ok(Principal::new(user, Credential::Session(session.id), level, withheld))
+    }
+
+    /// What the bank withholds from the user's partner's `create` level.
+    pub(crate) async fn withheld_services(&self, user: &User) -> Result<InformationRestrictions, IdentityError> {
+        match user.partner {
+            Some(partner) => Ok(self.store.partner(partner).await?.map(|partner| partner.withheld).unwrap_or_default()),
+            None => Ok(InformationRestrictions::none()),
+        }
     }
 
     /// Ends the principal's session.

@@ -385,15 +385,10 @@ impl Identity {
             return Err(IdentityError::Unauthenticated);
         }
         self.store.touch_api_key(key.id, now).await?;
-        let level = user.level.map(|issuer| lower_level(issuer, key.level));
-        Ok(Principal::new(user, Credential::ApiKey { id: key.id, accounts: key.accounts }, level))
+        let level = user.level.map(|issuer| if issuer.includes(key.level) { key.level } else { issuer });
+        let withheld = self.withheld_services(&user).await?;
+        Ok(Principal::new(user, Credential::ApiKey { id: key.id, accounts: key.accounts }, level, withheld))
     }
-}
-
-/// The less powerful of two levels.
-fn lower_level(left: AccessLevel, right: AccessLevel) -> AccessLevel {
-    let rank = |level: AccessLevel| AccessLevel::ALL.iter().position(|known| *known == level).unwrap_or(usize::MAX);
-    if rank(left) >= rank(right) { left } else { right }
 }
 
 #[cfg(test)]
@@ -408,12 +403,5 @@ mod tests {
         assert_eq!(version_at_least("15.0.0", "15"), Some(true));
         assert_eq!(version_at_least("14.9", "15"), Some(false));
         assert_eq!(version_at_least("fifteen", "15"), None);
-    }
-
-    #[test]
-    fn a_key_never_exceeds_its_issuers_level() {
-        assert_eq!(lower_level(AccessLevel::Full, AccessLevel::Confirm), AccessLevel::Confirm);
-        assert_eq!(lower_level(AccessLevel::Create, AccessLevel::Confirm), AccessLevel::Create);
-        assert_eq!(lower_level(AccessLevel::Confirm, AccessLevel::Create), AccessLevel::Create);
     }
 }

@@ -1,6 +1,6 @@
 //! Who is acting: the authenticated user, with the credential they presented.
 
-use tiyn_core::access::{AccessLevel, Permission};
+use tiyn_core::access::{AccessLevel, InformationRestrictions, Permission};
 use tiyn_core::{AccountId, ApiKeyId, PartnerId, SessionId, UserId};
 use tiyn_store::User;
 
@@ -21,11 +21,18 @@ pub struct Principal {
     credential: Credential,
     /// The effective level: the user's, or an API key's (never above the user's).
     level: Option<AccessLevel>,
+    /// Information services the bank withholds from the partner's `create` level.
+    withheld: InformationRestrictions,
 }
 
 impl Principal {
-    pub(crate) fn new(user: User, credential: Credential, level: Option<AccessLevel>) -> Principal {
-        Principal { user, credential, level }
+    pub(crate) fn new(
+        user: User,
+        credential: Credential,
+        level: Option<AccessLevel>,
+        withheld: InformationRestrictions,
+    ) -> Principal {
+        Principal { user, credential, level, withheld }
     }
 
     pub fn user(&self) -> &User {
@@ -59,7 +66,7 @@ impl Principal {
     /// Whether the effective level includes `permission`. A bank operator has no partner
     /// permissions.
     pub fn allows(&self, permission: Permission) -> bool {
-        self.level.is_some_and(|level| level.allows(permission))
+        self.level.is_some_and(|level| level.allows_with(permission, &self.withheld))
     }
 
     /// Whether a bank operator's role includes `permission`. A partner's user has none.
@@ -70,7 +77,7 @@ impl Principal {
     /// The permissions of the effective level, in the matrix's order (for `GET /me`).
     pub fn permissions(&self) -> Vec<Permission> {
         match self.level {
-            Some(level) => level.permissions().to_vec(),
+            Some(level) => level.permissions().iter().copied().filter(|permission| self.allows(*permission)).collect(),
             None => Vec::new(),
         }
     }

@@ -78,6 +78,7 @@ pub fn build_app(state: AppState) -> Router {
         identity: state.identity.clone(),
         demo: state.demo,
         tls: state.tls,
+        bank: state.bank.clone(),
     });
     let demo = state.demo;
     let forbidden_page: tiyn_api::authz::ForbiddenPage =

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{Session, TestApp, body_json, get, get_as, last_code, post_json, test_app};
+use common::{Session, TestApp, body_json, get, get_as, last_code, post_json, request_json, test_app};
 use serde_json::{Value, json};
 use tiyn_api::authz::ADMIN_RULES;
 use tiyn_core::{Iban, Login, UserId};
@@ -430,7 +430,7 @@ async fn r_8_2_admin_routes_are_for_operators_only() {
         }
     }
     let operator = operator_session(&test).await;
-    assert_eq!(ADMIN_RULES.len(), 8);
+    assert_eq!(ADMIN_RULES.len(), 9);
     for rule in ADMIN_RULES {
         let uri = rule.path.replace("{id}", "987654321");
         let call = |session: Option<Session>| {
@@ -442,6 +442,7 @@ async fn r_8_2_admin_routes_are_for_operators_only() {
                         Some(session) => get_as(&test.app, session, &uri).await,
                         None => get(&test.app, &uri).await,
                     },
+                    "PUT" => request_json(&test.app, "PUT", &uri, session.as_ref(), json!({"withheld": []})).await,
                     _ => post_json(&test.app, &uri, session.as_ref(), json!({})).await,
                 };
                 let status = response.status();
@@ -610,4 +611,46 @@ async fn r_3_4_console_actions_are_audited_as_the_platform_via_cli() {
     assert_eq!(blocked.record.partner, Some(test.demo.partner));
     assert_eq!(blocked.record.details.as_deref(), Some("reason: bank; via: cli"));
     assert_eq!(find(audit_action::USER_UNBLOCK).record.details.as_deref(), Some("reason: bank; via: cli"));
+}
+
+/// the bank withholds an information service from a partner's `create` level: that
+/// level loses it at once (API and `GET /me`), the other levels and other partners keep it; only
+/// information services can be withheld.
+#[tokio::test]
+async fn r_8_1_3_the_bank_withholds_information_services_from_the_create_level() {
+    let test = test_app().await;
+    let operator = operator_session(&test).await;
+    let creator = test.sign_in("create", true).await;
+    let confirmer = test.sign_in("confirm", true).await;
+    let elsewhere = test.sign_in("create", false).await;
+    assert_eq!(get_as(&test.app, &creator, "/api/v1/accounts").await.status(), StatusCode::OK);
+
+    let path = format!("/api/admin/v1/partners/{}/withheld-services", test.demo.partner);
+    let refused = request_json(&test.app, "PUT", &path, Some(&operator), json!({"withheld": ["manage_users"]})).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "only information services");
+    let set = request_json(&test.app, "PUT", &path, Some(&operator), json!({"withheld": ["view_accounts"]})).await;
+    assert_eq!(set.status(), StatusCode::NO_CONTENT);
+
+    let blocked = get_as(&test.app, &creator, "/api/v1/accounts").await;
+    assert_eq!(blocked.status(), StatusCode::FORBIDDEN);
+    assert_eq!(body_json(blocked).await["code"], "access_level_insufficient");
+    let me = body_json(get_as(&test.app, &creator, "/api/v1/me").await).await;
+    assert!(!me["permissions"].to_string().contains("view_accounts"), "{me}");
+    assert!(me["permissions"].to_string().contains("create_payments"), "drafting is not an information service");
+    assert_eq!(
+        get_as(&test.app, &confirmer, "/api/v1/accounts").await.status(),
+        StatusCode::OK,
+        "other levels keep it"
+    );
+    assert_eq!(
+        get_as(&test.app, &elsewhere, "/api/v1/accounts").await.status(),
+        StatusCode::OK,
+        "other partners keep it"
+    );
+    let (_, partner) = get_admin(&test, &operator, &format!("/partners/{}", test.demo.partner)).await;
+    assert_eq!(partner["partner"]["withheld_services"], json!(["view_accounts"]));
+
+    let lifted = request_json(&test.app, "PUT", &path, Some(&operator), json!({"withheld": []})).await;
+    assert_eq!(lifted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(get_as(&test.app, &creator, "/api/v1/accounts").await.status(), StatusCode::OK);
 }

@@ -158,6 +158,20 @@ impl Store for PostgresStore {
         rows.iter().map(rows::partner).collect()
     }
 
+    async fn set_withheld_services(
+        &self,
+        partner: PartnerId,
+        withheld: tiyn_core::access::InformationRestrictions,
+    ) -> Result<(), StoreError> {
+        let changed = sqlx::query("UPDATE partners SET withheld_services = $2 WHERE id = $1")
+            .bind(partner.get())
+            .bind(withheld.to_text())
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        if changed.rows_affected() == 0 { Err(StoreError::NotFound { what: "partner" }) } else { Ok(()) }
+    }
+
     async fn open_account(&self, account: NewAccount) -> Result<AccountId, StoreError> {
         tiyn_store::validate_new_account(&account)?;
         let id: i64 = sqlx::query_scalar(

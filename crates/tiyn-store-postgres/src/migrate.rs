@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_sessions.sql")),
     (5, include_str!("../migrations/0005_identity.sql")),
     (6, include_str!("../migrations/0006_operator_roles.sql")),
+    (7, include_str!("../migrations/0007_withheld_services.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

@@ -3,13 +3,14 @@
 use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
+use tiyn_core::access::InformationRestrictions;
 use tiyn_core::iban::Iban;
 use tiyn_core::iin::Bin;
 use tiyn_core::{AccountId, Currency, Money, PartnerId};
 use tiyn_ledger::AccountStatus;
 use tiyn_store::{Account, AccountKind, Partner, StoreError};
 
-pub const PARTNER_SELECT: &str = "SELECT id, name, bin, legal_address, created_at FROM partners";
+pub const PARTNER_SELECT: &str = "SELECT id, name, bin, legal_address, created_at, withheld_services FROM partners";
 pub const ACCOUNT_SELECT: &str =
     "SELECT id, partner_id, iban, currency, kind, name, status, balance, held, created_at FROM accounts";
 
@@ -32,6 +33,8 @@ pub fn partner(row: &PgRow) -> Result<Partner, StoreError> {
         bin: Bin::parse(&bin).map_err(|error| stored("BIN")(&error))?,
         legal_address: get(row, 3)?,
         created_at: instant(get(row, 4)?)?,
+        withheld: InformationRestrictions::from_text(&get::<String>(row, 5)?)
+            .map_err(|error| stored("withheld services")(&error))?,
     })
 }
 

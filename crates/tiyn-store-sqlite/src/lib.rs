@@ -339,6 +339,23 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn set_withheld_services(
+        &self,
+        partner: PartnerId,
+        withheld: tiyn_core::access::InformationRestrictions,
+    ) -> Result<(), StoreError> {
+        self.write(move |connection| {
+            let changed = connection
+                .execute(
+                    "UPDATE partners SET withheld_services = ?2 WHERE id = ?1",
+                    params![partner.get(), withheld.to_text()],
+                )
+                .map_err(StoreError::backend)?;
+            if changed == 0 { Err(StoreError::NotFound { what: "partner" }) } else { Ok(()) }
+        })
+        .await
+    }
+
     async fn open_account(&self, account: NewAccount) -> Result<AccountId, StoreError> {
         tiyn_store::validate_new_account(&account)?;
         self.write(move |connection| {

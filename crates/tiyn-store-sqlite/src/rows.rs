@@ -3,13 +3,14 @@
 
 use jiff::Timestamp;
 use rusqlite::Row;
+use tiyn_core::access::InformationRestrictions;
 use tiyn_core::iban::Iban;
 use tiyn_core::iin::Bin;
 use tiyn_core::{AccountId, Currency, Money, PartnerId};
 use tiyn_ledger::AccountStatus;
 use tiyn_store::{Account, AccountKind, Partner, StoreError};
 
-pub const PARTNER_SELECT: &str = "SELECT id, name, bin, legal_address, created_at FROM partners";
+pub const PARTNER_SELECT: &str = "SELECT id, name, bin, legal_address, created_at, withheld_services FROM partners";
 pub const ACCOUNT_SELECT: &str =
     "SELECT id, partner_id, iban, currency, kind, name, status, balance, held, created_at FROM accounts";
 
@@ -21,6 +22,7 @@ pub fn partner(row: &Row<'_>) -> rusqlite::Result<Partner> {
         bin: Bin::parse(&bin).map_err(|error| corrupt(2, error))?,
         legal_address: row.get(3)?,
         created_at: instant(row.get(4)?).map_err(|error| corrupt(4, error))?,
+        withheld: InformationRestrictions::from_text(&row.get::<_, String>(5)?).map_err(|error| corrupt(5, error))?,
     })
 }
 

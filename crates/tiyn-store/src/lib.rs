@@ -74,6 +74,13 @@ pub trait Store: Send + Sync + 'static {
     async fn create_partner(&self, partner: NewPartner) -> Result<PartnerId, StoreError>;
     async fn partner(&self, id: PartnerId) -> Result<Option<Partner>, StoreError>;
     async fn partners(&self) -> Result<Vec<Partner>, StoreError>;
+    /// Sets the information services withheld from the partner's `create` level;
+    /// `NotFound` for an unknown partner.
+    async fn set_withheld_services(
+        &self,
+        partner: PartnerId,
+        withheld: tiyn_core::access::InformationRestrictions,
+    ) -> Result<(), StoreError>;
 
     async fn open_account(&self, account: NewAccount) -> Result<AccountId, StoreError>;
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;

@@ -1,6 +1,7 @@
 //! The records the store returns and accepts.
 
 use jiff::Timestamp;
+use tiyn_core::access::InformationRestrictions;
 use tiyn_core::iban::Iban;
 use tiyn_core::iin::Bin;
 use tiyn_core::{AccountId, Currency, Money, PartnerId};
@@ -21,6 +22,8 @@ pub struct Partner {
     pub bin: Bin,
     pub legal_address: String,
     pub created_at: Timestamp,
+    /// Information services the bank withholds from this partner's `create`-level users.
+    pub withheld: InformationRestrictions,
 }
 
 /// What an account is for. Partner accounts belong to a partner and have an IBAN; the others are

@@ -59,11 +59,11 @@ struct AuditPage {
 }
 
 /// The start of a business day in Almaty.
-fn day_start(date: Date) -> Option<Timestamp> {
+pub(crate) fn day_start(date: Date) -> Option<Timestamp> {
     date.to_zoned(format::almaty()).ok().map(|zoned| zoned.timestamp())
 }
 
-fn parse_date(text: &str) -> Result<Option<Date>, ()> {
+pub(crate) fn parse_date(text: &str) -> Result<Option<Date>, ()> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);

@@ -34,12 +34,24 @@ impl FormErrors {
     /// The refusal `error` as the form with `form_fields` shows it: field errors of those fields
     /// next to them, anything else in the summary.
     pub fn from_api(error: &ApiError, lang: Lang, form_fields: &[&str]) -> FormErrors {
+        FormErrors::from_api_renamed(error, lang, form_fields, str::to_owned)
+    }
+
+    /// [`FormErrors::from_api`] for a form whose fields are named otherwise than the refusal's:
+    /// `rename` turns a refused field's name into the form's (an application's `users[0]` is the
+    /// form's first filled row, which may be its second).
+    pub fn from_api_renamed(
+        error: &ApiError,
+        lang: Lang,
+        form_fields: &[&str],
+        rename: impl Fn(&str) -> String,
+    ) -> FormErrors {
         let problem = error.problem(lang);
         let fields: Vec<(String, String)> = problem
             .errors
             .iter()
-            .filter(|field| form_fields.contains(&field.field.as_str()))
-            .map(|field| (field.field.clone(), field.message.clone()))
+            .map(|field| (rename(&field.field), field.message.clone()))
+            .filter(|(field, _)| form_fields.contains(&field.as_str()))
             .collect();
         let summary = if fields.is_empty() || fields.len() < problem.errors.len() { Some(problem.title) } else { None };
         FormErrors { summary, fields, code: problem.code }
@@ -56,12 +68,12 @@ impl FormErrors {
 
 /// An identity refusal as the page shows it: the API error, with the refusals that concern one
 /// field of the cabinet's forms named after that field (a refused password, R-8.4, and a refused
-/// code), and the status the API answers for it (a refused code stays 401).
+/// code, SMS or marker), and the status the API answers for it (a refused code stays 401).
 pub fn identity_error(error: IdentityError, password_field: &str) -> (ApiError, StatusCode) {
     let status = ApiError::from(error.clone()).status();
     let error = match error {
         IdentityError::Password(refusal) => ApiError::invalid(password_field, refusal.code(), refusal.to_string()),
-        IdentityError::Code(_) | IdentityError::UnknownChallenge => {
+        IdentityError::Code(_) | IdentityError::UnknownChallenge | IdentityError::MarkerCode(_) => {
             ApiError::Invalid(vec![FieldError::new("code", error.code(), error.to_string())])
         }
         other => other.into(),

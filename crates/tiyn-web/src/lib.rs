@@ -4,14 +4,21 @@
 //! htmx, served from our own static files, refreshes parts of a page. There is no inline script
 //! or style anywhere, so the Content-Security-Policy needs no `unsafe-inline`. The cabinet reads
 //! data through `tiyn_api::access`, the same tenant-isolation gate the JSON API uses.
+//!
+//! Partners' users get the accounts, users, API keys, audit trail and their profile (with their
+//! markers and devices); the bank's operators land on the console under `/bank` instead.
 
+pub mod api_keys;
 pub mod audit;
+pub mod bank;
 pub mod format;
 pub mod forms;
 pub mod i18n;
 pub mod lang;
+pub mod means;
 pub mod pages;
 pub mod profile;
+pub mod qr;
 pub mod sign_in;
 pub mod static_files;
 pub mod users;
@@ -23,6 +30,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use tiyn_api::authz::{Access, Rule, SESSION_COOKIE, SESSION_COOKIE_TLS};
+use tiyn_core::BankPermission;
 use tiyn_core::access::Permission;
 use tiyn_identity::Identity;
 use tiyn_store::Store;
@@ -38,6 +46,8 @@ pub struct WebState {
     pub demo: bool,
     /// The server speaks TLS (Secure, `__Host-` cookies).
     pub tls: bool,
+    /// The bank whose code the IBANs of the accounts it opens carry.
+    pub bank: tiyn_identity::BankIdentity,
 }
 
 /// The session cookie's name: `__Host-` prefixed under TLS.
@@ -50,10 +60,14 @@ const fn rule(method: &'static str, path: &'static str, access: Access) -> Rule 
 }
 
 const MANAGE_USERS: Access = Access::Needs(Permission::ManageUsers);
+const MARKERS: Access = Access::Needs(Permission::ManageOwnMarkers);
+const DEVICES: Access = Access::Needs(Permission::ManageOwnDevices);
+const API_KEYS: Access = Access::Needs(Permission::ManageApiKeys);
 
 /// The cabinet's rows of the permission matrix (see `tiyn_api::authz`): every page route, once.
 /// The sign-in steps are public (no session yet: SameSite=Strict and the Origin check cover
-/// them); everything else needs a session, and the sections need their permission.
+/// them); everything else needs a session, and the sections need their permission. The
+/// bank's console needs an operator, and each of its actions the operator's role.
 pub const WEB_RULES: &[Rule] = &[
     rule("GET", "/", Access::Public),
     rule("GET", "/static/{file}", Access::Public),
@@ -81,6 +95,26 @@ pub const WEB_RULES: &[Rule] = &[
     rule("POST", "/users/{id}/unblock", MANAGE_USERS),
     rule("POST", "/users/{id}/suspension", MANAGE_USERS),
     rule("GET", "/audit", Access::Needs(Permission::ViewAudit)),
+    rule("GET", "/profile/markers", MARKERS),
+    rule("POST", "/profile/markers", MARKERS),
+    rule("POST", "/profile/markers/{serial}/activate", MARKERS),
+    rule("POST", "/profile/markers/{serial}/revoke", MARKERS),
+    rule("GET", "/profile/devices", DEVICES),
+    rule("POST", "/profile/devices", DEVICES),
+    rule("POST", "/profile/devices/{id}/revoke", DEVICES),
+    rule("GET", "/api-keys", API_KEYS),
+    rule("POST", "/api-keys", API_KEYS),
+    rule("POST", "/api-keys/{id}/revoke", API_KEYS),
+    rule("GET", "/bank", Access::Operator),
+    rule("GET", "/bank/partners/new", Access::Bank(BankPermission::CreatePartners)),
+    rule("POST", "/bank/partners", Access::Bank(BankPermission::CreatePartners)),
+    rule("GET", "/bank/partners/{id}", Access::Bank(BankPermission::ViewPartners)),
+    rule("POST", "/bank/users/{id}/block", Access::Bank(BankPermission::BlockUsers)),
+    rule("POST", "/bank/users/{id}/unblock", Access::Bank(BankPermission::BlockUsers)),
+    rule("POST", "/bank/users/{id}/clear-lockout", Access::Bank(BankPermission::BlockUsers)),
+    rule("GET", "/bank/audit", Access::Bank(BankPermission::ViewBankAudit)),
+    rule("GET", "/bank/operators/new", Access::Bank(BankPermission::ManageOperators)),
+    rule("POST", "/bank/operators", Access::Bank(BankPermission::ManageOperators)),
 ];
 
 /// The cabinet's routes.
@@ -106,6 +140,23 @@ pub fn routes(state: WebState) -> Router {
         .route("/users/{id}/unblock", post(users::unblock))
         .route("/users/{id}/suspension", post(users::suspension))
         .route("/audit", get(audit::show))
+        .route("/profile/markers", get(means::markers).post(means::enrol_marker))
+        .route("/profile/markers/{serial}/activate", post(means::activate_marker))
+        .route("/profile/markers/{serial}/revoke", post(means::revoke_marker))
+        .route("/profile/devices", get(means::devices).post(means::register_device))
+        .route("/profile/devices/{id}/revoke", post(means::revoke_device))
+        .route("/api-keys", get(api_keys::list).post(api_keys::issue))
+        .route("/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route("/bank", get(bank::home))
+        .route("/bank/partners", post(bank::create_partner))
+        .route("/bank/partners/new", get(bank::new_partner_form))
+        .route("/bank/partners/{id}", get(bank::partner))
+        .route("/bank/users/{id}/block", post(bank::block_user))
+        .route("/bank/users/{id}/unblock", post(bank::unblock_user))
+        .route("/bank/users/{id}/clear-lockout", post(bank::clear_lockout))
+        .route("/bank/audit", get(bank::audit))
+        .route("/bank/operators", post(bank::create_operator))
+        .route("/bank/operators/new", get(bank::new_operator_form))
         .route("/static/{file}", get(static_files::serve))
         .with_state(state)
 }
@@ -126,7 +177,8 @@ pub fn forbidden(query: Option<&str>, headers: &HeaderMap, demo: bool) -> Respon
 mod tests {
     use super::*;
 
-    /// Every route has exactly one rule, and the users and audit sections need their permission.
+    /// Every route has exactly one rule, and the users and audit sections need their permission;
+    /// the console is the bank's operators' only.
     #[test]
     fn every_rule_is_unique_and_sections_need_their_permission() {
         for (index, rule) in WEB_RULES.iter().enumerate() {
@@ -137,6 +189,18 @@ mod tests {
             }
             if rule.path.starts_with("/audit") {
                 assert_eq!(rule.access, Access::Needs(Permission::ViewAudit));
+            }
+            if rule.path.starts_with("/bank") {
+                assert!(matches!(rule.access, Access::Operator | Access::Bank(_)), "{} {}", rule.method, rule.path);
+            }
+            if rule.path.starts_with("/api-keys") {
+                assert_eq!(rule.access, API_KEYS);
+            }
+            if rule.path.starts_with("/profile/markers") {
+                assert_eq!(rule.access, MARKERS);
+            }
+            if rule.path.starts_with("/profile/devices") {
+                assert_eq!(rule.access, DEVICES);
             }
         }
     }

@@ -12,6 +12,7 @@ use tiyn_api::access::{CurrentPartner, partner_accounts};
 use tiyn_api::authz::{CookieSession, csrf_token};
 use tiyn_api::{ApiError, Lang};
 use tiyn_core::access::{AccessLevel, Permission};
+use tiyn_core::{BankPermission, OperatorRole};
 use tiyn_identity::Principal;
 use tiyn_ledger::AccountStatus;
 use tiyn_store::Account;
@@ -51,6 +52,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     }
 }
 
+/// The partner a page acts for, when the person is a partner's user (the middleware lets only them
+/// into partner pages; `None` is kept for safety and answered with the login page).
+#[derive(Debug, Clone)]
+pub struct MaybePartner(pub Option<CurrentPartner>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybePartner {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<MaybePartner, Self::Rejection> {
+        Ok(MaybePartner(CurrentPartner::from_parts(parts)))
+    }
+}
+
 /// What the layout needs besides the texts.
 pub struct PageMeta {
     pub lang: &'static str,
@@ -60,6 +74,8 @@ pub struct PageMeta {
     pub section: &'static str,
     /// The signed-in user, for the navigation; `None` on the sign-in pages.
     pub user: Option<NavUser>,
+    /// Where the brand link goes: the accounts, or the console for a bank operator.
+    pub home: &'static str,
     /// The `_csrf` value of this page's forms; empty when no session cookie came.
     pub csrf: String,
 }
@@ -71,14 +87,35 @@ pub struct LanguageLink {
     pub href: String,
 }
 
-/// The signed-in user as the navigation shows them, with the sections their level opens.
+/// The signed-in user as the navigation shows them, with the sections their level (or, for a bank
+/// operator, their role) opens.
 pub struct NavUser {
     pub name: String,
     pub level: &'static str,
     pub accounts: bool,
     pub users: bool,
     pub audit: bool,
+    pub api_keys: bool,
+    /// A bank operator: the console's links instead of the partner's.
+    pub operator: bool,
+    pub bank_create: bool,
+    pub bank_audit: bool,
+    pub bank_operators: bool,
 }
+
+/// Where a signed-in person lands: a partner's user on the accounts, a bank operator on the
+/// console.
+pub fn home_of(principal: Option<&Principal>) -> &'static str {
+    match principal {
+        Some(principal) if principal.partner().is_none() => BANK_HOME,
+        _ => ACCOUNTS_HOME,
+    }
+}
+
+/// The partner's home.
+pub const ACCOUNTS_HOME: &str = "/accounts";
+/// The bank operator's console.
+pub const BANK_HOME: &str = "/bank";
 
 impl PageMeta {
     /// `here` is the address the language links reload (a GET route).
@@ -94,12 +131,28 @@ impl PageMeta {
             .collect();
         let user = viewer.principal.as_ref().map(|principal| NavUser {
             name: principal.user().full_name.clone(),
-            level: level_name(principal.level(), texts(lang)),
+            level: match principal.user().operator_role {
+                Some(role) if principal.partner().is_none() => role_name(role, texts(lang)),
+                _ => level_name(principal.level(), texts(lang)),
+            },
             accounts: principal.allows(Permission::ViewAccounts),
             users: principal.allows(Permission::ManageUsers),
             audit: principal.allows(Permission::ViewAudit),
+            api_keys: principal.allows(Permission::ManageApiKeys),
+            operator: principal.partner().is_none(),
+            bank_create: principal.allows_bank(BankPermission::CreatePartners),
+            bank_audit: principal.allows_bank(BankPermission::ViewBankAudit),
+            bank_operators: principal.allows_bank(BankPermission::ManageOperators),
         });
-        PageMeta { lang: lang.code(), languages, demo, section, user, csrf: viewer.csrf.clone().unwrap_or_default() }
+        PageMeta {
+            lang: lang.code(),
+            languages,
+            demo,
+            section,
+            user,
+            home: home_of(viewer.principal.as_ref()),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+        }
     }
 }
 
@@ -110,6 +163,15 @@ pub fn level_name(level: Option<AccessLevel>, t: &'static Texts) -> &'static str
         Some(AccessLevel::Confirm) => t.level_confirm,
         Some(AccessLevel::Create) => t.level_create,
         None => t.level_none,
+    }
+}
+
+/// A bank operator's role in words.
+pub fn role_name(role: OperatorRole, t: &'static Texts) -> &'static str {
+    match role {
+        OperatorRole::Administrator => t.role_administrator,
+        OperatorRole::Security => t.role_security,
+        OperatorRole::Viewer => t.role_viewer,
     }
 }
 
@@ -133,7 +195,7 @@ pub struct AccountRow {
 }
 
 impl AccountRow {
-    fn new(account: &Account, lang: Lang) -> AccountRow {
+    pub fn new(account: &Account, lang: Lang) -> AccountRow {
         let t = texts(lang);
         AccountRow {
             id: account.id.to_string(),
@@ -184,9 +246,9 @@ struct MessagePage {
     link: Option<Link>,
 }
 
-/// `/` → `/accounts`: the accounts are the cabinet's home.
-pub async fn home() -> Redirect {
-    Redirect::to("/accounts")
+/// `/` → `/accounts`: the accounts are the cabinet's home; a bank operator's is the console.
+pub async fn home(viewer: Viewer) -> Redirect {
+    Redirect::to(home_of(viewer.principal.as_ref()))
 }
 
 /// The partner's accounts with balance, available and held amounts (R-3.1.2.1, R-4.2).
@@ -263,9 +325,20 @@ pub fn not_found(lang: PageLang, demo: bool) -> Response {
         page: PageMeta::new(lang.lang, demo, "", "/accounts", &Viewer::nobody()),
         heading: t.not_found_title,
         text: t.not_found_text,
-        link: Some(Link { href: "/accounts", label: t.back_to_accounts }),
+        link: Some(home_link(&Viewer::nobody(), t)),
     };
     render(&page, StatusCode::NOT_FOUND, lang)
+}
+
+/// The link back home under an error: the accounts, or the console for a bank operator; `/` (which
+/// sends each to theirs) when the page does not know who is looking (the router's fallback, the
+/// middleware's refusal).
+pub fn home_link(viewer: &Viewer, t: &'static Texts) -> Link {
+    match &viewer.principal {
+        None => Link { href: "/", label: t.to_home },
+        Some(principal) if principal.partner().is_none() => Link { href: BANK_HOME, label: t.back_to_console },
+        Some(_) => Link { href: ACCOUNTS_HOME, label: t.back_to_accounts },
+    }
 }
 
 /// The page for a refused access level.
@@ -276,7 +349,7 @@ pub fn forbidden(lang: PageLang, demo: bool, viewer: &Viewer) -> Response {
         page: PageMeta::new(lang.lang, demo, "", "/accounts", viewer),
         heading: t.forbidden_title,
         text: t.forbidden_text,
-        link: Some(Link { href: "/accounts", label: t.back_to_accounts }),
+        link: Some(home_link(viewer, t)),
     };
     render(&page, StatusCode::FORBIDDEN, lang)
 }
@@ -293,8 +366,7 @@ pub fn failure(state: &WebState, lang: PageLang, viewer: &Viewer, error: &ApiErr
             (StatusCode::INTERNAL_SERVER_ERROR, t.error_title, t.error_text)
         }
     };
-    let link = Some(Link { href: "/accounts", label: t.back_to_accounts });
-    message(state, lang, viewer, status, heading, text, link)
+    message(state, lang, viewer, status, heading, text, Some(home_link(viewer, t)))
 }
 
 pub fn render(template: &impl Template, status: StatusCode, lang: PageLang) -> Response {

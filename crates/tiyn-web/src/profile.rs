@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tiyn_api::ApiError;
 use tiyn_api::authz::{LOGIN_PAGE, RequestContext};
+use tiyn_core::access::Permission;
 use tiyn_identity::Principal;
 
 use crate::WebState;
@@ -38,6 +39,9 @@ struct ProfilePage {
     partner: String,
     sessions: Vec<SessionRow>,
     expires_note: String,
+    /// The level lets the user manage their markers and devices (links to those pages).
+    markers: bool,
+    devices: bool,
     /// The success notice after a redirect (`?done=password`).
     notice: Option<&'static str>,
     password_errors: FormErrors,
@@ -97,6 +101,8 @@ async fn profile_page(
                 current: principal.session() == Some(session.id),
             })
             .collect(),
+        markers: principal.allows(Permission::ManageOwnMarkers),
+        devices: principal.allows(Permission::ManageOwnDevices),
         expires_note: expires
             .map(|at| fill(t.session_expires, &[("until", &format::time_of_day(at))]))
             .unwrap_or_default(),

@@ -12,55 +12,82 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use tiyn_api::ApiError;
 use tiyn_api::authz::{RequestContext, clear_cookie, session_cookie};
-use tiyn_identity::{Challenge, IdentityError};
+use tiyn_identity::{Challenge, ChallengeChannel, IdentityError};
 
 use crate::WebState;
 use crate::forms::{FormErrors, identity_error, is_internal, status_of};
 use crate::i18n::{Texts, fill, texts};
 use crate::lang::PageLang;
-use crate::pages::{Link, PageMeta, Viewer, failure, message, render};
-
-/// Where a signed-in person lands.
-pub const HOME: &str = "/accounts";
+use crate::pages::{Link, PageMeta, Viewer, failure, home_of, message, render};
 
 /// The second-factor step in progress, as the page shows it and posts it back.
 pub struct CodeStep {
     pub challenge_id: String,
-    /// "Code sent to +7 701 ••• •• 01, valid until 10:05."
+    /// "Code sent to +7 701 ••• •• 01, valid until 10:05.", or for a marker "Enter the code of your
+    /// marker TYN-…".
     pub note: String,
-    /// Posted back so that a refused code can show the note again.
+    /// Posted back so that a refused code can show the note again: the masked number, or the
+    /// marker's serial.
     pub sent_to: String,
     pub expires_at: String,
+    /// `sms` or `marker` (R-4.17, R-8.10), posted back too.
+    pub channel: &'static str,
+    /// The heading of the step: "Code from the SMS" or "Code of your marker".
+    pub title: &'static str,
 }
 
 impl CodeStep {
     fn new(challenge: &Challenge, t: &'static Texts) -> CodeStep {
-        CodeStep::shown(challenge.challenge_id.as_str().to_owned(), challenge.sent_to.clone(), challenge.expires_at, t)
+        CodeStep::shown(
+            challenge.challenge_id.as_str().to_owned(),
+            challenge.channel,
+            challenge.sent_to.clone(),
+            challenge.expires_at,
+            t,
+        )
     }
 
-    fn shown(challenge_id: String, sent_to: String, expires_at: Timestamp, t: &'static Texts) -> CodeStep {
+    fn shown(
+        challenge_id: String,
+        channel: ChallengeChannel,
+        sent_to: String,
+        expires_at: Timestamp,
+        t: &'static Texts,
+    ) -> CodeStep {
         let until = crate::format::time_of_day(expires_at);
-        CodeStep {
-            challenge_id,
-            note: fill(t.code_sent, &[("to", &sent_to), ("until", &until)]),
-            sent_to,
-            expires_at: expires_at.to_string(),
-        }
+        let (note, title) = match channel {
+            ChallengeChannel::Sms => (fill(t.code_sent, &[("to", &sent_to), ("until", &until)]), t.code_title),
+            ChallengeChannel::Marker => {
+                (fill(t.marker_code_note, &[("serial", &sent_to), ("until", &until)]), t.marker_code_title)
+            }
+        };
+        CodeStep { challenge_id, note, sent_to, expires_at: expires_at.to_string(), channel: channel.as_str(), title }
     }
 
     /// The step again from the posted form (after a refused code). The note's values came from
     /// this person's own form, and are escaped like everything else on the page.
     fn again(form: &ConfirmForm, t: &'static Texts) -> CodeStep {
+        let channel = parse_channel(&form.channel);
         match form.expires_at.parse::<Timestamp>() {
-            Ok(at) => CodeStep::shown(form.challenge_id.clone(), form.sent_to.clone(), at, t),
+            Ok(at) => CodeStep::shown(form.challenge_id.clone(), channel, form.sent_to.clone(), at, t),
             Err(_) => CodeStep {
                 challenge_id: form.challenge_id.clone(),
                 note: String::new(),
                 sent_to: String::new(),
                 expires_at: String::new(),
+                channel: channel.as_str(),
+                title: match channel {
+                    ChallengeChannel::Sms => t.code_title,
+                    ChallengeChannel::Marker => t.marker_code_title,
+                },
             },
         }
     }
+}
+
+/// The channel a form names: `marker`, or SMS for anything else.
+fn parse_channel(text: &str) -> ChallengeChannel {
+    if text.trim() == ChallengeChannel::Marker.as_str() { ChallengeChannel::Marker } else { ChallengeChannel::Sms }
 }
 
 #[derive(Template)]
@@ -78,6 +105,8 @@ struct LoginPage {
 pub struct LoginForm {
     pub login: String,
     pub password: String,
+    /// `marker`: the person asks for their marker's code instead of an SMS (R-4.17, R-8.10).
+    pub channel: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -87,6 +116,8 @@ pub struct ConfirmForm {
     pub code: String,
     pub sent_to: String,
     pub expires_at: String,
+    /// The channel of the login's code step (`sms`, `marker`), to show the step again.
+    pub channel: String,
     /// The new password of activation and recovery.
     pub password: String,
 }
@@ -119,12 +150,14 @@ fn login_page(
 /// `GET /login`: the login form; a signed-in person goes home.
 pub async fn login_form(State(state): State<WebState>, lang: PageLang, viewer: Viewer) -> Response {
     if viewer.principal.is_some() {
-        return Redirect::to(HOME).into_response();
+        return Redirect::to(home_of(viewer.principal.as_ref())).into_response();
     }
     login_page(&state, lang, &viewer, StatusCode::OK, String::new(), FormErrors::none(), None)
 }
 
-/// `POST /login`: the first factor (R-4.9). A refusal never says which factor was wrong.
+/// `POST /login`: the first factor (R-4.9). A refusal never says which factor was wrong. With
+/// "my marker instead of SMS" ticked, the code step asks for the marker's code (R-4.17, R-8.10);
+/// without an active marker the SMS is sent as usual.
 pub async fn login_submit(
     State(state): State<WebState>,
     lang: PageLang,
@@ -133,7 +166,8 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let login = form.login.trim().to_owned();
-    match state.identity.begin_login(&context, &login, &form.password).await {
+    let preferred = (parse_channel(&form.channel) == ChallengeChannel::Marker).then_some(ChallengeChannel::Marker);
+    match state.identity.begin_login_with(&context, &login, &form.password, preferred).await {
         Ok(challenge) => {
             let step = CodeStep::new(&challenge, texts(lang.lang));
             login_page(&state, lang, &viewer, StatusCode::OK, login, FormErrors::none(), Some(step))
@@ -150,7 +184,8 @@ pub async fn login_submit(
 }
 
 /// `POST /login/confirm`: the code. Starts the session: a fresh token in an HttpOnly,
-/// SameSite=Strict cookie (no session fixation), then home.
+/// SameSite=Strict cookie (no session fixation), then home: the accounts, or the console for a bank
+/// operator (R-8.2).
 pub async fn login_confirm(
     State(state): State<WebState>,
     lang: PageLang,
@@ -161,7 +196,9 @@ pub async fn login_confirm(
     match state.identity.confirm_login(&context, form.challenge_id.trim(), form.code.trim()).await {
         Ok(session) => {
             let cookie_name = crate::session_cookie_name(state.tls);
-            let mut response = Redirect::to(HOME).into_response();
+            let home =
+                if session.user.partner.is_none() { crate::pages::BANK_HOME } else { crate::pages::ACCOUNTS_HOME };
+            let mut response = Redirect::to(home).into_response();
             response
                 .headers_mut()
                 .append(header::SET_COOKIE, session_cookie(cookie_name, &session.token.expose(), state.tls));

@@ -41,7 +41,7 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    fn new(user: &User, lang: Lang) -> UserRow {
+    pub fn new(user: &User, lang: Lang) -> UserRow {
         let t = texts(lang);
         UserRow {
             id: user.id.get().to_string(),
@@ -82,7 +82,7 @@ pub struct LevelOption {
     pub selected: bool,
 }
 
-fn level_options(selected: &str, t: &'static Texts) -> Vec<LevelOption> {
+pub(crate) fn level_options(selected: &str, t: &'static Texts) -> Vec<LevelOption> {
     AccessLevel::ALL
         .into_iter()
         .map(|level| LevelOption {

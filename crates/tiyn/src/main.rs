@@ -254,8 +254,9 @@ async fn admin_action(identity: &Identity, command: AdminCommand) -> Result<Stri
     let actor = BankActor::console(None);
     match command {
         AdminCommand::CreateOperator { full_name, mobile, email, role, .. } => {
-            let input =
-                CreateOperatorRequest { full_name, mobile, email, role }.into_operator().map_err(|e| problem_text(&e))?;
+            let input = CreateOperatorRequest { full_name, mobile, email, role }
+                .into_operator()
+                .map_err(|e| problem_text(&e))?;
             let user = identity.create_operator(&context, &actor, input).await.map_err(|e| e.to_string())?;
             Ok(format!(
                 "operator {} ({}) created, {}: they activate with an SMS code (POST /api/v1/auth/activation)",

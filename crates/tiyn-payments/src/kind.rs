@@ -1,0 +1,91 @@
+//! The kinds of payment document (R-3.1.1.2).
+
+use std::fmt;
+
+/// What a payment document does, and so which requisites it has.
+///
+/// `foreign` and `conversion` documents come with the currency issue. They are not variants yet
+/// on purpose: adding them will make the compiler list every `match` that must learn about
+/// them, which a `#[non_exhaustive]` wildcard would hide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocumentKind {
+    /// Between two accounts of the same partner at this bank, in the accounts' currency.
+    Internal,
+    /// Tenge to an account at another Kazakhstan bank.
+    Interbank,
+    /// Tenge to the state budget: a tax or another obligatory payment through the treasury
+    /// account, with a KBK (FACTS.md §6).
+    Budget,
+}
+
+impl DocumentKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [DocumentKind; 3] = [DocumentKind::Internal, DocumentKind::Interbank, DocumentKind::Budget];
+
+    /// The API spelling, e.g. `"interbank"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Internal => "internal",
+            DocumentKind::Interbank => "interbank",
+            DocumentKind::Budget => "budget",
+        }
+    }
+
+    /// Parses the API spelling. Exact match: `"Internal"` is not a kind, because a code is
+    /// spelled one way everywhere (as currency codes are).
+    pub fn parse(text: &str) -> Result<DocumentKind, KindError> {
+        if let Some(kind) = DocumentKind::ALL.into_iter().find(|kind| kind.as_str() == text) {
+            return Ok(kind);
+        }
+        match text {
+            "foreign" => Err(KindError::NotSupported("foreign")),
+            "conversion" => Err(KindError::NotSupported("conversion")),
+            other => Err(KindError::Unknown(other.chars().take(KIND_ECHO_CHARS_MAX).collect())),
+        }
+    }
+}
+
+/// How much of an unknown kind an error message repeats: enough to recognise a typo, not a
+/// whole pasted paragraph.
+const KIND_ECHO_CHARS_MAX: usize = 20;
+
+impl fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a document kind was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KindError {
+    #[error("{0:?} is not a kind of payment document (internal, interbank, budget)")]
+    Unknown(String),
+    #[error("{0} payments are not available yet")]
+    NotSupported(&'static str),
+}
+
+impl KindError {
+    /// Stable API code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KindError::Unknown(_) => crate::codes::INVALID_KIND,
+            KindError::NotSupported(_) => crate::codes::KIND_NOT_SUPPORTED,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_and_future_kinds_are_named() {
+        for kind in DocumentKind::ALL {
+            assert_eq!(DocumentKind::parse(kind.as_str()), Ok(kind));
+        }
+        assert_eq!(DocumentKind::parse("foreign"), Err(KindError::NotSupported("foreign")));
+        assert_eq!(DocumentKind::parse("conversion").map_err(|e| e.code()), Err("kind_not_supported"));
+        assert_eq!(DocumentKind::parse("Internal").map_err(|e| e.code()), Err("invalid_kind"));
+        assert_eq!(DocumentKind::parse(&"x".repeat(1000)), Err(KindError::Unknown("x".repeat(20))));
+    }
+}

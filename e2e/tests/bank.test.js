@@ -1,0 +1,156 @@
+// The bank operator's journeys in the console (R-8.2, R-6.1.8, R-6.4.7, R-3.4, R-8.1): the demo
+// operator lands on /bank, connects a partner from its application, the partner's new user
+// activates and signs in, and the operator blocks that user, whose open page then ends at /login.
+// A partner's user gets the refusal page on the console.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDemoServer } from './server.js';
+import { launchBrowser } from './browser.js';
+import { credentials, demoUser, expectSentToLogin, nextCode, plain, signIn, smsCount } from './signin.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS = path.resolve(here, '../test-results');
+
+let server;
+const browsers = [];
+const consoleErrors = [];
+
+async function freshPage() {
+  const browser = await launchBrowser();
+  browsers.push(browser);
+  const page = await browser.context.newPage();
+  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`); });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  return page;
+}
+
+before(async () => {
+  mkdirSync(RESULTS, { recursive: true });
+  server = await startDemoServer();
+});
+
+after(async () => {
+  for (const browser of browsers) await browser.close();
+  const code = await server?.stop();
+  assert.equal(code, 0, 'SIGTERM shuts the server down gracefully');
+});
+
+const heading = async (page) => plain(await page.locator('h1').innerText());
+const navLinks = async (page) => (await page.locator('.site-nav a').allInnerTexts()).map(plain);
+
+/**
+ * A valid BIN no demo partner has: registered May 2021, a legal entity's head office, and the
+ * Kazakhstan check digit (weights 1..11, then 3..11,1,2 when the first pass gives 10).
+ */
+function freshBin() {
+  const weighted = (digits, weights) => digits.reduce((sum, digit, index) => sum + digit * weights[index], 0) % 11;
+  for (let serial = 0; serial < 1000; serial += 1) {
+    const eleven = `210540${String(serial).padStart(5, '0')}`;
+    const digits = [...eleven].map(Number);
+    let check = weighted(digits, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    if (check === 10) check = weighted(digits, [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
+    if (check !== 10) return `${eleven}${check}`;
+  }
+  throw new Error('no BIN with a check digit');
+}
+
+test('R-8.2 R-6.1.8: the operator connects a partner from its application and blocks its new user', async () => {
+  const console_ = await freshPage();
+  const operator = credentials(server).operators[0];
+  await signIn(console_, server, operator, { home: /\/bank$/ });
+  assert.equal(await heading(console_), 'Партнёры банка');
+  assert.deepEqual(await navLinks(console_), ['Партнёры', 'Подключить партнёра', 'Журнал банка', 'Новый оператор', 'Профиль']);
+  assert.equal(plain(await console_.locator('.site-nav__level').innerText()), 'Администратор банка');
+  assert.equal(await console_.locator('table.partners tbody tr').count(), 2, 'the two demo partners');
+  await console_.screenshot({ path: path.join(RESULTS, 'bank-partners-ru.png'), fullPage: true });
+
+  await console_.getByRole('link', { name: 'Подключить партнёра' }).first().click();
+  await console_.waitForURL(/\/bank\/partners\/new$/);
+  assert.equal(await heading(console_), 'Подключение партнёра по заявке');
+  await console_.getByLabel('Организация', { exact: true }).fill('ТОО «Жаңа Серіктес»');
+  await console_.getByLabel('БИН').fill(freshBin());
+  await console_.getByLabel('Юридический адрес').fill('050000, г. Алматы, ул. Абая, д. 10');
+  await console_.locator('#account0-currency').selectOption('KZT');
+  await console_.locator('#account0-name').fill('Текущий счёт');
+  await console_.locator('#account1-currency').selectOption('USD');
+  await console_.locator('#account1-name').fill('Валютный счёт USD');
+  await console_.locator('#user0-full_name').fill('Бауыржан Оспанов');
+  await console_.locator('#user0-mobile').fill('+7 705 000 11 22');
+  await console_.locator('#user0-email').fill('director@zhana.kz');
+  await console_.locator('#user0-level').selectOption('full');
+  await console_.locator('#user0-consent').check();
+  await console_.locator('#user1-full_name').fill('Гульнара Ахметова');
+  await console_.locator('#user1-mobile').fill('+7 705 000 33 44');
+  await console_.locator('#user1-level').selectOption('create');
+  await console_.getByRole('button', { name: 'Подключить партнёра' }).click();
+  // The second user's consent is missing: refused on that row, the values kept.
+  const row1 = console_.locator('[data-row="user-1"]');
+  assert.equal(plain(await row1.locator('.field__error').innerText()), 'Нужно согласие на обработку данных');
+  assert.equal(await console_.locator('#user0-full_name').inputValue(), 'Бауыржан Оспанов');
+  await console_.locator('#user1-consent').check();
+  await console_.getByRole('button', { name: 'Подключить партнёра' }).click();
+  await console_.waitForURL(/\/bank\/partners\/\d+\?done=created$/);
+  assert.equal(plain(await console_.locator('.alert--ok').innerText()), 'Партнёр подключён: счета открыты, пользователи ждут активации.');
+  assert.equal(await heading(console_), 'ТОО «Жаңа Серіктес»');
+  const ibans = (await console_.locator('#accounts td.iban').allInnerTexts()).map(plain);
+  assert.equal(ibans.length, 2);
+  for (const iban of ibans) assert.match(iban, /^KZ\d{2} 722S 0000 0000 \d{4}$/, `an IBAN of the bank: ${iban}`);
+  const newcomerRow = console_.locator('#users tbody tr', { hasText: 'Гульнара Ахметова' });
+  assert.match(plain(await newcomerRow.innerText()), /Ожидает активации/);
+  await console_.screenshot({ path: path.join(RESULTS, 'bank-partner-created-ru.png'), fullPage: true });
+
+  // The new user activates by SMS and signs in to the new cabinet.
+  const newcomer = await freshPage();
+  const mobile = '+77050003344';
+  const password = 'жаңа-серіктес-2026-көктем';
+  await newcomer.goto(`${server.url}/activation`);
+  await newcomer.getByLabel('Логин').fill(mobile);
+  const seen = smsCount(server);
+  await newcomer.getByRole('button', { name: 'Получить код' }).click();
+  await newcomer.locator('#code').waitFor();
+  await newcomer.getByLabel('Код').fill(await nextCode(server, mobile, seen));
+  await newcomer.getByLabel('Новый пароль').fill(password);
+  await newcomer.getByRole('button', { name: 'Активировать' }).click();
+  assert.equal(await heading(newcomer), 'Доступ активирован');
+  await signIn(newcomer, server, { login: mobile, password, mobile });
+  assert.equal(plain(await newcomer.locator('.partner__name').innerText()), 'ТОО «Жаңа Серіктес»');
+  assert.equal(await newcomer.locator('table.accounts tbody tr').count(), 2);
+
+  // The operator blocks them: their open page ends at /login on the next navigation.
+  await console_.reload();
+  await newcomerRow.getByRole('button', { name: 'Заблокировать' }).click();
+  await console_.waitForURL(/\?done=blocked#users$/);
+  assert.match(plain(await newcomerRow.innerText()), /Заблокирован банком/);
+  const [response] = await Promise.all([
+    newcomer.waitForNavigation(),
+    newcomer.getByRole('link', { name: 'Профиль' }).click(),
+  ]);
+  await expectSentToLogin(newcomer, response);
+
+  // The bank's trail shows the block, filtered to the new partner.
+  await console_.getByRole('link', { name: 'Журнал действий этого партнёра' }).click();
+  await console_.waitForURL(/\/bank\/audit\?partner=\d+$/);
+  const records = console_.locator('table.audit tbody tr');
+  assert.ok(await records.filter({ hasText: 'users.block' }).count() >= 1, 'the block is recorded');
+  assert.ok(await records.filter({ hasText: 'partners.create' }).count() >= 1, 'the creation is recorded');
+  await console_.screenshot({ path: path.join(RESULTS, 'bank-audit-ru.png'), fullPage: true });
+});
+
+test('R-8.2 R-8.1: a partner user gets the refusal page on the console', async () => {
+  const page = await freshPage();
+  await signIn(page, server, demoUser(server, 'full'));
+  assert.ok(!(await navLinks(page)).includes('Партнёры'), 'no console link for a partner user');
+  for (const section of ['/bank', '/bank/partners/new', '/bank/audit']) {
+    const response = await page.goto(`${server.url}${section}`);
+    assert.equal(response.status(), 403, section);
+    assert.match(await page.locator('body').innerText(), /Недостаточно прав доступа/, section);
+  }
+});
+
+test('no page of the journeys logged a CSP violation or script error', () => {
+  // The refused pages (403) are expected answers.
+  assert.deepEqual(consoleErrors.filter((text) => !text.includes('Failed to load resource')), []);
+});
