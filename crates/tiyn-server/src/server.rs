@@ -108,6 +108,7 @@ pub fn identity(
     config.sessions = settings.security.sessions;
     config.codes = settings.security.codes;
     config.user_lockout = settings.security.lockout;
+    config.password_policy = settings.password_policy.clone();
     let notifier = Arc::new(FileSink::new(settings.sms_file.clone()));
     Ok(Identity::new(store, notifier, config, Arc::new(SystemClock)))
 }

@@ -93,6 +93,15 @@ pub struct ServeArgs {
     /// The bank's 3-digit code in Kazakhstan IBANs (positions 5-7), for the accounts it opens.
     #[arg(long, env = "TIYN_BANK_CODE", value_name = "CODE")]
     pub bank_code: Option<String>,
+    /// Fewest characters of a password.
+    #[arg(long, env = "TIYN_PASSWORD_LENGTH_MIN", value_name = "CHARS")]
+    pub password_length_min: Option<usize>,
+    /// Most characters of a password.
+    #[arg(long, env = "TIYN_PASSWORD_LENGTH_MAX", value_name = "CHARS")]
+    pub password_length_max: Option<usize>,
+    /// A file of refused passwords, one per line, used instead of the shipped common list.
+    #[arg(long, env = "TIYN_PASSWORD_BLOCKLIST_FILE", value_name = "FILE")]
+    pub password_blocklist_file: Option<PathBuf>,
 }
 
 /// The settings file. Unknown keys are refused: a typo must not silently fall back to a default.
@@ -117,6 +126,9 @@ pub struct FileSettings {
     pub code_lifetime_seconds: Option<u32>,
     pub lockout_failures: Option<u32>,
     pub bank_code: Option<String>,
+    pub password_length_min: Option<usize>,
+    pub password_length_max: Option<usize>,
+    pub password_blocklist_file: Option<PathBuf>,
 }
 
 /// Certificate and key for HTTPS.
@@ -127,7 +139,7 @@ pub struct TlsFiles {
 }
 
 /// The resolved settings: every value decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
@@ -143,6 +155,8 @@ pub struct Settings {
     pub sms_file: PathBuf,
     pub security: SecuritySettings,
     pub bank: tiyn_identity::BankIdentity,
+    /// The password policy; the blocklist file is read at start.
+    pub password_policy: tiyn_auth::PasswordPolicy,
 }
 
 /// The bank's settings of the security procedure, checked against the limits of `tiyn-auth`.
@@ -225,7 +239,9 @@ impl Settings {
             Some(code) => tiyn_identity::BankIdentity::new(&code)
                 .map_err(|error| SettingsError::Security { setting: "bank_code", message: error.to_string() })?,
         };
+        let password_policy = password_policy(args, file)?;
         Ok(Settings {
+            password_policy,
             bank,
             secret_key_file,
             sms_file,
@@ -242,6 +258,24 @@ impl Settings {
             shutdown_grace: Duration::from_secs(shutdown_grace_seconds),
         })
     }
+}
+
+fn password_policy(args: &ServeArgs, file: &FileSettings) -> Result<tiyn_auth::PasswordPolicy, SettingsError> {
+    let defaults = tiyn_auth::PasswordPolicy::default();
+    let min = args.password_length_min.or(file.password_length_min).unwrap_or(defaults.length_min_chars());
+    let max = args.password_length_max.or(file.password_length_max).unwrap_or(defaults.length_max_chars());
+    let blocklist = match args.password_blocklist_file.as_ref().or(file.password_blocklist_file.as_ref()) {
+        None => tiyn_auth::Blocklist::common(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| SettingsError::ReadFile { path: path.clone(), source })?;
+            tiyn_auth::Blocklist::from_lines(&text)
+        }
+    };
+    tiyn_auth::PasswordPolicy::new(min, max, blocklist).map_err(|error| SettingsError::Security {
+        setting: "password_length_min/password_length_max",
+        message: error.to_string(),
+    })
 }
 
 fn security_settings(args: &ServeArgs, file: &FileSettings) -> Result<SecuritySettings, SettingsError> {
@@ -384,6 +418,17 @@ pub const SETTINGS: &[SettingDoc] = &[
         meaning: "The bank's 3-digit code in Kazakhstan IBANs: the accounts it opens for partners get `KZ..` + this code. Set your bank's.",
     },
     SettingDoc {
+        key: "password_length_min",
+        default: "12",
+        meaning: "Fewest characters of a password (R-8.4; no composition rules).",
+    },
+    SettingDoc { key: "password_length_max", default: "128", meaning: "Most characters of a password (at most 128)." },
+    SettingDoc {
+        key: "password_blocklist_file",
+        default: "the shipped list",
+        meaning: "Refused passwords, one per line (e.g. a breached-password list), instead of the 10,000 common ones shipped.",
+    },
+    SettingDoc {
         key: "lockout_failures",
         default: "5",
         meaning: "Consecutive failed passwords or codes that lock a user for 15 minutes; 3 locks block pending the bank.",
@@ -444,9 +489,12 @@ mod tests {
                 "demo" | "allow_non_durable" => "true",
                 "log_format" => "\"json\"",
                 "request_body_bytes_max" | "request_timeout_seconds" | "shutdown_grace_seconds" => "5",
-                "session_idle_seconds" | "session_absolute_seconds" | "code_lifetime_seconds" | "lockout_failures" => {
-                    "300"
-                }
+                "session_idle_seconds"
+                | "session_absolute_seconds"
+                | "code_lifetime_seconds"
+                | "lockout_failures"
+                | "password_length_min"
+                | "password_length_max" => "300",
                 _ => "\"x\"",
             };
             let text = format!("{}{} = {sample}\n", every_key, setting.key);
@@ -497,6 +545,29 @@ mod tests {
         assert_eq!(parsed.demo, Some(true));
         assert_eq!(parsed.allow_non_durable, Some(false));
         assert_eq!(parsed.listen, Some(SocketAddr::from(([127, 0, 0, 1], 0))));
+    }
+
+    /// the password policy is the bank's: lengths and the list of refused passwords.
+    #[test]
+    fn r_8_4_the_password_policy_is_configurable() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let list = dir.path().join("breached.txt");
+        std::fs::write(&list, "our bank's leaked passphrase\n").expect("write");
+        let args =
+            ServeArgs { password_length_min: Some(16), password_blocklist_file: Some(list), ..ServeArgs::default() };
+        let policy = Settings::layer(&args, &FileSettings::default()).expect("valid").password_policy;
+        assert_eq!(policy.length_min_chars(), 16);
+        assert_eq!(policy.check("fifteen chars!!", &[]).map_err(|error| error.code()), Err("password_too_short"));
+        assert_eq!(
+            policy.check("our bank's leaked passphrase", &[]).map_err(|error| error.code()),
+            Err("password_common")
+        );
+        assert_eq!(policy.check("a perfectly fine passphrase", &[]), Ok(()));
+        let inverted =
+            ServeArgs { password_length_min: Some(40), password_length_max: Some(20), ..ServeArgs::default() };
+        assert!(matches!(Settings::layer(&inverted, &FileSettings::default()), Err(SettingsError::Security { .. })));
+        let missing = ServeArgs { password_blocklist_file: Some(dir.path().join("nope.txt")), ..ServeArgs::default() };
+        assert!(matches!(Settings::layer(&missing, &FileSettings::default()), Err(SettingsError::ReadFile { .. })));
     }
 
     #[test]
