@@ -43,7 +43,7 @@ impl FieldError {
 /// status and one code; handlers return it with `?` and never build responses for errors.
 #[derive(Debug, Clone)]
 pub enum ApiError {
-    /// No session (and, until login exists, no demo mode).
+    /// No session or API key.
     Unauthenticated,
     /// Unknown id, or an id of another partner: the two are indistinguishable by design.
     NotFound {
