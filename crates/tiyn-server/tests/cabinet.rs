@@ -3,106 +3,15 @@
 
 mod common;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
-use common::{TestApp, body_text, header, last_code, send, test_app};
-use tiyn_api::authz::csrf_token;
-
-/// A form body, `application/x-www-form-urlencoded`.
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fn encode(text: &str) -> String {
-        let mut out = String::new();
-        for byte in text.bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(byte)),
-                b' ' => out.push('+'),
-                other => out.push_str(&format!("%{other:02X}")),
-            }
-        }
-        out
-    }
-    fields.iter().map(|(name, value)| format!("{}={}", encode(name), encode(value))).collect::<Vec<_>>().join("&")
-}
-
-/// A person in a browser: the session cookie once signed in.
-#[derive(Debug, Clone, Default)]
-struct Browser {
-    token: Option<String>,
-}
-
-impl Browser {
-    fn csrf(&self) -> String {
-        csrf_token(self.token.as_deref().expect("signed in"))
-    }
-
-    fn with_cookie(&self, request: axum::http::request::Builder) -> axum::http::request::Builder {
-        match &self.token {
-            Some(token) => request.header("cookie", format!("tiyn_session={token}")),
-            None => request,
-        }
-    }
-
-    async fn get(&self, app: &Router, uri: &str) -> Response<Body> {
-        send(app, self.with_cookie(Request::get(uri)).body(Body::empty()).expect("request")).await
-    }
-
-    /// A form post without the CSRF field (the sign-in steps, or an attack).
-    async fn post_plain(&self, app: &Router, uri: &str, fields: &[(&str, &str)]) -> Response<Body> {
-        let request = self
-            .with_cookie(Request::post(uri))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(form_body(fields)))
-            .expect("request");
-        send(app, request).await
-    }
-
-    /// A form post of a signed-in page: with the `_csrf` field, as the cabinet renders it.
-    async fn post(&self, app: &Router, uri: &str, fields: &[(&str, &str)]) -> Response<Body> {
-        let csrf = self.csrf();
-        let mut with_csrf = vec![("_csrf", csrf.as_str())];
-        with_csrf.extend_from_slice(fields);
-        self.post_plain(app, uri, &with_csrf).await
-    }
-}
-
-/// The `value` of the input named `name`.
-fn input_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no input {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_owned()
-}
-
-fn set_cookies(response: &Response<Body>) -> Vec<String> {
-    response.headers().get_all("set-cookie").iter().filter_map(|value| value.to_str().ok()).map(str::to_owned).collect()
-}
-
-fn session_from(response: &Response<Body>) -> Option<String> {
-    set_cookies(response)
-        .iter()
-        .find_map(|cookie| cookie.strip_prefix("tiyn_session="))
-        .and_then(|rest| rest.split(';').next())
-        .filter(|token| !token.is_empty())
-        .map(str::to_owned)
-}
-
-fn location(response: &Response<Body>) -> Option<String> {
-    header(response, "location").map(str::to_owned)
-}
+use common::*;
 
 /// Signs in through the cabinet's forms: password, then the code from the SMS.
 async fn sign_in_with(test: &TestApp, login: &str, password: &str, mobile: &str) -> Browser {
-    let anonymous = Browser::default();
-    let step = anonymous.post_plain(&test.app, "/login", &[("login", login), ("password", password)]).await;
-    assert_eq!(step.status(), StatusCode::OK, "password step of {login}");
-    let html = body_text(step).await;
-    let challenge = input_value(&html, "challenge_id");
-    let code = last_code(&test.sms, mobile);
-    let confirmed =
-        anonymous.post_plain(&test.app, "/login/confirm", &[("challenge_id", &challenge), ("code", &code)]).await;
-    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER, "code step of {login}");
-    assert_eq!(location(&confirmed).as_deref(), Some("/accounts"));
-    Browser { token: Some(session_from(&confirmed).expect("a session cookie")) }
+    let (browser, home) = sign_in_through_pages(test, login, password, mobile).await;
+    assert_eq!(home, "/accounts");
+    browser
 }
 
 async fn sign_in(test: &TestApp, level: &str, first: bool) -> Browser {
