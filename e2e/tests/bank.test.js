@@ -2,44 +2,14 @@
 // operator lands on /bank, connects a partner from its application, the partner's new user
 // activates and signs in, and the operator blocks that user, whose open page then ends at /login.
 // A partner's user gets the refusal page on the console.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startDemoServer } from './server.js';
-import { launchBrowser } from './browser.js';
+import { RESULTS, heading, journey, navLinks } from './journey.js';
 import { credentials, demoUser, expectSentToLogin, nextCode, plain, signIn, smsCount } from './signin.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.resolve(here, '../test-results');
-
 let server;
-const browsers = [];
-const consoleErrors = [];
-
-async function freshPage() {
-  const browser = await launchBrowser();
-  browsers.push(browser);
-  const page = await browser.context.newPage();
-  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`); });
-  page.on('pageerror', (error) => consoleErrors.push(String(error)));
-  return page;
-}
-
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  server = await startDemoServer();
-});
-
-after(async () => {
-  for (const browser of browsers) await browser.close();
-  const code = await server?.stop();
-  assert.equal(code, 0, 'SIGTERM shuts the server down gracefully');
-});
-
-const heading = async (page) => plain(await page.locator('h1').innerText());
-const navLinks = async (page) => (await page.locator('.site-nav a').allInnerTexts()).map(plain);
+const { freshPage, consoleErrors } = journey((started) => { server = started; });
 
 /**
  * A valid BIN no demo partner has: registered May 2021, a legal entity's head office, and the

@@ -1,46 +1,14 @@
 // Journeys through sign-in, users, passwords and the audit trail of the demo cabinet (R-4.9,
 // R-5.2, R-5.7, R-6.3.6, R-6.3.8, R-3.4, R-8.1). Credentials come from the server's
 // demo-credentials.json, SMS codes from its sms.jsonl, as a person running the demo reads them.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startDemoServer } from './server.js';
-import { launchBrowser } from './browser.js';
+import { RESULTS, heading, journey, navLinks } from './journey.js';
 import { credentials, demoUser, expectSentToLogin, nextCode, plain, signIn, signOut, smsCount } from './signin.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.resolve(here, '../test-results');
-
 let server;
-/** Browsers opened by a test, closed after all (each is its own cookie jar). */
-const browsers = [];
-const consoleErrors = [];
-
-async function freshPage() {
-  const browser = await launchBrowser();
-  browsers.push(browser);
-  const page = await browser.context.newPage();
-  // CSP violations and script errors show up here; a clean cabinet has none.
-  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`); });
-  page.on('pageerror', (error) => consoleErrors.push(String(error)));
-  return page;
-}
-
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  server = await startDemoServer();
-});
-
-after(async () => {
-  for (const browser of browsers) await browser.close();
-  const code = await server?.stop();
-  assert.equal(code, 0, 'SIGTERM shuts the server down gracefully');
-});
-
-const heading = async (page) => plain(await page.locator('h1').innerText());
-const navLinks = async (page) => (await page.locator('.site-nav a').allInnerTexts()).map(plain);
+const { freshPage, consoleErrors } = journey((started) => { server = started; });
 
 test('R-4.9: the full user signs in with the SMS code, sees the accounts, signs out', async () => {
   const page = await freshPage();

@@ -2,44 +2,15 @@
 // activated with a code computed here as an authenticator app would (RFC 6238), then a sign-in with
 // the marker instead of SMS (R-2.1.21, R-4.17, R-8.10); a device refused for an old OS and one
 // registered (R-2.1.17, R-4.10); an API key issued, used from Node and revoked (R-8.1).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startDemoServer } from './server.js';
-import { launchBrowser } from './browser.js';
+import { RESULTS, heading, journey } from './journey.js';
 import { demoUser, plain, signIn, signOut, smsCount } from './signin.js';
 import { stepAt, totp } from './totp.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.resolve(here, '../test-results');
-
 let server;
-const browsers = [];
-const consoleErrors = [];
-
-async function freshPage() {
-  const browser = await launchBrowser();
-  browsers.push(browser);
-  const page = await browser.context.newPage();
-  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`); });
-  page.on('pageerror', (error) => consoleErrors.push(String(error)));
-  return page;
-}
-
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  server = await startDemoServer();
-});
-
-after(async () => {
-  for (const browser of browsers) await browser.close();
-  const code = await server?.stop();
-  assert.equal(code, 0, 'SIGTERM shuts the server down gracefully');
-});
-
-const heading = async (page) => plain(await page.locator('h1').innerText());
+const { freshPage, consoleErrors } = journey((started) => { server = started; });
 
 test('R-2.1.21 R-4.17 R-8.10: a marker is enrolled from its QR code, activated, and signs the user in instead of SMS', async () => {
   const page = await freshPage();
