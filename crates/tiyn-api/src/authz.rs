@@ -191,9 +191,43 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The source of a request, for the audit trail and per-source counting.
+/// The reverse proxies in front of the server, whose `X-Forwarded-For` is believed. Put into
+/// every request by the server (empty: the TCP peer is the client).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<std::net::IpAddr>);
+
+impl TrustedProxies {
+    /// The client's address: the TCP peer, unless the peer is a trusted proxy; then the right-most
+    /// address of `X-Forwarded-For` that is not itself a trusted proxy (the left part of that
+    /// header is the client's to write, so it is never believed).
+    pub fn client(&self, headers: &HeaderMap, peer: Option<std::net::IpAddr>) -> Option<std::net::IpAddr> {
+        let peer = peer?;
+        if !self.0.contains(&peer) {
+            return Some(peer);
+        }
+        let forwarded: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|line| line.split(','))
+            .filter_map(|part| part.trim().parse().ok())
+            .collect();
+        Some(forwarded.into_iter().rev().find(|address| !self.0.contains(address)).unwrap_or(peer))
+    }
+}
+
 pub fn request_context(parts_headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Context {
+    request_context_behind(parts_headers, peer, &TrustedProxies::default())
+}
+
+/// [`request_context`] for a server behind the given proxies.
+pub fn request_context_behind(
+    parts_headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+    proxies: &TrustedProxies,
+) -> Context {
     Context {
-        source_ip: peer.map(|address| address.ip().to_string()),
+        source_ip: proxies.client(parts_headers, peer.map(|address| address.ip())).map(|address| address.to_string()),
         user_agent: parts_headers
             .get(header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
@@ -213,7 +247,8 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|axum::extract::ConnectInfo(address)| *address);
-        Ok(RequestContext(request_context(&parts.headers, peer)))
+        let proxies = parts.extensions.get::<TrustedProxies>().cloned().unwrap_or_default();
+        Ok(RequestContext(request_context_behind(&parts.headers, peer, &proxies)))
     }
 }
 
@@ -386,4 +421,35 @@ pub fn clear_cookie(name: &str, tls: bool) -> HeaderValue {
     let secure = if tls { "; Secure" } else { "" };
     HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{secure}"))
         .unwrap_or_else(|_| HeaderValue::from_static("tiyn_session=; Path=/; Max-Age=0"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(forwarded: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_str(forwarded).expect("header"));
+        headers
+    }
+
+    /// failures are counted per source; behind a proxy the source is the client the proxy
+    /// saw, and a client cannot choose its own address by writing the header.
+    #[test]
+    fn r_6_1_4_the_source_is_the_peer_unless_it_is_a_trusted_proxy() {
+        let proxy: std::net::IpAddr = "10.0.0.5".parse().expect("ip");
+        let client: std::net::IpAddr = "203.0.113.7".parse().expect("ip");
+        let trusted = TrustedProxies(vec![proxy]);
+        let none = TrustedProxies::default();
+        // Not behind a proxy: the header is ignored.
+        assert_eq!(none.client(&headers("198.51.100.1"), Some(client)), Some(client));
+        // Behind the proxy: the address the proxy appended.
+        assert_eq!(trusted.client(&headers("203.0.113.7"), Some(proxy)), Some(client));
+        // A client that forges a left part gets its real address (the right-most untrusted one).
+        assert_eq!(trusted.client(&headers("1.2.3.4, 203.0.113.7"), Some(proxy)), Some(client));
+        // A peer that is not the proxy is believed as itself, whatever it writes.
+        assert_eq!(trusted.client(&headers("1.2.3.4"), Some(client)), Some(client));
+        // A proxy that sent no header: the proxy.
+        assert_eq!(trusted.client(&HeaderMap::new(), Some(proxy)), Some(proxy));
+    }
 }

@@ -51,6 +51,8 @@ pub struct AppState {
     pub identity: Identity,
     /// The bank's code in the IBANs of accounts it opens.
     pub bank: tiyn_identity::BankIdentity,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: tiyn_api::authz::TrustedProxies,
     /// Demo mode: the cabinet shows a demo badge and the login page says where the credentials are.
     pub demo: bool,
     /// The server terminates TLS itself: send HSTS.
@@ -109,6 +111,7 @@ pub fn build_app(state: AppState) -> Router {
                 }))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.request_timeout))
                 .layer(middleware::from_fn(tiyn_api::localize_problems))
+                .layer(axum::Extension(state.trusted_proxies.clone()))
                 .layer(DefaultBodyLimit::max(state.request_body_bytes_max)),
         )
 }

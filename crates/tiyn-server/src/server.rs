@@ -72,6 +72,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         metrics,
         identity,
         bank: settings.bank.clone(),
+        trusted_proxies: tiyn_api::authz::TrustedProxies(settings.trusted_proxies.clone()),
         demo: settings.demo,
         tls: tls.is_some(),
         request_body_bytes_max: settings.request_body_bytes_max,

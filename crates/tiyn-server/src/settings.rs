@@ -102,6 +102,9 @@ pub struct ServeArgs {
     /// A file of refused passwords, one per line, used instead of the shipped common list.
     #[arg(long, env = "TIYN_PASSWORD_BLOCKLIST_FILE", value_name = "FILE")]
     pub password_blocklist_file: Option<PathBuf>,
+    /// Reverse proxies (comma-separated IP addresses) whose X-Forwarded-For names the client.
+    #[arg(long, env = "TIYN_TRUSTED_PROXIES", value_name = "IPS")]
+    pub trusted_proxies: Option<String>,
 }
 
 /// The settings file. Unknown keys are refused: a typo must not silently fall back to a default.
@@ -129,6 +132,7 @@ pub struct FileSettings {
     pub password_length_min: Option<usize>,
     pub password_length_max: Option<usize>,
     pub password_blocklist_file: Option<PathBuf>,
+    pub trusted_proxies: Option<String>,
 }
 
 /// Certificate and key for HTTPS.
@@ -157,6 +161,8 @@ pub struct Settings {
     pub bank: tiyn_identity::BankIdentity,
     /// The password policy; the blocklist file is read at start.
     pub password_policy: tiyn_auth::PasswordPolicy,
+    /// Proxies whose `X-Forwarded-For` is believed for the client's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The bank's settings of the security procedure, checked against the limits of `tiyn-auth`.
@@ -240,7 +246,22 @@ impl Settings {
                 .map_err(|error| SettingsError::Security { setting: "bank_code", message: error.to_string() })?,
         };
         let password_policy = password_policy(args, file)?;
+        let trusted_proxies = match args.trusted_proxies.as_ref().or(file.trusted_proxies.as_ref()) {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(|part| {
+                    part.parse::<std::net::IpAddr>().map_err(|_| SettingsError::Security {
+                        setting: "trusted_proxies",
+                        message: format!("{part:?} is not an IP address"),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
         Ok(Settings {
+            trusted_proxies,
             password_policy,
             bank,
             secret_key_file,
@@ -427,6 +448,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "password_blocklist_file",
         default: "the shipped list",
         meaning: "Refused passwords, one per line (e.g. a breached-password list), instead of the 10,000 common ones shipped.",
+    },
+    SettingDoc {
+        key: "trusted_proxies",
+        default: "none",
+        meaning: "Comma-separated IP addresses of reverse proxies in front of the server: for their requests the client is the right-most untrusted address of `X-Forwarded-For` (audit trail, failures per source). Without it the TCP peer is the client.",
     },
     SettingDoc {
         key: "lockout_failures",

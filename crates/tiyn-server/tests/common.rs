@@ -52,6 +52,7 @@ pub fn state(store: Arc<dyn Store>, metrics: Arc<Metrics>, identity: Identity, t
         metrics,
         identity,
         bank: tiyn_identity::BankIdentity::default(),
+        trusted_proxies: tiyn_api::authz::TrustedProxies::default(),
         demo: true,
         tls,
         request_body_bytes_max: 64 * 1024,
