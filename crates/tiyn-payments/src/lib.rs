@@ -9,7 +9,9 @@
 //! [`Executed`], [`Sent`], [`Settled`], [`Refused`]). A batch of documents is confirmed with one
 //! code bound to the digest of exactly their content ([`BatchChallenge`], [`batch_digest`],
 //! [`Document::canonical_bytes`]), shown to the user with its count and totals
-//! ([`BatchSummary`]).
+//! ([`BatchSummary`]). Drafts can also come in batches from a client's accounting program:
+//! [`import`] reads a 1C client-bank exchange file into raw documents and validates them all,
+//! each error placed at its line and key in the file.
 //!
 //! # Invariants
 //!
@@ -42,6 +44,7 @@ mod digest;
 mod directories;
 mod document;
 mod field;
+pub mod import;
 mod kind;
 mod requisites;
 mod text;
