@@ -31,12 +31,16 @@
 //! - Totals are exact: integer minor units, checked arithmetic, no floats (the clippy
 //!   `float_arithmetic` lint is denied).
 //!
+//! Besides documents: [`import`] reads 1C client-bank exchange files into drafts, [`tariff`]
+//! prices documents and [`limits`] checks the bank's limits against a day's usage the
+//! caller counted — both pure, with the numbers as inputs.
+//!
 //! # What this crate deliberately does not do
 //!
 //! No storage, no HTTP, no serde, no async, no clock and no randomness: ids, document numbers,
 //! users, sessions and instants are inputs, and `today` is the caller's business date. It does
-//! not verify codes (tiyn-auth does), move money (tiyn-ledger does), check balances, limits,
-//! restrictions, tariffs or AML lists (later parts of the payments issue), or know whether the
+//! not verify codes (tiyn-auth does), move money (tiyn-ledger does), check balances,
+//! restrictions or AML lists (later parts of the payments issue), or know whether the
 //! payer account belongs to the user's partner (the store's access gate). Foreign-currency and
 //! conversion documents come with the currency issue.
 
@@ -46,7 +50,9 @@ mod document;
 mod field;
 pub mod import;
 mod kind;
+pub mod limits;
 mod requisites;
+pub mod tariff;
 mod text;
 
 pub use digest::{
