@@ -315,3 +315,32 @@ async fn r_8_2_an_operator_is_created_and_activates() {
     assert!(!html.contains("href=\"/bank/partners/new\"") && !html.contains("href=\"/bank/operators/new\""));
     assert_eq!(viewer.get(&test.app, "/bank/partners/new").await.status(), StatusCode::FORBIDDEN, "the role decides");
 }
+
+/// R-8.1.3: on the partner's page the bank ticks the information services its create-level users
+/// do not get; such a user loses the page at once, the other levels keep it, and unticking gives
+/// it back.
+#[tokio::test]
+async fn r_8_1_3_the_console_withholds_information_services() {
+    let test = test_app().await;
+    let console = operator(&test).await;
+    let creator = partner_user(&test, "create", true).await;
+    let confirmer = partner_user(&test, "confirm", true).await;
+    let page = format!("/bank/partners/{}", test.demo.partner);
+    let html = body_text(console.get(&test.app, &page).await).await;
+    assert!(html.contains("value=\"view_accounts\"") && !html.contains("view_accounts\" checked"), "{html}");
+    assert_no_inline_code(&html);
+
+    let saved = console
+        .post(&test.app, &format!("{page}/services"), &[("withheld", "view_accounts"), ("withheld", "view_pos")])
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let html = body_text(console.get(&test.app, &format!("{page}?done=services")).await).await;
+    assert!(html.contains("value=\"view_accounts\" checked") && html.contains("value=\"view_pos\" checked"), "{html}");
+    assert_eq!(creator.get(&test.app, "/accounts").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(confirmer.get(&test.app, "/accounts").await.status(), StatusCode::OK);
+
+    let refused = console.post(&test.app, &format!("{page}/services"), &[("withheld", "manage_users")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "only information services");
+    console.post(&test.app, &format!("{page}/services"), &[]).await;
+    assert_eq!(creator.get(&test.app, "/accounts").await.status(), StatusCode::OK);
+}

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tiyn_api::admin::{ApplicationAccountRequest, ApplicationUserRequest, CreateOperatorRequest, CreatePartnerRequest};
 use tiyn_api::authz::RequestContext;
 use tiyn_api::{ApiError, Lang};
-use tiyn_core::access::AccessLevel;
+use tiyn_core::access::{AccessLevel, InformationRestrictions, Permission};
 use tiyn_core::{BankPermission, OperatorRole, PartnerId, UserId};
 use tiyn_identity::{BankActor, Context};
 use tiyn_store::{AuditOutcome, AuditQuery, Partner, User, UserStatus};
@@ -152,6 +152,31 @@ struct PartnerPage {
     notice: Option<&'static str>,
     errors: FormErrors,
     can_block: bool,
+    /// The information services the bank may withhold from the create level.
+    services: Vec<ServiceToggle>,
+    can_configure: bool,
+}
+
+/// One information service on the partner page, ticked when withheld from the create level.
+pub struct ServiceToggle {
+    /// The permission's name, the form's value.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub withheld: bool,
+}
+
+fn service_label(t: &'static Texts, permission: Permission) -> &'static str {
+    match permission {
+        Permission::ViewAccounts => t.service_view_accounts,
+        Permission::ViewAccountRestrictions => t.service_view_account_restrictions,
+        Permission::ViewStatements => t.service_view_statements,
+        Permission::ExportStatements => t.service_export_statements,
+        Permission::ViewPayments => t.service_view_payments,
+        Permission::ViewReferenceData => t.service_view_reference_data,
+        Permission::ViewPos => t.service_view_pos,
+        Permission::ViewPlannedCredits => t.service_view_planned_credits,
+        _ => t.service_view_messages,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -172,7 +197,19 @@ async fn partner_page(
     };
     let now = state.identity.now();
     let here = format!("/bank/partners/{}", id.get());
+    let t = texts(lang.lang);
+    let services = Permission::ALL
+        .into_iter()
+        .filter(|permission| permission.is_information_service())
+        .map(|permission| ServiceToggle {
+            name: permission.as_str(),
+            label: service_label(t, permission),
+            withheld: overview.partner.withheld.contains(permission),
+        })
+        .collect();
     let page = PartnerPage {
+        services,
+        can_configure: allows(viewer, BankPermission::CreatePartners),
         t: texts(lang.lang),
         page: PageMeta::new(lang.lang, state.demo, "bank", &here, viewer),
         partner: PartnerRow::new(&overview.partner, lang.lang),
@@ -203,9 +240,42 @@ pub async fn partner(
         Some("blocked") => Some(t.user_blocked),
         Some("unblocked") => Some(t.user_unblocked),
         Some("lockout_cleared") => Some(t.lockout_cleared),
+        Some("services") => Some(t.services_saved),
         _ => None,
     };
     partner_page(&state, lang, &viewer, &context, id, StatusCode::OK, notice, FormErrors::none()).await
+}
+
+/// `POST /bank/partners/{id}/services`: the information services withheld from the partner's
+/// create level; every ticked `withheld` value is one.
+pub async fn set_services(
+    State(state): State<WebState>,
+    lang: PageLang,
+    viewer: Viewer,
+    RequestContext(context): RequestContext,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(actor) = actor_of(&viewer) else { return forbidden(lang, state.demo, &viewer) };
+    let Some(id) = parse_id(&id).map(PartnerId::new) else {
+        return failure(&state, lang, &viewer, &ApiError::NotFound { what: "partner" });
+    };
+    let withheld = fields
+        .iter()
+        .filter(|(name, _)| name == "withheld")
+        .map(|(_, value)| Permission::parse(value))
+        .collect::<Result<Vec<_>, _>>()
+        .ok()
+        .and_then(|permissions| InformationRestrictions::new(permissions).ok());
+    let Some(withheld) = withheld else {
+        let error = ApiError::invalid("withheld", "invalid_permission", "only information services can be withheld");
+        let errors = FormErrors::from_api(&error, lang.lang, &[]);
+        return partner_page(&state, lang, &viewer, &context, id, StatusCode::UNPROCESSABLE_ENTITY, None, errors).await;
+    };
+    match state.identity.set_withheld_services(&context, &actor, id, withheld).await {
+        Ok(()) => Redirect::to(&format!("/bank/partners/{}?done=services#services", id.get())).into_response(),
+        Err(error) => failure(&state, lang, &viewer, &error.into()),
+    }
 }
 
 /// What the bank does to a user.

@@ -109,6 +109,7 @@ pub const WEB_RULES: &[Rule] = &[
     rule("GET", "/bank/partners/new", Access::Bank(BankPermission::CreatePartners)),
     rule("POST", "/bank/partners", Access::Bank(BankPermission::CreatePartners)),
     rule("GET", "/bank/partners/{id}", Access::Bank(BankPermission::ViewPartners)),
+    rule("POST", "/bank/partners/{id}/services", Access::Bank(BankPermission::CreatePartners)),
     rule("POST", "/bank/users/{id}/block", Access::Bank(BankPermission::BlockUsers)),
     rule("POST", "/bank/users/{id}/unblock", Access::Bank(BankPermission::BlockUsers)),
     rule("POST", "/bank/users/{id}/clear-lockout", Access::Bank(BankPermission::BlockUsers)),
@@ -151,6 +152,7 @@ pub fn routes(state: WebState) -> Router {
         .route("/bank/partners", post(bank::create_partner))
         .route("/bank/partners/new", get(bank::new_partner_form))
         .route("/bank/partners/{id}", get(bank::partner))
+        .route("/bank/partners/{id}/services", post(bank::set_services))
         .route("/bank/users/{id}/block", post(bank::block_user))
         .route("/bank/users/{id}/unblock", post(bank::unblock_user))
         .route("/bank/users/{id}/clear-lockout", post(bank::clear_lockout))
