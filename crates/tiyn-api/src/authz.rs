@@ -345,10 +345,15 @@ pub async fn authorize(State(state): State<AuthzState>, request: Request, next: 
     if let Presented::Cookie(token) = &credential
         && !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
     {
-        request = match check_csrf(request, token).await {
-            Ok(request) => request,
+        let (checked, outcome) = check_csrf(request, token).await;
+        request = checked;
+        match outcome {
+            Ok(()) => {}
+            // A public form (the login form open in another tab) posted with a session cookie
+            // but without the session's token: served as to anyone signed out.
+            Err(ApiError::CsrfFailed) if rule.access == Access::Public => return next.run(request).await,
             Err(error) => return error.into_response(),
-        };
+        }
     }
     if let Presented::Cookie(token) = credential {
         request.extensions_mut().insert(CookieSession(token));
@@ -362,7 +367,7 @@ const FORM_BYTES_MAX: usize = 64 * 1024;
 
 /// CSRF for cookie-authenticated requests that change state: the token in the `X-CSRF-Token`
 /// header, or in the `_csrf` field of a form. Also refuses a cross-site `Origin`.
-async fn check_csrf(request: Request, session_token: &str) -> Result<Request, ApiError> {
+async fn check_csrf(request: Request, session_token: &str) -> (Request, Result<(), ApiError>) {
     let expected = csrf_token(session_token);
     let host = request.headers().get(header::HOST).and_then(|value| value.to_str().ok()).map(str::to_owned);
     if let (Some(origin), Some(host)) =
@@ -370,15 +375,12 @@ async fn check_csrf(request: Request, session_token: &str) -> Result<Request, Ap
     {
         let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         if origin_host != host {
-            return Err(ApiError::CsrfFailed);
+            return (request, Err(ApiError::CsrfFailed));
         }
     }
     if let Some(token) = request.headers().get(CSRF_HEADER).and_then(|value| value.to_str().ok()) {
-        return if constant_time_eq(token.as_bytes(), expected.as_bytes()) {
-            Ok(request)
-        } else {
-            Err(ApiError::CsrfFailed)
-        };
+        let matches = constant_time_eq(token.as_bytes(), expected.as_bytes());
+        return (request, if matches { Ok(()) } else { Err(ApiError::CsrfFailed) });
     }
     let is_form = request
         .headers()
@@ -386,17 +388,21 @@ async fn check_csrf(request: Request, session_token: &str) -> Result<Request, Ap
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(ApiError::CsrfFailed);
+        return (request, Err(ApiError::CsrfFailed));
     }
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX).await.map_err(|_| ApiError::PayloadTooLarge)?;
+    let bytes = match axum::body::to_bytes(body, FORM_BYTES_MAX).await {
+        Ok(bytes) => bytes,
+        Err(_) => return (Request::from_parts(parts, Body::empty()), Err(ApiError::PayloadTooLarge)),
+    };
     let token = form_urlencoded_field(&bytes, CSRF_FIELD);
-    if !token.is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes())) {
-        return Err(ApiError::CsrfFailed);
-    }
+    let outcome = match token {
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+        _ => Err(ApiError::CsrfFailed),
+    };
     let mut request = Request::from_parts(parts, Body::from(bytes));
     request.headers_mut().remove(header::CONTENT_LENGTH);
-    Ok(request)
+    (request, outcome)
 }
 
 fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {

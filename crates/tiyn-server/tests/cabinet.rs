@@ -541,3 +541,19 @@ async fn the_login_page_speaks_three_languages() {
     let signed_out = anonymous.get(&test.app, "/profile").await;
     assert_eq!(location(&signed_out).as_deref(), Some("/login"));
 }
+
+/// a public form (the login form left open in another tab) posted with a session cookie
+/// but without that session's CSRF token is served as to a signed-out person, not refused; a
+/// signed-in page's form without the token still is.
+#[tokio::test]
+async fn r_2_1_15_a_public_form_with_a_stale_tab_is_served_signed_out() {
+    let test = test_app().await;
+    let browser = sign_in(&test, "confirm", true).await;
+    let (login, password, _) = test.login("create", true);
+    let step = browser.post_plain(&test.app, "/login", &[("login", &login), ("password", &password)]).await;
+    assert_eq!(step.status(), StatusCode::OK);
+    assert!(body_text(step).await.contains("challenge_id"), "the code step of the other login");
+    let refused =
+        browser.post_plain(&test.app, "/profile/password", &[("old_password", "x"), ("new_password", "y")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
