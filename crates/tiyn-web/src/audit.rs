@@ -37,6 +37,9 @@ pub struct AuditParams {
 pub struct AuditRow {
     pub id: i64,
     pub at: String,
+    /// The partner the record concerns, in the bank's view of every partner; `None` in a
+    /// partner's own trail.
+    pub partner: Option<String>,
     pub actor: String,
     pub action: String,
     pub object: String,
@@ -53,6 +56,8 @@ struct AuditPage {
     from: String,
     to: String,
     rows: Vec<AuditRow>,
+    /// The shared table's partner column (the bank's view only).
+    show_partner: bool,
     next: Option<String>,
     paged: bool,
     errors: FormErrors,
@@ -71,11 +76,22 @@ pub(crate) fn parse_date(text: &str) -> Result<Option<Date>, ()> {
     text.parse::<Date>().map(Some).map_err(|_| ())
 }
 
-fn row(record: &AuditRecord, names: &HashMap<UserId, String>, t: &'static Texts, lang: tiyn_api::Lang) -> AuditRow {
+/// One record as the audit tables show it; `partners` names the partner column (the bank's view).
+pub(crate) fn row(
+    record: &AuditRecord,
+    names: &HashMap<UserId, String>,
+    partners: Option<&HashMap<tiyn_core::PartnerId, String>>,
+    t: &'static Texts,
+    lang: tiyn_api::Lang,
+) -> AuditRow {
     let fields = &record.record;
     AuditRow {
         id: record.id,
         at: format::date_time_seconds(fields.at, lang),
+        partner: partners.map(|partners| match fields.partner {
+            Some(id) => partners.get(&id).cloned().unwrap_or_else(|| format!("#{}", id.get())),
+            None => t.the_bank.to_owned(),
+        }),
         actor: match fields.actor {
             Some(id) => names.get(&id).cloned().unwrap_or_else(|| format!("#{}", id.get())),
             None => t.anonymous.to_owned(),
@@ -146,9 +162,10 @@ pub async fn show(
     let (from, to) = (params.from.trim().to_owned(), params.to.trim().to_owned());
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = AuditPage {
+        show_partner: false,
         t,
         page: PageMeta::new(lang.lang, state.demo, "audit", "/audit", &viewer),
-        rows: view.records.iter().map(|record| row(record, &names, t, lang.lang)).collect(),
+        rows: view.records.iter().map(|record| row(record, &names, None, t, lang.lang)).collect(),
         from,
         to,
         next,

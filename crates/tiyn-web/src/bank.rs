@@ -21,10 +21,10 @@ use tiyn_api::{ApiError, Lang};
 use tiyn_core::access::{AccessLevel, InformationRestrictions, Permission};
 use tiyn_core::{BankPermission, OperatorRole, PartnerId, UserId};
 use tiyn_identity::{BankActor, Context};
-use tiyn_store::{AuditOutcome, AuditQuery, Partner, User, UserStatus};
+use tiyn_store::{AuditQuery, Partner, User, UserStatus};
 
 use crate::WebState;
-use crate::audit::{AUDIT_PAGE_SIZE, day_start, parse_date};
+use crate::audit::{AUDIT_PAGE_SIZE, AuditRow, day_start, parse_date};
 use crate::format;
 use crate::forms::{FormErrors, checked, is_internal, status_of};
 use crate::i18n::{Texts, fill, texts};
@@ -680,18 +680,6 @@ pub struct PartnerOption {
     pub selected: bool,
 }
 
-pub struct BankAuditRow {
-    pub id: i64,
-    pub at: String,
-    pub partner: String,
-    pub actor: String,
-    pub action: String,
-    pub object: String,
-    pub ip: String,
-    pub outcome: String,
-    pub success: bool,
-}
-
 #[derive(Template)]
 #[template(path = "bank_audit.html")]
 struct BankAuditPage {
@@ -700,7 +688,8 @@ struct BankAuditPage {
     partners: Vec<PartnerOption>,
     from: String,
     to: String,
-    rows: Vec<BankAuditRow>,
+    rows: Vec<AuditRow>,
+    show_partner: bool,
     next: Option<String>,
     paged: bool,
     errors: FormErrors,
@@ -759,29 +748,7 @@ pub async fn audit(
     let rows = view
         .records
         .iter()
-        .map(|record| {
-            let fields = &record.record;
-            BankAuditRow {
-                id: record.id,
-                at: format::date_time_seconds(fields.at, lang.lang),
-                partner: match fields.partner {
-                    Some(id) => partner_names.get(&id).cloned().unwrap_or_else(|| format!("#{}", id.get())),
-                    None => t.the_bank.to_owned(),
-                },
-                actor: match fields.actor {
-                    Some(id) => names.get(&id).cloned().unwrap_or_else(|| format!("#{}", id.get())),
-                    None => t.anonymous.to_owned(),
-                },
-                action: fields.action.clone(),
-                object: fields.object.clone().unwrap_or_default(),
-                ip: fields.source_ip.clone().unwrap_or_default(),
-                outcome: match &fields.outcome {
-                    AuditOutcome::Success => t.outcome_success.to_owned(),
-                    AuditOutcome::Failure(code) => fill(t.outcome_failure, &[("code", code)]),
-                },
-                success: fields.outcome == AuditOutcome::Success,
-            }
-        })
+        .map(|record| crate::audit::row(record, &names, Some(&partner_names), t, lang.lang))
         .collect();
     let next = view.next_before_id.map(|id| {
         let mut href = format!("/bank/audit?before={id}");
@@ -798,6 +765,7 @@ pub async fn audit(
     });
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = BankAuditPage {
+        show_partner: true,
         t,
         page: PageMeta::new(lang.lang, state.demo, "bank_audit", "/bank/audit", &viewer),
         partners: partners
