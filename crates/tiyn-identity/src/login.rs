@@ -109,8 +109,9 @@ impl Identity {
         // arrive in parallel, no more than the policy allows are ever evaluated.
         let remaining = match self.store.record_login_failure(user.id, self.reservation_policy(), now).await? {
             LockoutEvent::Counted { remaining } => remaining,
-            event @ (LockoutEvent::Locked { .. } | LockoutEvent::Blocked) => {
-                // This charge crossed the limit (the user was not locked a moment ago).
+            LockoutEvent::Locked { .. } | LockoutEvent::Blocked => {
+                // The limit is reached: locked by a parallel attempt, or by this charge. The user
+                // is warned once, by the attempt that evaluated the last allowed failure.
                 self.verify_password(password, &self.config.decoy_hash).await;
                 self.count_source_failure(context, now).await?;
                 self.record(
@@ -118,7 +119,6 @@ impl Identity {
                     Entry::new(audit_action::LOGIN).actor(user.id, user.partner).failed("invalid_credentials"),
                 )
                 .await?;
-                self.warn_locked(context, &user, event, now).await?;
                 return Err(IdentityError::InvalidCredentials);
             }
         };

@@ -269,6 +269,13 @@ async fn r_6_1_4_parallel_wrong_passwords_never_exceed_the_limit() {
     let charged = f.store.user(f.confirm).await.expect("read").expect("exists");
     assert!(charged.lockout.check(start()).is_err(), "locked");
     assert_eq!(charged.lockout.lockouts, 1, "one lock, not one per attempt");
+    let warnings = f
+        .sms
+        .messages()
+        .iter()
+        .filter(|message| message.to == "+77010000002" && message.text.contains("заблокирован"))
+        .count();
+    assert_eq!(warnings, 1, "the user is warned once");
 }
 
 /// asking for a new code does not reset the failure counter: five logins that end in a
