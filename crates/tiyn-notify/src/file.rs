@@ -22,13 +22,26 @@ pub struct FileSink {
     file: Mutex<Option<File>>,
 }
 
-/// One line of the file. The field names are the contract readers rely on.
+/// One line of the file, and the body of a webhook post. The field names are the contract readers
+/// rely on.
 #[derive(serde::Serialize)]
-struct Line<'a> {
+pub(crate) struct Line<'a> {
     channel: &'a str,
     to: &'a str,
     text: &'a str,
     created_at: String,
+}
+
+impl<'a> Line<'a> {
+    pub(crate) fn new(message: &'a Message, at: jiff::Timestamp) -> Line<'a> {
+        Line {
+            channel: message.channel.as_str(),
+            to: &message.to,
+            text: &message.text,
+            // jiff's Display of a Timestamp is RFC 3339 in UTC ("2025-03-01T10:00:00Z").
+            created_at: at.to_string(),
+        }
+    }
 }
 
 impl FileSink {
@@ -71,14 +84,7 @@ async fn open_append(path: &Path) -> io::Result<File> {
 }
 
 fn encode_line(message: &Message, at: jiff::Timestamp) -> Result<Vec<u8>, NotifyError> {
-    let line = Line {
-        channel: message.channel.as_str(),
-        to: &message.to,
-        text: &message.text,
-        // jiff's Display of a Timestamp is RFC 3339 in UTC ("2025-03-01T10:00:00Z").
-        created_at: at.to_string(),
-    };
-    let mut bytes = serde_json::to_vec(&line).map_err(NotifyError::Encode)?;
+    let mut bytes = serde_json::to_vec(&Line::new(message, at)).map_err(NotifyError::Encode)?;
     // serde_json escapes control characters inside strings, so the only newline is this one.
     bytes.push(b'\n');
     Ok(bytes)

@@ -5,19 +5,21 @@
 //! - [`FileSink`] appends each message as one JSON line to a file, so that a person or a test can
 //!   read the one-time codes (the default for `--demo` and tests);
 //! - [`MemorySink`] keeps the messages in memory, for other crates' tests;
-//! - the webhook sink, which posts to a real provider, comes later.
+//! - [`WebhookSink`] posts each message, signed, to a real provider's webhook.
 //!
 //! Message texts carry one-time codes, so they never reach logs: sinks log the channel and a
 //! masked recipient only, and the `Debug` of a [`Message`] hides the text.
 
 mod file;
 mod memory;
+mod webhook;
 
 use std::fmt;
 use std::path::PathBuf;
 
 pub use file::FileSink;
 pub use memory::MemorySink;
+pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookOptions, WebhookSink, signature};
 
 /// How a message reaches its recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,6 +107,23 @@ pub enum NotifyError {
     },
     #[error("cannot encode the notification")]
     Encode(#[source] serde_json::Error),
+    /// The webhook sink was set up with an unusable URL, secret or CA bundle.
+    #[error("webhook sink misconfigured: {0}")]
+    WebhookConfig(&'static str),
+    /// The provider could not be reached (connection, TLS or protocol error) on any attempt.
+    #[error("cannot reach the webhook {endpoint} after {attempts} attempt(s)")]
+    WebhookConnect {
+        endpoint: String,
+        attempts: u32,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The provider did not answer in time on the last attempt.
+    #[error("the webhook {endpoint} timed out after {attempts} attempt(s)")]
+    WebhookTimeout { endpoint: String, attempts: u32 },
+    /// The provider answered with a status other than 2xx: a 4xx at once, a 5xx on the last attempt.
+    #[error("the webhook {endpoint} answered {status} after {attempts} attempt(s)")]
+    WebhookStatus { endpoint: String, status: u16, attempts: u32 },
 }
 
 impl NotifyError {
@@ -113,6 +132,10 @@ impl NotifyError {
         match self {
             NotifyError::File { .. } => "notify_file",
             NotifyError::Encode(_) => "notify_encode",
+            NotifyError::WebhookConfig(_) => "notify_webhook_config",
+            NotifyError::WebhookConnect { .. } => "notify_webhook_connect",
+            NotifyError::WebhookTimeout { .. } => "notify_webhook_timeout",
+            NotifyError::WebhookStatus { .. } => "notify_webhook_status",
         }
     }
 }

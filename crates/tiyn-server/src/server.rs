@@ -14,7 +14,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tiyn_auth::{MasterKey, PasswordHasher};
 use tiyn_identity::{Identity, IdentityConfig, SystemClock};
-use tiyn_notify::FileSink;
+use tiyn_notify::{FileSink, Notifier, WebhookOptions, WebhookSink};
 use tiyn_store::{Durability, Store, StoreError};
 
 use crate::app::{AppState, build_app};
@@ -47,6 +47,10 @@ pub enum ServeError {
     Bind { addr: SocketAddr, source: io::Error },
     #[error("server failed: {0}")]
     Serve(io::Error),
+    #[error("cannot read the SMS webhook secret {path}: {source}")]
+    WebhookSecret { path: String, source: io::Error },
+    #[error("the SMS webhook: {0}")]
+    Webhook(String),
 }
 
 /// Runs the server with resolved settings until a shutdown signal.
@@ -94,7 +98,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
 }
 
 /// The identity use cases as the settings configure them: Argon2id with OWASP parameters, the
-/// bank's limits, the SMS file sink, the working-day calendar for suspension notices.
+/// bank's limits, the SMS sink (the webhook when `sms_webhook_url` is set, else the file), the
+/// working-day calendar for suspension notices.
 pub fn identity(
     settings: &Settings,
     store: Arc<dyn Store>,
@@ -110,15 +115,40 @@ pub fn identity(
     config.codes = settings.security.codes;
     config.user_lockout = settings.security.lockout;
     config.password_policy = settings.password_policy.clone();
-    let notifier = Arc::new(FileSink::new(settings.sms_file.clone()));
+    let notifier = sms_notifier(settings)?;
     Ok(Identity::new(store, notifier, config, Arc::new(SystemClock)))
 }
 
+/// The webhook sink when `sms_webhook_url` is set (its secret read from `sms_webhook_secret_file`:
+/// no secret, no start), else the file sink.
+fn sms_notifier(settings: &Settings) -> Result<Arc<dyn Notifier>, ServeError> {
+    let Some(webhook) = &settings.sms_webhook else {
+        return Ok(Arc::new(FileSink::new(settings.sms_file.clone())));
+    };
+    let path = webhook.secret_file.display().to_string();
+    let mut secret = std::fs::read(&webhook.secret_file)
+        .map_err(|source| ServeError::WebhookSecret { path: path.clone(), source })?;
+    while secret.last().is_some_and(|byte| byte.is_ascii_whitespace()) {
+        secret.pop();
+    }
+    if secret.is_empty() {
+        return Err(ServeError::WebhookSecret {
+            path,
+            source: io::Error::new(io::ErrorKind::InvalidData, "the secret file is empty"),
+        });
+    }
+    let sink = WebhookSink::new(&webhook.url, secret, WebhookOptions::default())
+        .map_err(|error| ServeError::Webhook(error.to_string()))?;
+    tracing::info!(endpoint = sink.endpoint(), "SMS go to the webhook sink");
+    Ok(Arc::new(sink))
+}
+
 fn print_credentials(credentials: &demo::DemoCredentials, url: &str, settings: &Settings) {
-    println!(
-        "Demo mode: open {url} and sign in with one of these (SMS codes are written to {}):",
-        settings.sms_file.display()
-    );
+    let codes_go_to = match &settings.sms_webhook {
+        Some(webhook) => format!("posted to the SMS webhook {}", webhook.url.split('?').next().unwrap_or_default()),
+        None => format!("written to {}", settings.sms_file.display()),
+    };
+    println!("Demo mode: open {url} and sign in with one of these (SMS codes are {codes_go_to}):");
     for user in &credentials.users {
         println!("  {:<8} {:<28} {}  ({})", user.level, user.login, user.password, user.partner);
     }

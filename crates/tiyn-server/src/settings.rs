@@ -78,6 +78,12 @@ pub struct ServeArgs {
     /// File the SMS sink appends outgoing messages to (one JSON object per line).
     #[arg(long, env = "TIYN_SMS_FILE", value_name = "FILE")]
     pub sms_file: Option<PathBuf>,
+    /// The SMS provider's webhook (http:// or https://); when set, SMS are posted there, signed.
+    #[arg(long, env = "TIYN_SMS_WEBHOOK_URL", value_name = "URL")]
+    pub sms_webhook_url: Option<String>,
+    /// File holding the SMS webhook's shared secret; required with --sms-webhook-url.
+    #[arg(long, env = "TIYN_SMS_WEBHOOK_SECRET_FILE", value_name = "FILE")]
+    pub sms_webhook_secret_file: Option<PathBuf>,
     /// A session ends after this many seconds without user activity.
     #[arg(long, env = "TIYN_SESSION_IDLE_SECONDS", value_name = "SECONDS")]
     pub session_idle_seconds: Option<u32>,
@@ -124,6 +130,8 @@ pub struct FileSettings {
     pub shutdown_grace_seconds: Option<u64>,
     pub secret_key_file: Option<PathBuf>,
     pub sms_file: Option<PathBuf>,
+    pub sms_webhook_url: Option<String>,
+    pub sms_webhook_secret_file: Option<PathBuf>,
     pub session_idle_seconds: Option<u32>,
     pub session_absolute_seconds: Option<u32>,
     pub code_lifetime_seconds: Option<u32>,
@@ -142,6 +150,13 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// The SMS provider's webhook and the file holding its shared secret (read at start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsWebhook {
+    pub url: String,
+    pub secret_file: PathBuf,
+}
+
 /// The resolved settings: every value decided.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -157,6 +172,8 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     pub secret_key_file: PathBuf,
     pub sms_file: PathBuf,
+    /// When set, SMS go to this webhook instead of `sms_file`.
+    pub sms_webhook: Option<SmsWebhook>,
     pub security: SecuritySettings,
     pub bank: tiyn_identity::BankIdentity,
     /// The password policy; the blocklist file is read at start.
@@ -239,6 +256,25 @@ impl Settings {
             .unwrap_or_else(|| data_dir.join("secret.key"));
         let sms_file =
             args.sms_file.clone().or_else(|| file.sms_file.clone()).unwrap_or_else(|| data_dir.join("sms.jsonl"));
+        let sms_webhook_url = args.sms_webhook_url.clone().or_else(|| file.sms_webhook_url.clone());
+        let sms_webhook_secret_file =
+            args.sms_webhook_secret_file.clone().or_else(|| file.sms_webhook_secret_file.clone());
+        let sms_webhook = match (sms_webhook_url, sms_webhook_secret_file) {
+            (Some(url), Some(secret_file)) => Some(SmsWebhook { url, secret_file }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(SettingsError::Security {
+                    setting: "sms_webhook_secret_file",
+                    message: "required with sms_webhook_url: the provider's shared secret signs every post".to_owned(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(SettingsError::Security {
+                    setting: "sms_webhook_url",
+                    message: "sms_webhook_secret_file is set without sms_webhook_url".to_owned(),
+                });
+            }
+        };
         let bank_code = args.bank_code.clone().or_else(|| file.bank_code.clone());
         let bank = match bank_code {
             None => tiyn_identity::BankIdentity::default(),
@@ -266,6 +302,7 @@ impl Settings {
             bank,
             secret_key_file,
             sms_file,
+            sms_webhook,
             security,
             listen,
             data_dir,
@@ -417,6 +454,16 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "sms_file",
         default: "`<data_dir>/sms.jsonl`",
         meaning: "The SMS `file` sink: each outgoing SMS as one JSON line `{channel, to, text, created_at}`.",
+    },
+    SettingDoc {
+        key: "sms_webhook_url",
+        default: "none (the file sink)",
+        meaning: "The SMS `webhook` sink: each SMS is posted to this provider URL as JSON `{channel, to, text, created_at}` with `X-Tiyn-Timestamp` and `X-Tiyn-Signature: sha256=<HMAC-SHA256 of \"<timestamp>.<body>\">`; 5 s timeouts, 3 attempts on network errors and 5xx. Replaces `sms_file`.",
+    },
+    SettingDoc {
+        key: "sms_webhook_secret_file",
+        default: "none",
+        meaning: "File holding the webhook's shared secret (trailing newline ignored); required with `sms_webhook_url`, read at start.",
     },
     SettingDoc {
         key: "session_idle_seconds",
@@ -594,6 +641,36 @@ mod tests {
         assert!(matches!(Settings::layer(&inverted, &FileSettings::default()), Err(SettingsError::Security { .. })));
         let missing = ServeArgs { password_blocklist_file: Some(dir.path().join("nope.txt")), ..ServeArgs::default() };
         assert!(matches!(Settings::layer(&missing, &FileSettings::default()), Err(SettingsError::ReadFile { .. })));
+    }
+
+    #[test]
+    fn the_sms_webhook_needs_its_secret_file() {
+        let url = Some("https://sms.example.kz/send".to_owned());
+        let secret = Some(PathBuf::from("/etc/tiyn/sms.secret"));
+        let both =
+            ServeArgs { sms_webhook_url: url.clone(), sms_webhook_secret_file: secret.clone(), ..ServeArgs::default() };
+        assert_eq!(
+            Settings::layer(&both, &FileSettings::default()).expect("valid").sms_webhook,
+            Some(SmsWebhook {
+                url: "https://sms.example.kz/send".to_owned(),
+                secret_file: PathBuf::from("/etc/tiyn/sms.secret")
+            })
+        );
+        let file: FileSettings =
+            toml::from_str("sms_webhook_url = \"http://127.0.0.1:9/hook\"\nsms_webhook_secret_file = \"s\"")
+                .expect("valid file");
+        assert!(Settings::layer(&ServeArgs::default(), &file).expect("valid").sms_webhook.is_some());
+        assert_eq!(Settings::layer(&ServeArgs::default(), &FileSettings::default()).expect("valid").sms_webhook, None);
+        let url_only = ServeArgs { sms_webhook_url: url, ..ServeArgs::default() };
+        assert!(matches!(
+            Settings::layer(&url_only, &FileSettings::default()),
+            Err(SettingsError::Security { setting: "sms_webhook_secret_file", .. })
+        ));
+        let secret_only = ServeArgs { sms_webhook_secret_file: secret, ..ServeArgs::default() };
+        assert!(matches!(
+            Settings::layer(&secret_only, &FileSettings::default()),
+            Err(SettingsError::Security { setting: "sms_webhook_url", .. })
+        ));
     }
 
     #[test]
