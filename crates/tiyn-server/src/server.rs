@@ -283,3 +283,65 @@ async fn shutdown_on_signal(handle: Handle<SocketAddr>, grace: Duration) {
     tracing::info!(grace_seconds = grace.as_secs(), "shutting down: draining requests in flight");
     handle.graceful_shutdown(Some(grace));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{FileSettings, ServeArgs};
+
+    fn settings_with(url: Option<String>, secret_file: Option<std::path::PathBuf>) -> Settings {
+        let args = ServeArgs { sms_webhook_url: url, sms_webhook_secret_file: secret_file, ..ServeArgs::default() };
+        Settings::layer(&args, &FileSettings::default()).expect("settings")
+    }
+
+    /// With a webhook configured, codes go to it (signed); without one, to the file sink; a webhook
+    /// without a readable, non-empty secret stops the start.
+    #[tokio::test]
+    async fn the_sms_sink_is_the_webhook_when_configured() {
+        use axum::routing::post;
+        let received = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+        let sink = received.clone();
+        let app = axum::Router::new().route(
+            "/sms",
+            post(move |headers: axum::http::HeaderMap, body: String| {
+                let sink = sink.clone();
+                async move {
+                    let signature =
+                        headers.get("x-tiyn-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                    sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((signature, body));
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let secret = dir.path().join("webhook.secret");
+        std::fs::write(&secret, "provider-shared-secret\n").expect("write");
+        let url = format!("http://{addr}/sms");
+        let notifier = sms_notifier(&settings_with(Some(url.clone()), Some(secret.clone()))).expect("webhook sink");
+        let message = tiyn_notify::Message::new(tiyn_notify::Channel::Sms, "+77010000001", "Tiyn: код 123456");
+        notifier.send(&message, jiff::Timestamp::from_second(1_790_000_000).expect("instant")).await.expect("sent");
+        let got = received.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        assert_eq!(got.len(), 1);
+        assert!(got[0].0.starts_with("sha256="), "signed: {:?}", got[0].0);
+        assert!(got[0].1.contains("+77010000001") && got[0].1.contains("123456"));
+
+        let empty = dir.path().join("empty.secret");
+        std::fs::write(&empty, "\n").expect("write");
+        assert!(matches!(
+            sms_notifier(&settings_with(Some(url.clone()), Some(empty))),
+            Err(ServeError::WebhookSecret { .. })
+        ));
+        let missing = dir.path().join("missing.secret");
+        assert!(matches!(
+            sms_notifier(&settings_with(Some(url), Some(missing))),
+            Err(ServeError::WebhookSecret { .. })
+        ));
+        // Without a webhook: the file sink, which appends to the configured file.
+        let file = settings_with(None, None);
+        assert!(sms_notifier(&file).is_ok());
+    }
+}
