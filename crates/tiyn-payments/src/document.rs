@@ -48,8 +48,9 @@ impl fmt::Display for DocumentId {
 }
 
 /// The number printed on a payment order: numeric and, by the store's allocation, sequential
-/// per payer account (FACTS.md §6: "Document number: numeric and sequential per client
-/// account"). Never zero.
+/// per partner (FACTS.md §6 asks for numeric and sequential per client account; a partner's
+/// sequence is that for each of its accounts, with gaps, and survives a change of the payer
+/// account in a draft). Never zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DocumentNumber(NonZeroU64);
 

@@ -33,7 +33,10 @@
 //!
 //! Besides documents: [`import`] reads 1C client-bank exchange files into drafts, [`tariff`]
 //! prices documents and [`limits`] checks the bank's limits against a day's usage the
-//! caller counted — both pure, with the numbers as inputs.
+//! caller counted — both pure, with the numbers as inputs. [`iso20022`]
+//! writes the pacs.008 of an outgoing payment and reads the pacs.002 status the interbank
+//! systems answer with (and pain.001 files for the import), with Kazakhstan's codes mapped in
+//! one table.
 //!
 //! # What this crate deliberately does not do
 //!
@@ -49,6 +52,7 @@ mod directories;
 mod document;
 mod field;
 pub mod import;
+pub mod iso20022;
 mod kind;
 pub mod limits;
 mod requisites;

@@ -5,9 +5,9 @@
 //! 1. A format reader turns the file's bytes into [`ImportedDocument`]s: one [`RawDocument`]
 //!    per order, as if a client had typed it, plus where each field came from (the format's key
 //!    and the line). A file that is not well formed is refused whole, with every problem and its
-//!    line ([`one_c::ImportError`]). Only the 1C client-bank exchange format is read so far
-//!    ([`one_c`]); ISO 20022 pain.001 needs an XML reader, which the workspace does not have
-//!    yet.
+//!    line ([`one_c::ImportError`], [`pain001::Pain001Error`]). Two formats are read: the 1C
+//!    client-bank exchange format ([`one_c`]) and ISO 20022 pain.001.001.09 ([`pain001`], on
+//!    the workspace's XML reader, `crate::iso20022`).
 //! 2. [`validate_batch`] runs [`parse_draft`] on every document and reports each
 //!    [`FieldError`] with the document's line, the line and key of the field in the file, and
 //!    the API field name ([`ImportFieldError`]). The caller imports all or nothing by default
@@ -22,6 +22,7 @@
 
 pub mod encoding;
 pub mod one_c;
+pub mod pain001;
 
 use std::fmt;
 
