@@ -118,18 +118,31 @@ enum Outcome {
     RepeatOf(usize),
 }
 
+/// One batch in its own transaction: `BEGIN`, [`decide_and_write`], `COMMIT`.
 async fn execute_batch(
     connection: &mut PgConnection,
     commands: &[Command],
 ) -> Result<Vec<Result<Executed, StoreError>>, sqlx::Error> {
     let mut transaction = connection.begin().await?;
+    let results = decide_and_write(&mut transaction, commands).await?;
+    transaction.commit().await?;
+    Ok(results)
+}
+
+/// Decides `commands` in order against rows locked in the caller's open transaction and writes
+/// what was accepted; the caller commits (or rolls back on an error, which may be retryable: see
+/// [`retryable`]). Two statements when no hold or entry must be loaded.
+pub(crate) async fn decide_and_write(
+    connection: &mut PgConnection,
+    commands: &[Command],
+) -> Result<Vec<Result<Executed, StoreError>>, sqlx::Error> {
     // Holds and entries first (only captures, releases and reversals need them), so that their
     // accounts are locked with the others, in one ascending order.
     let mut needs = Needs::of(commands.iter().map(|command| &command.action));
-    let holds = load_holds(&mut transaction, &needs).await?;
-    let entries = load_entries(&mut transaction, &needs).await?;
+    let holds = load_holds(&mut *connection, &needs).await?;
+    let entries = load_entries(&mut *connection, &needs).await?;
     needs.accounts_of_loaded(&holds, &entries);
-    let snapshot = load_snapshot(&mut transaction, commands, &needs).await?;
+    let snapshot = load_snapshot(&mut *connection, commands, &needs).await?;
     let known = KnownKeys::new(snapshot.operations);
     let mut book = Book::new(snapshot.accounts, holds, entries);
 
@@ -159,8 +172,7 @@ async fn execute_batch(
     }
 
     let accepted = assign_ids(decided, snapshot.entry_ids, snapshot.hold_ids)?;
-    write_batch(&mut transaction, &accepted, &book).await?;
-    transaction.commit().await?;
+    write_batch(&mut *connection, &accepted, &book).await?;
 
     Ok(outcomes
         .into_iter()

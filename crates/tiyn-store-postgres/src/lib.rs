@@ -13,7 +13,10 @@ mod identity;
 mod ledger;
 mod means;
 mod migrate;
+mod payments;
 mod rows;
+mod rules;
+mod templates;
 mod tx;
 mod users;
 
@@ -525,6 +528,190 @@ impl Store for PostgresStore {
 
     async fn revoke_api_key(&self, partner: PartnerId, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError> {
         means::revoke_api_key(&self.pool, partner, key, at).await
+    }
+
+    async fn create_payment(
+        &self,
+        payment: tiyn_store::payments::NewPayment,
+    ) -> Result<tiyn_store::payments::PaymentRecord, StoreError> {
+        payments::create(&self.pool, &payment).await
+    }
+
+    async fn payment(
+        &self,
+        partner: PartnerId,
+        id: tiyn_payments::DocumentId,
+    ) -> Result<Option<tiyn_store::payments::PaymentRecord>, StoreError> {
+        payments::get(&self.pool, partner, id).await
+    }
+
+    async fn payments(
+        &self,
+        partner: PartnerId,
+        query: tiyn_store::payments::PaymentQuery,
+    ) -> Result<Vec<tiyn_store::payments::PaymentRecord>, StoreError> {
+        payments::list(&self.pool, partner, &query).await
+    }
+
+    async fn edit_payment(
+        &self,
+        edit: tiyn_store::payments::PaymentEdit,
+    ) -> Result<tiyn_store::payments::PaymentRecord, StoreError> {
+        payments::edit(&self.pool, &edit).await
+    }
+
+    async fn delete_payment(
+        &self,
+        partner: PartnerId,
+        id: tiyn_payments::DocumentId,
+        _at: Timestamp,
+    ) -> Result<(), StoreError> {
+        payments::delete(&self.pool, partner, id).await
+    }
+
+    async fn open_signing(&self, signing: tiyn_store::payments::NewSigning) -> Result<(), StoreError> {
+        payments::open_signing(&self.pool, &signing).await
+    }
+
+    async fn signing(
+        &self,
+        partner: PartnerId,
+        challenge: &str,
+    ) -> Result<Option<tiyn_store::payments::SigningRecord>, StoreError> {
+        payments::signing(&self.pool, partner, challenge).await
+    }
+
+    async fn confirm_payments(
+        &self,
+        confirmation: tiyn_store::payments::ConfirmPayments,
+    ) -> Result<Vec<tiyn_store::payments::PaymentOutcome>, StoreError> {
+        payments::confirm(&self.pool, &confirmation).await
+    }
+
+    async fn payment_rules(&self, partner: PartnerId) -> Result<tiyn_store::rules::PaymentRules, StoreError> {
+        rules::get(&self.pool, partner).await
+    }
+
+    async fn set_payment_rules(
+        &self,
+        partner: PartnerId,
+        payment_rules: tiyn_store::rules::PaymentRules,
+    ) -> Result<(), StoreError> {
+        rules::set(&self.pool, partner, &payment_rules).await
+    }
+
+    async fn add_restriction(
+        &self,
+        restriction: tiyn_store::rules::NewRestriction,
+    ) -> Result<tiyn_store::rules::Restriction, StoreError> {
+        rules::add(&self.pool, &restriction).await
+    }
+
+    async fn lift_restriction(&self, account: AccountId, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        rules::lift(&self.pool, account, id, at).await
+    }
+
+    async fn account_restrictions(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<tiyn_store::rules::Restriction>, StoreError> {
+        rules::of_account_in(&self.pool, account).await
+    }
+
+    async fn replace_aml_list(
+        &self,
+        entries: Vec<tiyn_store::rules::AmlEntry>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        rules::replace_aml(&self.pool, &entries, at).await
+    }
+
+    async fn aml_list(&self) -> Result<Vec<tiyn_store::rules::AmlEntry>, StoreError> {
+        rules::aml(&self.pool).await
+    }
+
+    async fn due_payments(
+        &self,
+        through: jiff::civil::Date,
+        limit: usize,
+    ) -> Result<Vec<tiyn_store::payments::PaymentRecord>, StoreError> {
+        payments::due(&self.pool, through, limit).await
+    }
+
+    async fn carry_out_payment(
+        &self,
+        due: tiyn_store::payments::DueExecution,
+    ) -> Result<tiyn_store::payments::PaymentOutcome, StoreError> {
+        payments::carry_out(&self.pool, &due).await
+    }
+
+    async fn payment_by_message(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<tiyn_store::payments::PaymentRecord>, StoreError> {
+        payments::by_message(&self.pool, message_id).await
+    }
+
+    async fn settle_payment(
+        &self,
+        settlement: tiyn_store::payments::Settlement,
+    ) -> Result<tiyn_payments::Status, StoreError> {
+        payments::settle(&self.pool, &settlement).await
+    }
+
+    async fn pending_outbox(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<tiyn_store::payments::OutboxItem>, StoreError> {
+        payments::pending_outbox(&self.pool, now, limit).await
+    }
+
+    async fn outbox_delivered(&self, message_id: &str, at: Timestamp) -> Result<(), StoreError> {
+        payments::outbox_delivered(&self.pool, message_id, at).await
+    }
+
+    async fn outbox_failed(&self, message_id: &str, next_attempt_at: Timestamp, error: &str) -> Result<(), StoreError> {
+        payments::outbox_failed(&self.pool, message_id, next_attempt_at, error).await
+    }
+
+    async fn account_by_iban(&self, iban: &tiyn_core::iban::Iban) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("{} WHERE iban = $1", rows::ACCOUNT_SELECT)))
+            .bind(iban.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        row.as_ref().map(rows::account).transpose()
+    }
+
+    async fn create_payment_template(
+        &self,
+        template: tiyn_store::templates::NewPaymentTemplate,
+    ) -> Result<tiyn_store::templates::PaymentTemplate, StoreError> {
+        templates::create(&self.pool, &template).await
+    }
+
+    async fn payment_templates(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Vec<tiyn_store::templates::PaymentTemplate>, StoreError> {
+        templates::list(&self.pool, partner).await
+    }
+
+    async fn payment_template(
+        &self,
+        partner: PartnerId,
+        id: tiyn_store::templates::TemplateId,
+    ) -> Result<Option<tiyn_store::templates::PaymentTemplate>, StoreError> {
+        templates::get(&self.pool, partner, id).await
+    }
+
+    async fn delete_payment_template(
+        &self,
+        partner: PartnerId,
+        id: tiyn_store::templates::TemplateId,
+    ) -> Result<(), StoreError> {
+        templates::delete(&self.pool, partner, id).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

@@ -13,6 +13,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_identity.sql")),
     (6, include_str!("../migrations/0006_operator_roles.sql")),
     (7, include_str!("../migrations/0007_withheld_services.sql")),
+    (8, include_str!("../migrations/0008_payments.sql")),
+    (9, include_str!("../migrations/0009_payment_rules.sql")),
+    (10, include_str!("../migrations/0010_payment_templates.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

@@ -267,3 +267,57 @@ async fn concurrent_demotions_in_two_processes_keep_a_full_user() {
         }
     }
 }
+
+/// R-6.3.2, R-6.1.7: four server processes confirm one partner's payments at once (the shared
+/// story): numbers, the daily limit and the balance hold across processes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_processes_confirm_payments() {
+    let url = fresh_url().await;
+    let mut stores: Vec<Arc<dyn Store>> = Vec::new();
+    for _ in 0..4 {
+        stores.push(Arc::new(PostgresStore::connect(&url).await.expect("connect")));
+    }
+    tiyn_store::conformance::r_6_3_2_r_6_1_7_several_processes_confirm_payments(stores).await;
+}
+
+/// R-5.9: a confirmed payment document cannot be changed, returned to draft or deleted, even by
+/// SQL sent directly; a state without its evidence is refused; a draft can be deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirmed_payments_are_guarded_in_the_database() {
+    let store = Arc::new(PostgresStore::connect(&fresh_url().await).await.expect("connect"));
+    let (confirmed, draft) = tiyn_store::conformance::confirmed_and_draft_payment(store.clone()).await;
+    for sql in [
+        "UPDATE payment_documents SET amount = amount + 1 WHERE id = $1",
+        "UPDATE payment_documents SET purpose = 'другое' WHERE id = $1",
+        "UPDATE payment_documents SET confirmed_by = created_by + 0, challenge_id = 'other' WHERE id = $1",
+        "UPDATE payment_documents SET status = 'draft', challenge_id = NULL, confirmed_by = NULL,
+             confirmed_at = NULL, channel = NULL, batch_digest = NULL, business_date = NULL,
+             entry_id = NULL, executed_at = NULL WHERE id = $1",
+        "DELETE FROM payment_documents WHERE id = $1",
+    ] {
+        let error = sqlx::query(sql).bind(confirmed.get()).execute(store.pool()).await.expect_err(sql).to_string();
+        // A final document (this one is executed) is refused whole; a confirmed one field by field.
+        assert!(error.contains("payment document cannot be"), "{sql}: {error}");
+    }
+    let error = sqlx::query("UPDATE payment_documents SET entry_id = NULL WHERE id = $1")
+        .bind(confirmed.get())
+        .execute(store.pool())
+        .await
+        .expect_err("executed without its entry")
+        .to_string();
+    assert!(error.contains("a final payment document cannot be changed"), "{error}");
+    let error = sqlx::query("UPDATE payment_documents SET status = 'confirmed' WHERE id = $1")
+        .bind(draft.get())
+        .execute(store.pool())
+        .await
+        .expect_err("confirmed without evidence")
+        .to_string();
+    assert!(error.contains("payment_documents_evidence"), "{error}");
+    let error = sqlx::query("TRUNCATE payment_documents CASCADE").execute(store.pool()).await.expect_err("truncate");
+    assert!(error.to_string().contains("immutable"), "{error}");
+    sqlx::query("DELETE FROM payment_documents WHERE id = $1")
+        .bind(draft.get())
+        .execute(store.pool())
+        .await
+        .expect("a draft can be deleted");
+}

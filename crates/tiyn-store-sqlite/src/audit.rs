@@ -1,9 +1,10 @@
-//! The audit trail on SQLite (R-3.4): appends chained under the head row, inside one IMMEDIATE
-//! transaction on the writer, so records are chained in commit order even with a second process.
+//! The audit trail on SQLite (R-3.4): appends chained under the head row, each in a savepoint
+//! inside the writer's IMMEDIATE transaction, so records are chained in commit order even with a
+//! second process (whose writer waits for the file's write lock at its own `BEGIN IMMEDIATE`).
 
 use jiff::Timestamp;
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, TransactionBehavior, params, params_from_iter};
+use rusqlite::{Connection, Row, params, params_from_iter};
 use tiyn_auth::AuditKey;
 use tiyn_core::{PartnerId, UserId};
 use tiyn_store::{AuditHead, AuditOutcome, AuditQuery, AuditRecord, NewAuditRecord, StoreError};
@@ -92,12 +93,11 @@ pub fn head(connection: &Connection) -> Result<AuditHead, StoreError> {
 /// computes the MAC over exactly what is stored, inserts the record and moves the head.
 pub fn append(connection: &mut Connection, record: NewAuditRecord, key: &AuditKey) -> Result<AuditRecord, StoreError> {
     let record = record.bounded();
-    let transaction =
-        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
-    let head = head(&transaction)?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let head = head(&savepoint)?;
     let id = head.last_id.checked_add(1).ok_or_else(|| StoreError::backend("audit ids exhausted"))?;
     let record_mac = key.chain(&head.last_mac, &record.canonical_bytes(id));
-    transaction
+    savepoint
         .execute(
             "INSERT INTO audit (id, at, actor_id, partner_id, action, object, source_ip, user_agent, outcome, details,
                                 previous_mac, mac)
@@ -118,10 +118,10 @@ pub fn append(connection: &mut Connection, record: NewAuditRecord, key: &AuditKe
             ],
         )
         .map_err(StoreError::backend)?;
-    transaction
+    savepoint
         .execute("UPDATE audit_head SET last_id = ?1, last_mac = ?2 WHERE id = 1", params![id, record_mac.as_slice()])
         .map_err(StoreError::backend)?;
-    transaction.commit().map_err(StoreError::backend)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok(AuditRecord { id, record, previous_mac: head.last_mac, mac: record_mac })
 }
 
@@ -167,25 +167,24 @@ pub fn chain(connection: &Connection, after_id: i64, count: usize) -> Result<Vec
 /// the chain only ever loses its start, and anchors the head at the last deleted record.
 pub fn purge(connection: &mut Connection, before: Timestamp) -> Result<u64, StoreError> {
     use rusqlite::OptionalExtension;
-    let transaction =
-        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
-    let kept: Option<i64> = transaction
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let kept: Option<i64> = savepoint
         .query_row("SELECT id FROM audit WHERE at >= ?1 ORDER BY id LIMIT 1", [before.as_microsecond()], |row| {
             row.get(0)
         })
         .optional()
         .map_err(StoreError::backend)?;
-    let last_deleted: Option<(i64, Vec<u8>)> = transaction
+    let last_deleted: Option<(i64, Vec<u8>)> = savepoint
         .query_row("SELECT id, mac FROM audit WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT 1", [kept], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })
         .optional()
         .map_err(StoreError::backend)?;
     let Some((anchor_id, anchor_mac)) = last_deleted else { return Ok(0) };
-    let deleted = transaction.execute("DELETE FROM audit WHERE id <= ?1", [anchor_id]).map_err(StoreError::backend)?;
-    transaction
+    let deleted = savepoint.execute("DELETE FROM audit WHERE id <= ?1", [anchor_id]).map_err(StoreError::backend)?;
+    savepoint
         .execute("UPDATE audit_head SET anchor_id = ?1, anchor_mac = ?2 WHERE id = 1", params![anchor_id, anchor_mac])
         .map_err(StoreError::backend)?;
-    transaction.commit().map_err(StoreError::backend)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok(deleted as u64)
 }

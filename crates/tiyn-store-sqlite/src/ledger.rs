@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tiyn_core::{AccountId, Amount, EntryId, HoldId, Money};
 use tiyn_ledger::{
     AccountState, AccountStatus, Book, Command, Decision, EntryState, Executed, HoldState, HoldStatus, IdempotencyKey,
@@ -34,8 +34,8 @@ pub fn execute_batch(connection: &mut Connection, commands: &[Command]) -> Vec<R
     }
 }
 
-fn decide_and_write(
-    transaction: &Transaction<'_>,
+pub(crate) fn decide_and_write(
+    transaction: &Connection,
     commands: &[Command],
 ) -> Result<Vec<Result<Executed, StoreError>>, StoreError> {
     let mut known = KnownKeys::new(load_operations(transaction, commands)?);
@@ -78,7 +78,7 @@ fn decide_and_write(
 }
 
 fn load_operations(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     commands: &[Command],
 ) -> Result<Vec<(IdempotencyKey, StoredOperation)>, StoreError> {
     let mut statement = transaction
@@ -116,7 +116,7 @@ fn parse_receipt(code: &str, entry: Option<i64>, hold: Option<i64>) -> Result<Re
     }
 }
 
-fn load_account(transaction: &Transaction<'_>, id: AccountId) -> Result<Option<AccountState>, StoreError> {
+fn load_account(transaction: &Connection, id: AccountId) -> Result<Option<AccountState>, StoreError> {
     let mut statement = transaction
         .prepare_cached("SELECT currency, kind, status, balance, held FROM accounts WHERE id = ?1")
         .map_err(StoreError::backend)?;
@@ -141,7 +141,7 @@ fn load_account(transaction: &Transaction<'_>, id: AccountId) -> Result<Option<A
     }))
 }
 
-fn load_hold(transaction: &Transaction<'_>, id: HoldId) -> Result<Option<HoldState>, StoreError> {
+fn load_hold(transaction: &Connection, id: HoldId) -> Result<Option<HoldState>, StoreError> {
     let mut statement = transaction
         .prepare_cached("SELECT account_id, currency, amount, status FROM holds WHERE id = ?1")
         .map_err(StoreError::backend)?;
@@ -164,7 +164,7 @@ fn load_hold(transaction: &Transaction<'_>, id: HoldId) -> Result<Option<HoldSta
     }))
 }
 
-fn load_entry(transaction: &Transaction<'_>, id: EntryId) -> Result<Option<EntryState>, StoreError> {
+fn load_entry(transaction: &Connection, id: EntryId) -> Result<Option<EntryState>, StoreError> {
     let mut statement = transaction
         .prepare_cached("SELECT account_id, currency, amount FROM postings WHERE entry_id = ?1 ORDER BY id")
         .map_err(StoreError::backend)?;
@@ -192,7 +192,7 @@ fn load_entry(transaction: &Transaction<'_>, id: EntryId) -> Result<Option<Entry
 }
 
 fn write_decision(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     command: &Command,
     decision: &Decision,
     written_sum: &mut BTreeMap<&'static str, i128>,
@@ -242,7 +242,7 @@ fn write_decision(
 }
 
 fn close_hold(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     hold: HoldId,
     status: HoldStatus,
     entry: Option<EntryId>,
@@ -259,7 +259,7 @@ fn close_hold(
     Ok(())
 }
 
-fn record_operation(transaction: &Transaction<'_>, command: &Command, receipt: Receipt) -> Result<(), StoreError> {
+fn record_operation(transaction: &Connection, command: &Command, receipt: Receipt) -> Result<(), StoreError> {
     let (entry, hold) = match receipt {
         Receipt::Posted { entry } => (Some(entry.get()), None),
         Receipt::Held { hold } | Receipt::Released { hold } => (None, Some(hold.get())),

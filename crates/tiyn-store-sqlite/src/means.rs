@@ -1,7 +1,7 @@
 //! Means of access on SQLite: markers (R-2.1.21), devices (R-2.1.17) and API keys.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyn_core::access::AccessLevel;
 use tiyn_core::{AccountId, ApiKeyId, DeviceId, PartnerId, UserId};
 use tiyn_store::{
@@ -87,7 +87,8 @@ pub fn user_markers(connection: &Connection, user: UserId) -> Result<Vec<MarkerR
     rows.map(|row| into_marker(row.map_err(StoreError::backend)?)).collect()
 }
 
-/// Read, decide, write, in one IMMEDIATE transaction on the writer: a step is accepted once.
+/// Read, decide, write, in one savepoint inside the writer's IMMEDIATE transaction: a step is
+/// accepted once.
 pub fn accept_step(
     connection: &mut Connection,
     user: UserId,
@@ -97,10 +98,9 @@ pub fn accept_step(
     at: Timestamp,
 ) -> Result<StepAcceptance, StoreError> {
     let stored_step = step_value(step)?;
-    let transaction =
-        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     let sql = format!("SELECT {MARKER_COLUMNS} FROM markers WHERE serial = ?1 AND user_id = ?2");
-    let marker = transaction
+    let marker = savepoint
         .query_row(&sql, params![serial, user.get()], marker_row)
         .optional()
         .map_err(StoreError::backend)?
@@ -120,7 +120,7 @@ pub fn accept_step(
     if marker.last_step.is_some_and(|last| step <= last) {
         return Ok(StepAcceptance::Replayed);
     }
-    transaction
+    savepoint
         .execute(
             "UPDATE markers SET last_step = ?2,
                                 status = CASE WHEN ?3 THEN ?4 ELSE status END,
@@ -129,7 +129,7 @@ pub fn accept_step(
             params![serial, stored_step, activate, MarkerStatus::Active.as_str(), at.as_microsecond()],
         )
         .map_err(StoreError::backend)?;
-    transaction.commit().map_err(StoreError::backend)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok(StepAcceptance::Accepted)
 }
 
@@ -269,15 +269,14 @@ fn api_keys(
     rows.into_iter().map(|row| into_api_key(connection, row)).collect()
 }
 
-/// Inserts the key and its accounts in one transaction; every account must be the partner's.
+/// Inserts the key and its accounts in one savepoint; every account must be the partner's.
 pub fn create_api_key(connection: &mut Connection, key: &NewApiKey) -> Result<ApiKeyId, StoreError> {
     if key.level == AccessLevel::Full {
         return Err(StoreError::Invalid("an API key may view, create or confirm, never have full access"));
     }
-    let transaction =
-        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     for account in &key.accounts {
-        let owner: Option<Option<i64>> = transaction
+        let owner: Option<Option<i64>> = savepoint
             .query_row("SELECT partner_id FROM accounts WHERE id = ?1", [account.get()], |row| row.get(0))
             .optional()
             .map_err(StoreError::backend)?;
@@ -285,7 +284,7 @@ pub fn create_api_key(connection: &mut Connection, key: &NewApiKey) -> Result<Ap
             return Err(StoreError::Invalid("an API key reaches only its partner's accounts"));
         }
     }
-    transaction
+    savepoint
         .execute(
             "INSERT INTO api_keys (partner_id, created_by, name, level, expires_at, secret_digest, prefix, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -301,16 +300,16 @@ pub fn create_api_key(connection: &mut Connection, key: &NewApiKey) -> Result<Ap
             ],
         )
         .map_err(|error| refused(error, "an API key with this secret", "partner or issuing user"))?;
-    let id = transaction.last_insert_rowid();
+    let id = savepoint.last_insert_rowid();
     for account in &key.accounts {
-        transaction
+        savepoint
             .execute(
                 "INSERT INTO api_key_accounts (key_id, account_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 params![id, account.get()],
             )
             .map_err(StoreError::backend)?;
     }
-    transaction.commit().map_err(StoreError::backend)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok(ApiKeyId::new(id))
 }
 

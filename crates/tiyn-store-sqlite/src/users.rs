@@ -1,7 +1,7 @@
 //! Users on SQLite.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy, LockoutState};
 use tiyn_core::access::AccessLevel;
 use tiyn_core::{Email, MobileNumber, PartnerId, SessionId, UserId};
@@ -67,11 +67,10 @@ pub fn record_failure(
     policy: &LockoutPolicy,
     at: Timestamp,
 ) -> Result<LockoutEvent, StoreError> {
-    let transaction =
-        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
-    let current = one(&transaction, "id = ?1", &user.get())?.ok_or(StoreError::NotFound { what: "user" })?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let current = one(&savepoint, "id = ?1", &user.get())?.ok_or(StoreError::NotFound { what: "user" })?;
     let (next, event) = current.lockout.after_failure(policy, at);
-    transaction
+    savepoint
         .execute(
             "UPDATE users SET failures = ?2, lockouts = ?3, locked_until = ?4, lockout_blocked = ?5 WHERE id = ?1",
             params![
@@ -83,7 +82,7 @@ pub fn record_failure(
             ],
         )
         .map_err(StoreError::backend)?;
-    transaction.commit().map_err(StoreError::backend)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok(event)
 }
 
@@ -115,7 +114,7 @@ pub fn save_code(
     Ok(())
 }
 
-/// Read, verify, write back, in one IMMEDIATE transaction on the writer thread.
+/// Read, verify, write back, in one savepoint inside the writer's IMMEDIATE transaction.
 pub fn verify_code(
     connection: &mut Connection,
     challenge: &ChallengeId,
@@ -124,10 +123,9 @@ pub fn verify_code(
     now: Timestamp,
     key: &CodeKey,
 ) -> Result<(UserId, Result<(), CodeError>), StoreError> {
-    let transaction =
-        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     let sql = format!("SELECT {CODE_COLUMNS} FROM codes WHERE challenge = ?1");
-    let row = transaction
+    let row = savepoint
         .query_row(&sql, [challenge.as_str()], |row| {
             Ok(CodeRow {
                 user_id: row.get(0)?,
@@ -145,13 +143,13 @@ pub fn verify_code(
         .ok_or(StoreError::NotFound { what: "challenge" })?;
     let (user, record) = row.into_record()?;
     let (next, outcome) = record.verify(candidate, &purpose, now, key);
-    transaction
+    savepoint
         .execute(
             "UPDATE codes SET attempts_left = ?2, used = ?3 WHERE challenge = ?1",
             params![challenge.as_str(), next.attempts_left(), next.used()],
         )
         .map_err(StoreError::backend)?;
-    transaction.commit().map_err(StoreError::backend)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok((user, outcome))
 }
 
@@ -161,12 +159,8 @@ pub fn session_by_token(connection: &Connection, digest: &[u8; 32]) -> Result<Op
     row.map(SessionRow::into_record).transpose()
 }
 
-// ----- Lifecycle (issue 3). Every function runs on the writer thread, in one IMMEDIATE
-// transaction that re-reads the rows it decides on. -----
-
-fn immediate(connection: &mut Connection) -> Result<Transaction<'_>, StoreError> {
-    connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)
-}
+// ----- Lifecycle (issue 3). Every function runs on the writer thread, in one savepoint inside
+// the writer's IMMEDIATE transaction, and re-reads the rows it decides on. -----
 
 fn existing(connection: &Connection, user: UserId) -> Result<User, StoreError> {
     one(connection, "id = ?1", &user.get())?.ok_or(StoreError::NotFound { what: "user" })
@@ -227,17 +221,17 @@ fn is_last_full_user(connection: &Connection, user: &User) -> Result<bool, Store
 }
 
 pub fn activate(connection: &mut Connection, user: UserId, password_hash: &str) -> Result<(), StoreError> {
-    let transaction = immediate(connection)?;
-    if existing(&transaction, user)?.status != UserStatus::PendingActivation {
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    if existing(&savepoint, user)?.status != UserStatus::PendingActivation {
         return Err(StoreError::Conflict("not_pending_activation"));
     }
-    transaction
+    savepoint
         .execute(
             "UPDATE users SET status = ?2, password_hash = ?3 WHERE id = ?1",
             params![user.get(), UserStatus::Active.as_str(), password_hash],
         )
         .map_err(StoreError::backend)?;
-    transaction.commit().map_err(StoreError::backend)
+    savepoint.commit().map_err(StoreError::backend)
 }
 
 pub fn change_password(
@@ -247,23 +241,23 @@ pub fn change_password(
     keep: Option<SessionId>,
     at: Timestamp,
 ) -> Result<u64, StoreError> {
-    let transaction = immediate(connection)?;
-    existing(&transaction, user)?;
-    transaction
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    existing(&savepoint, user)?;
+    savepoint
         .execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![user.get(), password_hash])
         .map_err(StoreError::backend)?;
-    let ended = end_sessions(&transaction, user, keep, at, SessionEnd::PasswordChanged)?;
+    let ended = end_sessions(&savepoint, user, keep, at, SessionEnd::PasswordChanged)?;
     // The user changes (or recovers) their own password; the values are never recorded.
-    record_change(&transaction, user, "password", None, None, Some(user), at)?;
-    transaction.commit().map_err(StoreError::backend)?;
+    record_change(&savepoint, user, "password", None, None, Some(user), at)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok(ended)
 }
 
 pub fn record_success(connection: &mut Connection, user: UserId, at: Timestamp) -> Result<(), StoreError> {
-    let transaction = immediate(connection)?;
-    existing(&transaction, user)?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    existing(&savepoint, user)?;
     // A lockout block stays until the bank clears it; a lock still running stays too.
-    transaction
+    savepoint
         .execute(
             "UPDATE users SET failures = 0,
                               locked_until = CASE WHEN locked_until <= ?2 THEN NULL ELSE locked_until END
@@ -271,7 +265,7 @@ pub fn record_success(connection: &mut Connection, user: UserId, at: Timestamp) 
             params![user.get(), at.as_microsecond()],
         )
         .map_err(StoreError::backend)?;
-    transaction.commit().map_err(StoreError::backend)
+    savepoint.commit().map_err(StoreError::backend)
 }
 
 fn text<T: AsRef<str>>(value: Option<T>) -> Option<String> {
@@ -285,8 +279,8 @@ pub fn update(
     by: Option<UserId>,
     at: Timestamp,
 ) -> Result<User, StoreError> {
-    let transaction = immediate(connection)?;
-    let current = existing(&transaction, user)?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let current = existing(&savepoint, user)?;
     let mut next = current.clone();
     if let Some(name) = change.full_name {
         let name = name.trim();
@@ -329,10 +323,10 @@ pub fn update(
         return Ok(current);
     }
     let demoted = current.level == Some(AccessLevel::Full) && next.level != Some(AccessLevel::Full);
-    if demoted && is_last_full_user(&transaction, &current)? {
+    if demoted && is_last_full_user(&savepoint, &current)? {
         return Err(StoreError::Conflict("last_full_access"));
     }
-    transaction
+    savepoint
         .execute(
             "UPDATE users SET full_name = ?2, mobile = ?3, email = ?4, access_level = ?5 WHERE id = ?1",
             params![
@@ -345,43 +339,43 @@ pub fn update(
         )
         .map_err(|error| unique_or_backend(error, LOGIN_TAKEN))?;
     for (field, old, new) in &edits {
-        record_change(&transaction, user, field, old.as_deref(), new.as_deref(), by, at)?;
+        record_change(&savepoint, user, field, old.as_deref(), new.as_deref(), by, at)?;
     }
-    let stored = existing(&transaction, user)?;
-    transaction.commit().map_err(StoreError::backend)?;
+    let stored = existing(&savepoint, user)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok(stored)
 }
 
 pub fn block(connection: &mut Connection, user: UserId, block: Block, at: Timestamp) -> Result<u64, StoreError> {
-    let transaction = immediate(connection)?;
-    let current = existing(&transaction, user)?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let current = existing(&savepoint, user)?;
     if current.status == UserStatus::Blocked {
         return Err(StoreError::Conflict("already_blocked"));
     }
-    if block.keep_a_full_user && is_last_full_user(&transaction, &current)? {
+    if block.keep_a_full_user && is_last_full_user(&savepoint, &current)? {
         return Err(StoreError::Conflict("last_full_access"));
     }
-    transaction
+    savepoint
         .execute(
             "UPDATE users SET status = ?2, blocked_at = ?3, block_reason = ?4 WHERE id = ?1",
             params![user.get(), UserStatus::Blocked.as_str(), at.as_microsecond(), block.reason.as_str()],
         )
         .map_err(StoreError::backend)?;
-    let ended = end_sessions(&transaction, user, None, at, SessionEnd::Blocked)?;
+    let ended = end_sessions(&savepoint, user, None, at, SessionEnd::Blocked)?;
     let (old, new) = (current.status.as_str(), UserStatus::Blocked.as_str());
-    record_change(&transaction, user, "status", Some(old), Some(new), block.by, at)?;
-    transaction.commit().map_err(StoreError::backend)?;
+    record_change(&savepoint, user, "status", Some(old), Some(new), block.by, at)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok(ended)
 }
 
 pub fn unblock(connection: &mut Connection, user: UserId, by: Option<UserId>, at: Timestamp) -> Result<(), StoreError> {
-    let transaction = immediate(connection)?;
-    let current = existing(&transaction, user)?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let current = existing(&savepoint, user)?;
     if current.status != UserStatus::Blocked {
         return Err(StoreError::Conflict("not_blocked"));
     }
     let status = if current.password_hash.is_some() { UserStatus::Active } else { UserStatus::PendingActivation };
-    transaction
+    savepoint
         .execute(
             "UPDATE users SET status = ?2, blocked_at = NULL, block_reason = NULL,
                               failures = 0, lockouts = 0, locked_until = NULL, lockout_blocked = 0
@@ -390,20 +384,20 @@ pub fn unblock(connection: &mut Connection, user: UserId, by: Option<UserId>, at
         )
         .map_err(StoreError::backend)?;
     let (old, new) = (UserStatus::Blocked.as_str(), status.as_str());
-    record_change(&transaction, user, "status", Some(old), Some(new), by, at)?;
-    transaction.commit().map_err(StoreError::backend)
+    record_change(&savepoint, user, "status", Some(old), Some(new), by, at)?;
+    savepoint.commit().map_err(StoreError::backend)
 }
 
 pub fn clear_lockout(connection: &mut Connection, user: UserId) -> Result<(), StoreError> {
-    let transaction = immediate(connection)?;
-    existing(&transaction, user)?;
-    transaction
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    existing(&savepoint, user)?;
+    savepoint
         .execute(
             "UPDATE users SET failures = 0, lockouts = 0, locked_until = NULL, lockout_blocked = 0 WHERE id = ?1",
             [user.get()],
         )
         .map_err(StoreError::backend)?;
-    transaction.commit().map_err(StoreError::backend)
+    savepoint.commit().map_err(StoreError::backend)
 }
 
 pub fn schedule_suspension(
@@ -413,17 +407,17 @@ pub fn schedule_suspension(
     by: Option<UserId>,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    let transaction = immediate(connection)?;
-    let current = existing(&transaction, user)?;
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let current = existing(&savepoint, user)?;
     if current.suspended_from == from {
         return Ok(());
     }
     let (old, new) = (current.suspended_from.map(|date| date.to_string()), from.map(|date| date.to_string()));
-    transaction
+    savepoint
         .execute("UPDATE users SET suspended_from = ?2 WHERE id = ?1", params![user.get(), new])
         .map_err(StoreError::backend)?;
-    record_change(&transaction, user, "suspended_from", old.as_deref(), new.as_deref(), by, at)?;
-    transaction.commit().map_err(StoreError::backend)
+    record_change(&savepoint, user, "suspended_from", old.as_deref(), new.as_deref(), by, at)?;
+    savepoint.commit().map_err(StoreError::backend)
 }
 
 pub fn changes(connection: &Connection, user: UserId) -> Result<Vec<UserChangeRecord>, StoreError> {
@@ -500,9 +494,9 @@ pub fn record_source_failure(
     policy: &LockoutPolicy,
     at: Timestamp,
 ) -> Result<LockoutEvent, StoreError> {
-    let transaction = immediate(connection)?;
-    let (next, event) = source_state(&transaction, source)?.after_failure(policy, at);
-    transaction
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let (next, event) = source_state(&savepoint, source)?.after_failure(policy, at);
+    savepoint
         .execute(
             "INSERT INTO source_failures (source, failures, lockouts, locked_until, blocked)
              VALUES (?1, ?2, ?3, ?4, ?5)
@@ -517,7 +511,7 @@ pub fn record_source_failure(
             ],
         )
         .map_err(StoreError::backend)?;
-    transaction.commit().map_err(StoreError::backend)?;
+    savepoint.commit().map_err(StoreError::backend)?;
     Ok(event)
 }
 

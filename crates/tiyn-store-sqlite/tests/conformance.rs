@@ -198,3 +198,34 @@ async fn identity_records_are_guarded_in_the_database() {
         .execute("UPDATE users SET status = 'blocked', blocked_at = 1, block_reason = 'bank'", [])
         .expect("a whole block is fine");
 }
+
+/// two stores on one file, as two `tiyn` processes, confirm one partner's
+/// payments at once (the shared story): numbers, the daily limit and the balance hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_confirm_payments() {
+    let path = fresh_path();
+    let first: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open"));
+    let second: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open again"));
+    tiyn_store::conformance::r_6_3_2_r_6_1_7_several_processes_confirm_payments(vec![first, second]).await;
+}
+
+/// a confirmed payment document cannot be changed, returned to draft or deleted, even by
+/// SQL typed into the file directly; a draft can be deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirmed_payments_are_guarded_in_the_database() {
+    let path = fresh_path();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open"));
+    let (confirmed, draft) = tiyn_store::conformance::confirmed_and_draft_payment(store).await;
+    let connection = rusqlite::Connection::open(&path).expect("open directly");
+    for sql in [
+        "UPDATE payment_documents SET amount = amount + 1 WHERE id = ?1",
+        "UPDATE payment_documents SET challenge_id = 'other' WHERE id = ?1",
+        "UPDATE payment_documents SET status = 'draft', challenge_id = NULL WHERE id = ?1",
+        "UPDATE payment_documents SET entry_id = NULL WHERE id = ?1",
+        "DELETE FROM payment_documents WHERE id = ?1",
+    ] {
+        let error = connection.execute(sql, [confirmed.get()]).expect_err(sql);
+        assert!(error.to_string().contains("payment document"), "{sql}: {error}");
+    }
+    connection.execute("DELETE FROM payment_documents WHERE id = ?1", [draft.get()]).expect("a draft can be deleted");
+}

@@ -17,9 +17,15 @@ use tiyn_core::{
 };
 use tiyn_ledger::{
     AccountState, AccountStatus, Action, Book, Command, Decision, EntryKind, EntryState, Executed, HoldState,
-    HoldStatus, IdempotencyKey, JournalEntry, LedgerError, Receipt,
+    HoldStatus, IdempotencyKey, JournalEntry, LedgerError, Posting, Receipt,
 };
+use tiyn_payments::limits::{Limit, LimitRule, LimitScope, LimitSet};
+use tiyn_payments::{ConfirmationChannel, DocumentId, DocumentKind, RawDocument, RefusalCode, Status as PaymentStatus};
 
+use crate::payments::{
+    ConfirmPayments, Execution, NewPayment, NewSigning, PaymentEdit, PaymentOutcome, PaymentQuery, PaymentRecord,
+    PlannedPayment, RequestKey, SigningMember,
+};
 use crate::{
     AccountKind, ApiKeyRecord, AuditHead, AuditOutcome, AuditQuery, AuditRecord, Block, BlockReason, ChainBreak,
     ChainVerifier, DeviceRecord, MarkerRecord, MarkerStatus, NewAccount, NewApiKey, NewAuditRecord, NewDevice,
@@ -69,6 +75,13 @@ macro_rules! store_conformance {
             r_2_1_17_devices_are_registered_listed_and_revoked,
             api_keys_are_issued_listed_used_and_revoked,
             r_2_1_15_open_sessions_are_listed_newest_first,
+            r_3_1_1_2_payment_drafts_are_numbered_per_partner,
+            r_3_1_1_2_payment_edits_and_lists,
+            r_4_11_r_8_8_documents_are_sent_for_confirmation_at_their_version,
+            r_4_11_r_8_8_a_confirmation_executes_its_documents_once,
+            r_6_1_1_r_6_3_2_insufficient_funds_refuse_only_that_document,
+            r_6_1_7_r_4_13_daily_limit_counts_the_days_confirmations,
+            r_6_3_2_concurrent_confirmations_never_overdraw_one_account,
         );
     };
     (@stories $open:expr; $($story:ident),* $(,)?) => {
@@ -1686,4 +1699,713 @@ pub async fn r_2_1_15_open_sessions_are_listed_newest_first(store: Arc<dyn Store
     let listed: Vec<_> = sessions.iter().map(|session| (session.id, session.times.created_at())).collect();
     assert_eq!(listed, vec![(ids[2], after(2)), (ids[0], now())]);
     assert!(sessions.iter().all(|session| session.user == user && session.ended.is_none()));
+}
+
+// ----- Payment documents (issue 4) -----
+
+/// The value date of the stories' documents; the store keeps it as given.
+const PAYMENT_DATE: &str = "2026-09-21";
+
+fn business_date(day: i8) -> jiff::civil::Date {
+    jiff::civil::date(2026, 9, day)
+}
+
+/// A partner with a full-access user who creates and confirms its documents, and the bank's KZT
+/// fees account.
+struct Payments {
+    f: Fixture,
+    user: UserId,
+    fees: AccountId,
+}
+
+impl Payments {
+    async fn new(store: Arc<dyn Store>, partner_index: usize) -> Payments {
+        let f = Fixture::new(Arc::clone(&store), partner_index).await;
+        let user = active_user(&store, f.partner, 50 + partner_index as u32, AccessLevel::Full).await;
+        let fees = store.bank_account(AccountKind::BankFees, Currency::Kzt).await.expect("fees account");
+        Payments { f, user, fees }
+    }
+
+    fn draft(&self, from: AccountId, to: AccountId, minor: i64, value_date: &str) -> NewPayment {
+        let amount = kzt(minor);
+        NewPayment {
+            partner: self.f.partner,
+            fields: payment_fields(from, to, amount, value_date),
+            amount,
+            value_date: value_date.parse().expect("a test date"),
+            created_by: self.user,
+            created_at: now(),
+            request_key: None,
+        }
+    }
+
+    /// A draft paying `minor` from the first KZT account to the second, value date [`PAYMENT_DATE`].
+    async fn create(&self, minor: i64) -> PaymentRecord {
+        let draft = self.draft(self.f.kzt_a, self.f.kzt_b, minor, PAYMENT_DATE);
+        self.f.store.create_payment(draft).await.expect("create a draft")
+    }
+
+    async fn get(&self, id: DocumentId) -> PaymentRecord {
+        self.f.store.payment(self.f.partner, id).await.expect("read").expect("the partner's document")
+    }
+
+    fn signing(&self, challenge: &str, documents: &[&PaymentRecord]) -> NewSigning {
+        NewSigning {
+            challenge: challenge.to_owned(),
+            channel: tiyn_payments::ConfirmationChannel::Sms,
+            partner: self.f.partner,
+            user: self.user,
+            members: documents.iter().map(|record| member(record)).collect(),
+            batch_digest: batch_digest(challenge),
+            created_at: now(),
+            expires_at: after(300),
+        }
+    }
+
+    /// Sends the documents for confirmation under `challenge`.
+    async fn sign(&self, challenge: &str, documents: &[&PaymentRecord]) -> NewSigning {
+        let signing = self.signing(challenge, documents);
+        self.f.store.open_signing(signing.clone()).await.expect("sent for confirmation");
+        signing
+    }
+
+    /// A transfer of the document's amount to its payee with `fee` to the bank.
+    fn post(&self, record: &PaymentRecord, fee: i64) -> Execution {
+        let amount = record.amount.minor();
+        let posting = |account, minor| Posting { account, amount: Money::from_minor(minor, Currency::Kzt) };
+        let entry = JournalEntry::new(vec![
+            posting(payer_of(record), -(amount + fee)),
+            posting(payee_of(record), amount),
+            posting(self.fees, fee),
+        ])
+        .expect("balanced");
+        let action = Action::Post { entry, kind: EntryKind::Transfer, memo: format!("payment {}", record.number) };
+        Execution::Post(Command::new(key(&format!("payment-{}", record.id)), now(), action).expect("memo"))
+    }
+
+    /// A hold of amount and fee, handed to the gateway under `message_id`.
+    fn hold(&self, record: &PaymentRecord, fee: i64, message_id: &str) -> Execution {
+        let action = Action::Hold {
+            account: payer_of(record),
+            amount: kzt(record.amount.minor() + fee),
+            memo: format!("payment {}", record.number),
+        };
+        let command = Command::new(key(&format!("payment-{}", record.id)), now(), action).expect("memo");
+        Execution::Hold { command, message_id: message_id.to_owned() }
+    }
+
+    fn confirmation(
+        &self,
+        signing: &NewSigning,
+        documents: Vec<PlannedPayment>,
+        limits: LimitSet,
+        day: jiff::civil::Date,
+    ) -> ConfirmPayments {
+        ConfirmPayments {
+            partner: self.f.partner,
+            challenge: signing.challenge.clone(),
+            confirmed_by: self.user,
+            session: None,
+            channel: ConfirmationChannel::Sms,
+            confirmed_at: after(60),
+            batch_digest: signing.batch_digest,
+            business_date: day,
+            limits,
+            documents,
+        }
+    }
+
+    /// Statuses of the documents, in the order given.
+    async fn statuses(&self, documents: &[&PaymentRecord]) -> Vec<PaymentStatus> {
+        let mut statuses = Vec::new();
+        for record in documents {
+            statuses.push(self.get(record.id).await.status);
+        }
+        statuses
+    }
+}
+
+fn payment_fields(from: AccountId, to: AccountId, amount: Amount, value_date: &str) -> RawDocument {
+    RawDocument {
+        kind: Some("internal".into()),
+        payer_account: Some(from.get().to_string()),
+        amount: Some(amount.money().amount_string()),
+        currency: Some("KZT".into()),
+        knp: Some("342".into()),
+        purpose: Some("Перевод собственных средств".into()),
+        value_date: Some(value_date.into()),
+        payee_account: Some(to.get().to_string()),
+        ..RawDocument::default()
+    }
+}
+
+fn payer_of(record: &PaymentRecord) -> AccountId {
+    AccountId::new(record.fields.payer_account.as_deref().and_then(|id| id.parse().ok()).expect("a payer account"))
+}
+
+fn payee_of(record: &PaymentRecord) -> AccountId {
+    AccountId::new(record.fields.payee_account.as_deref().and_then(|id| id.parse().ok()).expect("a payee account"))
+}
+
+/// A stand-in for the content digest the caller computes: distinct per document and version.
+fn content_digest(record: &PaymentRecord) -> [u8; 32] {
+    let mut digest = [0xC0; 32];
+    digest[..8].copy_from_slice(&record.id.get().to_be_bytes());
+    digest[8..12].copy_from_slice(&record.version.to_be_bytes());
+    digest
+}
+
+fn batch_digest(challenge: &str) -> [u8; 32] {
+    let mut digest = [0xBA; 32];
+    for (byte, text) in digest.iter_mut().zip(challenge.bytes()) {
+        *byte = text;
+    }
+    digest
+}
+
+fn member(record: &PaymentRecord) -> SigningMember {
+    SigningMember { document: record.id, version: record.version, content_digest: content_digest(record) }
+}
+
+fn planned(record: &PaymentRecord, fee: i64, execution: Execution) -> PlannedPayment {
+    PlannedPayment {
+        member: member(record),
+        payer: AccountId::new(record.fields.payer_account.as_deref().and_then(|id| id.parse().ok()).unwrap_or(0)),
+        kind: DocumentKind::Internal,
+        amount: record.amount,
+        commission: Money::from_minor(fee, Currency::Kzt),
+        execution,
+    }
+}
+
+fn refusal_code(outcome: &PaymentOutcome) -> Option<RefusalCode> {
+    match outcome {
+        PaymentOutcome::Refused(refusal) => Some(refusal.code),
+        _ => None,
+    }
+}
+
+fn daily_amount_limit(partner: PartnerId, minor: i64) -> LimitSet {
+    let rule = LimitRule::DailyAmount(Money::from_minor(minor, Currency::Kzt));
+    LimitSet::new([Limit::new(LimitScope::Partner(partner), None, rule).expect("a valid limit")]).expect("one limit")
+}
+
+/// R-3.1.1.2: drafts get the partner's next number (1, 2, 3; another partner starts at 1) and
+/// keep their requisites; a repeated request key answers the first draft, with other content it
+/// is a conflict; another partner's document is unknown to read, edit and delete.
+pub async fn r_3_1_1_2_payment_drafts_are_numbered_per_partner(store: Arc<dyn Store>) {
+    let first = Payments::new(Arc::clone(&store), 0).await;
+    let second = Payments::new(Arc::clone(&store), 1).await;
+    let mut created = Vec::new();
+    for minor in [10_000, 20_000, 30_000] {
+        created.push(first.create(minor).await);
+    }
+    let numbers: Vec<u64> = created.iter().map(|record| record.number.get()).collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    let other = second.create(5_000).await;
+    assert_eq!(other.number.get(), 1, "numbers are per partner");
+
+    let draft = &created[0];
+    assert_eq!((draft.partner, draft.status, draft.version), (first.f.partner, PaymentStatus::Draft, 1));
+    assert_eq!(draft.fields, payment_fields(first.f.kzt_a, first.f.kzt_b, kzt(10_000), PAYMENT_DATE));
+    assert_eq!(draft.fields.amount.as_deref(), Some("100.00"));
+    assert_eq!((draft.amount, draft.value_date), (kzt(10_000), business_date(21)));
+    assert_eq!(
+        (draft.created_by, draft.created_at, draft.edited_by, draft.edited_at),
+        (first.user, now(), first.user, now())
+    );
+    assert_eq!(draft.kind(), Some(DocumentKind::Internal));
+    assert!(draft.submission.is_none() && draft.evidence.is_none() && draft.entry.is_none() && draft.refusal.is_none());
+    assert_eq!(&first.get(draft.id).await, draft, "read back as created");
+
+    let keyed = |digest: u8| NewPayment {
+        request_key: Some(RequestKey { key: "request-1".into(), digest: [digest; 32] }),
+        ..first.draft(first.f.kzt_a, first.f.kzt_b, 7_000, PAYMENT_DATE)
+    };
+    let once = store.create_payment(keyed(1)).await.expect("keyed draft");
+    assert_eq!(once.number.get(), 4);
+    let again = store.create_payment(keyed(1)).await.expect("the same request again");
+    assert_eq!(again, once, "a repeated request answers the first draft");
+    let conflict = store.create_payment(keyed(2)).await;
+    assert!(matches!(conflict, Err(StoreError::Conflict("idempotency_conflict"))), "{conflict:?}");
+    // The key is the partner's: another partner may use the same one.
+    let theirs = NewPayment {
+        request_key: Some(RequestKey { key: "request-1".into(), digest: [2; 32] }),
+        ..second.draft(second.f.kzt_a, second.f.kzt_b, 7_000, PAYMENT_DATE)
+    };
+    assert_eq!(store.create_payment(theirs).await.expect("another partner's key").number.get(), 2);
+    let listed = store.payments(first.f.partner, PaymentQuery { limit: 100, ..PaymentQuery::default() }).await;
+    assert_eq!(listed.expect("list").len(), 4, "no draft was added by the repeat or the conflict");
+
+    // Another partner's id answers exactly like an unknown one.
+    assert_eq!(store.payment(second.f.partner, draft.id).await.expect("read"), None);
+    assert_eq!(store.payment(first.f.partner, DocumentId::new(987_654)).await.expect("read"), None);
+    let edit = PaymentEdit {
+        partner: second.f.partner,
+        id: draft.id,
+        fields: payment_fields(first.f.kzt_a, first.f.kzt_b, kzt(1), PAYMENT_DATE),
+        amount: kzt(1),
+        value_date: business_date(21),
+        edited_by: second.user,
+        edited_at: after(1),
+    };
+    let refused = store.edit_payment(edit).await;
+    assert!(matches!(refused, Err(StoreError::NotFound { .. })), "{refused:?}");
+    let refused = store.delete_payment(second.f.partner, draft.id, after(1)).await;
+    assert!(matches!(refused, Err(StoreError::NotFound { .. })), "{refused:?}");
+    let signing = second.signing("foreign", &[draft]);
+    let refused = store.open_signing(signing).await;
+    assert!(matches!(refused, Err(StoreError::NotFound { .. })), "{refused:?}");
+    assert_eq!(&first.get(draft.id).await, draft, "untouched by the other partner");
+
+    store.delete_payment(first.f.partner, created[1].id, after(2)).await.expect("delete a draft");
+    assert_eq!(store.payment(first.f.partner, created[1].id).await.expect("read"), None);
+    let refused = store.delete_payment(first.f.partner, created[1].id, after(2)).await;
+    assert!(matches!(refused, Err(StoreError::NotFound { .. })), "{refused:?}");
+}
+
+/// R-3.1.1.2: an edit replaces the requisites and bumps the version, and returns a document
+/// awaiting confirmation to draft; lists filter by status and value dates, newest first, page by
+/// page before a cursor.
+pub async fn r_3_1_1_2_payment_edits_and_lists(store: Arc<dyn Store>) {
+    let p = Payments::new(Arc::clone(&store), 0).await;
+    let dates = ["2026-09-21", "2026-09-22", "2026-09-23", "2026-09-24", "2026-09-25"];
+    let mut created = Vec::new();
+    for (n, date) in dates.iter().enumerate() {
+        let draft = p.draft(p.f.kzt_a, p.f.kzt_b, 1_000 * (n as i64 + 1), date);
+        created.push(store.create_payment(draft).await.expect("create"));
+    }
+    p.sign("edit-1", &[&created[1], &created[3]]).await;
+    let awaiting = p.get(created[1].id).await;
+    assert_eq!((awaiting.status, awaiting.version), (PaymentStatus::AwaitingConfirmation, 1));
+
+    let edit = PaymentEdit {
+        partner: p.f.partner,
+        id: created[1].id,
+        fields: payment_fields(p.f.kzt_b, p.f.kzt_a, kzt(2_500), "2026-09-28"),
+        amount: kzt(2_500),
+        value_date: business_date(28),
+        edited_by: p.user,
+        edited_at: after(10),
+    };
+    let edited = store.edit_payment(edit.clone()).await.expect("edit");
+    assert_eq!((edited.status, edited.version, edited.number), (PaymentStatus::Draft, 2, created[1].number));
+    assert_eq!((&edited.fields, edited.amount, edited.value_date), (&edit.fields, kzt(2_500), business_date(28)));
+    assert_eq!((edited.edited_by, edited.edited_at, edited.created_at), (p.user, after(10), now()));
+    assert_eq!(edited.submission, None, "back to draft, no longer sent for confirmation");
+    assert_eq!(p.get(created[1].id).await, edited);
+    let again = store.edit_payment(PaymentEdit { edited_at: after(11), ..edit }).await.expect("edit a draft");
+    assert_eq!((again.version, again.status), (3, PaymentStatus::Draft));
+
+    let list = |query: PaymentQuery| {
+        let store = Arc::clone(&store);
+        let partner = p.f.partner;
+        async move {
+            let found = store.payments(partner, query).await.expect("list");
+            found.into_iter().map(|record| record.id).collect::<Vec<_>>()
+        }
+    };
+    let ids: Vec<DocumentId> = created.iter().map(|record| record.id).collect();
+    let all = PaymentQuery { limit: 100, ..PaymentQuery::default() };
+    assert_eq!(list(all.clone()).await, vec![ids[4], ids[3], ids[2], ids[1], ids[0]], "newest first");
+    let drafts = PaymentQuery { status: Some(PaymentStatus::Draft), ..all.clone() };
+    assert_eq!(list(drafts).await, vec![ids[4], ids[2], ids[1], ids[0]]);
+    let awaiting = PaymentQuery { status: Some(PaymentStatus::AwaitingConfirmation), ..all.clone() };
+    assert_eq!(list(awaiting).await, vec![ids[3]]);
+    // Value dates inclusive at both ends; the edited one moved to the 28th.
+    let period = PaymentQuery { from: Some(business_date(22)), to: Some(business_date(24)), ..all.clone() };
+    assert_eq!(list(period).await, vec![ids[3], ids[2]]);
+    let from = PaymentQuery { from: Some(business_date(25)), ..all.clone() };
+    assert_eq!(list(from).await, vec![ids[4], ids[1]]);
+    let to = PaymentQuery { to: Some(business_date(21)), ..all.clone() };
+    assert_eq!(list(to).await, vec![ids[0]]);
+    assert_eq!(list(PaymentQuery { limit: 2, ..all.clone() }).await, vec![ids[4], ids[3]], "the limit holds");
+    let mut pages = Vec::new();
+    let mut before = None;
+    loop {
+        let page = list(PaymentQuery { before, limit: 2, ..PaymentQuery::default() }).await;
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        before = Some(*last);
+        pages.extend(page);
+    }
+    assert_eq!(pages, list(all).await, "pages before a cursor add up to the whole");
+    let other = Payments::new(Arc::clone(&store), 1).await;
+    let theirs = store.payments(other.f.partner, PaymentQuery { limit: 100, ..PaymentQuery::default() }).await;
+    assert_eq!(theirs.expect("list"), vec![], "another partner lists only its own documents");
+}
+
+/// sending documents for confirmation makes them await it with the digest of the
+/// content the code covers, and keeps the batch under its challenge; a stale version writes
+/// nothing.
+pub async fn r_4_11_r_8_8_documents_are_sent_for_confirmation_at_their_version(store: Arc<dyn Store>) {
+    let p = Payments::new(Arc::clone(&store), 0).await;
+    let a = p.create(1_000).await;
+    let b = p.create(2_000).await;
+    let signing = p.sign("send-1", &[&b, &a]).await;
+    for record in [&a, &b] {
+        let sent = p.get(record.id).await;
+        assert_eq!((sent.status, sent.version), (PaymentStatus::AwaitingConfirmation, 1));
+        let submission = sent.submission.expect("submitted");
+        assert_eq!((submission.by, submission.at, submission.content_digest), (p.user, now(), content_digest(record)));
+        assert_eq!(sent.evidence, None);
+    }
+    let stored = store.signing(p.f.partner, "send-1").await.expect("read").expect("kept");
+    assert_eq!(stored.members, signing.members, "members in the challenge's order");
+    assert_eq!(
+        (stored.partner, stored.user, stored.batch_digest, stored.created_at, stored.expires_at, stored.used_at),
+        (p.f.partner, p.user, batch_digest("send-1"), now(), after(300), None)
+    );
+    let other = Payments::new(Arc::clone(&store), 1).await;
+    assert_eq!(store.signing(other.f.partner, "send-1").await.expect("read"), None, "another partner's challenge");
+    let twice = store.open_signing(p.signing("send-1", &[&a])).await;
+    assert!(matches!(twice, Err(StoreError::AlreadyExists { .. })), "{twice:?}");
+
+    // Re-sending a document awaiting confirmation under a new challenge is allowed.
+    p.sign("send-2", &[&a]).await;
+
+    let c = p.create(3_000).await;
+    let d = p.create(4_000).await;
+    let edit = PaymentEdit {
+        partner: p.f.partner,
+        id: d.id,
+        fields: d.fields.clone(),
+        amount: d.amount,
+        value_date: d.value_date,
+        edited_by: p.user,
+        edited_at: after(5),
+    };
+    store.edit_payment(edit).await.expect("edit");
+    let stale = store.open_signing(p.signing("send-3", &[&c, &d])).await;
+    assert!(matches!(stale, Err(StoreError::Conflict("document_changed"))), "{stale:?}");
+    assert_eq!(p.statuses(&[&c, &d]).await, [PaymentStatus::Draft, PaymentStatus::Draft], "nothing was written");
+    assert_eq!(p.get(c.id).await.submission, None);
+    assert_eq!(store.signing(p.f.partner, "send-3").await.expect("read"), None, "no batch was kept");
+}
+
+/// one code confirms the batch; each document executes through the ledger
+/// in the same transaction, with the confirmation's evidence; the challenge is used once; a
+/// document changed after the code was issued fails the whole confirmation, writing nothing.
+pub async fn r_4_11_r_8_8_a_confirmation_executes_its_documents_once(store: Arc<dyn Store>) {
+    let p = Payments::new(Arc::clone(&store), 0).await;
+    p.f.fund(p.f.kzt_a, 100_000).await;
+    let a = p.create(10_000).await;
+    let b = p.create(20_000).await;
+    let signing = p.sign("confirm-1", &[&a, &b]).await;
+    let documents = vec![planned(&a, 150, p.post(&a, 150)), planned(&b, 200, p.post(&b, 200))];
+    let request = p.confirmation(&signing, documents, LimitSet::none(), business_date(21));
+    let outcomes = store.confirm_payments(request.clone()).await.expect("confirmed");
+    assert_eq!(outcomes.len(), 2);
+    for ((record, fee), outcome) in [(&a, 150), (&b, 200)].into_iter().zip(&outcomes) {
+        let PaymentOutcome::Executed { entry } = outcome else { panic!("expected executed, got {outcome:?}") };
+        let stored = p.get(record.id).await;
+        assert_eq!(
+            (stored.status, stored.entry, stored.executed_at),
+            (PaymentStatus::Executed, Some(*entry), Some(after(60)))
+        );
+        assert_eq!(stored.commission, Some(Money::from_minor(fee, Currency::Kzt)));
+        let evidence = stored.evidence.expect("evidence kept");
+        assert_eq!(
+            (evidence.challenge.as_str(), evidence.confirmed_by, evidence.session, evidence.channel),
+            ("confirm-1", p.user, None, ConfirmationChannel::Sms)
+        );
+        assert_eq!((evidence.confirmed_at, evidence.batch_digest), (after(60), batch_digest("confirm-1")));
+        assert_eq!((evidence.content_digest, evidence.business_date), (content_digest(record), business_date(21)));
+        assert_eq!(stored.fields, record.fields, "the requisites as confirmed");
+    }
+    assert_eq!(p.f.balance(p.f.kzt_a).await, (100_000 - 30_350, 0));
+    assert_eq!(p.f.balance(p.f.kzt_b).await, (30_000, 0));
+    assert_eq!(p.f.balance(p.fees).await, (350, 0));
+    p.f.assert_sound().await;
+    let used = store.signing(p.f.partner, "confirm-1").await.expect("read").expect("kept");
+    assert_eq!(used.used_at, Some(after(60)));
+
+    let again = store.confirm_payments(request).await;
+    assert!(matches!(again, Err(StoreError::Conflict("challenge_used"))), "{again:?}");
+    assert_eq!(p.f.balance(p.f.kzt_a).await, (100_000 - 30_350, 0), "posted once");
+    // A confirmed document is kept as confirmed: no edit, no deletion.
+    let edit = PaymentEdit {
+        partner: p.f.partner,
+        id: a.id,
+        fields: a.fields.clone(),
+        amount: kzt(1),
+        value_date: a.value_date,
+        edited_by: p.user,
+        edited_at: after(70),
+    };
+    let refused = store.edit_payment(edit).await;
+    assert!(matches!(refused, Err(StoreError::Conflict("not_editable"))), "{refused:?}");
+    let refused = store.delete_payment(p.f.partner, a.id, after(70)).await;
+    assert!(matches!(refused, Err(StoreError::Conflict("not_editable"))), "{refused:?}");
+    let resent = store.open_signing(p.signing("confirm-x", &[&a])).await;
+    assert!(matches!(resent, Err(StoreError::Conflict("not_signable"))), "{resent:?}");
+
+    // A document edited after the code was issued: the whole confirmation fails.
+    let c = p.create(1_000).await;
+    let d = p.create(2_000).await;
+    let signing = p.sign("confirm-2", &[&c, &d]).await;
+    let edit = PaymentEdit {
+        partner: p.f.partner,
+        id: d.id,
+        fields: payment_fields(p.f.kzt_a, p.f.kzt_b, kzt(2_001), PAYMENT_DATE),
+        amount: kzt(2_001),
+        value_date: d.value_date,
+        edited_by: p.user,
+        edited_at: after(80),
+    };
+    store.edit_payment(edit).await.expect("edited after the signing");
+    let totals = store.posting_totals().await.expect("totals");
+    let documents = vec![planned(&c, 100, p.post(&c, 100)), planned(&d, 100, p.post(&d, 100))];
+    let changed =
+        store.confirm_payments(p.confirmation(&signing, documents, LimitSet::none(), business_date(21))).await;
+    assert!(matches!(changed, Err(StoreError::Conflict("document_changed"))), "{changed:?}");
+    assert_eq!(store.posting_totals().await.expect("totals"), totals, "no posting");
+    assert_eq!(p.f.balance(p.f.kzt_a).await, (100_000 - 30_350, 0));
+    let unused = store.signing(p.f.partner, "confirm-2").await.expect("read").expect("kept");
+    assert_eq!(unused.used_at, None, "the challenge was not used");
+    assert_eq!(p.statuses(&[&c, &d]).await, [PaymentStatus::AwaitingConfirmation, PaymentStatus::Draft]);
+    assert_eq!(p.get(c.id).await.evidence, None);
+    p.f.assert_sound().await;
+}
+
+/// a document the available balance does not cover is refused alone
+/// (`insufficient_funds`) while the others of the batch execute; a hold sends the document
+/// (`sent`, with the hold and the message id) and reduces the available balance; a later value
+/// date leaves it confirmed.
+pub async fn r_6_1_1_r_6_3_2_insufficient_funds_refuse_only_that_document(store: Arc<dyn Store>) {
+    let p = Payments::new(Arc::clone(&store), 0).await;
+    p.f.fund(p.f.kzt_a, 50_000).await;
+    let a = p.create(20_000).await;
+    let b = p.create(40_000).await;
+    let c = p.create(5_000).await;
+    let d = p.create(10_000).await;
+    let e = p.create(3_000).await;
+    let signing = p.sign("batch-1", &[&a, &b, &c, &d, &e]).await;
+    let documents = vec![
+        planned(&a, 150, p.post(&a, 150)),
+        planned(&b, 150, p.post(&b, 150)),
+        planned(&c, 150, p.post(&c, 150)),
+        planned(&d, 200, p.hold(&d, 200, "TIYN-MSG-0001")),
+        planned(&e, 100, Execution::Later),
+    ];
+    let request = p.confirmation(&signing, documents, LimitSet::none(), business_date(21));
+    let outcomes = store.confirm_payments(request).await.expect("confirmed");
+    let statuses: Vec<PaymentStatus> = outcomes.iter().map(PaymentOutcome::status).collect();
+    assert_eq!(
+        statuses,
+        [
+            PaymentStatus::Executed,
+            PaymentStatus::Refused,
+            PaymentStatus::Executed,
+            PaymentStatus::Sent,
+            PaymentStatus::Confirmed
+        ]
+    );
+    assert_eq!(refusal_code(&outcomes[1]), Some(RefusalCode::InsufficientFunds));
+    let PaymentOutcome::Sent { hold, message_id } = &outcomes[3] else { panic!("sent: {:?}", outcomes[3]) };
+    assert_eq!(message_id, "TIYN-MSG-0001");
+
+    assert_eq!(p.statuses(&[&a, &b, &c, &d, &e]).await, statuses, "stored as answered");
+    let refused = p.get(b.id).await;
+    let refusal = refused.refusal.expect("the refusal is kept");
+    assert_eq!((refusal.code, refusal.refused_at), (RefusalCode::InsufficientFunds, after(60)));
+    assert!(!refusal.reason.is_empty());
+    assert_eq!(refused.entry, None);
+    assert!(refused.evidence.is_some(), "a refused document keeps the confirmation's evidence");
+    let sent = p.get(d.id).await;
+    assert_eq!(
+        (sent.hold, sent.message_id.as_deref(), sent.sent_at),
+        (Some(*hold), Some("TIYN-MSG-0001"), Some(after(60)))
+    );
+    let later = p.get(e.id).await;
+    assert_eq!((later.entry, later.hold, later.executed_at), (None, None, None));
+    assert_eq!(later.commission, Some(Money::from_minor(100, Currency::Kzt)));
+
+    let account = store.account(p.f.kzt_a).await.expect("read").expect("exists");
+    let posted = 20_150 + 5_150;
+    assert_eq!((account.balance.minor(), account.held.minor()), (50_000 - posted, 10_200));
+    assert_eq!(account.available().minor(), 50_000 - posted - 10_200);
+    assert_eq!(p.f.balance(p.f.kzt_b).await, (25_000, 0));
+    assert_eq!(p.f.balance(p.fees).await, (300, 0));
+    p.f.assert_sound().await;
+}
+
+/// the bank's daily amount limit refuses the document that would exceed it
+/// (`limit_exceeded`), counting the documents confirmed earlier the same business date (not the
+/// refused ones) and those before it in the batch; another business date starts afresh.
+pub async fn r_6_1_7_r_4_13_daily_limit_counts_the_days_confirmations(store: Arc<dyn Store>) {
+    let p = Payments::new(Arc::clone(&store), 0).await;
+    p.f.fund(p.f.kzt_a, 1_000_000).await;
+    let limits = || daily_amount_limit(p.f.partner, 30_000);
+    let a = p.create(20_000).await;
+    let signing = p.sign("day-1", &[&a]).await;
+    let request = p.confirmation(&signing, vec![planned(&a, 0, Execution::Later)], limits(), business_date(21));
+    let outcomes = store.confirm_payments(request).await.expect("confirmed");
+    assert_eq!(outcomes, [PaymentOutcome::Confirmed], "a later value date counts too");
+
+    let b = p.create(5_000).await;
+    let c = p.create(10_000).await;
+    let d = p.create(5_000).await;
+    let signing = p.sign("day-2", &[&b, &c, &d]).await;
+    let documents =
+        vec![planned(&b, 100, p.post(&b, 100)), planned(&c, 100, p.post(&c, 100)), planned(&d, 100, p.post(&d, 100))];
+    let outcomes = store.confirm_payments(p.confirmation(&signing, documents, limits(), business_date(21))).await;
+    let outcomes = outcomes.expect("confirmed");
+    let statuses: Vec<PaymentStatus> = outcomes.iter().map(PaymentOutcome::status).collect();
+    assert_eq!(statuses, [PaymentStatus::Executed, PaymentStatus::Refused, PaymentStatus::Executed]);
+    assert_eq!(refusal_code(&outcomes[1]), Some(RefusalCode::LimitExceeded));
+    assert_eq!(p.get(c.id).await.refusal.map(|refusal| refusal.code), Some(RefusalCode::LimitExceeded));
+    assert_eq!(p.f.balance(p.f.kzt_b).await, (10_000, 0), "the refused document moved no money");
+
+    // Exactly at the limit now: one more tiyn the same day is refused; the next day passes.
+    let e = p.create(1).await;
+    let f = p.create(25_000).await;
+    let signing = p.sign("day-3", &[&e]).await;
+    let outcomes = store
+        .confirm_payments(p.confirmation(&signing, vec![planned(&e, 0, Execution::Later)], limits(), business_date(21)))
+        .await;
+    assert_eq!(
+        outcomes.expect("confirmed").iter().map(refusal_code).collect::<Vec<_>>(),
+        [Some(RefusalCode::LimitExceeded)]
+    );
+    let signing = p.sign("day-4", &[&f]).await;
+    let documents = vec![planned(&f, 100, p.post(&f, 100))];
+    let outcomes = store.confirm_payments(p.confirmation(&signing, documents, limits(), business_date(22))).await;
+    assert_eq!(
+        outcomes.expect("confirmed").iter().map(PaymentOutcome::status).collect::<Vec<_>>(),
+        [PaymentStatus::Executed]
+    );
+    p.f.assert_sound().await;
+}
+
+/// 16 clients at once, each creating, sending and confirming its own document
+/// paying from one account whose balance covers only some of them: the account never goes below
+/// zero, exactly the covered documents execute (the rest are refused for insufficient funds),
+/// the money moved is what the executed documents say, numbers never collide, and the ledger
+/// stays sound.
+pub async fn r_6_3_2_concurrent_confirmations_never_overdraw_one_account(store: Arc<dyn Store>) {
+    const CLIENTS: usize = 16;
+    const AMOUNT: i64 = 10_000;
+    const FEE: i64 = 100;
+    let p = Arc::new(Payments::new(Arc::clone(&store), 0).await);
+    let funds = 9 * (AMOUNT + FEE) + 5_000;
+    p.f.fund(p.f.kzt_a, funds).await;
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let p = Arc::clone(&p);
+            tokio::spawn(async move {
+                let record = p.create(AMOUNT).await;
+                let signing = p.sign(&format!("client-{client}"), &[&record]).await;
+                let documents = vec![planned(&record, FEE, p.post(&record, FEE))];
+                let request = p.confirmation(&signing, documents, LimitSet::none(), business_date(21));
+                let outcomes = p.f.store.confirm_payments(request).await.expect("confirmed");
+                (record.number.get(), outcomes)
+            })
+        })
+        .collect();
+    let mut numbers = std::collections::BTreeSet::new();
+    let (mut executed, mut refused) = (0_i64, 0_i64);
+    for task in tasks {
+        let (number, outcomes) = task.await.expect("client finished");
+        assert!(numbers.insert(number), "number {number} given twice");
+        match &outcomes[..] {
+            [PaymentOutcome::Executed { .. }] => executed += 1,
+            [outcome] if refusal_code(outcome) == Some(RefusalCode::InsufficientFunds) => refused += 1,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(numbers, (1..=CLIENTS as u64).collect(), "numbers 1 to {CLIENTS}, none twice");
+    assert_eq!((executed, refused), (9, CLIENTS as i64 - 9), "exactly what the balance covers");
+    let (balance, held) = p.f.balance(p.f.kzt_a).await;
+    assert!(balance >= 0 && held == 0, "the account went to {balance}");
+    assert_eq!(balance, funds - executed * (AMOUNT + FEE), "only the executed documents moved money");
+    assert_eq!(p.f.balance(p.f.kzt_b).await, (executed * AMOUNT, 0));
+    assert_eq!(p.f.balance(p.fees).await, (executed * FEE, 0));
+    let all = PaymentQuery { status: Some(PaymentStatus::Executed), limit: 100, ..PaymentQuery::default() };
+    let stored = store.payments(p.f.partner, all).await.expect("list");
+    assert_eq!(stored.len() as i64, executed, "the statuses agree with the money");
+    assert!(stored.iter().all(|record| record.entry.is_some()));
+    p.f.assert_sound().await;
+}
+
+/// with several server processes on one database (`stores` share it; each is
+/// one process): clients of every process create, send and confirm documents of one partner at
+/// once. Numbers never collide; the partner's daily limit holds across processes (each
+/// confirmation counts the ones the others committed); one account paying for all of them never
+/// goes below zero; the ledger stays sound. Not in [`store_conformance!`]: a backend's tests call
+/// it with stores opened on one database.
+pub async fn r_6_3_2_r_6_1_7_several_processes_confirm_payments(stores: Vec<Arc<dyn Store>>) {
+    const AMOUNT: i64 = 10_000;
+    const FEE: i64 = 100;
+    let p = Arc::new(Payments::new(Arc::clone(&stores[0]), 0).await);
+    let per_store = 16_usize.div_ceil(stores.len());
+    let clients = stores.len() * per_store;
+    // One account pays on two business days under a limit of 10 documents a day. Day 1: money
+    // for 15, so the limit decides. Day 2: money for the 5 left, so the balance decides.
+    let covered = 5;
+    let limit = 10 * AMOUNT;
+    p.f.fund(p.f.kzt_a, (10 + covered) * (AMOUNT + FEE) + 50).await;
+    let (from, to) = (p.f.kzt_a, p.f.kzt_b);
+    for day in [21, 22] {
+        let mut tasks = Vec::new();
+        for (process, store) in stores.iter().enumerate() {
+            for client in 0..per_store {
+                let (p, store) = (Arc::clone(&p), Arc::clone(store));
+                tasks.push(tokio::spawn(async move {
+                    let draft = p.draft(from, to, AMOUNT, PAYMENT_DATE);
+                    let record = store.create_payment(draft).await.expect("create");
+                    let signing = p.signing(&format!("d{day}-p{process}-c{client}"), &[&record]);
+                    store.open_signing(signing.clone()).await.expect("sent for confirmation");
+                    let documents = vec![planned(&record, FEE, p.post(&record, FEE))];
+                    let limits = daily_amount_limit(p.f.partner, limit);
+                    let request = p.confirmation(&signing, documents, limits, business_date(day));
+                    let outcomes = store.confirm_payments(request).await.expect("confirmed");
+                    (record.number.get(), outcomes)
+                }));
+            }
+        }
+        let mut executed = 0_i64;
+        let mut refusals = std::collections::BTreeMap::new();
+        for task in tasks {
+            let (number, outcomes) = task.await.expect("client finished");
+            assert!(number > 0);
+            match &outcomes[..] {
+                [PaymentOutcome::Executed { .. }] => executed += 1,
+                [PaymentOutcome::Refused(refusal)] => *refusals.entry(refusal.code.as_str()).or_insert(0) += 1,
+                other => panic!("unexpected outcome {other:?}"),
+            }
+        }
+        let refused = clients as i64 - executed;
+        if day == 21 {
+            assert_eq!(executed, 10, "the day's limit across processes");
+            assert_eq!(refusals.into_iter().collect::<Vec<_>>(), [("limit_exceeded", refused)]);
+        } else {
+            assert_eq!(executed, covered, "what the balance covers");
+            assert_eq!(refusals.into_iter().collect::<Vec<_>>(), [("insufficient_funds", refused)]);
+        }
+    }
+    let listed = stores[0].payments(p.f.partner, PaymentQuery { limit: 500, ..PaymentQuery::default() }).await;
+    let mut numbers: Vec<u64> = listed.expect("list").iter().map(|record| record.number.get()).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=2 * clients as u64).collect::<Vec<_>>(), "numbers 1, 2, 3, … none twice");
+    assert_eq!(p.f.balance(from).await, (50, 0), "never below zero");
+    assert_eq!(p.f.balance(to).await, ((10 + covered) * AMOUNT, 0));
+    assert_eq!(p.f.balance(p.fees).await, ((10 + covered) * FEE, 0));
+    let check = stores[0].check_ledger().await.expect("check");
+    assert!(check.is_sound(), "{check:?}");
+}
+
+/// For a backend's own tests of its guards: a partner's executed document (confirmed with a
+/// code, posted) and a draft.
+pub async fn confirmed_and_draft_payment(store: Arc<dyn Store>) -> (DocumentId, DocumentId) {
+    let p = Payments::new(store, 0).await;
+    p.f.fund(p.f.kzt_a, 10_000).await;
+    let confirmed = p.create(1_000).await;
+    let draft = p.create(2_000).await;
+    let signing = p.sign("guarded", &[&confirmed]).await;
+    let documents = vec![planned(&confirmed, 100, p.post(&confirmed, 100))];
+    let request = p.confirmation(&signing, documents, LimitSet::none(), business_date(21));
+    let outcomes = p.f.store.confirm_payments(request).await.expect("confirmed");
+    assert!(matches!(outcomes[..], [PaymentOutcome::Executed { .. }]), "{outcomes:?}");
+    (confirmed.id, draft.id)
 }

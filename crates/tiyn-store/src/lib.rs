@@ -7,6 +7,9 @@ pub mod batch;
 pub mod conformance;
 mod means;
 mod model;
+pub mod payments;
+pub mod rules;
+pub mod templates;
 mod users;
 
 use async_trait::async_trait;
@@ -275,6 +278,106 @@ pub trait Store: Send + Sync + 'static {
     async fn touch_api_key(&self, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError>;
     /// Revokes the partner's key at once (`NotFound` for another partner's or an unknown key).
     async fn revoke_api_key(&self, partner: PartnerId, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError>;
+
+    // ----- Payment documents (issue 4) -----
+
+    /// Creates a draft with the partner's next number. With a request key already used: the
+    /// same digest answers the first draft, another is `Conflict("idempotency_conflict")`.
+    async fn create_payment(&self, payment: payments::NewPayment) -> Result<payments::PaymentRecord, StoreError>;
+    /// The partner's document (`None` for another partner's or an unknown id).
+    async fn payment(
+        &self,
+        partner: PartnerId,
+        id: tiyn_payments::DocumentId,
+    ) -> Result<Option<payments::PaymentRecord>, StoreError>;
+    /// The partner's documents matching the query, newest first.
+    async fn payments(
+        &self,
+        partner: PartnerId,
+        query: payments::PaymentQuery,
+    ) -> Result<Vec<payments::PaymentRecord>, StoreError>;
+    /// Replaces the requisites of a draft or of a document awaiting confirmation (which returns
+    /// to draft); the version goes up by one. `Conflict("not_editable")` in any other status,
+    /// `NotFound` for another partner's or an unknown id. Answers the document as stored.
+    async fn edit_payment(&self, edit: payments::PaymentEdit) -> Result<payments::PaymentRecord, StoreError>;
+    /// Deletes a draft or a document awaiting confirmation; `Conflict("not_editable")` otherwise.
+    async fn delete_payment(
+        &self,
+        partner: PartnerId,
+        id: tiyn_payments::DocumentId,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Sends a batch for confirmation, atomically: every member must be the partner's, a draft
+    /// or awaiting confirmation, at the member's version (`Conflict("document_changed")`,
+    /// `Conflict("not_signable")`, `NotFound`); each becomes awaiting confirmation with its
+    /// content digest, and the batch is kept under the challenge.
+    async fn open_signing(&self, signing: payments::NewSigning) -> Result<(), StoreError>;
+    /// The partner's batch under this challenge.
+    async fn signing(&self, partner: PartnerId, challenge: &str)
+    -> Result<Option<payments::SigningRecord>, StoreError>;
+    /// Confirms and carries out a batch in one transaction (see [`payments`]). Nothing is
+    /// written when the challenge was used (`Conflict("challenge_used")`) or a document changed
+    /// (`Conflict("document_changed")`). Answers one outcome per document, in order.
+    async fn confirm_payments(
+        &self,
+        confirmation: payments::ConfirmPayments,
+    ) -> Result<Vec<payments::PaymentOutcome>, StoreError>;
+
+    /// Keeps a template of a frequent payment (R-3.1.1.2); a name the partner already uses is
+    /// `AlreadyExists`.
+    async fn create_payment_template(
+        &self,
+        template: templates::NewPaymentTemplate,
+    ) -> Result<templates::PaymentTemplate, StoreError>;
+    /// The partner's templates, ordered by name.
+    async fn payment_templates(&self, partner: PartnerId) -> Result<Vec<templates::PaymentTemplate>, StoreError>;
+    /// The partner's template (`None` for another partner's or an unknown id).
+    async fn payment_template(
+        &self,
+        partner: PartnerId,
+        id: templates::TemplateId,
+    ) -> Result<Option<templates::PaymentTemplate>, StoreError>;
+    /// Deletes the partner's template (`NotFound` for another partner's or an unknown id).
+    async fn delete_payment_template(&self, partner: PartnerId, id: templates::TemplateId) -> Result<(), StoreError>;
+
+    /// The bank's rules for the partner's payments (`NotFound` for an unknown partner).
+    async fn payment_rules(&self, partner: PartnerId) -> Result<rules::PaymentRules, StoreError>;
+    /// Replaces them.
+    async fn set_payment_rules(&self, partner: PartnerId, rules: rules::PaymentRules) -> Result<(), StoreError>;
+    /// Registers a restriction on an account (`NotFound` for an unknown account).
+    async fn add_restriction(&self, restriction: rules::NewRestriction) -> Result<rules::Restriction, StoreError>;
+    /// Lifts one (`NotFound` for an unknown one or another account's; `Conflict("already_lifted")`).
+    async fn lift_restriction(&self, account: AccountId, id: i64, at: Timestamp) -> Result<(), StoreError>;
+    /// An account's restrictions, newest first, lifted ones included.
+    async fn account_restrictions(&self, account: AccountId) -> Result<Vec<rules::Restriction>, StoreError>;
+    /// Replaces the list of persons linked to terrorism or extremism financing.
+    async fn replace_aml_list(&self, entries: Vec<rules::AmlEntry>, at: Timestamp) -> Result<(), StoreError>;
+    async fn aml_list(&self) -> Result<Vec<rules::AmlEntry>, StoreError>;
+    /// Confirmed documents whose value date is `through` or earlier, of every partner, oldest
+    /// value date first (for the executor).
+    async fn due_payments(
+        &self,
+        through: jiff::civil::Date,
+        limit: usize,
+    ) -> Result<Vec<payments::PaymentRecord>, StoreError>;
+    /// Carries out a confirmed document on its value date in one transaction (its ledger command
+    /// and its new status; the outbox message of a sent one). `Conflict("not_confirmed")` when it
+    /// is no longer confirmed.
+    async fn carry_out_payment(&self, due: payments::DueExecution) -> Result<payments::PaymentOutcome, StoreError>;
+    /// The document sent under this interbank message id.
+    async fn payment_by_message(&self, message_id: &str) -> Result<Option<payments::PaymentRecord>, StoreError>;
+    /// Applies the gateway's answer for a sent payment in one transaction (the ledger commands and
+    /// the document's new status). A document already settled or refused is left as it is (a
+    /// replayed answer); answers its status. `NotFound` for an unknown message id.
+    async fn settle_payment(&self, settlement: payments::Settlement) -> Result<tiyn_payments::Status, StoreError>;
+    /// Messages not yet handed to the gateway whose next attempt is due, oldest first.
+    async fn pending_outbox(&self, now: Timestamp, limit: usize) -> Result<Vec<payments::OutboxItem>, StoreError>;
+    /// The gateway took the message.
+    async fn outbox_delivered(&self, message_id: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// A hand-off failed: one more attempt counted, the next one not before `next_attempt_at`.
+    async fn outbox_failed(&self, message_id: &str, next_attempt_at: Timestamp, error: &str) -> Result<(), StoreError>;
+    /// The account with this IBAN (an incoming transfer's payee).
+    async fn account_by_iban(&self, iban: &tiyn_core::iban::Iban) -> Result<Option<Account>, StoreError>;
 
     /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;

@@ -1,0 +1,163 @@
+//! The bank's payment rules on SQLite: a partner's tariff, limits and switched-off kinds;
+//! restrictions on accounts; the AML list.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use tiyn_core::{AccountId, PartnerId, UserId};
+use tiyn_store::StoreError;
+use tiyn_store::rules::{self, AmlEntry, NewRestriction, PaymentRules, Restriction};
+
+pub fn get(connection: &Connection, partner: PartnerId) -> Result<PaymentRules, StoreError> {
+    let row: Option<(Option<String>, String, String)> = connection
+        .query_row(
+            "SELECT payment_tariff, payment_limits, disabled_kinds FROM partners WHERE id = ?1",
+            [partner.get()],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()
+        .map_err(StoreError::backend)?;
+    let (tariff, limits, kinds) = row.ok_or(StoreError::NotFound { what: "partner" })?;
+    Ok(PaymentRules {
+        tariff: tariff.as_deref().map(rules::tariff_from_text).transpose()?,
+        limits: rules::limits_from_text(&limits)?,
+        disabled_kinds: rules::kinds_from_text(&kinds)?,
+    })
+}
+
+pub fn set(connection: &Connection, partner: PartnerId, payment_rules: &PaymentRules) -> Result<(), StoreError> {
+    let changed = connection
+        .execute(
+            "UPDATE partners SET payment_tariff = ?2, payment_limits = ?3, disabled_kinds = ?4 WHERE id = ?1",
+            params![
+                partner.get(),
+                payment_rules.tariff.as_ref().map(rules::tariff_to_text),
+                rules::limits_to_text(&payment_rules.limits),
+                rules::kinds_to_text(&payment_rules.disabled_kinds)
+            ],
+        )
+        .map_err(StoreError::backend)?;
+    if changed == 0 { Err(StoreError::NotFound { what: "partner" }) } else { Ok(()) }
+}
+
+const RESTRICTION_COLUMNS: &str =
+    "id, account_id, kind, amount, currency, allowed_kinds, reference, created_by, created_at, lifted_at";
+
+fn restriction(row: &Row<'_>) -> rusqlite::Result<Result<Restriction, StoreError>> {
+    let kind: String = row.get(2)?;
+    let currency: Option<String> = row.get(4)?;
+    let allowed: Option<String> = row.get(5)?;
+    let created_at: i64 = row.get(8)?;
+    let lifted_at: Option<i64> = row.get(9)?;
+    let kind = rules::restriction_kind(&kind, row.get(3)?, currency.as_deref(), allowed.as_deref());
+    let instant = |micros: i64| Timestamp::from_microsecond(micros).map_err(StoreError::backend);
+    Ok((|| {
+        Ok(Restriction {
+            id: row.get(0).map_err(StoreError::backend)?,
+            account: AccountId::new(row.get(1).map_err(StoreError::backend)?),
+            kind: kind?,
+            reference: row.get(6).map_err(StoreError::backend)?,
+            created_by: row.get::<_, Option<i64>>(7).map_err(StoreError::backend)?.map(UserId::new),
+            created_at: instant(created_at)?,
+            lifted_at: lifted_at.map(instant).transpose()?,
+        })
+    })())
+}
+
+pub fn of_account(connection: &Connection, account: AccountId) -> Result<Vec<Restriction>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT {RESTRICTION_COLUMNS} FROM restrictions WHERE account_id = ?1 ORDER BY id DESC"
+        ))
+        .map_err(StoreError::backend)?;
+    let rows = statement.query_map([account.get()], restriction).map_err(StoreError::backend)?;
+    rows.map(|row| row.map_err(StoreError::backend)?).collect()
+}
+
+pub fn add(connection: &Connection, new: &NewRestriction) -> Result<Restriction, StoreError> {
+    let exists: bool = connection
+        .query_row("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)", [new.account.get()], |row| row.get(0))
+        .map_err(StoreError::backend)?;
+    if !exists {
+        return Err(StoreError::NotFound { what: "account" });
+    }
+    let (kind, amount, currency, allowed) = rules::restriction_columns(&new.kind);
+    connection
+        .execute(
+            "INSERT INTO restrictions (account_id, kind, amount, currency, allowed_kinds, reference, created_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                new.account.get(),
+                kind,
+                amount,
+                currency,
+                allowed,
+                new.reference,
+                new.created_by.map(UserId::get),
+                new.created_at.as_microsecond()
+            ],
+        )
+        .map_err(StoreError::backend)?;
+    let id = connection.last_insert_rowid();
+    connection
+        .query_row(&format!("SELECT {RESTRICTION_COLUMNS} FROM restrictions WHERE id = ?1"), [id], restriction)
+        .map_err(StoreError::backend)?
+}
+
+pub fn lift(connection: &Connection, account: AccountId, id: i64, at: Timestamp) -> Result<(), StoreError> {
+    let lifted: Option<Option<i64>> = connection
+        .query_row(
+            "SELECT lifted_at FROM restrictions WHERE id = ?1 AND account_id = ?2",
+            params![id, account.get()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(StoreError::backend)?;
+    match lifted {
+        None => Err(StoreError::NotFound { what: "restriction" }),
+        Some(Some(_)) => Err(StoreError::Conflict("already_lifted")),
+        Some(None) => {
+            connection
+                .execute("UPDATE restrictions SET lifted_at = ?2 WHERE id = ?1", params![id, at.as_microsecond()])
+                .map_err(StoreError::backend)?;
+            Ok(())
+        }
+    }
+}
+
+pub fn replace_aml(connection: &mut Connection, entries: &[AmlEntry], at: Timestamp) -> Result<(), StoreError> {
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    savepoint.execute("DELETE FROM aml_list", []).map_err(StoreError::backend)?;
+    {
+        let mut insert = savepoint
+            .prepare_cached("INSERT INTO aml_list (name, name_key, taxpayer_id, loaded_at) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(StoreError::backend)?;
+        for entry in entries {
+            insert
+                .execute(params![entry.name, rules::aml_name_key(&entry.name), entry.taxpayer_id, at.as_microsecond()])
+                .map_err(StoreError::backend)?;
+        }
+    }
+    savepoint.commit().map_err(StoreError::backend)
+}
+
+pub fn aml(connection: &Connection) -> Result<Vec<AmlEntry>, StoreError> {
+    let mut statement =
+        connection.prepare_cached("SELECT name, taxpayer_id FROM aml_list ORDER BY id").map_err(StoreError::backend)?;
+    let rows = statement
+        .query_map([], |row| Ok(AmlEntry { name: row.get(0)?, taxpayer_id: row.get(1)? }))
+        .map_err(StoreError::backend)?;
+    rows.map(|row| row.map_err(StoreError::backend)).collect()
+}
+
+/// The payer account's active restrictions and its balance and holds, read in the confirmation's
+/// transaction.
+pub fn payer_state(connection: &Connection, account: AccountId) -> Result<(Vec<Restriction>, i64, i64), StoreError> {
+    let restrictions: Vec<Restriction> =
+        of_account(connection, account)?.into_iter().filter(|restriction| restriction.lifted_at.is_none()).collect();
+    let (balance, held) = connection
+        .query_row("SELECT balance, held FROM accounts WHERE id = ?1", [account.get()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .map_err(StoreError::backend)?;
+    Ok((restrictions, balance, held))
+}

@@ -1,0 +1,352 @@
+//! The bank's rules for a partner's payments, as the store keeps them (issue 4): the tariff plan
+//! (R-4.15), the limits (R-6.1.7, R-4.13), the document kinds switched off (scope of services,
+//! R-3.2), restrictions on accounts (arrests, suspensions of debits, closing: R-6.1.2, R-10.2.4)
+//! and the list of persons linked to terrorism or extremism financing (R-6.1.5).
+//!
+//! Tariff plans and limit sets are kept as text, one line per tariff or limit, in the formats
+//! below; both backends store the same text, and these functions are the only code that reads or
+//! writes it.
+//!
+//! ```text
+//! internal free separate
+//! interbank fixed 150.00 KZT separate
+//! budget percent 0.1 min 50.00 KZT max 5000.00 KZT from_amount
+//! ```
+//!
+//! ```text
+//! partner 7 * operation_amount 1000000.00 KZT
+//! user 12 interbank daily_amount 500000.00 KZT
+//! partner 7 * daily_count 100 *
+//! partner 7 * confirmation_count 50
+//! ```
+
+use jiff::Timestamp;
+use tiyn_core::{AccountId, Currency, Money, PartnerId, UserId};
+use tiyn_payments::DocumentKind;
+use tiyn_payments::limits::{Limit, LimitRule, LimitScope, LimitSet};
+use tiyn_payments::tariff::{Commission, KindTariff, Rate, TariffPlan, Withholding};
+
+use crate::StoreError;
+
+/// A partner's payment rules as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentRules {
+    /// `None`: the bank's standard plan applies.
+    pub tariff: Option<TariffPlan>,
+    pub limits: LimitSet,
+    /// Kinds the bank has switched off for the partner (R-3.2).
+    pub disabled_kinds: Vec<DocumentKind>,
+}
+
+fn corrupt(what: &str, line: &str) -> StoreError {
+    StoreError::Backend(format!("stored {what} does not read back: {line:?}"))
+}
+
+fn money_text(money: Money) -> String {
+    format!("{} {}", money.amount_string(), money.currency().code())
+}
+
+fn money(amount: &str, currency: &str) -> Option<Money> {
+    let currency = Currency::parse(currency).ok()?;
+    Money::parse_canonical(amount, currency).ok()
+}
+
+/// The text of a tariff plan (see the module documentation).
+pub fn tariff_to_text(plan: &TariffPlan) -> String {
+    let mut lines = Vec::new();
+    for (kind, tariff) in plan.tariffs() {
+        let commission = match tariff.commission() {
+            Commission::Free => "free".to_owned(),
+            Commission::Fixed(fee) => format!("fixed {}", money_text(fee.money())),
+            Commission::Percent(percent) => {
+                let mut text = format!("percent {}", percent.rate().percent_string());
+                if let Some(min) = percent.min() {
+                    text.push_str(&format!(" min {}", money_text(min.money())));
+                }
+                if let Some(max) = percent.max() {
+                    text.push_str(&format!(" max {}", money_text(max.money())));
+                }
+                text
+            }
+        };
+        lines.push(format!("{} {commission} {}", kind.as_str(), tariff.withholding().as_str()));
+    }
+    lines.join("\n")
+}
+
+/// Reads [`tariff_to_text`]'s text back.
+pub fn tariff_from_text(text: &str) -> Result<TariffPlan, StoreError> {
+    let mut tariffs = Vec::new();
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let bad = || corrupt("tariff", line);
+        let kind = DocumentKind::parse(words.first().ok_or_else(bad)?).map_err(|_| bad())?;
+        let withholding = Withholding::parse(words.last().ok_or_else(bad)?).map_err(|_| bad())?;
+        let middle = &words[1..words.len().saturating_sub(1)];
+        let commission = match middle {
+            ["free"] => Commission::Free,
+            ["fixed", amount, currency] => {
+                Commission::fixed(money(amount, currency).ok_or_else(bad)?).map_err(|_| bad())?
+            }
+            ["percent", rate, rest @ ..] => {
+                let rate = Rate::parse_percent(rate).map_err(|_| bad())?;
+                let (mut min, mut max) = (None, None);
+                for bound in rest.chunks(3) {
+                    match bound {
+                        ["min", amount, currency] => min = Some(money(amount, currency).ok_or_else(bad)?),
+                        ["max", amount, currency] => max = Some(money(amount, currency).ok_or_else(bad)?),
+                        _ => return Err(bad()),
+                    }
+                }
+                Commission::percent(rate, min, max).map_err(|_| bad())?
+            }
+            _ => return Err(bad()),
+        };
+        tariffs.push((kind, KindTariff::new(commission, withholding).map_err(|_| bad())?));
+    }
+    TariffPlan::new(tariffs).map_err(|error| StoreError::Backend(format!("stored tariff plan: {error}")))
+}
+
+/// The text of a limit set (see the module documentation).
+pub fn limits_to_text(limits: &LimitSet) -> String {
+    limits
+        .limits()
+        .iter()
+        .map(|limit| {
+            let scope = match limit.scope() {
+                LimitScope::Partner(partner) => format!("partner {partner}"),
+                LimitScope::User(user) => format!("user {user}"),
+            };
+            let kind = limit.kind().map_or("*", DocumentKind::as_str);
+            let rule = match limit.rule() {
+                LimitRule::OperationAmount(max) => format!("operation_amount {}", money_text(max)),
+                LimitRule::DailyAmount(max) => format!("daily_amount {}", money_text(max)),
+                LimitRule::ConfirmationCount(max) => format!("confirmation_count {max}"),
+                LimitRule::DailyCount { max, currency } => {
+                    format!("daily_count {max} {}", currency.map_or("*", |currency| currency.code()))
+                }
+            };
+            format!("{scope} {kind} {rule}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads [`limits_to_text`]'s text back.
+pub fn limits_from_text(text: &str) -> Result<LimitSet, StoreError> {
+    let mut limits = Vec::new();
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let bad = || corrupt("limit", line);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [scope, id, kind, rule @ ..] = words.as_slice() else { return Err(bad()) };
+        let id: i64 = id.parse().map_err(|_| bad())?;
+        let scope = match *scope {
+            "partner" => LimitScope::Partner(PartnerId::new(id)),
+            "user" => LimitScope::User(UserId::new(id)),
+            _ => return Err(bad()),
+        };
+        let kind = match *kind {
+            "*" => None,
+            kind => Some(DocumentKind::parse(kind).map_err(|_| bad())?),
+        };
+        let rule = match rule {
+            ["operation_amount", amount, currency] => {
+                LimitRule::OperationAmount(money(amount, currency).ok_or_else(bad)?)
+            }
+            ["daily_amount", amount, currency] => LimitRule::DailyAmount(money(amount, currency).ok_or_else(bad)?),
+            ["confirmation_count", max] => LimitRule::ConfirmationCount(max.parse().map_err(|_| bad())?),
+            ["daily_count", max, currency] => LimitRule::DailyCount {
+                max: max.parse().map_err(|_| bad())?,
+                currency: match *currency {
+                    "*" => None,
+                    code => Some(Currency::parse(code).map_err(|_| bad())?),
+                },
+            },
+            _ => return Err(bad()),
+        };
+        limits.push(Limit::new(scope, kind, rule).map_err(|_| bad())?);
+    }
+    LimitSet::new(limits).map_err(|error| StoreError::Backend(format!("stored limits: {}", error.code())))
+}
+
+/// The text of a set of kinds: their names, comma-separated.
+pub fn kinds_to_text(kinds: &[DocumentKind]) -> String {
+    kinds.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(",")
+}
+
+pub fn kinds_from_text(text: &str) -> Result<Vec<DocumentKind>, StoreError> {
+    text.split(',')
+        .filter(|kind| !kind.is_empty())
+        .map(|kind| DocumentKind::parse(kind).map_err(|_| corrupt("document kind", kind)))
+        .collect()
+}
+
+/// What a restriction does to an account (R-6.1.2, R-10.2.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestrictionKind {
+    /// An arrest of an amount: debits may not take the balance below it.
+    ArrestAmount(Money),
+    /// An arrest of the whole account: no debit at all.
+    ArrestAll,
+    /// A suspension of debit operations, except the kinds listed (budget payments, typically).
+    DebitSuspension { allowed: Vec<DocumentKind> },
+    /// The account is being closed: everything is refused.
+    Closing,
+}
+
+impl RestrictionKind {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RestrictionKind::ArrestAmount(_) => "arrest_amount",
+            RestrictionKind::ArrestAll => "arrest_all",
+            RestrictionKind::DebitSuspension { .. } => "debit_suspension",
+            RestrictionKind::Closing => "closing",
+        }
+    }
+}
+
+/// A restriction registered by the bank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRestriction {
+    pub account: AccountId,
+    pub kind: RestrictionKind,
+    /// Who imposed it and the document: "СГД по г. Алматы, распоряжение № 123 от 01.02.2026".
+    pub reference: String,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restriction {
+    pub id: i64,
+    pub account: AccountId,
+    pub kind: RestrictionKind,
+    pub reference: String,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub lifted_at: Option<Timestamp>,
+}
+
+/// The columns of a restriction kind: (kind, amount minor, currency, allowed kinds).
+pub fn restriction_columns(
+    kind: &RestrictionKind,
+) -> (&'static str, Option<i64>, Option<&'static str>, Option<String>) {
+    match kind {
+        RestrictionKind::ArrestAmount(amount) => {
+            (kind.code(), Some(amount.minor()), Some(amount.currency().code()), None)
+        }
+        RestrictionKind::DebitSuspension { allowed } => (kind.code(), None, None, Some(kinds_to_text(allowed))),
+        RestrictionKind::ArrestAll | RestrictionKind::Closing => (kind.code(), None, None, None),
+    }
+}
+
+/// Reads [`restriction_columns`] back.
+pub fn restriction_kind(
+    code: &str,
+    amount: Option<i64>,
+    currency: Option<&str>,
+    allowed: Option<&str>,
+) -> Result<RestrictionKind, StoreError> {
+    let bad = || corrupt("restriction", code);
+    Ok(match code {
+        "arrest_amount" => {
+            let currency = Currency::parse(currency.ok_or_else(bad)?).map_err(|_| bad())?;
+            RestrictionKind::ArrestAmount(Money::from_minor(amount.ok_or_else(bad)?, currency))
+        }
+        "arrest_all" => RestrictionKind::ArrestAll,
+        "debit_suspension" => RestrictionKind::DebitSuspension { allowed: kinds_from_text(allowed.unwrap_or(""))? },
+        "closing" => RestrictionKind::Closing,
+        _ => return Err(bad()),
+    })
+}
+
+/// One person of the list of persons linked to terrorism or extremism financing (R-6.1.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmlEntry {
+    /// As published.
+    pub name: String,
+    /// IIN or BIN, when the list gives one.
+    pub taxpayer_id: Option<String>,
+}
+
+/// A name as the AML check compares it: upper case, letters and digits only, single spaces, and
+/// without the legal forms and quotes that vary between spellings.
+pub fn aml_name_key(name: &str) -> String {
+    const FORMS: [&str; 8] = ["ТОО", "АО", "ИП", "ООО", "LLP", "LLC", "JSC", "КХ"];
+    let cleaned: String =
+        name.chars().map(|c| if c.is_alphanumeric() { c.to_uppercase().next().unwrap_or(c) } else { ' ' }).collect();
+    cleaned.split_whitespace().filter(|word| !FORMS.contains(word)).collect::<Vec<_>>().join(" ")
+}
+
+/// How much a payment's command takes from the payer's available balance: its debit posting or
+/// its hold.
+pub fn payer_debit(command: &tiyn_ledger::Command, payer: AccountId) -> Option<Money> {
+    match &command.action {
+        tiyn_ledger::Action::Post { entry, .. } => entry
+            .postings()
+            .iter()
+            .find(|posting| posting.account == payer && posting.amount.is_negative())
+            .and_then(|posting| posting.amount.checked_neg().ok()),
+        tiyn_ledger::Action::Hold { account, amount, .. } if *account == payer => Some(amount.money()),
+        _ => None,
+    }
+}
+
+/// The refusal a debit of `debit` from an account gets from its active restrictions, given the
+/// account's balance and holds now (R-6.1.2, R-10.2.4): a closing account refuses everything; an
+/// arrest of the whole account or a suspension of debits (except the kinds it allows) refuses
+/// the debit; arrests of amounts keep their sum on the account.
+pub fn restriction_refusal(
+    restrictions: &[Restriction],
+    kind: DocumentKind,
+    debit: Money,
+    balance: i64,
+    held: i64,
+    at: Timestamp,
+) -> Option<tiyn_payments::Refusal> {
+    use tiyn_payments::{Refusal, RefusalCode};
+    let active = || restrictions.iter().filter(|restriction| restriction.lifted_at.is_none());
+    if let Some(closing) = active().find(|restriction| restriction.kind == RestrictionKind::Closing) {
+        return Some(Refusal::new(
+            RefusalCode::AccountClosed,
+            &format!("the account is being closed ({})", closing.reference),
+            at,
+        ));
+    }
+    for restriction in active() {
+        let refused = match &restriction.kind {
+            RestrictionKind::ArrestAll => true,
+            RestrictionKind::DebitSuspension { allowed } => !allowed.contains(&kind),
+            RestrictionKind::ArrestAmount(_) | RestrictionKind::Closing => false,
+        };
+        if refused {
+            return Some(Refusal::new(
+                RefusalCode::AccountRestricted,
+                &format!(
+                    "debits from the account are restricted: {} ({})",
+                    restriction.kind.code(),
+                    restriction.reference
+                ),
+                at,
+            ));
+        }
+    }
+    let arrested: i128 = active()
+        .filter_map(|restriction| match restriction.kind {
+            RestrictionKind::ArrestAmount(amount) if amount.currency() == debit.currency() => {
+                Some(i128::from(amount.minor()))
+            }
+            _ => None,
+        })
+        .sum();
+    let left = i128::from(balance) - i128::from(held) - i128::from(debit.minor());
+    if arrested > 0 && left < arrested {
+        let arrested = Money::from_minor(i64::try_from(arrested).unwrap_or(i64::MAX), debit.currency());
+        return Some(Refusal::new(
+            RefusalCode::AccountRestricted,
+            &format!("{} {} of the account is arrested", arrested.amount_string(), arrested.currency().code()),
+            at,
+        ));
+    }
+    None
+}
