@@ -328,7 +328,21 @@ pub fn marker_ticket(key: &CodeKey, challenge: &ChallengeId, digits: u8) -> Plai
 
 /// The stored record of a marker challenge (see [`CodePurpose::MarkerLogin`]).
 pub fn marker_challenge(policy: &CodePolicy, challenge: &ChallengeId, now: Timestamp, key: &CodeKey) -> CodeRecord {
-    let purpose = CodePurpose::MarkerLogin;
+    marker_challenge_for(policy, challenge, CodePurpose::MarkerLogin, now, key)
+}
+
+/// The stored record of a challenge the user answers with their marker, for `purpose`: nothing is
+/// sent; once the marker's code is accepted, the server consumes the record with
+/// [`marker_ticket`]. With [`CodePurpose::Confirmation`] the record is bound to the batch digest
+/// (dynamic linking on the server's side: the marker's code proves the user, the record the
+/// content).
+pub fn marker_challenge_for(
+    policy: &CodePolicy,
+    challenge: &ChallengeId,
+    purpose: CodePurpose,
+    now: Timestamp,
+    key: &CodeKey,
+) -> CodeRecord {
     let ticket = marker_ticket(key, challenge, policy.digits);
     CodeRecord {
         mac: key.mac(&purpose, ticket.0.as_bytes()),

@@ -29,6 +29,12 @@ pub enum BankPermission {
     ViewBankAudit,
     /// Create operators.
     ManageOperators,
+    /// A partner's tariff plan, limits and the document kinds switched off (R-4.15, R-6.1.7,
+    ///
+    ManagePaymentRules,
+    /// Restrictions on accounts (arrests, suspensions of debits, closing) and the list of persons
+    /// linked to terrorism or extremism financing.
+    ManageRestrictions,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,9 +55,15 @@ const ADMINISTRATOR: &[BankPermission] = &[
     BankPermission::BlockUsers,
     BankPermission::ViewBankAudit,
     BankPermission::ManageOperators,
+    BankPermission::ManagePaymentRules,
+    BankPermission::ManageRestrictions,
 ];
-const SECURITY: &[BankPermission] =
-    &[BankPermission::ViewPartners, BankPermission::BlockUsers, BankPermission::ViewBankAudit];
+const SECURITY: &[BankPermission] = &[
+    BankPermission::ViewPartners,
+    BankPermission::BlockUsers,
+    BankPermission::ViewBankAudit,
+    BankPermission::ManageRestrictions,
+];
 const VIEWER: &[BankPermission] = &[BankPermission::ViewPartners, BankPermission::ViewBankAudit];
 
 impl OperatorRole {
@@ -89,12 +101,14 @@ impl fmt::Display for OperatorRole {
 }
 
 impl BankPermission {
-    pub const ALL: [BankPermission; 5] = [
+    pub const ALL: [BankPermission; 7] = [
         BankPermission::ViewPartners,
         BankPermission::CreatePartners,
         BankPermission::BlockUsers,
         BankPermission::ViewBankAudit,
         BankPermission::ManageOperators,
+        BankPermission::ManagePaymentRules,
+        BankPermission::ManageRestrictions,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +118,8 @@ impl BankPermission {
             BankPermission::BlockUsers => "block_users",
             BankPermission::ViewBankAudit => "view_bank_audit",
             BankPermission::ManageOperators => "manage_operators",
+            BankPermission::ManagePaymentRules => "manage_payment_rules",
+            BankPermission::ManageRestrictions => "manage_restrictions",
         }
     }
 }

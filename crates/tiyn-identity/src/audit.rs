@@ -130,6 +130,26 @@ impl Identity {
         self.record(context, entry).await
     }
 
+    /// Records an action of another module with its details (the evidence of a confirmation,
+    /// ) and, for a refused one, the refusal's code.
+    pub async fn record_detailed(
+        &self,
+        context: &Context,
+        principal: &Principal,
+        action: &'static str,
+        object: Option<String>,
+        details: Option<String>,
+        failure: Option<&str>,
+    ) -> Result<(), IdentityError> {
+        let mut entry = Entry::new(action).by(principal);
+        entry.object = object;
+        entry.details = details;
+        if let Some(code) = failure {
+            entry = entry.failed(code);
+        }
+        self.record(context, entry).await
+    }
+
     /// The partner's audit trail, newest first. Who may call this is the route table's
     /// decision ([`Permission::ViewAudit`]); here the query is confined to the principal's partner.
     /// The read itself is recorded.

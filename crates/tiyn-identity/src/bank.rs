@@ -514,6 +514,21 @@ impl Identity {
         Ok(())
     }
 
+    /// Records an action the bank took in another module (payment rules, restrictions, the AML
+    /// list), with the partner it concerns and its details.
+    pub async fn record_bank_action(
+        &self,
+        context: &Context,
+        actor: &BankActor,
+        action: &'static str,
+        partner: Option<PartnerId>,
+        object: String,
+        details: Option<String>,
+    ) -> Result<(), IdentityError> {
+        let entry = actor.entry(action, partner, details).object(object);
+        self.record(context, entry).await
+    }
+
     /// The bank withholds information services from the partner's `create`-level users,
     /// effective at their next request.
     pub async fn set_withheld_services(

@@ -19,6 +19,7 @@ mod audit;
 mod bank;
 mod clock;
 mod config;
+mod confirmation;
 mod error;
 mod login;
 mod means;
@@ -38,8 +39,9 @@ pub use bank::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{IdentityConfig, Keys};
+pub use confirmation::CONFIRMATION_CODE;
 pub use error::IdentityError;
-pub use login::{Challenge, ChallengeChannel, NewSession};
+pub use login::{Challenge, ChallengeChannel, NewSession, business_date};
 pub use means::{API_KEY_PREFIX, DevicePolicy, EnrolledMarker, IssuedApiKey};
 pub use principal::{Credential, Principal};
 pub use users::{NewUserInput, UserEdit};

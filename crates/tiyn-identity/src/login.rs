@@ -63,7 +63,7 @@ pub(crate) fn is_suspended(user: &User, now: Timestamp) -> bool {
 }
 
 /// The business date of an instant: Asia/Almaty, UTC+5 all year since 2024 (no DST).
-pub(crate) fn business_date(now: Timestamp) -> jiff::civil::Date {
+pub fn business_date(now: Timestamp) -> jiff::civil::Date {
     now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).date()
 }
 
@@ -303,7 +303,12 @@ impl Identity {
 
     /// Charges one failure to the user; when that reaches the limit, locks at once (one more
     /// charge under the reservation policy) and warns the user.
-    async fn charge_failure(&self, context: &Context, user: &User, now: Timestamp) -> Result<(), IdentityError> {
+    pub(crate) async fn charge_failure(
+        &self,
+        context: &Context,
+        user: &User,
+        now: Timestamp,
+    ) -> Result<(), IdentityError> {
         let mut event = self.store.record_login_failure(user.id, self.reservation_policy(), now).await?;
         if event == (LockoutEvent::Counted { remaining: 1 }) {
             event = self.store.record_login_failure(user.id, self.reservation_policy(), now).await?;
@@ -384,6 +389,18 @@ impl Identity {
         purpose: CodePurpose,
         now: Timestamp,
     ) -> Result<Challenge, IdentityError> {
+        self.send_code_about(user, purpose, None, now).await
+    }
+
+    /// [`Identity::send_code`] with what the code is for spelled out in the SMS (the count and
+    /// total of a batch of documents, R-4.13), so the user sees what they are confirming.
+    pub(crate) async fn send_code_about(
+        &self,
+        user: &User,
+        purpose: CodePurpose,
+        about: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Challenge, IdentityError> {
         let mobile = user.mobile.as_ref().ok_or(IdentityError::NoMobileNumber)?;
         let (plain, record) = code::issue(&self.config.codes, purpose, now, &mut rand::rng(), &self.config.keys.code);
         let challenge_id = ChallengeId::generate(&mut rand::rng());
@@ -397,11 +414,19 @@ impl Identity {
             CodePurpose::Confirmation { .. } => "для подтверждения документов",
             CodePurpose::MarkerLogin => "для входа",
         };
-        let text = format!(
-            "{}: код {what} {}. Действует {minutes} мин. Никому не сообщайте его.",
-            self.config.issuer,
-            plain.expose()
-        );
+        let text = match about {
+            // The code first, so that what follows (amounts are digits too) never hides it.
+            Some(about) => format!(
+                "{}: код {} {what}: {about}. Действует {minutes} мин. Никому не сообщайте его.",
+                self.config.issuer,
+                plain.expose()
+            ),
+            None => format!(
+                "{}: код {what} {}. Действует {minutes} мин. Никому не сообщайте его.",
+                self.config.issuer,
+                plain.expose()
+            ),
+        };
         if let Err(error) = self.notifier.send(&Message::new(Channel::Sms, mobile.as_str(), text), now).await {
             tracing::error!(user = %user.id, error = %error, "a code could not be sent");
             return Err(IdentityError::Undeliverable);

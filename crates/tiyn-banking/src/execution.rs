@@ -1,0 +1,147 @@
+//! How a confirmed document is carried out: the ledger command of its kind, with its commission
+//! in the same entry, or the value date it waits for.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use tiyn_core::Amount;
+use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, MEMO_LENGTH_MAX, Posting};
+use tiyn_payments::tariff;
+use tiyn_payments::{Document, Draft, Payee, Refusal, RefusalCode};
+use tiyn_store::payments::{Execution, PaymentRecord, PlannedPayment, SigningMember};
+use tiyn_store::rules::AmlEntry;
+
+use crate::rules::Effective;
+
+use crate::{Banking, BankingError, is_outgoing};
+
+/// The ledger key of a document's money movement: one per document, so a retried confirmation
+/// can never move its money twice.
+pub(crate) fn ledger_key(document: tiyn_payments::DocumentId) -> Result<IdempotencyKey, BankingError> {
+    IdempotencyKey::parse(&format!("payment-{document}")).map_err(|error| BankingError::Internal(error.to_string()))
+}
+
+/// The interbank message id of a document (ISO 20022 `MsgId`, at most 35 characters): the
+/// business date and the document id, so a resent message is recognised as the same.
+pub(crate) fn message_id(document: tiyn_payments::DocumentId, date: Date) -> String {
+    format!("TIYN{}{:012}", date.strftime("%Y%m%d"), document.get())
+}
+
+fn memo(record: &PaymentRecord) -> String {
+    let purpose = record.fields.purpose.as_deref().unwrap_or("");
+    let memo = format!("№ {}: {purpose}", record.number);
+    memo.chars().take(MEMO_LENGTH_MAX).collect()
+}
+
+fn ledger(error: tiyn_ledger::LedgerError) -> BankingError {
+    BankingError::Internal(format!("a payment's ledger command cannot be built: {error}"))
+}
+
+impl Banking {
+    /// What the confirmation does with one document today.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn plan(
+        &self,
+        record: &PaymentRecord,
+        document: &Document<Draft>,
+        member: SigningMember,
+        rules: &Effective,
+        aml: &[AmlEntry],
+        today: Date,
+        now: Timestamp,
+    ) -> Result<PlannedPayment, BankingError> {
+        let kind = document.kind();
+        let amount = document.requisites().amount();
+        let quote = tariff::quote(&rules.tariff, kind, amount).map_err(|error| BankingError::Tariff(error.code()))?;
+        let value_date = document.requisites().value_date();
+        let payer = document.requisites().payer_account();
+        let aml_refusal = Banking::aml_refusal(aml, document.requisites(), now);
+        let execution = if rules.disabled_kinds.contains(&kind) {
+            Execution::Refuse(Refusal::new(
+                RefusalCode::ServiceDisabled,
+                &format!("the bank has switched {kind} payments off for this partner"),
+                now,
+            ))
+        } else if let Some(refusal) = aml_refusal {
+            Execution::Refuse(refusal)
+        } else if value_date < today {
+            Execution::Refuse(Refusal::new(
+                RefusalCode::ValueDateExpired,
+                &format!("the value date {value_date} has passed"),
+                now,
+            ))
+        } else if value_date > today {
+            Execution::Later
+        } else if is_outgoing(kind) {
+            let action = Action::Hold { account: payer, amount: quote.required_debit(), memo: memo(record) };
+            Execution::Hold {
+                command: Command::new(ledger_key(record.id)?, now, action).map_err(ledger)?,
+                message_id: message_id(record.id, today),
+            }
+        } else {
+            let Payee::Internal { account: payee } = document.requisites().payee() else {
+                return Err(BankingError::Internal(format!(
+                    "payment {} is internal without a payee account",
+                    record.id
+                )));
+            };
+            let mut postings = vec![
+                Posting { account: payer, amount: negative(quote.required_debit())? },
+                Posting { account: *payee, amount: quote.payee_credit().money() },
+            ];
+            if quote.commission().is_positive() {
+                let fees = self.fees_account(amount.currency()).await?;
+                postings.push(Posting { account: fees, amount: quote.commission() });
+            }
+            let entry = JournalEntry::new(postings).map_err(ledger)?;
+            let action = Action::Post { entry, kind: EntryKind::Transfer, memo: memo(record) };
+            Execution::Post(Command::new(ledger_key(record.id)?, now, action).map_err(ledger)?)
+        };
+        Ok(PlannedPayment { member, payer, kind, amount, commission: quote.commission(), execution })
+    }
+}
+
+fn negative(amount: Amount) -> Result<tiyn_core::Money, BankingError> {
+    amount.money().checked_neg().map_err(|_| BankingError::Internal("an amount does not negate".into()))
+}
+
+/// Confirmed documents carried out per pass of the executor.
+pub const DUE_BATCH_MAX: usize = 200;
+
+impl Banking {
+    /// Carries out confirmed documents whose value date has come (R-3.1.1.1): posted, sent, or
+    /// refused with the reason (insufficient funds on the value date). A document another
+    /// process carried out first is skipped. Answers how many were carried out.
+    pub async fn execute_due(&self) -> Result<usize, BankingError> {
+        let now = self.now();
+        let today = self.today();
+        let due = self.store.due_payments(today, DUE_BATCH_MAX).await?;
+        let aml = if due.is_empty() { Vec::new() } else { self.store.aml_list().await? };
+        let mut done = 0;
+        for record in due {
+            let rules = self.effective_rules(record.partner).await?;
+            let document = crate::restore_draft(&record)?;
+            let member = tiyn_store::payments::SigningMember {
+                document: record.id,
+                version: record.version,
+                content_digest: document.content_digest(),
+            };
+            // A value date that passed while the server was down is still carried out: it is
+            // the day the client chose, not later than today.
+            let planned = self.plan(&record, &document, member, &rules, &aml, record.value_date, now).await?;
+            let due = tiyn_store::payments::DueExecution {
+                partner: record.partner,
+                document: record.id,
+                kind: planned.kind,
+                payer: planned.payer,
+                execution: planned.execution,
+                at: now,
+            };
+            match self.store.carry_out_payment(due).await {
+                Ok(_) => done += 1,
+                Err(tiyn_store::StoreError::Conflict(_)) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(done)
+    }
+}

@@ -1,0 +1,291 @@
+//! The interbank gateway (R-3.1.1.1, R-6.4.3): outgoing payments leave as ISO 20022 pacs.008
+//! messages from a durable outbox (at least once; the gateway deduplicates by message id), the
+//! gateway's pacs.002 answers settle or reject them, and incoming credits land on partner accounts.
+//!
+//! Money: a sent payment holds amount + commission on the payer's account. Settled: the hold is
+//! released and one entry posts payer −(amount + commission), clearing +amount, fee income
+//! +commission. Rejected: the hold is released and the document refused with the gateway's reason.
+//! Incoming: one entry clearing −amount, payee +amount (the bank's suspense account when the IBAN
+//! is not a partner's account in that currency).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use tiyn_core::iban::Iban;
+use tiyn_core::{AccountId, Amount, EconomicSector, Kbe, Money, Residency, TaxpayerId};
+use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, Posting, Receipt};
+use tiyn_payments::iso20022::{InterbankStatus, OutgoingTransfer, Party, TransferStatus, pacs008, parse_pacs002};
+use tiyn_payments::{Directories, MessageId, PayeeName, Refusal, RefusalCode, Requisites, Status};
+use tiyn_store::AccountKind;
+use tiyn_store::payments::{GatewayOutcome, OutboxItem, PaymentRecord, Settlement};
+
+use crate::{Banking, BankingError};
+
+/// Messages handed to the gateway per pass of the dispatcher.
+pub const OUTBOX_BATCH_MAX: usize = 100;
+/// The longest wait between two attempts to hand a message to an unreachable gateway.
+const RETRY_PAUSE_MAX: SignedDuration = SignedDuration::from_secs(300);
+
+/// Where outgoing messages go: the interbank system's gateway (or the demo's simulator).
+#[async_trait]
+pub trait Gateway: Send + Sync {
+    /// Hands one message over; `Ok` once the gateway has taken it (it deduplicates by message
+    /// id, so a repeat after a lost answer is harmless).
+    async fn hand_off(&self, transfer: &OutgoingTransfer, pacs008: &str) -> Result<(), String>;
+}
+
+/// An incoming interbank credit (`POST /api/gateway/v1/incoming`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingCredit {
+    /// The sending system's message id: a repeat is recognised and changes nothing.
+    pub message_id: MessageId,
+    pub payee_iban: Iban,
+    pub amount: Amount,
+    pub payer_name: PayeeName,
+    pub payer_taxpayer_id: Option<TaxpayerId>,
+    pub payer_iban: Option<Iban>,
+    pub purpose: String,
+}
+
+/// Where an incoming credit went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credited {
+    pub account: AccountId,
+    /// The IBAN was not a partner's account in that currency: the money waits on the bank's
+    /// suspense account.
+    pub suspense: bool,
+    /// A repeat of a credit already booked.
+    pub replayed: bool,
+}
+
+fn key(text: String) -> Result<IdempotencyKey, BankingError> {
+    IdempotencyKey::parse(&text).map_err(|error| BankingError::Internal(error.to_string()))
+}
+
+fn ledger(error: tiyn_ledger::LedgerError) -> BankingError {
+    BankingError::Internal(format!("a gateway ledger command cannot be built: {error}"))
+}
+
+/// The KOd of a partner: a resident non-state commercial organisation (17). Partners are
+/// Kazakhstan legal entities; a partner attribute when the bank serves others.
+fn partner_kod() -> Kbe {
+    Kbe::new(Residency::Resident, EconomicSector::PrivateNonFinancialCorporations)
+}
+
+impl Banking {
+    /// Hands every due outbox message to the gateway; a failed hand-off is retried later with a
+    /// growing pause. Answers how many were handed over.
+    pub async fn dispatch_outbox(&self, gateway: &dyn Gateway) -> Result<usize, BankingError> {
+        let now = self.now();
+        let due = self.store.pending_outbox(now, OUTBOX_BATCH_MAX).await?;
+        let mut delivered = 0;
+        for item in due {
+            let transfer = self.outgoing_transfer(&item).await?;
+            let message = pacs008(&transfer);
+            match gateway.hand_off(&transfer, &message).await {
+                Ok(()) => {
+                    self.store.outbox_delivered(&item.message_id, self.now()).await?;
+                    delivered += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(message_id = %item.message_id, attempts = item.attempts + 1, %error, "the gateway did not take a message; retrying later");
+                    let pause = SignedDuration::from_secs(1i64 << item.attempts.min(8)).min(RETRY_PAUSE_MAX);
+                    let next =
+                        self.now().checked_add(pause).map_err(|error| BankingError::Internal(error.to_string()))?;
+                    self.store.outbox_failed(&item.message_id, next, &error).await?;
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    /// The pacs.008 content of an outbox message, from its document, the partner and the account.
+    async fn outgoing_transfer(&self, item: &OutboxItem) -> Result<OutgoingTransfer, BankingError> {
+        let record = self.store.payment(item.partner, item.document).await?.ok_or(BankingError::NotFound("payment"))?;
+        let requisites = Requisites::restore(&record.fields)
+            .map_err(|_| BankingError::Internal(format!("stored payment {} does not read back", record.id)))?;
+        let partner = self.store.partner(item.partner).await?.ok_or(BankingError::NotFound("partner"))?;
+        let account = self.store.account(requisites.payer_account()).await?.ok_or(BankingError::NotFound("account"))?;
+        let iban = account.iban.ok_or_else(|| BankingError::Internal("a partner account without an IBAN".into()))?;
+        let directories = Directories::new(&self.reference, &self.config.bank_code)
+            .map_err(|error| BankingError::Internal(error.to_string()))?;
+        let payer = Party {
+            name: PayeeName::parse(&partner.name).map_err(|error| BankingError::Internal(error.to_string()))?,
+            taxpayer_id: TaxpayerId::Bin(partner.bin),
+            iban,
+            bic: directories.own_bank().bic().clone(),
+            code: partner_kod(),
+        };
+        let message_id =
+            MessageId::parse(&item.message_id).map_err(|error| BankingError::Internal(error.code().into()))?;
+        OutgoingTransfer::from_requisites(&requisites, payer, record.number, message_id, item.created_at)
+            .map_err(|error| BankingError::Internal(error.code().into()))
+    }
+
+    /// Applies a pacs.002 status report (`POST /api/gateway/v1/status`): each settled or rejected
+    /// transfer is carried out once; a repeat changes nothing. Answers each message's status.
+    pub async fn apply_pacs002(&self, xml: &str) -> Result<Vec<(MessageId, Status)>, BankingError> {
+        let statuses = parse_pacs002(xml).map_err(|error| BankingError::Message(error.code(), error.to_string()))?;
+        let mut applied = Vec::with_capacity(statuses.len());
+        for status in statuses {
+            if let Some(result) = self.apply_status(&status).await? {
+                applied.push((status.message_id.clone(), result));
+            }
+        }
+        Ok(applied)
+    }
+
+    /// One transfer's status; `None` for a pending one (nothing to do yet).
+    pub async fn apply_status(&self, status: &TransferStatus) -> Result<Option<Status>, BankingError> {
+        let message_id = status.message_id.as_str();
+        let record = self.store.payment_by_message(message_id).await?.ok_or(BankingError::NotFound("payment"))?;
+        let hold =
+            record.hold.ok_or_else(|| BankingError::Internal(format!("sent payment {} has no hold", record.id)))?;
+        let now = self.now();
+        let release = Command::new(key(format!("payment-{}-release", record.id))?, now, Action::ReleaseHold { hold })
+            .map_err(ledger)?;
+        let outcome = match &status.status {
+            InterbankStatus::Pending => return Ok(None),
+            InterbankStatus::Settled => {
+                GatewayOutcome::Settled { release, post: self.settlement_post(&record, now).await? }
+            }
+            InterbankStatus::Rejected { code, reason } => {
+                let text = match (code, reason) {
+                    (Some(code), Some(reason)) => format!("{code}: {reason}"),
+                    (Some(code), None) => code.clone(),
+                    (None, Some(reason)) => reason.clone(),
+                    (None, None) => "rejected by the interbank system".to_owned(),
+                };
+                GatewayOutcome::Rejected { release, refusal: Refusal::new(RefusalCode::GatewayRejected, &text, now) }
+            }
+        };
+        let settlement = Settlement { message_id: message_id.to_owned(), at: now, outcome };
+        Ok(Some(self.store.settle_payment(settlement).await?))
+    }
+
+    /// The settlement entry of a sent payment: payer −(amount + commission), clearing +amount,
+    /// fee income +commission (the tariff of outgoing kinds withholds the commission separately).
+    async fn settlement_post(&self, record: &PaymentRecord, now: Timestamp) -> Result<Command, BankingError> {
+        let currency = record.amount.currency();
+        let commission = record.commission.unwrap_or(Money::zero(currency));
+        let debit = record
+            .amount
+            .money()
+            .checked_add(commission)
+            .and_then(Money::checked_neg)
+            .map_err(|_| BankingError::Internal("a settlement overflows".into()))?;
+        let payer = AccountId::new(
+            record
+                .fields
+                .payer_account
+                .as_deref()
+                .and_then(|id| id.parse().ok())
+                .ok_or_else(|| BankingError::Internal(format!("payment {} has no payer account", record.id)))?,
+        );
+        let clearing = self.store.bank_account(AccountKind::BankClearing, currency).await?;
+        let mut postings = vec![
+            Posting { account: payer, amount: debit },
+            Posting { account: clearing, amount: record.amount.money() },
+        ];
+        if commission.is_positive() {
+            postings.push(Posting { account: self.fees_account(currency).await?, amount: commission });
+        }
+        let entry = JournalEntry::new(postings).map_err(ledger)?;
+        let memo = format!("№ {} settled", record.number);
+        Command::new(
+            key(format!("payment-{}-settle", record.id))?,
+            now,
+            Action::Post { entry, kind: EntryKind::Transfer, memo },
+        )
+        .map_err(ledger)
+    }
+
+    /// Books an incoming interbank credit once: to the partner account with this IBAN, or to the
+    /// bank's suspense account when there is none in that currency.
+    pub async fn incoming_credit(&self, credit: &IncomingCredit) -> Result<Credited, BankingError> {
+        let currency = credit.amount.currency();
+        let account = self
+            .store
+            .account_by_iban(&credit.payee_iban)
+            .await?
+            .filter(|account| account.partner.is_some() && account.currency == currency);
+        let (target, suspense) = match account {
+            Some(account) => (account.id, false),
+            None => (self.store.bank_account(AccountKind::BankSuspense, currency).await?, true),
+        };
+        let clearing = self.store.bank_account(AccountKind::BankClearing, currency).await?;
+        let entry = JournalEntry::transfer(clearing, target, credit.amount).map_err(ledger)?;
+        let payer_id = credit.payer_taxpayer_id.map(|id| format!(" ({id})")).unwrap_or_default();
+        let memo: String = format!("{}{payer_id}: {}", credit.payer_name, credit.purpose)
+            .chars()
+            .take(tiyn_ledger::MEMO_LENGTH_MAX)
+            .collect();
+        let command = Command::new(
+            key(format!("incoming-{}", credit.message_id.as_str()))?,
+            self.now(),
+            Action::Post { entry, kind: EntryKind::IncomingCredit, memo },
+        )
+        .map_err(ledger)?;
+        let executed = self.store.execute(command).await.map_err(|error| match error {
+            tiyn_store::StoreError::Ledger(tiyn_ledger::LedgerError::IdempotencyConflict) => {
+                BankingError::Conflict("idempotency_conflict")
+            }
+            other => other.into(),
+        })?;
+        debug_assert!(matches!(executed.receipt, Receipt::Posted { .. }));
+        Ok(Credited { account: target, suspense, replayed: executed.replayed })
+    }
+}
+
+/// The demo's interbank system: takes every message, and a moment later answers it like МСПД
+/// would — settled, or rejected when the payee's name contains «ОТКАЗ» or «REJECT» (reason AC04, a
+/// closed account) — through the same pacs.002 path a real gateway's answer takes.
+pub struct SimulatedGateway {
+    banking: Banking,
+    delay: std::time::Duration,
+}
+
+/// What in a payee's name makes the simulator reject the payment.
+pub const SIMULATOR_REJECT_MARKERS: [&str; 2] = ["ОТКАЗ", "REJECT"];
+
+impl SimulatedGateway {
+    pub fn new(banking: Banking, delay: std::time::Duration) -> Arc<SimulatedGateway> {
+        Arc::new(SimulatedGateway { banking, delay })
+    }
+
+    /// The status the simulator gives a transfer.
+    pub fn decide(transfer: &OutgoingTransfer) -> InterbankStatus {
+        let name = transfer.payee.name.to_string().to_uppercase();
+        if SIMULATOR_REJECT_MARKERS.iter().any(|marker| name.contains(marker)) {
+            InterbankStatus::Rejected {
+                code: Some("AC04".to_owned()),
+                reason: Some("the payee's account is closed (simulated)".to_owned()),
+            }
+        } else {
+            InterbankStatus::Settled
+        }
+    }
+}
+
+#[async_trait]
+impl Gateway for SimulatedGateway {
+    async fn hand_off(&self, transfer: &OutgoingTransfer, _pacs008: &str) -> Result<(), String> {
+        let status =
+            TransferStatus { message_id: transfer.message_id.clone(), status: SimulatedGateway::decide(transfer) };
+        let banking = self.banking.clone();
+        let delay = self.delay;
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let report_id = match MessageId::parse(&format!("SIM{}", status.message_id.as_str())) {
+                Ok(id) => id,
+                Err(_) => status.message_id.clone(),
+            };
+            let report = tiyn_payments::iso20022::pacs002(std::slice::from_ref(&status), &report_id, banking.now());
+            if let Err(error) = banking.apply_pacs002(&report).await {
+                tracing::error!(%error, "the simulated gateway's status could not be applied");
+            }
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,222 @@
+//! The bank's rules for payments, as use cases: a partner's tariff plan, limits and the kinds
+//! switched off; restrictions on accounts;
+//! the list of persons linked to terrorism or extremism financing. Every change is the
+//! bank's, audited; partners read their accounts' restrictions.
+
+use tiyn_core::{AccountId, PartnerId};
+use tiyn_identity::{BankActor, Context, Principal};
+use tiyn_payments::limits::LimitSet;
+use tiyn_payments::tariff::TariffPlan;
+use tiyn_payments::{DocumentKind, Payee, Refusal, RefusalCode, Requisites};
+use tiyn_store::rules::{AmlEntry, NewRestriction, PaymentRules, Restriction, aml_name_key};
+
+use crate::{Banking, BankingError};
+
+/// Audit actions of the bank's payment rules.
+pub mod audit_action {
+    pub const PAYMENT_RULES: &str = "partners.payment_rules";
+    pub const RESTRICTION_ADD: &str = "accounts.restriction_add";
+    pub const RESTRICTION_LIFT: &str = "accounts.restriction_lift";
+    pub const AML_LIST: &str = "aml.list_replace";
+    pub const AML_MATCH: &str = "aml.match";
+}
+
+/// Most entries of an AML list upload.
+pub const AML_ENTRIES_MAX: usize = 100_000;
+
+/// What applies to a partner's payments now.
+#[derive(Debug, Clone)]
+pub(crate) struct Effective {
+    pub tariff: TariffPlan,
+    pub limits: LimitSet,
+    pub disabled_kinds: Vec<DocumentKind>,
+}
+
+impl Banking {
+    pub(crate) async fn effective_rules(&self, partner: PartnerId) -> Result<Effective, BankingError> {
+        let rules = self.store.payment_rules(partner).await?;
+        Ok(Effective {
+            tariff: rules.tariff.unwrap_or(self.config.tariff),
+            limits: rules.limits,
+            disabled_kinds: rules.disabled_kinds,
+        })
+    }
+
+    /// A partner's payment rules as the bank set them (`tariff: None` is the bank's standard plan).
+    pub async fn payment_rules(&self, partner: PartnerId) -> Result<PaymentRules, BankingError> {
+        Ok(self.store.payment_rules(partner).await?)
+    }
+
+    /// The bank's standard tariff plan.
+    pub fn standard_tariff(&self) -> TariffPlan {
+        self.config.tariff
+    }
+
+    /// Replaces a partner's payment rules. Limits of users name the partner's users only.
+    pub async fn set_payment_rules(
+        &self,
+        context: &Context,
+        actor: &BankActor,
+        partner: PartnerId,
+        rules: PaymentRules,
+    ) -> Result<(), BankingError> {
+        let users = self.store.partner_users(partner).await?;
+        for limit in rules.limits.limits() {
+            let foreign = match limit.scope() {
+                tiyn_payments::limits::LimitScope::Partner(scope) => scope != partner,
+                tiyn_payments::limits::LimitScope::User(user) => !users.iter().any(|known| known.id == user),
+            };
+            if foreign {
+                return Err(BankingError::Message("limit_scope_foreign", format!("{limit} is not this partner's")));
+            }
+        }
+        let details = format!(
+            "tariff: {}; limits: {}; disabled: {}",
+            rules.tariff.as_ref().map_or("standard".to_owned(), tiyn_store::rules::tariff_to_text).replace('\n', ", "),
+            tiyn_store::rules::limits_to_text(&rules.limits).replace('\n', ", "),
+            tiyn_store::rules::kinds_to_text(&rules.disabled_kinds),
+        );
+        self.store.set_payment_rules(partner, rules).await?;
+        self.identity
+            .record_bank_action(
+                context,
+                actor,
+                audit_action::PAYMENT_RULES,
+                Some(partner),
+                format!("partner:{partner}"),
+                Some(details),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Registers a restriction on an account; it applies to the next debit.
+    pub async fn add_restriction(
+        &self,
+        context: &Context,
+        actor: &BankActor,
+        restriction: NewRestriction,
+    ) -> Result<Restriction, BankingError> {
+        let account = self.store.account(restriction.account).await?.ok_or(BankingError::NotFound("account"))?;
+        if account.partner.is_none() {
+            return Err(BankingError::NotFound("account"));
+        }
+        let stored = self.store.add_restriction(restriction).await?;
+        self.identity
+            .record_bank_action(
+                context,
+                actor,
+                audit_action::RESTRICTION_ADD,
+                account.partner,
+                format!("account:{}", account.id),
+                Some(format!("restriction {}: {} ({})", stored.id, stored.kind.code(), stored.reference)),
+            )
+            .await?;
+        Ok(stored)
+    }
+
+    pub async fn lift_restriction(
+        &self,
+        context: &Context,
+        actor: &BankActor,
+        account: AccountId,
+        id: i64,
+    ) -> Result<(), BankingError> {
+        let partner = self.store.account(account).await?.and_then(|account| account.partner);
+        self.store.lift_restriction(account, id, self.now()).await?;
+        self.identity
+            .record_bank_action(
+                context,
+                actor,
+                audit_action::RESTRICTION_LIFT,
+                partner,
+                format!("account:{account}"),
+                Some(format!("restriction {id}")),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An account's restrictions for the bank.
+    pub async fn restrictions(&self, account: AccountId) -> Result<Vec<Restriction>, BankingError> {
+        Ok(self.store.account_restrictions(account).await?)
+    }
+
+    /// The partner's view of its account's restrictions; another partner's account answers like
+    /// an unknown one.
+    pub async fn own_account_restrictions(
+        &self,
+        principal: &Principal,
+        account: AccountId,
+    ) -> Result<Vec<Restriction>, BankingError> {
+        let owned = self.store.account(account).await?.filter(|found| {
+            found.partner.is_some() && found.partner == principal.partner() && principal.may_use_account(account)
+        });
+        if owned.is_none() {
+            return Err(BankingError::NotFound("account"));
+        }
+        Ok(self.store.account_restrictions(account).await?)
+    }
+
+    /// Replaces the AML list and blocks every partner user whose name is on it. Answers
+    /// how many users were blocked.
+    pub async fn replace_aml_list(
+        &self,
+        context: &Context,
+        actor: &BankActor,
+        entries: Vec<AmlEntry>,
+    ) -> Result<usize, BankingError> {
+        if entries.len() > AML_ENTRIES_MAX {
+            return Err(BankingError::Message("too_many_entries", format!("at most {AML_ENTRIES_MAX} entries")));
+        }
+        let keys: std::collections::HashSet<String> =
+            entries.iter().map(|entry| aml_name_key(&entry.name)).filter(|key| !key.is_empty()).collect();
+        let count = entries.len();
+        self.store.replace_aml_list(entries, self.now()).await?;
+        self.identity
+            .record_bank_action(
+                context,
+                actor,
+                audit_action::AML_LIST,
+                None,
+                "aml_list".to_owned(),
+                Some(format!("entries: {count}")),
+            )
+            .await?;
+        let mut blocked = 0;
+        for partner in self.store.partners().await? {
+            for user in self.store.partner_users(partner.id).await? {
+                if user.block.is_none() && keys.contains(&aml_name_key(&user.full_name)) {
+                    self.identity.bank_block_user(context, actor, user.id).await?;
+                    blocked += 1;
+                }
+            }
+        }
+        Ok(blocked)
+    }
+
+    pub async fn aml_list(&self) -> Result<Vec<AmlEntry>, BankingError> {
+        Ok(self.store.aml_list().await?)
+    }
+
+    /// The refusal of a payment whose payee is on the AML list: by IIN/BIN, or by name.
+    pub(crate) fn aml_refusal(list: &[AmlEntry], requisites: &Requisites, now: jiff::Timestamp) -> Option<Refusal> {
+        let payee = match requisites.payee() {
+            Payee::Internal { .. } => return None,
+            Payee::Interbank(payee) | Payee::Budget { payee, .. } => payee,
+        };
+        let taxpayer_id = payee.taxpayer_id().to_string();
+        let name = aml_name_key(&payee.name().to_string());
+        let matched = list.iter().any(|entry| {
+            entry.taxpayer_id.as_deref() == Some(taxpayer_id.as_str())
+                || (!name.is_empty() && aml_name_key(&entry.name) == name)
+        });
+        matched.then(|| {
+            Refusal::new(
+                RefusalCode::AmlMatch,
+                "the payee is on the list of persons linked to terrorism or extremism financing",
+                now,
+            )
+        })
+    }
+}
