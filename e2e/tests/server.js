@@ -32,11 +32,12 @@ export async function startDemoServer() {
   });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
+  // All the server printed: the URL, the demo credentials, the simulated gateway's key.
+  let stdout = '';
+  child.stdout.on('data', (chunk) => { stdout += chunk; });
   const url = await new Promise((resolve, reject) => {
-    let stdout = '';
     const timer = setTimeout(() => reject(new Error(`tiyn did not print its URL in time\n${stderr}`)), START_TIMEOUT_MS);
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
+    child.stdout.on('data', () => {
       const match = stdout.match(/listening on (https?:\/\/[^\s/]+)\//);
       if (match) { clearTimeout(timer); resolve(match[1]); }
     });
@@ -47,6 +48,8 @@ export async function startDemoServer() {
   return {
     url,
     dataDir,
+    /** What the server printed on stdout so far. */
+    stdout: () => stdout,
     /** Sends SIGTERM and resolves with the exit code: 0 when the shutdown was graceful. */
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));

@@ -50,6 +50,10 @@ pub fn admin_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(admin_clear_lockout))
         .routes(routes!(admin_audit))
         .routes(routes!(admin_create_operator))
+        .routes(routes!(crate::rules::admin_payment_rules, crate::rules::admin_set_payment_rules))
+        .routes(routes!(crate::rules::admin_restrictions, crate::rules::admin_add_restriction))
+        .routes(routes!(crate::rules::admin_lift_restriction))
+        .routes(routes!(crate::rules::admin_aml_list, crate::rules::admin_replace_aml_list))
 }
 
 /// The signed-in bank operator, as the capability the bank's use cases take. A partner's user

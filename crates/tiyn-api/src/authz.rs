@@ -49,6 +49,9 @@ pub enum Access {
     /// A signed-in bank operator whose role includes the permission (403
     /// `operator_role_insufficient` otherwise; `operator_only` for a partner's user).
     Bank(BankPermission),
+    /// The interbank gateway's callbacks: `Authorization: Bearer <gateway key>` and nothing else
+    /// (no session, no principal); 401 otherwise.
+    Gateway,
 }
 
 /// One row of the matrix: method, route pattern as registered, requirement.
@@ -87,6 +90,20 @@ pub const API_RULES: &[Rule] = &[
     rule("DELETE", "/api/v1/api-keys/{id}", Access::Needs(Permission::ManageApiKeys)),
     rule("GET", "/api/v1/accounts", Access::Needs(Permission::ViewAccounts)),
     rule("GET", "/api/v1/accounts/{id}", Access::Needs(Permission::ViewAccounts)),
+    rule("GET", "/api/v1/accounts/{id}/restrictions", Access::Needs(Permission::ViewAccountRestrictions)),
+    rule("GET", "/api/v1/payments", Access::Needs(Permission::ViewPayments)),
+    rule("POST", "/api/v1/payments", Access::Needs(Permission::CreatePayments)),
+    rule("POST", "/api/v1/payments/import", Access::Needs(Permission::CreatePayments)),
+    rule("GET", "/api/v1/payments/{id}", Access::Needs(Permission::ViewPayments)),
+    rule("PATCH", "/api/v1/payments/{id}", Access::Needs(Permission::CreatePayments)),
+    rule("DELETE", "/api/v1/payments/{id}", Access::Needs(Permission::CreatePayments)),
+    rule("GET", "/api/v1/payments/{id}/receipt", Access::Needs(Permission::ViewPayments)),
+    rule("GET", "/api/v1/payment-templates", Access::Needs(Permission::ViewPayments)),
+    rule("POST", "/api/v1/payment-templates", Access::Needs(Permission::CreatePayments)),
+    rule("DELETE", "/api/v1/payment-templates/{id}", Access::Needs(Permission::CreatePayments)),
+    rule("POST", "/api/v1/payment-templates/{id}/payments", Access::Needs(Permission::CreatePayments)),
+    rule("POST", "/api/v1/signing", Access::Needs(Permission::ConfirmPayments)),
+    rule("POST", "/api/v1/signing/{challenge_id}/confirm", Access::Needs(Permission::ConfirmPayments)),
     rule("GET", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
     rule("POST", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
     rule("GET", "/api/v1/users/{id}", Access::Needs(Permission::ManageUsers)),
@@ -96,6 +113,8 @@ pub const API_RULES: &[Rule] = &[
     rule("POST", "/api/v1/users/{id}/unblock", Access::Needs(Permission::ManageUsers)),
     rule("PUT", "/api/v1/users/{id}/suspension", Access::Needs(Permission::ManageUsers)),
     rule("GET", "/api/v1/audit", Access::Needs(Permission::ViewAudit)),
+    rule("POST", "/api/gateway/v1/status", Access::Gateway),
+    rule("POST", "/api/gateway/v1/incoming", Access::Gateway),
     rule("GET", "/api/openapi.json", Access::Public),
     rule("GET", "/healthz", Access::Public),
     rule("GET", "/readyz", Access::Public),
@@ -113,6 +132,17 @@ pub const ADMIN_RULES: &[Rule] = &[
     rule("POST", "/api/admin/v1/users/{id}/clear-lockout", Access::Bank(BankPermission::BlockUsers)),
     rule("GET", "/api/admin/v1/audit", Access::Bank(BankPermission::ViewBankAudit)),
     rule("POST", "/api/admin/v1/operators", Access::Bank(BankPermission::ManageOperators)),
+    rule("GET", "/api/admin/v1/partners/{id}/payment-rules", Access::Bank(BankPermission::ViewPartners)),
+    rule("PUT", "/api/admin/v1/partners/{id}/payment-rules", Access::Bank(BankPermission::ManagePaymentRules)),
+    rule("GET", "/api/admin/v1/accounts/{id}/restrictions", Access::Bank(BankPermission::ViewPartners)),
+    rule("POST", "/api/admin/v1/accounts/{id}/restrictions", Access::Bank(BankPermission::ManageRestrictions)),
+    rule(
+        "DELETE",
+        "/api/admin/v1/accounts/{id}/restrictions/{restriction_id}",
+        Access::Bank(BankPermission::ManageRestrictions),
+    ),
+    rule("GET", "/api/admin/v1/aml-list", Access::Bank(BankPermission::ManageRestrictions)),
+    rule("PUT", "/api/admin/v1/aml-list", Access::Bank(BankPermission::ManageRestrictions)),
 ];
 
 /// The rule tables the middleware enforces (the API's and the cabinet's, joined at start).
@@ -122,6 +152,8 @@ pub struct AuthzState {
     pub rules: &'static [&'static [Rule]],
     /// The server speaks TLS: use the `__Host-` cookie.
     pub tls: bool,
+    /// SHA-256 of the interbank gateway's key; `None`: the gateway routes refuse everyone.
+    pub gateway_key: Option<[u8; 32]>,
     /// The page a person sees when their level does not allow a cabinet page (the cabinet renders
     /// it; this crate cannot depend on the cabinet). `None`: the problem document.
     pub forbidden_page: Option<ForbiddenPage>,
@@ -305,6 +337,16 @@ pub async fn authorize(State(state): State<AuthzState>, request: Request, next: 
     let Some(rule) = state.rule(request.method(), &path) else {
         return ApiError::Internal(format!("route {} {path} has no access rule", request.method())).into_response();
     };
+    if rule.access == Access::Gateway {
+        return match (presented(request.headers(), state.cookie_name()), state.gateway_key) {
+            (Some(Presented::Bearer(secret)), Some(expected))
+                if constant_time_eq(&Sha256::digest(secret.as_bytes()), &expected) =>
+            {
+                next.run(request).await
+            }
+            _ => ApiError::Unauthenticated.into_response(),
+        };
+    }
     let credential = presented(request.headers(), state.cookie_name());
     let (mut parts, body) = request.into_parts();
     let context =

@@ -12,9 +12,15 @@ pub mod auth;
 pub mod authz;
 pub mod error;
 pub mod extract;
+pub mod gateway;
+pub mod import;
 pub mod lang;
 pub mod means;
 pub mod money;
+pub mod payments;
+pub mod receipts;
+pub mod rules;
+pub mod templates;
 pub mod users;
 
 use std::sync::Arc;
@@ -35,6 +41,8 @@ pub use lang::Lang;
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
 /// Where the partner API lives.
 pub const API_V1_PREFIX: &str = "/api/v1";
+/// Where the interbank gateway's callbacks live.
+pub const GATEWAY_V1_PREFIX: &str = "/api/gateway/v1";
 
 /// What API handlers need.
 #[derive(Clone)]
@@ -45,6 +53,8 @@ pub struct ApiState {
     pub tls: bool,
     /// The bank whose code the IBANs of new accounts carry.
     pub bank: tiyn_identity::BankIdentity,
+    /// The payment use cases.
+    pub banking: tiyn_banking::Banking,
 }
 
 impl ApiState {
@@ -67,6 +77,8 @@ impl ApiState {
         (name = "users", description = "The partner's users (full access)"),
         (name = "api-keys", description = "Keys of the partner's integrations (full access)"),
         (name = "accounts", description = "Accounts and balances"),
+        (name = "payments", description = "Payment documents and their confirmation with one code"),
+        (name = "gateway", description = "The interbank gateway's callbacks under /api/gateway/v1 (the gateway's key only)"),
         (name = "audit", description = "The partner's audit trail (full access)"),
         (name = "admin", description = "The bank operator API under /api/admin/v1 (bank operators only)"),
     ),
@@ -104,9 +116,21 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(users::schedule_suspension))
         .routes(routes!(accounts::list_accounts))
         .routes(routes!(accounts::get_account))
+        .routes(routes!(rules::account_restrictions))
+        .routes(routes!(payments::list_payments, payments::create_payment))
+        .routes(routes!(payments::get_payment, payments::patch_payment, payments::delete_payment))
+        .routes(routes!(receipts::payment_receipt))
+        .routes(routes!(templates::list_templates, templates::create_template))
+        .routes(routes!(templates::delete_template))
+        .routes(routes!(templates::create_payment_from_template))
+        .routes(routes!(import::import_payments))
+        .routes(routes!(payments::open_signing))
+        .routes(routes!(payments::confirm_signing))
         .routes(routes!(audit::list_audit));
+    let gateway = OpenApiRouter::new().routes(routes!(gateway::status)).routes(routes!(gateway::incoming));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(API_V1_PREFIX, v1)
+        .nest(GATEWAY_V1_PREFIX, gateway)
         .nest(admin::ADMIN_V1_PREFIX, admin::admin_router())
 }
 

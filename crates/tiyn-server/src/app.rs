@@ -49,6 +49,10 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     pub identity: Identity,
+    /// The payment use cases.
+    pub banking: tiyn_banking::Banking,
+    /// SHA-256 of the interbank gateway's key (`crate::payments::gateway_key`).
+    pub gateway_key: Option<[u8; 32]>,
     /// The bank's code in the IBANs of accounts it opens.
     pub bank: tiyn_identity::BankIdentity,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
@@ -68,6 +72,7 @@ pub fn build_app(state: AppState) -> Router {
         identity: state.identity.clone(),
         tls: state.tls,
         bank: state.bank.clone(),
+        banking: state.banking.clone(),
     });
     let (ops, ops_document) = ops_router().with_state(state.clone()).split_for_parts();
     let document = openapi_document(api_document, ops_document);
@@ -78,6 +83,7 @@ pub fn build_app(state: AppState) -> Router {
     let web = tiyn_web::routes(WebState {
         store: state.store.clone(),
         identity: state.identity.clone(),
+        banking: state.banking.clone(),
         demo: state.demo,
         tls: state.tls,
         bank: state.bank.clone(),
@@ -91,6 +97,7 @@ pub fn build_app(state: AppState) -> Router {
         identity: state.identity.clone(),
         rules: RULES,
         tls: state.tls,
+        gateway_key: state.gateway_key,
         forbidden_page: Some(forbidden_page),
     };
 

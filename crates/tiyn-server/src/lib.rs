@@ -6,6 +6,7 @@ pub mod app;
 pub mod audit;
 pub mod demo;
 pub mod metrics;
+pub mod payments;
 pub mod secrets;
 pub mod server;
 pub mod settings;

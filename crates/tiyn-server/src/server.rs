@@ -58,10 +58,11 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let metrics = Arc::new(Metrics::new());
     let store = open(&settings).await?;
     check_durability(store.as_ref(), &settings).await?;
-    load_reference_data()?;
+    let reference = load_reference_data()?;
     let master = crate::secrets::load_or_create_master_key(&settings.secret_key_file)?;
     let hasher = PasswordHasher::default();
     let identity = identity(&settings, store.clone(), &master, hasher)?;
+    let banking = banking(&settings, identity.clone(), reference)?;
     let credentials = match settings.demo {
         true => Some(seed_demo(store.as_ref(), &master, &hasher, &settings).await?),
         false => None,
@@ -75,6 +76,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         store,
         metrics,
         identity,
+        banking: banking.clone(),
+        gateway_key: Some(crate::payments::gateway_key_digest(&master)),
         bank: settings.bank.clone(),
         trusted_proxies: tiyn_api::authz::TrustedProxies(settings.trusted_proxies.clone()),
         demo: settings.demo,
@@ -90,8 +93,15 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     println!("Tiyn is listening on {scheme}://{addr}/");
     if let Some(credentials) = &credentials {
         print_credentials(credentials, &format!("{scheme}://{addr}/"), &settings);
+        println!(
+            "The simulated interbank gateway settles outgoing payments (a payee named «ОТКАЗ» or «REJECT» is rejected); \
+             its callbacks under /api/gateway/v1 take the key {}",
+            crate::payments::gateway_key(&master)
+        );
     }
     crate::audit::spawn_purge_job(state_store.clone());
+    let gateway = settings.demo.then(|| crate::payments::simulator(&banking));
+    crate::payments::spawn_jobs(banking, gateway);
     let handle = Handle::new();
     tokio::spawn(shutdown_on_signal(handle.clone(), settings.shutdown_grace));
     run(listener, build_app(state), tls, handle).await.map_err(ServeError::Serve)
@@ -117,6 +127,18 @@ pub fn identity(
     config.password_policy = settings.password_policy.clone();
     let notifier = sms_notifier(settings)?;
     Ok(Identity::new(store, notifier, config, Arc::new(SystemClock)))
+}
+
+/// The payment use cases: the bank's code in the NBK directory (the payee of an interbank
+/// payment must be at another bank), the value-date horizon, tariffs and limits.
+pub fn banking(
+    settings: &Settings,
+    identity: Identity,
+    reference: Arc<tiyn_refdata::ReferenceData>,
+) -> Result<tiyn_banking::Banking, ServeError> {
+    let config = tiyn_banking::BankingConfig::standard(settings.bank.bank_code());
+    tiyn_banking::Banking::new(identity, reference, config)
+        .map_err(|error| ServeError::ReferenceData(format!("bank_code: {error}")))
 }
 
 /// The webhook sink when `sms_webhook_url` is set (its secret read from `sms_webhook_secret_file`:
@@ -204,7 +226,7 @@ pub async fn check_durability(store: &dyn Store, settings: &Settings) -> Result<
 
 /// Loads and cross-checks the embedded Kazakhstan reference data, so a broken build fails at
 /// start rather than at the first payment.
-pub fn load_reference_data() -> Result<(), ServeError> {
+pub fn load_reference_data() -> Result<Arc<tiyn_refdata::ReferenceData>, ServeError> {
     let data = tiyn_refdata::ReferenceData::embedded().map_err(|error| ServeError::ReferenceData(error.to_string()))?;
     tracing::info!(
         banks = data.banks().entries().len(),
@@ -214,7 +236,7 @@ pub fn load_reference_data() -> Result<(), ServeError> {
         holidays_known_through = ?data.calendar().holidays_known_through(),
         "reference data loaded"
     );
-    Ok(())
+    Ok(Arc::new(data))
 }
 
 async fn seed_demo(

@@ -140,6 +140,8 @@ enum Verdict {
 fn expected(rule: &Rule, caller: Caller) -> Verdict {
     match (rule.access, caller) {
         (Access::Public, _) => Verdict::Through,
+        // Only the gateway's key opens the gateway's routes; no user's credential does.
+        (Access::Gateway, _) => Verdict::SignInFirst,
         (_, Caller::Anonymous) => Verdict::SignInFirst,
         (Access::SignedIn, _) => Verdict::Through,
         (Access::Operator, Caller::Operator(_)) => Verdict::Through,
@@ -264,6 +266,52 @@ async fn r_6_4_2_every_id_route_hides_other_partners_objects() {
         .expect("key")
         .get();
     test.store.create_marker(their_user, "TYN-AAAA-BBBB", vec![1, 2, 3], common::now()).await.expect("marker");
+    let their_payment = test
+        .store
+        .create_payment(tiyn_store::payments::NewPayment {
+            partner: test.demo.other_partner,
+            fields: tiyn_payments::RawDocument {
+                kind: Some("internal".to_owned()),
+                payer_account: Some(their_account.to_string()),
+                payee_account: Some(their_account.to_string()),
+                amount: Some("1.00".to_owned()),
+                currency: Some("KZT".to_owned()),
+                knp: Some("343".to_owned()),
+                purpose: Some("their payment".to_owned()),
+                value_date: Some("2026-01-12".to_owned()),
+                ..Default::default()
+            },
+            amount: tiyn_core::Amount::parse("1.00", tiyn_core::Currency::Kzt).expect("amount"),
+            value_date: "2026-01-12".parse().expect("date"),
+            created_by: their_user,
+            created_at: common::now(),
+            request_key: None,
+        })
+        .await
+        .expect("their payment")
+        .id
+        .get();
+    let their_template = test
+        .store
+        .create_payment_template(tiyn_store::templates::NewPaymentTemplate {
+            partner: test.demo.other_partner,
+            name: "their template".to_owned(),
+            fields: tiyn_payments::RawDocument {
+                kind: Some("internal".to_owned()),
+                payer_account: Some(their_account.to_string()),
+                payee_account: Some(their_account.to_string()),
+                knp: Some("343".to_owned()),
+                purpose: Some("their template".to_owned()),
+                ..Default::default()
+            },
+            amount: None,
+            created_by: their_user,
+            created_at: common::now(),
+        })
+        .await
+        .expect("their template")
+        .id
+        .get();
     let their_user = their_user.get();
     let rules: Vec<&Rule> = RULES
         .iter()
@@ -282,6 +330,10 @@ async fn r_6_4_2_every_id_route_hides_other_partners_objects() {
             their_device.to_string()
         } else if rule.path.contains("/api-keys/") {
             their_key.to_string()
+        } else if rule.path.contains("templates/") {
+            their_template.to_string()
+        } else if rule.path.contains("/payments/") {
+            their_payment.to_string()
         } else if rule.path.contains("/markers/") {
             "TYN-AAAA-BBBB".to_owned()
         } else {

@@ -47,11 +47,21 @@ pub fn now() -> jiff::Timestamp {
 }
 
 pub fn state(store: Arc<dyn Store>, metrics: Arc<Metrics>, identity: Identity, tls: bool) -> AppState {
+    let bank = tiyn_identity::BankIdentity::default();
+    let reference = Arc::new(tiyn_refdata::ReferenceData::embedded().expect("reference data"));
+    let banking = tiyn_banking::Banking::new(
+        identity.clone(),
+        reference,
+        tiyn_banking::BankingConfig::standard(bank.bank_code()),
+    )
+    .expect("the default bank code is in the directory");
     AppState {
         store,
         metrics,
         identity,
-        bank: tiyn_identity::BankIdentity::default(),
+        banking,
+        gateway_key: Some(tiyn_server::payments::gateway_key_digest(&MasterKey::from_bytes([9; 32]))),
+        bank,
         trusted_proxies: tiyn_api::authz::TrustedProxies::default(),
         demo: true,
         tls,
@@ -296,4 +306,19 @@ pub async fn sign_in_through_pages(test: &TestApp, login: &str, password: &str, 
     assert_eq!(confirmed.status(), axum::http::StatusCode::SEE_OTHER, "code step of {login}");
     let home = location(&confirmed).expect("a redirect");
     (Browser { token: Some(session_from(&confirmed).expect("a session cookie")) }, home)
+}
+
+impl TestApp {
+    /// The payment use cases over this app's store, identity and clock (for driving the
+    /// background work — the executor, the outbox — the way the server's jobs do).
+    pub fn app_banking(&self) -> tiyn_banking::Banking {
+        let reference = Arc::new(tiyn_refdata::ReferenceData::embedded().expect("reference data"));
+        let bank = tiyn_identity::BankIdentity::default();
+        tiyn_banking::Banking::new(
+            self.identity.clone(),
+            reference,
+            tiyn_banking::BankingConfig::standard(bank.bank_code()),
+        )
+        .expect("the default bank code is in the directory")
+    }
 }

@@ -155,6 +155,8 @@ struct PartnerPage {
     /// The information services the bank may withhold from the create level.
     services: Vec<ServiceToggle>,
     can_configure: bool,
+    /// The payment rules and the accounts' restrictions (issue 4).
+    rules: crate::bank_rules::RulesSection,
 }
 
 /// One information service on the partner page, ticked when withheld from the create level.
@@ -190,6 +192,23 @@ async fn partner_page(
     notice: Option<&'static str>,
     errors: FormErrors,
 ) -> Response {
+    let input = crate::bank_rules::RulesInput::default();
+    partner_page_with(state, lang, viewer, context, id, status, notice, errors, input).await
+}
+
+/// The partner's page, with what was typed into a refused payment-rules form.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn partner_page_with(
+    state: &WebState,
+    lang: PageLang,
+    viewer: &Viewer,
+    context: &Context,
+    id: PartnerId,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    errors: FormErrors,
+    input: crate::bank_rules::RulesInput,
+) -> Response {
     let Some(actor) = actor_of(viewer) else { return forbidden(lang, state.demo, viewer) };
     let overview = match state.identity.bank_partner(context, &actor, id).await {
         Ok(overview) => overview,
@@ -207,7 +226,15 @@ async fn partner_page(
             withheld: overview.partner.withheld.contains(permission),
         })
         .collect();
+    let rules =
+        crate::bank_rules::section(state, lang.lang, viewer, id, &overview.accounts, &overview.users, &errors, &input)
+            .await;
+    let rules = match rules {
+        Ok(rules) => rules,
+        Err(error) => return failure(state, lang, viewer, &error),
+    };
     let page = PartnerPage {
+        rules,
         services,
         can_configure: allows(viewer, BankPermission::CreatePartners),
         t: texts(lang.lang),
@@ -241,6 +268,12 @@ pub async fn partner(
         Some("unblocked") => Some(t.user_unblocked),
         Some("lockout_cleared") => Some(t.lockout_cleared),
         Some("services") => Some(t.services_saved),
+        Some("tariff") => Some(t.tariff_saved),
+        Some("limit_added") => Some(t.limit_added),
+        Some("limit_removed") => Some(t.limit_removed),
+        Some("kinds") => Some(t.kinds_saved),
+        Some("restriction_added") => Some(t.restriction_added),
+        Some("restriction_lifted") => Some(t.restriction_lifted_notice),
         _ => None,
     };
     partner_page(&state, lang, &viewer, &context, id, StatusCode::OK, notice, FormErrors::none()).await

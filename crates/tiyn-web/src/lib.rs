@@ -5,18 +5,21 @@
 //! or style anywhere, so the Content-Security-Policy needs no `unsafe-inline`. The cabinet reads
 //! data through `tiyn_api::access`, the same tenant-isolation gate the JSON API uses.
 //!
-//! Partners' users get the accounts, users, API keys, audit trail and their profile (with their
-//! markers and devices); the bank's operators land on the console under `/bank` instead.
+//! Partners' users get the accounts, payment documents, users, API keys, audit trail and their
+//! profile (with their markers and devices); the bank's operators land on the console under `/bank` instead.
 
 pub mod api_keys;
 pub mod audit;
 pub mod bank;
+pub mod bank_rules;
 pub mod format;
 pub mod forms;
 pub mod i18n;
 pub mod lang;
 pub mod means;
 pub mod pages;
+pub mod payment_templates;
+pub mod payments;
 pub mod profile;
 pub mod qr;
 pub mod sign_in;
@@ -42,6 +45,8 @@ pub use pages::Viewer;
 pub struct WebState {
     pub store: Arc<dyn Store>,
     pub identity: Identity,
+    /// The payment use cases (documents, confirmation with one code).
+    pub banking: tiyn_banking::Banking,
     /// Shows the demo badge, and the login page says where the demo credentials are.
     pub demo: bool,
     /// The server speaks TLS (Secure, `__Host-` cookies).
@@ -63,6 +68,10 @@ const MANAGE_USERS: Access = Access::Needs(Permission::ManageUsers);
 const MARKERS: Access = Access::Needs(Permission::ManageOwnMarkers);
 const DEVICES: Access = Access::Needs(Permission::ManageOwnDevices);
 const API_KEYS: Access = Access::Needs(Permission::ManageApiKeys);
+/// The same permissions as the API's payment routes (`tiyn_api::authz::API_RULES`).
+const VIEW_PAYMENTS: Access = Access::Needs(Permission::ViewPayments);
+const CREATE_PAYMENTS: Access = Access::Needs(Permission::CreatePayments);
+const CONFIRM_PAYMENTS: Access = Access::Needs(Permission::ConfirmPayments);
 
 /// The cabinet's rows of the permission matrix (see `tiyn_api::authz`): every page route, once.
 /// The sign-in steps are public (no session yet: SameSite=Strict and the Origin check cover
@@ -86,6 +95,20 @@ pub const WEB_RULES: &[Rule] = &[
     rule("POST", "/profile/lost-access", Access::SignedIn),
     rule("GET", "/accounts", Access::Needs(Permission::ViewAccounts)),
     rule("GET", "/accounts/table", Access::Needs(Permission::ViewAccounts)),
+    rule("GET", "/payments", VIEW_PAYMENTS),
+    rule("POST", "/payments", CREATE_PAYMENTS),
+    rule("GET", "/payments/new", CREATE_PAYMENTS),
+    rule("POST", "/payments/validate", CREATE_PAYMENTS),
+    rule("GET", "/payments/{id}", VIEW_PAYMENTS),
+    rule("POST", "/payments/{id}", CREATE_PAYMENTS),
+    rule("GET", "/payments/{id}/edit", CREATE_PAYMENTS),
+    rule("POST", "/payments/{id}/delete", CREATE_PAYMENTS),
+    rule("POST", "/payments/signing", CONFIRM_PAYMENTS),
+    rule("POST", "/payments/signing/confirm", CONFIRM_PAYMENTS),
+    rule("GET", "/payments/templates", VIEW_PAYMENTS),
+    rule("POST", "/payments/templates", CREATE_PAYMENTS),
+    rule("POST", "/payments/templates/{id}/use", CREATE_PAYMENTS),
+    rule("POST", "/payments/templates/{id}/delete", CREATE_PAYMENTS),
     rule("GET", "/users", MANAGE_USERS),
     rule("POST", "/users", MANAGE_USERS),
     rule("GET", "/users/new", MANAGE_USERS),
@@ -110,6 +133,14 @@ pub const WEB_RULES: &[Rule] = &[
     rule("POST", "/bank/partners", Access::Bank(BankPermission::CreatePartners)),
     rule("GET", "/bank/partners/{id}", Access::Bank(BankPermission::ViewPartners)),
     rule("POST", "/bank/partners/{id}/services", Access::Bank(BankPermission::CreatePartners)),
+    rule("POST", "/bank/partners/{id}/tariff", Access::Bank(BankPermission::ManagePaymentRules)),
+    rule("POST", "/bank/partners/{id}/limits", Access::Bank(BankPermission::ManagePaymentRules)),
+    rule("POST", "/bank/partners/{id}/limits/remove", Access::Bank(BankPermission::ManagePaymentRules)),
+    rule("POST", "/bank/partners/{id}/kinds", Access::Bank(BankPermission::ManagePaymentRules)),
+    rule("POST", "/bank/accounts/{id}/restrictions", Access::Bank(BankPermission::ManageRestrictions)),
+    rule("POST", "/bank/accounts/{id}/restrictions/lift", Access::Bank(BankPermission::ManageRestrictions)),
+    rule("GET", "/bank/aml", Access::Bank(BankPermission::ManageRestrictions)),
+    rule("POST", "/bank/aml", Access::Bank(BankPermission::ManageRestrictions)),
     rule("POST", "/bank/users/{id}/block", Access::Bank(BankPermission::BlockUsers)),
     rule("POST", "/bank/users/{id}/unblock", Access::Bank(BankPermission::BlockUsers)),
     rule("POST", "/bank/users/{id}/clear-lockout", Access::Bank(BankPermission::BlockUsers)),
@@ -134,6 +165,17 @@ pub fn routes(state: WebState) -> Router {
         .route("/profile/lost-access", post(profile::lost_access))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/table", get(pages::accounts_table))
+        .route("/payments", get(payments::list).post(payments::create))
+        .route("/payments/new", get(payments::new_form))
+        .route("/payments/validate", post(payments::validate))
+        .route("/payments/signing", post(payments::open_signing))
+        .route("/payments/signing/confirm", post(payments::confirm_signing))
+        .route("/payments/templates", get(payment_templates::list).post(payment_templates::save))
+        .route("/payments/templates/{id}/use", post(payment_templates::use_template))
+        .route("/payments/templates/{id}/delete", post(payment_templates::delete))
+        .route("/payments/{id}", get(payments::show).post(payments::update))
+        .route("/payments/{id}/edit", get(payments::edit_form))
+        .route("/payments/{id}/delete", post(payments::delete))
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::show).post(users::update))
@@ -153,6 +195,13 @@ pub fn routes(state: WebState) -> Router {
         .route("/bank/partners/new", get(bank::new_partner_form))
         .route("/bank/partners/{id}", get(bank::partner))
         .route("/bank/partners/{id}/services", post(bank::set_services))
+        .route("/bank/partners/{id}/tariff", post(bank_rules::set_tariff))
+        .route("/bank/partners/{id}/limits", post(bank_rules::add_limit))
+        .route("/bank/partners/{id}/limits/remove", post(bank_rules::remove_limit))
+        .route("/bank/partners/{id}/kinds", post(bank_rules::set_kinds))
+        .route("/bank/accounts/{id}/restrictions", post(bank_rules::add_restriction))
+        .route("/bank/accounts/{id}/restrictions/lift", post(bank_rules::lift_restriction))
+        .route("/bank/aml", get(bank_rules::aml).post(bank_rules::replace_aml))
         .route("/bank/users/{id}/block", post(bank::block_user))
         .route("/bank/users/{id}/unblock", post(bank::unblock_user))
         .route("/bank/users/{id}/clear-lockout", post(bank::clear_lockout))
@@ -194,6 +243,14 @@ mod tests {
             }
             if rule.path.starts_with("/bank") {
                 assert!(matches!(rule.access, Access::Operator | Access::Bank(_)), "{} {}", rule.method, rule.path);
+            }
+            if rule.path.starts_with("/payments") {
+                let expected = match (rule.method, rule.path) {
+                    ("GET", "/payments" | "/payments/{id}" | "/payments/templates") => VIEW_PAYMENTS,
+                    (_, path) if path.starts_with("/payments/signing") => CONFIRM_PAYMENTS,
+                    _ => CREATE_PAYMENTS,
+                };
+                assert_eq!(rule.access, expected, "{} {}", rule.method, rule.path);
             }
             if rule.path.starts_with("/api-keys") {
                 assert_eq!(rule.access, API_KEYS);

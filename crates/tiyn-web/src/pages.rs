@@ -93,6 +93,8 @@ pub struct NavUser {
     pub name: String,
     pub level: &'static str,
     pub accounts: bool,
+    /// The payment documents (R-3.1.1.2).
+    pub payments: bool,
     pub users: bool,
     pub audit: bool,
     pub api_keys: bool,
@@ -101,6 +103,8 @@ pub struct NavUser {
     pub bank_create: bool,
     pub bank_audit: bool,
     pub bank_operators: bool,
+    /// The AML list.
+    pub bank_aml: bool,
 }
 
 /// Where a signed-in person lands: a partner's user on the accounts, a bank operator on the
@@ -137,12 +141,14 @@ impl PageMeta {
             },
             accounts: principal.allows(Permission::ViewAccounts),
             users: principal.allows(Permission::ManageUsers),
+            payments: principal.allows(Permission::ViewPayments),
             audit: principal.allows(Permission::ViewAudit),
             api_keys: principal.allows(Permission::ManageApiKeys),
             operator: principal.partner().is_none(),
             bank_create: principal.allows_bank(BankPermission::CreatePartners),
             bank_audit: principal.allows_bank(BankPermission::ViewBankAudit),
             bank_operators: principal.allows_bank(BankPermission::ManageOperators),
+            bank_aml: principal.allows_bank(BankPermission::ManageRestrictions),
         });
         PageMeta {
             lang: lang.code(),
@@ -221,6 +227,8 @@ struct AccountsPage {
     page: PageMeta,
     partner: PartnerView,
     rows: Vec<AccountRow>,
+    /// The accounts' active restrictions, for those allowed to see them.
+    restrictions: Option<Vec<crate::bank_rules::OwnRestrictions>>,
 }
 
 #[derive(Template)]
@@ -264,7 +272,9 @@ pub async fn accounts(State(state): State<WebState>, lang: PageLang, request: Re
             return Err(ApiError::Internal(format!("current partner {} does not exist", partner.id())));
         };
         let accounts = partner_accounts(state.store.as_ref(), &partner).await?;
+        let restrictions = crate::bank_rules::own_restrictions(&state, &viewer, &accounts, lang.lang).await?;
         Ok(AccountsPage {
+            restrictions,
             t: texts(lang.lang),
             page: PageMeta::new(lang.lang, state.demo, "accounts", "/accounts", &viewer),
             partner: PartnerView {

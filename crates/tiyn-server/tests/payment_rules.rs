@@ -1,0 +1,232 @@
+//! The bank's rules for payments through the HTTP API (issue 4): tariffs, limits, the scope of
+//! services, restrictions on accounts and the AML list, set by an operator and applied to the
+//! partner's next payment. Runs on SQLite, and on PostgreSQL with `TIYN_TEST_BACKEND=postgres`.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use tiyn_core::{AccountId, Currency};
+use tiyn_store::{Account, AccountKind};
+
+struct Fixture {
+    test: TestApp,
+    user: Session,
+    mobile: String,
+    operator: Session,
+    main: Account,
+    salary: Account,
+}
+
+async fn fixture() -> Fixture {
+    let test = test_app().await;
+    test.clock.set("2026-01-12T05:00:00Z".parse().expect("instant"));
+    let user = test.sign_in("confirm", true).await;
+    let (_, _, mobile) = test.login("confirm", true);
+    let operator = &test.credentials.operators[0];
+    let operator = test.sign_in_with(&operator.login, &operator.password, &operator.mobile).await;
+    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
+    let kzt: Vec<Account> = accounts.into_iter().filter(|account| account.currency == Currency::Kzt).collect();
+    Fixture { main: kzt[0].clone(), salary: kzt[1].clone(), user, mobile, operator, test }
+}
+
+fn internal(from: AccountId, to: AccountId, amount: &str) -> Value {
+    json!({
+        "kind": "internal", "payer_account": from.to_string(), "payee_account": to.to_string(),
+        "amount": {"amount": amount, "currency": "KZT"}, "knp": "343", "purpose": "Перевод", "value_date": "2026-01-12",
+    })
+}
+
+fn interbank(from: AccountId, amount: &str) -> Value {
+    json!({
+        "kind": "interbank", "payer_account": from.to_string(), "amount": {"amount": amount, "currency": "KZT"},
+        "knp": "710", "purpose": "Оплата по счёту", "value_date": "2026-01-12", "payee_name": "ТОО «Ромашка»",
+        "payee_bin": "180140010005", "payee_iban": "KZ806014482455345985", "kbe": "17",
+    })
+}
+
+impl Fixture {
+    async fn admin(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
+        let response =
+            request_json(&self.test.app, method, &format!("/api/admin/v1{path}"), Some(&self.operator), body).await;
+        let status = response.status().as_u16();
+        let text = body_text(response).await;
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn create(&self, body: Value) -> (u16, Value) {
+        let response = post_json(&self.test.app, "/api/v1/payments", Some(&self.user), body).await;
+        let status = response.status().as_u16();
+        (status, body_json(response).await)
+    }
+
+    /// Creates the documents, opens one signing and confirms it: the signing and the results.
+    async fn pay(&self, bodies: Vec<Value>) -> (Value, Vec<Value>) {
+        let mut ids = Vec::new();
+        for body in bodies {
+            let (status, created) = self.create(body).await;
+            assert_eq!(status, 201, "{created}");
+            ids.push(created["id"].clone());
+        }
+        let signing = body_json(
+            post_json(&self.test.app, "/api/v1/signing", Some(&self.user), json!({"payment_ids": ids})).await,
+        )
+        .await;
+        let code = last_code(&self.test.sms, &self.mobile);
+        let uri = format!("/api/v1/signing/{}/confirm", signing["challenge_id"].as_str().expect("challenge"));
+        let results = body_json(post_json(&self.test.app, &uri, Some(&self.user), json!({"code": code})).await).await;
+        (signing, results["results"].as_array().cloned().unwrap_or_default())
+    }
+
+    async fn balance(&self, account: AccountId) -> i64 {
+        self.test.store.account(account).await.expect("read").expect("account").balance.minor()
+    }
+}
+
+/// the bank's tariff for the partner prices the batch before confirmation, and
+/// the commission is posted to the bank's fee income in the same entry as the transfer.
+#[tokio::test]
+async fn the_partners_tariff_is_shown_and_withheld() {
+    let f = fixture().await;
+    let rules = json!({
+        "tariff": {
+            "internal": {"commission": "percent", "rate": "0.1", "min": {"amount": "1.00", "currency": "KZT"}, "withholding": "separate"},
+            "interbank": {"commission": "fixed", "fee": {"amount": "150.00", "currency": "KZT"}, "withholding": "separate"},
+            "budget": {"commission": "free", "withholding": "separate"},
+        },
+        "limits": [],
+        "disabled_kinds": [],
+    });
+    let (status, stored) = f.admin("PUT", &format!("/partners/{}/payment-rules", f.test.demo.partner), rules).await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["tariff"]["interbank"]["fee"]["amount"], "150.00");
+
+    let before = f.balance(f.main.id).await;
+    let (signing, results) =
+        f.pay(vec![internal(f.main.id, f.salary.id, "5000.00"), internal(f.main.id, f.salary.id, "100.00")]).await;
+    // 0.1 % of 5,000.00 is 5.00; of 100.00 it is 0.10, raised to the 1.00 minimum.
+    assert_eq!(signing["commission"], json!([{"amount": "6.00", "currency": "KZT"}]), "{signing}");
+    assert!(results.iter().all(|result| result["status"] == "executed"), "{results:?}");
+    assert_eq!(f.balance(f.main.id).await, before - 510_000 - 600);
+    let fees = f.test.store.bank_account(AccountKind::BankFees, Currency::Kzt).await.expect("fees");
+    assert_eq!(f.balance(fees).await, 600);
+    assert!(f.test.store.check_ledger().await.expect("check").is_sound());
+
+    // A bad plan is refused field by field.
+    let bad = json!({"tariff": {
+        "internal": {"commission": "percent", "withholding": "separate"},
+        "interbank": {"commission": "fixed", "fee": {"amount": 150, "currency": "KZT"}, "withholding": "from_amount"},
+        "budget": {"commission": "free", "withholding": "sideways"},
+    }, "limits": [], "disabled_kinds": []});
+    let (status, problem) = f.admin("PUT", &format!("/partners/{}/payment-rules", f.test.demo.partner), bad).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> =
+        problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    for field in ["tariff.internal.rate", "tariff.interbank.fee.amount", "tariff.budget.withholding"] {
+        assert!(fields.contains(&field), "{field}: {problem}");
+    }
+}
+
+/// a limit per operation refuses the document above it with `limit_exceeded`
+/// naming the limit; the others of the batch are executed.
+#[tokio::test]
+async fn a_limit_refuses_the_document_that_breaks_it() {
+    let f = fixture().await;
+    let rules = json!({"tariff": null, "disabled_kinds": [], "limits": [
+        {"scope": "partner", "rule": "operation_amount", "amount": {"amount": "500.00", "currency": "KZT"}},
+    ]});
+    let (status, _) = f.admin("PUT", &format!("/partners/{}/payment-rules", f.test.demo.partner), rules).await;
+    assert_eq!(status, 200);
+    let (_, results) =
+        f.pay(vec![internal(f.main.id, f.salary.id, "500.00"), internal(f.main.id, f.salary.id, "500.01")]).await;
+    assert_eq!(results[0]["status"], "executed", "exactly at the limit passes");
+    assert_eq!(results[1]["status"], "refused");
+    assert_eq!(results[1]["refusal"]["code"], "limit_exceeded");
+    assert!(results[1]["refusal"]["reason"].as_str().is_some_and(|reason| reason.contains("operation_amount")));
+}
+
+/// a kind the bank switches off cannot be created, and a draft made before is refused
+/// with `service_disabled` when confirmed.
+#[tokio::test]
+async fn a_kind_switched_off_is_refused_at_each_operation() {
+    let f = fixture().await;
+    let (status, draft) = f.create(interbank(f.main.id, "10.00")).await;
+    assert_eq!(status, 201);
+    let rules = json!({"tariff": null, "limits": [], "disabled_kinds": ["interbank"]});
+    let (status, _) = f.admin("PUT", &format!("/partners/{}/payment-rules", f.test.demo.partner), rules).await;
+    assert_eq!(status, 200);
+    let (status, problem) = f.create(interbank(f.main.id, "10.00")).await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["code"], "service_disabled", "{problem}");
+    let signing = body_json(
+        post_json(&f.test.app, "/api/v1/signing", Some(&f.user), json!({"payment_ids": [draft["id"].clone()]})).await,
+    )
+    .await;
+    let code = last_code(&f.test.sms, &f.mobile);
+    let uri = format!("/api/v1/signing/{}/confirm", signing["challenge_id"].as_str().expect("challenge"));
+    let results = body_json(post_json(&f.test.app, &uri, Some(&f.user), json!({"code": code})).await).await;
+    assert_eq!(results["results"][0]["refusal"]["code"], "service_disabled", "{results}");
+}
+
+/// an arrest keeps its amount on the account, a suspension of debits lets only
+/// the kinds it allows through, a closing account refuses everything; the partner sees them, and
+/// a lifted restriction no longer applies.
+#[tokio::test]
+async fn restrictions_refuse_the_debits_they_forbid() {
+    let f = fixture().await;
+    let balance = f.balance(f.salary.id).await;
+    let arrested = format!("{}.00", balance / 100 - 1000);
+    let path = format!("/accounts/{}/restrictions", f.salary.id);
+    let (status, arrest) = f
+        .admin("POST", &path, json!({"kind": "arrest_amount", "amount": {"amount": arrested, "currency": "KZT"}, "reference": "СГД, распоряжение № 1"}))
+        .await;
+    assert_eq!(status, 201, "{arrest}");
+    let (_, results) =
+        f.pay(vec![internal(f.salary.id, f.main.id, "1000.00"), internal(f.salary.id, f.main.id, "0.01")]).await;
+    assert_eq!(results[0]["status"], "executed", "what is above the arrest may be spent");
+    assert_eq!(results[1]["refusal"]["code"], "account_restricted", "{results:?}");
+
+    let shown = body_json(get_as(&f.test.app, &f.user, &format!("/api/v1{path}")).await).await;
+    assert_eq!(shown["items"][0]["kind"], "arrest_amount");
+    let other = f.test.sign_in("full", false).await;
+    assert_eq!(get_as(&f.test.app, &other, &format!("/api/v1{path}")).await.status(), 404);
+
+    let id = arrest["id"].as_str().expect("id");
+    let (status, _) = f.admin("DELETE", &format!("{path}/{id}"), json!({})).await;
+    assert_eq!(status, 204);
+    let (status, _) = f.admin("DELETE", &format!("{path}/{id}"), json!({})).await;
+    assert_eq!(status, 409, "lifted once");
+    let (status, _) = f
+        .admin("POST", &path, json!({"kind": "debit_suspension", "allowed_kinds": ["budget"], "reference": "СГД № 2"}))
+        .await;
+    assert_eq!(status, 201);
+    let (_, results) = f.pay(vec![internal(f.salary.id, f.main.id, "1.00")]).await;
+    assert_eq!(results[0]["refusal"]["code"], "account_restricted");
+    let (status, _) = f.admin("POST", &path, json!({"kind": "closing", "reference": "заявление клиента"})).await;
+    assert_eq!(status, 201);
+    let (_, results) = f.pay(vec![internal(f.salary.id, f.main.id, "1.00")]).await;
+    assert_eq!(results[0]["refusal"]["code"], "account_closed");
+    assert!(f.test.store.check_ledger().await.expect("check").is_sound());
+}
+
+/// a payment to a payee on the AML list is refused and recorded for the bank; a partner
+/// user whose name is on the list is blocked when the list is loaded.
+#[tokio::test]
+async fn the_aml_list_refuses_payees_and_blocks_users() {
+    let f = fixture().await;
+    let user = f.test.store.partner_users(f.test.demo.other_partner).await.expect("users")[0].clone();
+    let list = json!({"entries": [
+        {"name": "Some Person", "taxpayer_id": "180140010005"},
+        {"name": user.full_name.to_uppercase()},
+    ]});
+    let (status, loaded) = f.admin("PUT", "/aml-list", list).await;
+    assert_eq!(status, 200, "{loaded}");
+    assert_eq!(loaded["users_blocked"], 1);
+    let blocked = f.test.store.user(user.id).await.expect("read").expect("user");
+    assert!(blocked.block.is_some());
+
+    let (_, results) = f.pay(vec![interbank(f.main.id, "10.00")]).await;
+    assert_eq!(results[0]["refusal"]["code"], "aml_match", "{results:?}");
+    let (status, bad) = f.admin("PUT", "/aml-list", json!({"entries": [{"name": "", "taxpayer_id": "12"}]})).await;
+    assert_eq!(status, 422, "{bad}");
+}
