@@ -8,8 +8,8 @@
 //! problem of every document at its place in the file. Nothing is stored unless every document
 //! is valid, or the client asked for a partial import, in which case the valid ones are.
 //!
-//! Each imported draft is stored like one created alone ([`Banking::store_draft`]: the partner's
-//! next number, its own `payments.create` audit record); the import as a whole leaves one
+//! The drafts are stored in one store transaction (`Store::create_payments`), numbered in file
+//! order, each with its own `payments.create` audit record; the import as a whole leaves one
 //! `payments.import` record with the counts and the file's SHA-256, imported or not.
 
 use std::collections::HashMap;
@@ -347,18 +347,22 @@ impl Banking {
         if !report.problems.is_empty() && !partial {
             return Ok(report);
         }
-        // One after the other, so that the drafts are numbered in file order; their audit
+        // In one store transaction, numbered in file order: all the drafts or none. Their audit
         // records, which need no order, together.
-        report.imported.reserve(valid.len());
-        for requisites in &valid {
-            match self.store_draft(principal, partner, requisites, None).await {
-                Ok(record) => report.imported.push(record),
-                Err(error) => {
-                    self.withdraw(context, principal, &report.imported).await;
-                    return Err(error);
-                }
-            }
-        }
+        let now = self.now();
+        let drafts = valid
+            .iter()
+            .map(|requisites| tiyn_store::payments::NewPayment {
+                partner,
+                fields: tiyn_payments::RawDocument::from_requisites(requisites),
+                amount: requisites.amount(),
+                value_date: requisites.value_date(),
+                created_by: principal.user_id(),
+                created_at: now,
+                request_key: None,
+            })
+            .collect();
+        report.imported = self.store.create_payments(drafts).await?;
         for chunk in report.imported.chunks(RECORDED_TOGETHER) {
             let recorded = in_order(chunk.iter().map(|record| self.record_draft(context, principal, record))).await;
             if let Some(error) = recorded.into_iter().find_map(Result::err) {

@@ -645,6 +645,13 @@ impl Store for PostgresStore {
         payments::carry_out(&self.pool, &due).await
     }
 
+    async fn create_payments(
+        &self,
+        payments: Vec<tiyn_store::payments::NewPayment>,
+    ) -> Result<Vec<tiyn_store::payments::PaymentRecord>, StoreError> {
+        payments::create_many(&self.pool, &payments).await
+    }
+
     async fn payment_by_message(
         &self,
         message_id: &str,

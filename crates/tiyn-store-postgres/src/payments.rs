@@ -150,6 +150,45 @@ async fn create_once(
 ) -> Result<PaymentRecord, TxError> {
     let mut transaction = pool.begin().await?;
     lock_partner(&mut transaction, payment.partner).await?;
+    let created = insert_draft(&mut transaction, payment, columns).await?;
+    transaction.commit().await?;
+    Ok(created)
+}
+
+/// Several drafts of one partner in one transaction, numbered in order (an import: all or none).
+pub async fn create_many(pool: &PgPool, payments: &[NewPayment]) -> Result<Vec<PaymentRecord>, StoreError> {
+    let Some(first) = payments.first() else { return Ok(Vec::new()) };
+    if payments.iter().any(|payment| payment.partner != first.partner) {
+        return Err(StoreError::Invalid("the drafts of one batch belong to one partner"));
+    }
+    let columns = payments
+        .iter()
+        .map(|payment| RequisiteColumns::of(&payment.fields, payment.amount, payment.value_date))
+        .collect::<Result<Vec<_>, _>>()?;
+    with_retries!(create_many_once(pool, payments, &columns))
+}
+
+async fn create_many_once(
+    pool: &PgPool,
+    payments: &[NewPayment],
+    columns: &[RequisiteColumns],
+) -> Result<Vec<PaymentRecord>, TxError> {
+    let mut transaction = pool.begin().await?;
+    lock_partner(&mut transaction, payments[0].partner).await?;
+    let mut created = Vec::with_capacity(payments.len());
+    for (payment, columns) in payments.iter().zip(columns) {
+        created.push(insert_draft(&mut transaction, payment, columns).await?);
+    }
+    transaction.commit().await?;
+    Ok(created)
+}
+
+/// Inserts one draft with the partner's next number; the caller holds the partner's lock.
+async fn insert_draft(
+    transaction: &mut PgConnection,
+    payment: &NewPayment,
+    columns: &RequisiteColumns,
+) -> Result<PaymentRecord, TxError> {
     if let Some(request) = &payment.request_key {
         let earlier =
             sqlx::query("SELECT id, request_digest FROM payment_documents WHERE partner_id = $1 AND request_key = $2")
@@ -164,9 +203,7 @@ async fn create_once(
             }
             let sql = AssertSqlSafe(format!("SELECT {PAYMENT_COLUMNS} FROM payment_documents WHERE id = $1"));
             let row = sqlx::query(sql).bind(row.try_get::<i64, _>(0)?).fetch_one(&mut *transaction).await?;
-            let first = record(&row)?;
-            transaction.commit().await?;
-            return Ok(first);
+            return Ok(record(&row)?);
         }
     }
     // Its own statement, after the lock: it sees the drafts of every creation that held it before.
@@ -206,9 +243,7 @@ async fn create_once(
         .fetch_one(&mut *transaction)
         .await
         .map_err(|error| missing_or_sql(error, REFERENCED))?;
-    let created = record(&row)?;
-    transaction.commit().await?;
-    Ok(created)
+    Ok(record(&row)?)
 }
 
 /// Why a document could not be edited or deleted: `NotFound` for another partner's or an unknown

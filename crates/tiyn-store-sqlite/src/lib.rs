@@ -982,6 +982,13 @@ impl Store for SqliteStore {
         self.write(move |connection| payments::carry_out(connection, &due)).await
     }
 
+    async fn create_payments(
+        &self,
+        payments: Vec<tiyn_store::payments::NewPayment>,
+    ) -> Result<Vec<tiyn_store::payments::PaymentRecord>, StoreError> {
+        self.write(move |connection| payments::create_many(connection, &payments)).await
+    }
+
     async fn payment_by_message(
         &self,
         message_id: &str,

@@ -102,8 +102,15 @@ pub fn list(
 }
 
 pub fn create(connection: &mut Connection, payment: &NewPayment) -> Result<PaymentRecord, StoreError> {
-    let columns = RequisiteColumns::of(&payment.fields, payment.amount, payment.value_date)?;
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let record = create_in(&savepoint, payment)?;
+    savepoint.commit().map_err(StoreError::backend)?;
+    Ok(record)
+}
+
+/// One draft with the partner's next number, inside the caller's savepoint.
+fn create_in(savepoint: &Connection, payment: &NewPayment) -> Result<PaymentRecord, StoreError> {
+    let columns = RequisiteColumns::of(&payment.fields, payment.amount, payment.value_date)?;
     if let Some(request) = &payment.request_key {
         let earlier: Option<(i64, Vec<u8>)> = savepoint
             .query_row(
@@ -117,7 +124,7 @@ pub fn create(connection: &mut Connection, payment: &NewPayment) -> Result<Payme
             if digest != request.digest {
                 return Err(StoreError::Conflict(conflicts::IDEMPOTENCY_CONFLICT));
             }
-            return get(&savepoint, payment.partner, DocumentId::new(id))?
+            return get(savepoint, payment.partner, DocumentId::new(id))?
                 .ok_or(StoreError::NotFound { what: "payment" });
         }
     }
@@ -163,9 +170,18 @@ pub fn create(connection: &mut Connection, payment: &NewPayment) -> Result<Payme
         })
         .map_err(StoreError::backend)?;
     let id = DocumentId::new(savepoint.last_insert_rowid());
-    let record = get(&savepoint, payment.partner, id)?.ok_or(StoreError::NotFound { what: "payment" })?;
+    get(savepoint, payment.partner, id)?.ok_or(StoreError::NotFound { what: "payment" })
+}
+
+/// Several drafts of one partner in one savepoint, numbered in order (an import: all or none).
+pub fn create_many(connection: &mut Connection, payments: &[NewPayment]) -> Result<Vec<PaymentRecord>, StoreError> {
+    if payments.windows(2).any(|pair| pair[0].partner != pair[1].partner) {
+        return Err(StoreError::Invalid("the drafts of one batch belong to one partner"));
+    }
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let created = payments.iter().map(|payment| create_in(&savepoint, payment)).collect::<Result<Vec<_>, _>>()?;
     savepoint.commit().map_err(StoreError::backend)?;
-    Ok(record)
+    Ok(created)
 }
 
 /// The status and version of the partner's document, `NotFound` for another partner's.

@@ -76,6 +76,7 @@ macro_rules! store_conformance {
             api_keys_are_issued_listed_used_and_revoked,
             r_2_1_15_open_sessions_are_listed_newest_first,
             r_3_1_1_2_payment_drafts_are_numbered_per_partner,
+            r_3_1_1_2_a_batch_of_drafts_is_created_whole_or_not_at_all,
             r_3_1_1_2_payment_edits_and_lists,
             r_4_11_r_8_8_documents_are_sent_for_confirmation_at_their_version,
             r_4_11_r_8_8_a_confirmation_executes_its_documents_once,
@@ -1888,6 +1889,27 @@ fn refusal_code(outcome: &PaymentOutcome) -> Option<RefusalCode> {
 fn daily_amount_limit(partner: PartnerId, minor: i64) -> LimitSet {
     let rule = LimitRule::DailyAmount(Money::from_minor(minor, Currency::Kzt));
     LimitSet::new([Limit::new(LimitScope::Partner(partner), None, rule).expect("a valid limit")]).expect("one limit")
+}
+
+/// R-3.1.1.2: an import's drafts are created in one transaction, numbered in their order; one
+/// that cannot be stored (an account that does not exist) leaves none of them.
+pub async fn r_3_1_1_2_a_batch_of_drafts_is_created_whole_or_not_at_all(store: Arc<dyn Store>) {
+    let first = Payments::new(Arc::clone(&store), 0).await;
+    let batch: Vec<NewPayment> = [1_000, 2_000, 3_000]
+        .iter()
+        .map(|minor| first.draft(first.f.kzt_a, first.f.kzt_b, *minor, PAYMENT_DATE))
+        .collect();
+    let created = store.create_payments(batch).await.expect("a batch");
+    let numbers: Vec<u64> = created.iter().map(|record| record.number.get()).collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    let mut broken: Vec<NewPayment> =
+        [4_000, 5_000].iter().map(|minor| first.draft(first.f.kzt_a, first.f.kzt_b, *minor, PAYMENT_DATE)).collect();
+    broken[1].fields.payer_account = Some("987654321".into());
+    assert!(store.create_payments(broken).await.is_err(), "an unknown account is refused");
+    let all =
+        store.payments(first.f.partner, PaymentQuery { limit: 100, ..PaymentQuery::default() }).await.expect("list");
+    assert_eq!(all.len(), 3, "nothing of the refused batch was stored");
+    assert!(store.create_payments(Vec::new()).await.expect("empty").is_empty());
 }
 
 /// R-3.1.1.2: drafts get the partner's next number (1, 2, 3; another partner starts at 1) and

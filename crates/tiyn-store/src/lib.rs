@@ -284,6 +284,12 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a draft with the partner's next number. With a request key already used: the
     /// same digest answers the first draft, another is `Conflict("idempotency_conflict")`.
     async fn create_payment(&self, payment: payments::NewPayment) -> Result<payments::PaymentRecord, StoreError>;
+    /// Several drafts of one partner in one transaction, numbered in their order: all are
+    /// created or none (an import).
+    async fn create_payments(
+        &self,
+        payments: Vec<payments::NewPayment>,
+    ) -> Result<Vec<payments::PaymentRecord>, StoreError>;
     /// The partner's document (`None` for another partner's or an unknown id).
     async fn payment(
         &self,

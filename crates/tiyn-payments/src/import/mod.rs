@@ -39,6 +39,53 @@ use crate::requisites::{RawDocument, Requisites, parse_draft};
 /// work, and a larger file could not be confirmed as one batch anyway.
 pub const IMPORT_DOCUMENTS_MAX: usize = BATCH_DOCUMENTS_MAX;
 
+/// Why an import file was refused whole: every problem found, in the order found, at most
+/// [`one_c::ERRORS_REPORTED_MAX`]. Never empty. One type for both formats, each with its own
+/// kind of problem ([`one_c::LineError`], [`pain001::ElementError`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRefused<E> {
+    pub(crate) errors: Vec<E>,
+    /// More problems were found than are listed.
+    pub(crate) truncated: bool,
+}
+
+impl<E> FileRefused<E> {
+    pub(crate) fn single(error: E) -> FileRefused<E> {
+        FileRefused { errors: vec![error], truncated: false }
+    }
+
+    pub fn errors(&self) -> &[E] {
+        &self.errors
+    }
+
+    /// Whether the file has more problems than [`FileRefused::errors`] lists.
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Stable API code of the refusal as a whole, whatever the format; each problem has its own.
+    pub fn code(&self) -> &'static str {
+        "import_file_refused"
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for FileRefused<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.errors.iter().enumerate() {
+            if index > 0 {
+                f.write_str("\n")?;
+            }
+            error.fmt(f)?;
+        }
+        if self.truncated {
+            write!(f, "\n(only the first {} problems are listed)", one_c::ERRORS_REPORTED_MAX)?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for FileRefused<E> {}
+
 /// Where one field of an imported document came from: the file's key and the line it is on.
 /// For a field the file does not have, the key it would have had and the line of the
 /// document's start.

@@ -127,51 +127,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportedDocument>, ImportError> {
     }
 }
 
-/// Why a file was refused: every problem found, in the order found (mostly line order), at most
-/// [`ERRORS_REPORTED_MAX`]. Never empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportError {
-    errors: Vec<LineError>,
-    /// More problems were found than are listed.
-    truncated: bool,
-}
-
-impl ImportError {
-    fn single(error: LineError) -> ImportError {
-        ImportError { errors: vec![error], truncated: false }
-    }
-
-    pub fn errors(&self) -> &[LineError] {
-        &self.errors
-    }
-
-    /// Whether the file has more problems than [`ImportError::errors`] lists.
-    pub fn truncated(&self) -> bool {
-        self.truncated
-    }
-
-    /// Stable API code of the refusal as a whole; each line error has its own.
-    pub fn code(&self) -> &'static str {
-        "import_file_refused"
-    }
-}
-
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, error) in self.errors.iter().enumerate() {
-            if index > 0 {
-                f.write_str("\n")?;
-            }
-            error.fmt(f)?;
-        }
-        if self.truncated {
-            write!(f, "\n(only the first {ERRORS_REPORTED_MAX} problems are listed)")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ImportError {}
+/// Why a 1C file was refused: every problem found, mostly in line order.
+pub type ImportError = super::FileRefused<LineError>;
 
 /// One problem of a refused file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -189,51 +189,8 @@ pub fn parse(xml: &str) -> Result<Vec<ImportedTransfer>, Pain001Error> {
     }
 }
 
-/// Why a file was refused: every problem found, in document order, at most
-/// [`ERRORS_REPORTED_MAX`]. Never empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pain001Error {
-    errors: Vec<ElementError>,
-    truncated: bool,
-}
-
-impl Pain001Error {
-    fn single(error: ElementError) -> Pain001Error {
-        Pain001Error { errors: vec![error], truncated: false }
-    }
-
-    pub fn errors(&self) -> &[ElementError] {
-        &self.errors
-    }
-
-    /// Whether the file has more problems than [`Pain001Error::errors`] lists.
-    pub fn truncated(&self) -> bool {
-        self.truncated
-    }
-
-    /// Stable API code of the refusal as a whole, the same as a refused 1C file's; each problem
-    /// has its own.
-    pub fn code(&self) -> &'static str {
-        "import_file_refused"
-    }
-}
-
-impl fmt::Display for Pain001Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, error) in self.errors.iter().enumerate() {
-            if index > 0 {
-                f.write_str("\n")?;
-            }
-            error.fmt(f)?;
-        }
-        if self.truncated {
-            write!(f, "\n(only the first {ERRORS_REPORTED_MAX} problems are listed)")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for Pain001Error {}
+/// Why a pain.001 file was refused: every problem found, in document order.
+pub type Pain001Error = super::FileRefused<ElementError>;
 
 /// One problem of a refused file.
 #[derive(Debug, Clone, PartialEq, Eq)]
