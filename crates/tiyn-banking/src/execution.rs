@@ -115,7 +115,8 @@ impl Banking {
         let now = self.now();
         let today = self.today();
         let due = self.store.due_payments(today, DUE_BATCH_MAX).await?;
-        let aml = if due.is_empty() { Vec::new() } else { self.store.aml_list().await? };
+        let outgoing = due.iter().any(|record| record.kind().is_some_and(crate::is_outgoing));
+        let aml = if outgoing { self.store.aml_list().await? } else { Vec::new() };
         let mut done = 0;
         for record in due {
             let rules = self.effective_rules(record.partner).await?;

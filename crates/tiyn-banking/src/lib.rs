@@ -595,8 +595,7 @@ impl Banking {
         let now = self.now();
         let today = self.today();
         let rules = self.effective_rules(partner).await?;
-        let aml = self.store.aml_list().await?;
-        let mut planned = Vec::with_capacity(signing.members.len());
+        let mut loaded = Vec::with_capacity(signing.members.len());
         for member in &signing.members {
             let record = self.store.payment(partner, member.document).await?;
             let record = record.ok_or(BankingError::Conflict(tiyn_store::payments::conflicts::DOCUMENT_CHANGED))?;
@@ -606,7 +605,17 @@ impl Banking {
                 self.record_refused_confirmation(context, principal, challenge, "document_changed").await?;
                 return Err(BankingError::Conflict(tiyn_store::payments::conflicts::DOCUMENT_CHANGED));
             }
-            planned.push(self.plan(&record, &document, *member, &rules, &aml, today, now).await?);
+            loaded.push((record, document, *member));
+        }
+        // Only payments leaving the bank have a payee to screen.
+        let aml = if loaded.iter().any(|(_, document, _)| is_outgoing(document.kind())) {
+            self.store.aml_list().await?
+        } else {
+            Vec::new()
+        };
+        let mut planned = Vec::with_capacity(loaded.len());
+        for (record, document, member) in &loaded {
+            planned.push(self.plan(record, document, *member, &rules, &aml, today, now).await?);
         }
         let outcomes = self
             .store
