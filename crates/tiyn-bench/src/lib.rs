@@ -1,6 +1,13 @@
 //! `tiyn bench ledger`: concurrent clients, each submitting one transfer at a time and waiting
 //! for its own durable acknowledgement, against a real store. Prints throughput, latency
 //! percentiles, and the zero-sum check (with how long the check took).
+//!
+//! `tiyn bench payments` (the `payments` module): confirmed internal payments per second through
+//! the HTTP API, against the real application served over TCP.
+
+mod payments;
+
+pub use payments::{PaymentsBenchArgs, PaymentsReport, measure_payments, run_payments};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,7 +55,7 @@ pub async fn run_ledger(args: LedgerBenchArgs) -> Result<(), String> {
         return Err("need at least 2 accounts, 1 client and 1 transfer".into());
     }
     let hot = args.hot.unwrap_or(args.accounts).clamp(2, args.accounts);
-    let (store, _cluster, description, scratch) = open_bench_store(&args.database).await?;
+    let (store, _cluster, description, scratch) = open_bench_store(&args.database, "ledger").await?;
     let _scratch = ScratchFiles(scratch);
     println!("backend: {description}");
     println!(
@@ -152,7 +159,7 @@ async fn client_loop(
 type BenchStore = (Arc<dyn Store>, Option<ThrowawayCluster>, String, Vec<PathBuf>);
 
 /// Deletes the benchmark's own database files when the run ends.
-struct ScratchFiles(Vec<PathBuf>);
+pub(crate) struct ScratchFiles(pub(crate) Vec<PathBuf>);
 
 impl Drop for ScratchFiles {
     fn drop(&mut self) {
@@ -162,10 +169,18 @@ impl Drop for ScratchFiles {
     }
 }
 
-async fn open_bench_store(database: &str) -> Result<BenchStore, String> {
+/// Opens the store to measure; `bench` names the benchmark in a fresh SQLite file's name (unique
+/// in this process, so two runs in one process never share a file).
+pub(crate) async fn open_bench_store(database: &str, bench: &str) -> Result<BenchStore, String> {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
     match database {
         "sqlite" => {
-            let path: PathBuf = std::env::temp_dir().join(format!("tiyn-bench-{}.db", std::process::id()));
+            let run = RUNS.fetch_add(1, Ordering::Relaxed);
+            let name = match run {
+                0 => format!("tiyn-bench-{bench}-{}.db", std::process::id()),
+                _ => format!("tiyn-bench-{bench}-{}-{run}.db", std::process::id()),
+            };
+            let path: PathBuf = std::env::temp_dir().join(name);
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
@@ -255,7 +270,7 @@ fn kzt(minor: i64) -> Result<Amount, String> {
     Amount::new(Money::from_minor(minor, Currency::Kzt)).map_err(|error| error.to_string())
 }
 
-fn percentile(sorted: &[u32], percent: f64) -> u32 {
+pub(crate) fn percentile(sorted: &[u32], percent: f64) -> u32 {
     if sorted.is_empty() {
         return 0;
     }
@@ -263,6 +278,6 @@ fn percentile(sorted: &[u32], percent: f64) -> u32 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-fn micros(value: u32) -> String {
+pub(crate) fn micros(value: u32) -> String {
     format!("{:.2?}", Duration::from_micros(u64::from(value)))
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tiyn_api::admin::{CreateOperatorRequest, application_from_json, problem_text};
-use tiyn_bench::LedgerBenchArgs;
+use tiyn_bench::{LedgerBenchArgs, PaymentsBenchArgs};
 use tiyn_identity::{BankActor, BankIdentity, Context, Identity};
 use tiyn_server::settings::{LogFormat, ServeArgs, Settings, markdown_table};
 
@@ -109,6 +109,10 @@ struct LoginArgs {
 enum BenchCommand {
     /// Concurrent transfers through the ledger: throughput, latency, zero-sum check.
     Ledger(LedgerBenchArgs),
+    /// Confirmed internal payments per second through the HTTP API (drafts, signing, confirmation
+    /// with the SMS code), each client its own signed-in user; latency, and the ledger check.
+    /// The server logs warnings and errors only, unless `RUST_LOG` is set.
+    Payments(PaymentsBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -154,6 +158,11 @@ async fn run(command: Command) -> ExitCode {
                 Err(error) => fail(&error.to_string()),
             }
         }
+        // Logs: warnings and errors unless RUST_LOG says otherwise (`tiyn_bench::run_payments`).
+        Command::Bench(BenchCommand::Payments(args)) => match tiyn_bench::run_payments(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error),
+        },
         Command::Dev(DevCommand::TestDatabase) => match tiyn_store_postgres::cluster::fresh_test_database() {
             Ok(url) => {
                 println!("{url}");
