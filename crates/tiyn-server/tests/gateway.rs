@@ -285,3 +285,40 @@ async fn a_later_value_date_is_executed_on_its_day() {
     assert_eq!(refused["refusal"]["code"], "insufficient_funds");
     assert_eq!(balance(&f.test, salary.id).await.0, salary_balance - 10_000);
 }
+
+/// the day's limits count the documents confirmed that day and not refused, for
+/// the partner and for the confirming user: a document over the day's amount is refused, and one
+/// the gateway rejects gives its amount and its count back.
+#[tokio::test]
+async fn a_rejected_payment_gives_back_its_share_of_the_days_limits() {
+    let f = fixture().await;
+    let operator = &f.test.credentials.operators[0];
+    let operator = f.test.sign_in_with(&operator.login, &operator.password, &operator.mobile).await;
+    let me = body_json(get_as(&f.test.app, &f.session, "/api/v1/me").await).await;
+    let rules = json!({"tariff": null, "disabled_kinds": [], "limits": [
+        {"scope": "partner", "kind": "interbank", "rule": "daily_amount", "amount": {"amount": "1000.00", "currency": "KZT"}},
+        {"scope": "user", "user_id": me["user"]["id"], "rule": "daily_count", "count": 2},
+    ]});
+    let uri = format!("/api/admin/v1/partners/{}/payment-rules", f.test.demo.partner);
+    let response = request_json(&f.test.app, "PUT", &uri, Some(&operator), rules).await;
+    assert_eq!(response.status(), 200, "{}", body_text(response).await);
+
+    let (first, result) = pay(&f, interbank(f.main.id, "600.00", "ТОО «Ромашка»")).await;
+    assert_eq!(result["status"], "sent", "{result}");
+    let (_, result) = pay(&f, interbank(f.main.id, "400.01", "ТОО «Ромашка»")).await;
+    assert_eq!(result["status"], "refused", "600.00 + 400.01 is over the day's 1,000.00: {result}");
+    assert_eq!(result["refusal"]["code"], "limit_exceeded");
+    assert!(result["refusal"]["reason"].as_str().is_some_and(|reason| reason.contains("daily_amount")), "{result}");
+
+    let message = document(&f, &first).await["message_id"].as_str().expect("message id").to_owned();
+    let rejection = InterbankStatus::Rejected { code: Some("AC04".into()), reason: None };
+    let response = post_status(&f, report(&message, rejection), &gateway_key()).await;
+    assert_eq!(body_json(response).await["applied"][0]["status"], "refused");
+
+    // The rejected 600.00 no longer counts: 1,000.00 fits exactly, and it is the user's second
+    // document of the day that was not refused.
+    let (_, result) = pay(&f, interbank(f.main.id, "1000.00", "ТОО «Ромашка»")).await;
+    assert_eq!(result["status"], "sent", "{result}");
+    let (_, result) = pay(&f, interbank(f.main.id, "0.01", "ТОО «Ромашка»")).await;
+    assert_eq!(result["status"], "refused", "{result}");
+}

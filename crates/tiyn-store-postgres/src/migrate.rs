@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_payments.sql")),
     (9, include_str!("../migrations/0009_payment_rules.sql")),
     (10, include_str!("../migrations/0010_payment_templates.sql")),
+    (11, include_str!("../migrations/0011_payment_usage.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

@@ -463,15 +463,15 @@ pub async fn signing(pool: &PgPool, partner: PartnerId, challenge: &str) -> Resu
 }
 
 /// The day's usage: documents confirmed on the business date and not refused, per kind and
-/// currency, for the partner and for the confirming user. Call with the partner locked.
+/// currency, for the partner and for the confirming user, from the counters the trigger of
+/// migration 0011 keeps. Call with the partner locked.
 async fn usage(connection: &mut PgConnection, request: &ConfirmPayments) -> Result<Usage, TxError> {
     let rows = sqlx::query(
-        "SELECT kind, currency, SUM(amount)::bigint, COUNT(*),
-                COALESCE(SUM(amount) FILTER (WHERE confirmed_by = $3), 0)::bigint,
-                COUNT(*) FILTER (WHERE confirmed_by = $3)
-         FROM payment_documents
-         WHERE partner_id = $1 AND business_date = $2 AND status <> 'refused'
-         GROUP BY kind, currency",
+        "SELECT NULL::bigint, kind, currency, amount, count FROM payment_usage_partner
+         WHERE partner_id = $1 AND business_date = $2 AND count > 0
+         UNION ALL
+         SELECT user_id, kind, currency, amount, count FROM payment_usage_user
+         WHERE partner_id = $1 AND user_id = $3 AND business_date = $2 AND count > 0",
     )
     .bind(request.partner.get())
     .bind(request.business_date.to_string())
@@ -480,14 +480,12 @@ async fn usage(connection: &mut PgConnection, request: &ConfirmPayments) -> Resu
     .await?;
     let mut usage = Usage::new();
     for row in &rows {
-        let (kind, currency): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-        let partner = LimitScope::Partner(request.partner);
-        payments::add_usage(&mut usage, partner, &kind, &currency, row.try_get(2)?, row.try_get(3)?)?;
-        let count: i64 = row.try_get(5)?;
-        if count > 0 {
-            let user = LimitScope::User(request.confirmed_by);
-            payments::add_usage(&mut usage, user, &kind, &currency, row.try_get(4)?, count)?;
-        }
+        let scope = match row.try_get::<Option<i64>, _>(0)? {
+            None => LimitScope::Partner(request.partner),
+            Some(_) => LimitScope::User(request.confirmed_by),
+        };
+        let (kind, currency): (String, String) = (row.try_get(1)?, row.try_get(2)?);
+        payments::add_usage(&mut usage, scope, &kind, &currency, row.try_get(3)?, row.try_get(4)?)?;
     }
     Ok(usage)
 }

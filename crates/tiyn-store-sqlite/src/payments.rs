@@ -374,14 +374,14 @@ fn digest32(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
 }
 
 /// The day's usage: documents confirmed on the business date and not refused, per scope, kind
-/// and currency.
+/// and currency, from the counters the triggers of migration 0011 keep.
 fn usage(connection: &Connection, request: &ConfirmPayments) -> Result<Usage, StoreError> {
     let mut usage = Usage::new();
     let date = request.business_date.to_string();
     let mut by_partner = connection
         .prepare_cached(
-            "SELECT kind, currency, SUM(amount), COUNT(*) FROM payment_documents
-             WHERE partner_id = ?1 AND business_date = ?2 AND status <> 'refused' GROUP BY kind, currency",
+            "SELECT kind, currency, amount, count FROM payment_usage_partner
+             WHERE partner_id = ?1 AND business_date = ?2 AND count > 0",
         )
         .map_err(StoreError::backend)?;
     let rows = by_partner
@@ -395,9 +395,8 @@ fn usage(connection: &Connection, request: &ConfirmPayments) -> Result<Usage, St
     }
     let mut by_user = connection
         .prepare_cached(
-            "SELECT kind, currency, SUM(amount), COUNT(*) FROM payment_documents
-             WHERE partner_id = ?1 AND business_date = ?2 AND confirmed_by = ?3 AND status <> 'refused'
-             GROUP BY kind, currency",
+            "SELECT kind, currency, amount, count FROM payment_usage_user
+             WHERE partner_id = ?1 AND user_id = ?3 AND business_date = ?2 AND count > 0",
         )
         .map_err(StoreError::backend)?;
     let rows = by_user
