@@ -7,11 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tiyn_core::{AccountId, Currency, PartnerId, UserId};
-use tiyn_payments::DocumentKind;
+use tiyn_core::iban::Iban;
+use tiyn_core::{AccountId, Currency, Money, PartnerId, TaxpayerId, UserId};
 use tiyn_payments::limits::{Limit, LimitRule, LimitScope, LimitSet};
 use tiyn_payments::tariff::{Commission, KindTariff, Rate, TariffPlan, Withholding};
-use tiyn_store::rules::{AmlEntry, NewRestriction, PaymentRules, Restriction, RestrictionKind};
+use tiyn_payments::{DocumentKind, PayeeName};
+use tiyn_store::rules::{
+    AmlEntry, CollectionOrder, CollectionPriority, Creditor, NewRestriction, PaymentRules, Restriction, RestrictionKind,
+};
 use utoipa::ToSchema;
 
 use crate::ApiState;
@@ -363,35 +366,75 @@ pub async fn admin_set_payment_rules(
 pub struct RestrictionDto {
     pub id: String,
     pub account: String,
-    /// `arrest_amount`, `arrest_all`, `debit_suspension`, `closing`.
+    /// `arrest_amount`, `arrest_all`, `debit_suspension`, `collection_order`, `closing`.
     pub kind: String,
+    /// `arrest_amount`: the amount arrested; `collection_order`: the amount owed.
     pub amount: Option<MoneyDto>,
     /// `debit_suspension`: the kinds still allowed.
     pub allowed_kinds: Vec<String>,
+    /// `collection_order`: its legal priority (1 is collected first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
+    /// `collection_order`: whom it pays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creditor: Option<CreditorDto>,
+    /// `collection_order`: collected so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collected: Option<MoneyDto>,
+    /// `collection_order`: still owed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outstanding: Option<MoneyDto>,
     pub reference: String,
     pub created_at: String,
+    /// When it was lifted (a collection order: when it was paid off or withdrawn).
     pub lifted_at: Option<String>,
+}
+
+/// The creditor of a collection order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditorDto {
+    pub name: String,
+    /// IIN or BIN.
+    pub taxpayer_id: String,
+    pub iban: String,
 }
 
 impl From<&Restriction> for RestrictionDto {
     fn from(restriction: &Restriction) -> RestrictionDto {
-        let (amount, allowed) = match &restriction.kind {
-            RestrictionKind::ArrestAmount(amount) => (Some(MoneyDto::from(*amount)), Vec::new()),
-            RestrictionKind::DebitSuspension { allowed } => {
-                (None, allowed.iter().map(|kind| kind.as_str().to_owned()).collect())
-            }
-            RestrictionKind::ArrestAll | RestrictionKind::Closing => (None, Vec::new()),
-        };
-        RestrictionDto {
+        let mut dto = RestrictionDto {
             id: restriction.id.to_string(),
             account: restriction.account.to_string(),
             kind: restriction.kind.code().to_owned(),
-            amount,
-            allowed_kinds: allowed,
+            amount: None,
+            allowed_kinds: Vec::new(),
+            priority: None,
+            creditor: None,
+            collected: None,
+            outstanding: None,
             reference: restriction.reference.clone(),
             created_at: restriction.created_at.to_string(),
             lifted_at: restriction.lifted_at.map(|at| at.to_string()),
+        };
+        match &restriction.kind {
+            RestrictionKind::ArrestAmount(amount) => dto.amount = Some(MoneyDto::from(*amount)),
+            RestrictionKind::DebitSuspension { allowed } => {
+                dto.allowed_kinds = allowed.iter().map(|kind| kind.as_str().to_owned()).collect();
+            }
+            RestrictionKind::CollectionOrder(order) => {
+                dto.amount = Some(MoneyDto::from(order.amount()));
+                dto.priority = Some(order.priority().get());
+                dto.creditor = Some(CreditorDto {
+                    name: order.creditor().name.to_string(),
+                    taxpayer_id: order.creditor().taxpayer_id.to_string(),
+                    iban: order.creditor().iban.to_string(),
+                });
+                dto.collected = Some(MoneyDto::from(order.collected()));
+                dto.outstanding = Some(MoneyDto::from(order.outstanding()));
+            }
+            RestrictionKind::ArrestAll | RestrictionKind::Closing => {}
         }
+        dto
     }
 }
 
@@ -403,13 +446,18 @@ pub struct RestrictionListDto {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestrictionInput {
-    /// `arrest_amount`, `arrest_all`, `debit_suspension`, `closing`.
+    /// `arrest_amount`, `arrest_all`, `debit_suspension`, `collection_order`, `closing`.
     pub kind: String,
-    /// `arrest_amount`: the amount arrested.
+    /// `arrest_amount`: the amount arrested; `collection_order`: the amount owed, in the
+    /// account's currency.
     pub amount: Option<MoneyInput>,
     /// `debit_suspension`: kinds still allowed (`budget`, typically).
     #[serde(default)]
     pub allowed_kinds: Vec<String>,
+    /// `collection_order`: its legal priority, 1 to 9 (1 is collected first).
+    pub priority: Option<u8>,
+    /// `collection_order`: whom it pays.
+    pub creditor: Option<CreditorDto>,
     /// Who imposed it and the document (1–500 characters).
     pub reference: String,
 }
@@ -429,12 +477,14 @@ impl RestrictionInput {
             .collect();
         let amount =
             self.amount.as_ref().and_then(|amount| amount.parse("amount").map_err(|error| errors.push(error)).ok());
+        let collection = (self.kind == "collection_order").then(|| self.collection_order(amount, &mut errors));
         let kind = match (self.kind.as_str(), amount) {
             ("arrest_amount", Some(amount)) if amount.is_positive() => Some(RestrictionKind::ArrestAmount(amount)),
             ("arrest_amount", _) => {
                 errors.push(FieldError::new("amount", "required", "an arrest of an amount has a positive amount"));
                 None
             }
+            ("collection_order", _) => collection.flatten().map(RestrictionKind::CollectionOrder),
             ("arrest_all", None) => Some(RestrictionKind::ArrestAll),
             ("debit_suspension", None) => Some(RestrictionKind::DebitSuspension { allowed }),
             ("closing", None) => Some(RestrictionKind::Closing),
@@ -442,7 +492,8 @@ impl RestrictionInput {
                 errors.push(FieldError::new(
                     "kind",
                     "invalid_restriction",
-                    "kind is arrest_amount (with amount), arrest_all, debit_suspension or closing",
+                    "kind is arrest_amount (with amount), arrest_all, debit_suspension, collection_order (with \
+                     amount, priority and creditor) or closing",
                 ));
                 None
             }
@@ -451,6 +502,49 @@ impl RestrictionInput {
             Some(kind) if errors.is_empty() => Ok(kind),
             _ => Err(ApiError::Invalid(errors)),
         }
+    }
+
+    /// The collection order's own fields, every problem reported.
+    fn collection_order(&self, amount: Option<Money>, errors: &mut Vec<FieldError>) -> Option<CollectionOrder> {
+        let amount = match amount {
+            Some(amount) if amount.is_positive() => Some(amount),
+            _ => {
+                errors.push(FieldError::new("amount", "required", "a collection order has a positive amount owed"));
+                None
+            }
+        };
+        let priority = self.priority.and_then(CollectionPriority::new);
+        if priority.is_none() {
+            errors.push(FieldError::new(
+                "priority",
+                "invalid_priority",
+                format!("the order's legal priority, {} to {}", CollectionPriority::FIRST, CollectionPriority::LAST),
+            ));
+        }
+        let creditor = match &self.creditor {
+            None => {
+                errors.push(FieldError::new("creditor", "required", "whom the order pays: name, taxpayer_id, iban"));
+                None
+            }
+            Some(creditor) => {
+                let name = PayeeName::parse(&creditor.name)
+                    .map_err(|error| errors.push(FieldError::new("creditor.name", error.code(), error.to_string())))
+                    .ok();
+                let taxpayer_id = TaxpayerId::parse(&creditor.taxpayer_id)
+                    .map_err(|error| {
+                        errors.push(FieldError::new("creditor.taxpayer_id", error.code(), error.to_string()))
+                    })
+                    .ok();
+                let iban = Iban::parse(&creditor.iban)
+                    .map_err(|error| errors.push(FieldError::new("creditor.iban", error.code(), error.to_string())))
+                    .ok();
+                match (name, taxpayer_id, iban) {
+                    (Some(name), Some(taxpayer_id), Some(iban)) => Some(Creditor { name, taxpayer_id, iban }),
+                    _ => None,
+                }
+            }
+        };
+        CollectionOrder::new(amount?, priority?, creditor?)
     }
 }
 
@@ -468,7 +562,9 @@ pub async fn admin_restrictions(
     Ok(Json(RestrictionListDto { items: items.iter().map(RestrictionDto::from).collect() }))
 }
 
-/// Registers an arrest, a suspension of debits or the closing of an account (R-6.1.2, R-10.2.4).
+/// Registers an arrest, a suspension of debits, a collection order or the closing of an account
+/// (R-6.1.2, R-10.2.4). A collection order is collected at once from the money the account has,
+/// and later as money arrives; the answer shows what it has collected.
 #[utoipa::path(post, path = "/accounts/{id}/restrictions", tag = "admin", request_body = RestrictionInput,
     responses((status = 201, body = RestrictionDto), (status = 404, body = ProblemDto), (status = 422, body = ProblemDto)))]
 pub async fn admin_add_restriction(
@@ -480,6 +576,16 @@ pub async fn admin_add_restriction(
 ) -> Result<(StatusCode, Json<RestrictionDto>), ApiError> {
     let account = account_id(&id)?;
     let kind = input.parse()?;
+    if let RestrictionKind::CollectionOrder(order) = &kind {
+        let found = state.store.account(account).await?.ok_or(ApiError::NotFound { what: "account" })?;
+        if order.amount().currency() != found.currency {
+            return Err(ApiError::invalid(
+                "amount.currency",
+                "currency_mismatch",
+                format!("a collection order is in the account's currency, {}", found.currency.code()),
+            ));
+        }
+    }
     let restriction = NewRestriction {
         account,
         kind,

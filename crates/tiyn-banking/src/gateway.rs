@@ -234,6 +234,10 @@ impl Banking {
             other => other.into(),
         })?;
         debug_assert!(matches!(executed.receipt, Receipt::Posted { .. }));
+        if !suspense && !executed.replayed {
+            // Money arrived: the account's collection orders come first.
+            self.collect(target).await?;
+        }
         Ok(Credited { account: target, suspense, replayed: executed.replayed })
     }
 }

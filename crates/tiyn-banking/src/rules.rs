@@ -8,7 +8,10 @@ use tiyn_identity::{BankActor, Context, Principal};
 use tiyn_payments::limits::LimitSet;
 use tiyn_payments::tariff::TariffPlan;
 use tiyn_payments::{DocumentKind, Payee, Refusal, RefusalCode, Requisites};
-use tiyn_store::rules::{AmlEntry, NewRestriction, PaymentRules, Restriction, aml_name_key};
+use tiyn_store::AccountKind;
+use tiyn_store::rules::{
+    AmlEntry, CollectFrom, Collected, NewRestriction, PaymentRules, Restriction, RestrictionKind, aml_name_key,
+};
 
 use crate::{Banking, BankingError};
 
@@ -17,6 +20,8 @@ pub mod audit_action {
     pub const PAYMENT_RULES: &str = "partners.payment_rules";
     pub const RESTRICTION_ADD: &str = "accounts.restriction_add";
     pub const RESTRICTION_LIFT: &str = "accounts.restriction_lift";
+    /// The bank collected money under a collection order.
+    pub const COLLECTION: &str = "accounts.collection";
     pub const AML_LIST: &str = "aml.list_replace";
     pub const AML_MATCH: &str = "aml.match";
 }
@@ -101,6 +106,11 @@ impl Banking {
         if account.partner.is_none() {
             return Err(BankingError::NotFound("account"));
         }
+        if let RestrictionKind::CollectionOrder(order) = &restriction.kind
+            && order.amount().currency() != account.currency
+        {
+            return Err(BankingError::Conflict("currency_mismatch"));
+        }
         let stored = self.store.add_restriction(restriction).await?;
         self.identity
             .record_bank_action(
@@ -112,7 +122,55 @@ impl Banking {
                 Some(format!("restriction {}: {} ({})", stored.id, stored.kind.code(), stored.reference)),
             )
             .await?;
+        if matches!(stored.kind, RestrictionKind::CollectionOrder(_)) {
+            self.collect(account.id).await?;
+            return Ok(self
+                .store
+                .account_restrictions(account.id)
+                .await?
+                .into_iter()
+                .find(|restriction| restriction.id == stored.id)
+                .unwrap_or(stored));
+        }
         Ok(stored)
+    }
+
+    /// Collects the account's outstanding collection orders from the money it has now, by
+    /// priority and then arrival; each collection is one journal entry account → the
+    /// bank's clearing account, and is audited as the bank's own action. Runs when an order is
+    /// registered, when money arrives from another bank, and in the executor's sweep.
+    pub async fn collect(&self, account: AccountId) -> Result<Vec<Collected>, BankingError> {
+        let found = self.store.account(account).await?.ok_or(BankingError::NotFound("account"))?;
+        let clearing = self.store.bank_account(AccountKind::BankClearing, found.currency).await?;
+        let done = self.store.collect(CollectFrom { account, clearing, at: self.now() }).await?;
+        for collected in &done {
+            self.identity
+                .record_system(
+                    audit_action::COLLECTION,
+                    found.partner,
+                    format!("account:{account}"),
+                    Some(format!(
+                        "restriction {}: {} {} collected, entry {}{}",
+                        collected.restriction,
+                        collected.amount.amount_string(),
+                        collected.amount.currency().code(),
+                        collected.entry,
+                        if collected.paid_off { ", paid off" } else { "" }
+                    )),
+                )
+                .await?;
+        }
+        Ok(done)
+    }
+
+    /// The executor's sweep: collects every account with an outstanding collection order.
+    /// Answers how many collections were made.
+    pub async fn collect_due(&self) -> Result<usize, BankingError> {
+        let mut made = 0;
+        for account in self.store.accounts_to_collect().await? {
+            made += self.collect(account).await?.len();
+        }
+        Ok(made)
     }
 
     pub async fn lift_restriction(

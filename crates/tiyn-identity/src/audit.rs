@@ -150,6 +150,22 @@ impl Identity {
         self.record(context, entry).await
     }
 
+    /// Records what the platform did by itself (the bank's collection of a collection order, …):
+    /// no actor, no request.
+    pub async fn record_system(
+        &self,
+        action: &'static str,
+        partner: Option<PartnerId>,
+        object: String,
+        details: Option<String>,
+    ) -> Result<(), IdentityError> {
+        let mut entry = Entry::new(action);
+        entry.partner = partner;
+        entry.object = Some(object);
+        entry.details = details;
+        self.record(&Context::default(), entry).await
+    }
+
     /// The partner's audit trail, newest first. Who may call this is the route table's
     /// decision ([`Permission::ViewAudit`]); here the query is confined to the principal's partner.
     /// The read itself is recorded.

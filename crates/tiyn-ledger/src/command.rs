@@ -46,10 +46,12 @@ pub enum EntryKind {
     Reversal,
     IncomingCredit,
     Conversion,
+    /// Money the bank collects from an account under a collection order.
+    Collection,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 7] = [
+    pub const ALL: [EntryKind; 8] = [
         EntryKind::OpeningBalance,
         EntryKind::Transfer,
         EntryKind::Fee,
@@ -57,6 +59,7 @@ impl EntryKind {
         EntryKind::Reversal,
         EntryKind::IncomingCredit,
         EntryKind::Conversion,
+        EntryKind::Collection,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -68,6 +71,7 @@ impl EntryKind {
             EntryKind::Reversal => "reversal",
             EntryKind::IncomingCredit => "incoming_credit",
             EntryKind::Conversion => "conversion",
+            EntryKind::Collection => "collection",
         }
     }
 

@@ -230,3 +230,128 @@ async fn the_aml_list_refuses_payees_and_blocks_users() {
     let (status, bad) = f.admin("PUT", "/aml-list", json!({"entries": [{"name": "", "taxpayer_id": "12"}]})).await;
     assert_eq!(status, 422, "{bad}");
 }
+
+fn kzt(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+fn collection_order(amount_minor: i64, priority: u8, reference: &str) -> Value {
+    json!({
+        "kind": "collection_order",
+        "amount": {"amount": kzt(amount_minor), "currency": "KZT"},
+        "priority": priority,
+        "creditor": {"name": "РГУ «УГД по Медеускому району»", "taxpayer_id": "180140010005", "iban": "KZ806014482455345985"},
+        "reference": reference,
+    })
+}
+
+/// a collection order takes at once what the account has; while it is outstanding the
+/// partner's own debits are refused; money that arrives later goes to the outstanding orders by
+/// priority (an internal credit through the executor's sweep, an interbank credit at once); a
+/// paid-off order is lifted and the partner may pay again. Every collection is one balanced entry
+/// to the bank's clearing account.
+#[tokio::test]
+async fn collection_orders_are_collected_by_priority_as_money_arrives() {
+    let f = fixture().await;
+    let account = f.test.store.account(f.main.id).await.expect("read").expect("account");
+    let available = account.balance.minor() - account.held.minor();
+    let clearing = f.test.store.bank_account(AccountKind::BankClearing, Currency::Kzt).await.expect("clearing");
+    let clearing_before = f.balance(clearing).await;
+    let path = format!("/accounts/{}/restrictions", f.main.id);
+
+    // Owed: everything available plus 400.00.
+    let (status, taxes) = f.admin("POST", &path, collection_order(available + 40_000, 3, "УГД, ИР № 17")).await;
+    assert_eq!(status, 201, "{taxes}");
+    assert_eq!(taxes["collected"]["amount"], kzt(available), "{taxes}");
+    assert_eq!(taxes["outstanding"]["amount"], "400.00");
+    assert_eq!(taxes["lifted_at"], Value::Null);
+    assert_eq!(f.balance(clearing).await, clearing_before + available);
+    let (status, alimony) = f.admin("POST", &path, collection_order(10_000, 1, "ЧСИ, ИД № 5")).await;
+    assert_eq!(status, 201);
+    assert_eq!(alimony["collected"]["amount"], "0.00", "nothing left to collect");
+
+    // The partner's own debit is refused while orders are outstanding.
+    let (_, results) = f.pay(vec![internal(f.main.id, f.salary.id, "0.01")]).await;
+    assert_eq!(results[0]["refusal"]["code"], "account_restricted", "{results:?}");
+    assert!(results[0]["refusal"]["reason"].as_str().is_some_and(|reason| reason.contains("collection_order")));
+
+    // 450.00 arrive from the partner's other account: priority 1 first, then priority 3.
+    let (_, results) = f.pay(vec![internal(f.salary.id, f.main.id, "450.00")]).await;
+    assert_eq!(results[0]["status"], "executed", "{results:?}");
+    assert_eq!(f.test.app_banking().collect_due().await.expect("sweep"), 2);
+    let shown = body_json(get_as(&f.test.app, &f.user, &format!("/api/v1{path}")).await).await;
+    let find = |id: &Value| shown["items"].as_array().expect("items").iter().find(|item| item["id"] == *id).cloned();
+    let alimony = find(&alimony["id"]).expect("shown to the partner");
+    assert_eq!(alimony["collected"]["amount"], "100.00");
+    assert_ne!(alimony["lifted_at"], Value::Null, "paid off");
+    let taxes = find(&taxes["id"]).expect("shown to the partner");
+    assert_eq!(taxes["outstanding"]["amount"], "50.00", "{taxes}");
+    assert_eq!(taxes["creditor"]["iban"], "KZ806014482455345985");
+    assert_eq!(f.test.app_banking().collect_due().await.expect("sweep"), 0, "nothing more to take");
+
+    // 80.00 from another bank: 50.00 pay the taxes off at once, 30.00 stay with the partner.
+    let credit = tiyn_banking::gateway::IncomingCredit {
+        message_id: tiyn_payments::MessageId::parse("INCOMING-COLLECT-1").expect("id"),
+        payee_iban: account.iban.clone().expect("iban"),
+        amount: tiyn_core::Amount::parse("80.00", Currency::Kzt).expect("amount"),
+        payer_name: tiyn_payments::PayeeName::parse("ТОО «Покупатель»").expect("name"),
+        payer_taxpayer_id: None,
+        payer_iban: None,
+        purpose: "Оплата по договору 7".to_owned(),
+    };
+    f.test.app_banking().incoming_credit(&credit).await.expect("credit");
+    let now = f.test.store.account(f.main.id).await.expect("read").expect("account");
+    assert_eq!(now.balance.minor() - now.held.minor(), 3_000);
+    assert!(f.test.store.accounts_to_collect().await.expect("read").is_empty());
+    assert_eq!(f.balance(clearing).await, clearing_before + available + 40_000 + 10_000 - 8_000);
+
+    let (_, results) = f.pay(vec![internal(f.main.id, f.salary.id, "30.00")]).await;
+    assert_eq!(results[0]["status"], "executed", "paid off: the partner pays again: {results:?}");
+    assert!(f.test.store.check_ledger().await.expect("check").is_sound());
+
+    // A bad order is refused field by field; another currency than the account's is refused.
+    let bad = json!({"kind": "collection_order", "amount": {"amount": "10.00", "currency": "KZT"}, "priority": 0,
+        "creditor": {"name": "", "taxpayer_id": "180140010006", "iban": "KZ806014482455345986"}, "reference": "x"});
+    let (status, problem) = f.admin("POST", &path, bad).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> =
+        problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    for field in ["priority", "creditor.name", "creditor.taxpayer_id", "creditor.iban"] {
+        assert!(fields.contains(&field), "{field}: {problem}");
+    }
+    let mut dollars = collection_order(1_000, 2, "x");
+    dollars["amount"]["currency"] = json!("USD");
+    let (status, problem) = f.admin("POST", &path, dollars).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "currency_mismatch");
+}
+
+/// collections running at once (the sweep of several server processes, an incoming
+/// credit) never take more than arrived nor collect an order twice.
+#[tokio::test]
+async fn concurrent_collections_take_the_money_once() {
+    let f = fixture().await;
+    let account = f.test.store.account(f.main.id).await.expect("read").expect("account");
+    let available = account.balance.minor() - account.held.minor();
+    let path = format!("/accounts/{}/restrictions", f.main.id);
+    let (status, order) = f.admin("POST", &path, collection_order(available + 100_000, 2, "ЧСИ, ИД № 9")).await;
+    assert_eq!(status, 201, "{order}");
+    let (_, results) = f.pay(vec![internal(f.salary.id, f.main.id, "500.00")]).await;
+    assert_eq!(results[0]["status"], "executed", "{results:?}");
+
+    let mut sweeps = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let banking = f.test.app_banking();
+        sweeps.spawn(async move { banking.collect_due().await.expect("sweep") });
+    }
+    let made: usize = sweeps.join_all().await.into_iter().sum();
+    assert_eq!(made, 1, "one collection of the 500.00 that arrived");
+    let now = f.test.store.account(f.main.id).await.expect("read").expect("account");
+    assert_eq!(now.balance.minor() - now.held.minor(), 0);
+    let restrictions = f.test.store.account_restrictions(f.main.id).await.expect("read");
+    let tiyn_store::rules::RestrictionKind::CollectionOrder(stored) = &restrictions[0].kind else {
+        panic!("the order: {restrictions:?}")
+    };
+    assert_eq!(stored.collected().minor(), available + 50_000);
+    assert!(f.test.store.check_ledger().await.expect("check").is_sound());
+}

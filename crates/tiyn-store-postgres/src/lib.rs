@@ -618,6 +618,17 @@ impl Store for PostgresStore {
         rules::of_account_in(&self.pool, account).await
     }
 
+    async fn collect(
+        &self,
+        request: tiyn_store::rules::CollectFrom,
+    ) -> Result<Vec<tiyn_store::rules::Collected>, StoreError> {
+        rules::collect(&self.pool, &request).await
+    }
+
+    async fn accounts_to_collect(&self) -> Result<Vec<AccountId>, StoreError> {
+        rules::accounts_to_collect(&self.pool).await
+    }
+
     async fn replace_aml_list(
         &self,
         entries: Vec<tiyn_store::rules::AmlEntry>,

@@ -955,6 +955,17 @@ impl Store for SqliteStore {
         self.read(move |connection| rules::of_account(connection, account)).await
     }
 
+    async fn collect(
+        &self,
+        request: tiyn_store::rules::CollectFrom,
+    ) -> Result<Vec<tiyn_store::rules::Collected>, StoreError> {
+        self.write(move |connection| rules::collect(connection, &request)).await
+    }
+
+    async fn accounts_to_collect(&self) -> Result<Vec<AccountId>, StoreError> {
+        self.read(rules::accounts_to_collect).await
+    }
+
     async fn replace_aml_list(
         &self,
         entries: Vec<tiyn_store::rules::AmlEntry>,

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyn_core::{AccountId, PartnerId, UserId};
 use tiyn_store::StoreError;
-use tiyn_store::rules::{self, AmlEntry, NewRestriction, PaymentRules, Restriction};
+use tiyn_store::rules::{self, AmlEntry, CollectFrom, Collected, NewRestriction, PaymentRules, Restriction};
 
 pub fn get(connection: &Connection, partner: PartnerId) -> Result<PaymentRules, StoreError> {
     let row: Option<(Option<String>, String, String)> = connection
@@ -39,8 +39,7 @@ pub fn set(connection: &Connection, partner: PartnerId, payment_rules: &PaymentR
     if changed == 0 { Err(StoreError::NotFound { what: "partner" }) } else { Ok(()) }
 }
 
-const RESTRICTION_COLUMNS: &str =
-    "id, account_id, kind, amount, currency, allowed_kinds, reference, created_by, created_at, lifted_at";
+use tiyn_store::rules::RESTRICTION_COLUMNS;
 
 fn restriction(row: &Row<'_>) -> rusqlite::Result<Result<Restriction, StoreError>> {
     let kind: String = row.get(2)?;
@@ -48,7 +47,20 @@ fn restriction(row: &Row<'_>) -> rusqlite::Result<Result<Restriction, StoreError
     let allowed: Option<String> = row.get(5)?;
     let created_at: i64 = row.get(8)?;
     let lifted_at: Option<i64> = row.get(9)?;
-    let kind = rules::restriction_kind(&kind, row.get(3)?, currency.as_deref(), allowed.as_deref());
+    let creditor_name: Option<String> = row.get(11)?;
+    let creditor_taxpayer_id: Option<String> = row.get(12)?;
+    let creditor_iban: Option<String> = row.get(13)?;
+    let columns = rules::RestrictionColumnsRead {
+        amount: row.get(3)?,
+        currency: currency.as_deref(),
+        allowed_kinds: allowed.as_deref(),
+        priority: row.get(10)?,
+        creditor_name: creditor_name.as_deref(),
+        creditor_taxpayer_id: creditor_taxpayer_id.as_deref(),
+        creditor_iban: creditor_iban.as_deref(),
+        collected: row.get(14)?,
+    };
+    let kind = rules::restriction_kind(&kind, columns);
     let instant = |micros: i64| Timestamp::from_microsecond(micros).map_err(StoreError::backend);
     Ok((|| {
         Ok(Restriction {
@@ -80,20 +92,26 @@ pub fn add(connection: &Connection, new: &NewRestriction) -> Result<Restriction,
     if !exists {
         return Err(StoreError::NotFound { what: "account" });
     }
-    let (kind, amount, currency, allowed) = rules::restriction_columns(&new.kind);
+    let columns = rules::restriction_columns(&new.kind);
     connection
         .execute(
-            "INSERT INTO restrictions (account_id, kind, amount, currency, allowed_kinds, reference, created_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO restrictions (account_id, kind, amount, currency, allowed_kinds, reference, created_by, created_at,
+                 priority, creditor_name, creditor_taxpayer_id, creditor_iban, collected)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 new.account.get(),
-                kind,
-                amount,
-                currency,
-                allowed,
+                columns.kind,
+                columns.amount,
+                columns.currency,
+                columns.allowed_kinds,
                 new.reference,
                 new.created_by.map(UserId::get),
-                new.created_at.as_microsecond()
+                new.created_at.as_microsecond(),
+                columns.priority,
+                columns.creditor_name,
+                columns.creditor_taxpayer_id,
+                columns.creditor_iban,
+                columns.collected
             ],
         )
         .map_err(StoreError::backend)?;
@@ -160,4 +178,55 @@ pub fn payer_state(connection: &Connection, account: AccountId) -> Result<(Vec<R
         })
         .map_err(StoreError::backend)?;
     Ok((restrictions, balance, held))
+}
+
+/// Collects the account's outstanding collection orders (see `Store::collect`), in the writer's
+/// transaction: the account's balance and holds are read in it, so nothing else moves them
+/// between the plan and the postings.
+pub fn collect(connection: &mut Connection, request: &CollectFrom) -> Result<Vec<Collected>, StoreError> {
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let (restrictions, balance, held) = payer_state(&savepoint, request.account)?;
+    let mut done = Vec::new();
+    for planned in rules::collection_plan(&restrictions, balance - held) {
+        let Some(restriction) = restrictions.iter().find(|restriction| restriction.id == planned.restriction) else {
+            continue;
+        };
+        let command =
+            rules::collection_command(&planned, request.account, request.clearing, &restriction.reference, request.at)?;
+        let executed = crate::ledger::decide_and_write(&savepoint, std::slice::from_ref(&command))?
+            .pop()
+            .ok_or_else(|| StoreError::backend("the ledger answered nothing"))??;
+        let tiyn_ledger::Receipt::Posted { entry } = executed.receipt else {
+            return Err(StoreError::backend("a collection's command did not post"));
+        };
+        let after = planned.collected_before.minor() + planned.amount.minor();
+        let paid_off: bool = savepoint
+            .query_row(
+                "UPDATE restrictions SET collected = ?3, lifted_at = CASE WHEN ?3 = amount THEN ?4 END
+                 WHERE id = ?1 AND collected = ?2 AND lifted_at IS NULL RETURNING lifted_at IS NOT NULL",
+                params![planned.restriction, planned.collected_before.minor(), after, request.at.as_microsecond()],
+                |row| row.get(0),
+            )
+            .map_err(StoreError::backend)?;
+        savepoint
+            .execute(
+                "INSERT INTO collections (restriction_id, entry_id, amount, collected_at) VALUES (?1, ?2, ?3, ?4)",
+                params![planned.restriction, entry.get(), planned.amount.minor(), request.at.as_microsecond()],
+            )
+            .map_err(StoreError::backend)?;
+        done.push(Collected { restriction: planned.restriction, amount: planned.amount, entry, paid_off });
+    }
+    savepoint.commit().map_err(StoreError::backend)?;
+    Ok(done)
+}
+
+pub fn accounts_to_collect(connection: &Connection) -> Result<Vec<AccountId>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT DISTINCT account_id FROM restrictions WHERE kind = 'collection_order' AND lifted_at IS NULL
+             ORDER BY account_id",
+        )
+        .map_err(StoreError::backend)?;
+    let rows = statement.query_map([], |row| row.get(0)).map_err(StoreError::backend)?;
+    rows.map(|row| row.map(AccountId::new).map_err(StoreError::backend)).collect()
 }

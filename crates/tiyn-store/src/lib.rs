@@ -356,6 +356,13 @@ pub trait Store: Send + Sync + 'static {
     async fn lift_restriction(&self, account: AccountId, id: i64, at: Timestamp) -> Result<(), StoreError>;
     /// An account's restrictions, newest first, lifted ones included.
     async fn account_restrictions(&self, account: AccountId) -> Result<Vec<rules::Restriction>, StoreError>;
+    /// Collects the account's outstanding collection orders from its available balance, in the
+    /// order [`rules::collection_plan`] gives, in one transaction: each collection posts
+    /// account → clearing ([`rules::collection_command`]), raises the order's collected amount and
+    /// lifts the order once it is paid off. What was collected (nothing when no money or no order).
+    async fn collect(&self, request: rules::CollectFrom) -> Result<Vec<rules::Collected>, StoreError>;
+    /// The accounts with an outstanding collection order.
+    async fn accounts_to_collect(&self) -> Result<Vec<AccountId>, StoreError>;
     /// Replaces the list of persons linked to terrorism or extremism financing.
     async fn replace_aml_list(&self, entries: Vec<rules::AmlEntry>, at: Timestamp) -> Result<(), StoreError>;
     async fn aml_list(&self) -> Result<Vec<rules::AmlEntry>, StoreError>;

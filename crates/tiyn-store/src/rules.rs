@@ -1,7 +1,7 @@
 //! The bank's rules for a partner's payments, as the store keeps them (issue 4): the tariff plan
 //! (R-4.15), the limits (R-6.1.7, R-4.13), the document kinds switched off (scope of services,
-//! R-3.2), restrictions on accounts (arrests, suspensions of debits, closing: R-6.1.2, R-10.2.4)
-//! and the list of persons linked to terrorism or extremism financing (R-6.1.5).
+//! R-3.2), restrictions on accounts (arrests, suspensions of debits, collection orders, closing:
+//! R-6.1.2, R-10.2.4) and the list of persons linked to terrorism or extremism financing (R-6.1.5).
 //!
 //! Tariff plans and limit sets are kept as text, one line per tariff or limit, in the formats
 //! below; both backends store the same text, and these functions are the only code that reads or
@@ -21,10 +21,12 @@
 //! ```
 
 use jiff::Timestamp;
-use tiyn_core::{AccountId, Currency, Money, PartnerId, UserId};
-use tiyn_payments::DocumentKind;
+use tiyn_core::iban::Iban;
+use tiyn_core::{AccountId, Currency, Money, PartnerId, TaxpayerId, UserId};
+use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, MEMO_LENGTH_MAX};
 use tiyn_payments::limits::{Limit, LimitRule, LimitScope, LimitSet};
 use tiyn_payments::tariff::{Commission, KindTariff, Rate, TariffPlan, Withholding};
+use tiyn_payments::{DocumentKind, PayeeName};
 
 use crate::StoreError;
 
@@ -190,6 +192,9 @@ pub enum RestrictionKind {
     ArrestAll,
     /// A suspension of debit operations, except the kinds listed (budget payments, typically).
     DebitSuspension { allowed: Vec<DocumentKind> },
+    /// A collection order (инкассовое распоряжение): while it is outstanding the partner's own
+    /// debits are refused, and the bank collects it from the account as money arrives.
+    CollectionOrder(CollectionOrder),
     /// The account is being closed: everything is refused.
     Closing,
 }
@@ -200,9 +205,175 @@ impl RestrictionKind {
             RestrictionKind::ArrestAmount(_) => "arrest_amount",
             RestrictionKind::ArrestAll => "arrest_all",
             RestrictionKind::DebitSuspension { .. } => "debit_suspension",
+            RestrictionKind::CollectionOrder(_) => "collection_order",
             RestrictionKind::Closing => "closing",
         }
     }
+}
+
+/// The legal priority of a collection order (очерёдность списания, Civil Code of Kazakhstan,
+/// art. 740), as the order states it: 1 is collected first; orders of one priority are collected in
+/// the order they arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CollectionPriority(u8);
+
+impl CollectionPriority {
+    pub const FIRST: u8 = 1;
+    pub const LAST: u8 = 9;
+
+    pub fn new(value: u8) -> Option<CollectionPriority> {
+        (CollectionPriority::FIRST..=CollectionPriority::LAST).contains(&value).then_some(CollectionPriority(value))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+/// Whom a collection order pays: the creditor's name, IIN/BIN and account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Creditor {
+    pub name: PayeeName,
+    pub taxpayer_id: TaxpayerId,
+    pub iban: Iban,
+}
+
+/// A collection order: an amount owed to a creditor, and how much of it the bank has collected.
+/// Always `0 ≤ collected ≤ amount`, in the amount's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionOrder {
+    amount: Money,
+    collected: Money,
+    priority: CollectionPriority,
+    creditor: Creditor,
+}
+
+impl CollectionOrder {
+    /// A new order, nothing collected; `None` unless the amount is positive.
+    pub fn new(amount: Money, priority: CollectionPriority, creditor: Creditor) -> Option<CollectionOrder> {
+        amount.is_positive().then(|| CollectionOrder {
+            amount,
+            collected: Money::zero(amount.currency()),
+            priority,
+            creditor,
+        })
+    }
+
+    /// An order as stored, `collected` of its `amount` taken.
+    pub fn stored(
+        amount: Money,
+        collected_minor: i64,
+        priority: CollectionPriority,
+        creditor: Creditor,
+    ) -> Option<CollectionOrder> {
+        let collected = Money::from_minor(collected_minor, amount.currency());
+        (amount.is_positive() && (0..=amount.minor()).contains(&collected_minor)).then_some(CollectionOrder {
+            amount,
+            collected,
+            priority,
+            creditor,
+        })
+    }
+
+    pub fn amount(&self) -> Money {
+        self.amount
+    }
+
+    pub fn collected(&self) -> Money {
+        self.collected
+    }
+
+    /// What is still owed.
+    pub fn outstanding(&self) -> Money {
+        Money::from_minor(self.amount.minor() - self.collected.minor(), self.amount.currency())
+    }
+
+    pub fn priority(&self) -> CollectionPriority {
+        self.priority
+    }
+
+    pub fn creditor(&self) -> &Creditor {
+        &self.creditor
+    }
+}
+
+/// One collection to make now: from the order `restriction`, `amount`, after `collected_before`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedCollection {
+    pub restriction: i64,
+    pub amount: Money,
+    pub collected_before: Money,
+}
+
+/// What the bank collects now from an account whose available balance (balance − holds) is
+/// `available` minor units (R-6.1.2): its active collection orders by priority, then by arrival,
+/// each up to what it still owes, while the money lasts. The partner's own restrictions (arrests,
+/// suspensions) limit the partner's instructions, not the bank's collection.
+pub fn collection_plan(restrictions: &[Restriction], available: i64) -> Vec<PlannedCollection> {
+    let mut orders: Vec<(&Restriction, &CollectionOrder)> = restrictions
+        .iter()
+        .filter(|restriction| restriction.lifted_at.is_none())
+        .filter_map(|restriction| match &restriction.kind {
+            RestrictionKind::CollectionOrder(order) => Some((restriction, order)),
+            _ => None,
+        })
+        .collect();
+    orders.sort_by_key(|(restriction, order)| (order.priority(), restriction.created_at, restriction.id));
+    let mut left = available.max(0);
+    let mut plan = Vec::new();
+    for (restriction, order) in orders {
+        if left == 0 {
+            break;
+        }
+        let take = order.outstanding().minor().min(left);
+        if take > 0 {
+            left -= take;
+            plan.push(PlannedCollection {
+                restriction: restriction.id,
+                amount: Money::from_minor(take, order.amount().currency()),
+                collected_before: order.collected(),
+            });
+        }
+    }
+    plan
+}
+
+/// The ledger command of one collection: account → `clearing` (the money leaves for the
+/// creditor's bank), keyed by the order and what it had collected before, so a repeat of the same
+/// collection is the same command.
+pub fn collection_command(
+    planned: &PlannedCollection,
+    account: AccountId,
+    clearing: AccountId,
+    reference: &str,
+    at: Timestamp,
+) -> Result<Command, StoreError> {
+    let ledger = |error: tiyn_ledger::LedgerError| StoreError::backend(error.to_string());
+    let amount = tiyn_core::Amount::new(planned.amount).map_err(|error| StoreError::backend(error.to_string()))?;
+    let entry = JournalEntry::transfer(account, clearing, amount).map_err(ledger)?;
+    let key =
+        IdempotencyKey::parse(&format!("collection-{}-{}", planned.restriction, planned.collected_before.minor()))
+            .map_err(ledger)?;
+    let memo: String = format!("Инкассовое распоряжение: {reference}").chars().take(MEMO_LENGTH_MAX).collect();
+    Command::new(key, at, Action::Post { entry, kind: EntryKind::Collection, memo }).map_err(ledger)
+}
+
+/// What one collection did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collected {
+    pub restriction: i64,
+    pub amount: Money,
+    pub entry: tiyn_core::EntryId,
+    /// The order is paid off and lifted.
+    pub paid_off: bool,
+}
+
+/// Collect from `account` now, posting to the bank's `clearing` account in its currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectFrom {
+    pub account: AccountId,
+    pub clearing: AccountId,
+    pub at: Timestamp,
 }
 
 /// A restriction registered by the bank.
@@ -227,38 +398,102 @@ pub struct Restriction {
     pub lifted_at: Option<Timestamp>,
 }
 
-/// The columns of a restriction kind: (kind, amount minor, currency, allowed kinds).
-pub fn restriction_columns(
-    kind: &RestrictionKind,
-) -> (&'static str, Option<i64>, Option<&'static str>, Option<String>) {
+/// A restriction kind as the store's columns keep it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestrictionColumns {
+    pub kind: &'static str,
+    /// Minor units: the arrested amount, or the collection order's amount.
+    pub amount: Option<i64>,
+    pub currency: Option<&'static str>,
+    pub allowed_kinds: Option<String>,
+    pub priority: Option<i64>,
+    pub creditor_name: Option<String>,
+    pub creditor_taxpayer_id: Option<String>,
+    pub creditor_iban: Option<String>,
+    /// Minor units collected so far (collection orders).
+    pub collected: Option<i64>,
+}
+
+/// The columns of a restriction kind.
+pub fn restriction_columns(kind: &RestrictionKind) -> RestrictionColumns {
+    let code = kind.code();
     match kind {
-        RestrictionKind::ArrestAmount(amount) => {
-            (kind.code(), Some(amount.minor()), Some(amount.currency().code()), None)
+        RestrictionKind::ArrestAmount(amount) => RestrictionColumns {
+            kind: code,
+            amount: Some(amount.minor()),
+            currency: Some(amount.currency().code()),
+            ..RestrictionColumns::default()
+        },
+        RestrictionKind::DebitSuspension { allowed } => RestrictionColumns {
+            kind: code,
+            allowed_kinds: Some(kinds_to_text(allowed)),
+            ..RestrictionColumns::default()
+        },
+        RestrictionKind::CollectionOrder(order) => RestrictionColumns {
+            kind: code,
+            amount: Some(order.amount().minor()),
+            currency: Some(order.amount().currency().code()),
+            priority: Some(i64::from(order.priority().get())),
+            creditor_name: Some(order.creditor().name.to_string()),
+            creditor_taxpayer_id: Some(order.creditor().taxpayer_id.to_string()),
+            creditor_iban: Some(order.creditor().iban.to_string()),
+            collected: Some(order.collected().minor()),
+            ..RestrictionColumns::default()
+        },
+        RestrictionKind::ArrestAll | RestrictionKind::Closing => {
+            RestrictionColumns { kind: code, ..RestrictionColumns::default() }
         }
-        RestrictionKind::DebitSuspension { allowed } => (kind.code(), None, None, Some(kinds_to_text(allowed))),
-        RestrictionKind::ArrestAll | RestrictionKind::Closing => (kind.code(), None, None, None),
     }
 }
 
-/// Reads [`restriction_columns`] back.
-pub fn restriction_kind(
-    code: &str,
-    amount: Option<i64>,
-    currency: Option<&str>,
-    allowed: Option<&str>,
-) -> Result<RestrictionKind, StoreError> {
-    let bad = || corrupt("restriction", code);
-    Ok(match code {
-        "arrest_amount" => {
-            let currency = Currency::parse(currency.ok_or_else(bad)?).map_err(|_| bad())?;
-            RestrictionKind::ArrestAmount(Money::from_minor(amount.ok_or_else(bad)?, currency))
-        }
+/// Reads [`restriction_columns`] back (`kind` is the stored code).
+pub fn restriction_kind(kind: &str, columns: RestrictionColumnsRead<'_>) -> Result<RestrictionKind, StoreError> {
+    let bad = || corrupt("restriction", kind);
+    let amount = || -> Result<Money, StoreError> {
+        let currency = Currency::parse(columns.currency.ok_or_else(bad)?).map_err(|_| bad())?;
+        Ok(Money::from_minor(columns.amount.ok_or_else(bad)?, currency))
+    };
+    Ok(match kind {
+        "arrest_amount" => RestrictionKind::ArrestAmount(amount()?),
         "arrest_all" => RestrictionKind::ArrestAll,
-        "debit_suspension" => RestrictionKind::DebitSuspension { allowed: kinds_from_text(allowed.unwrap_or(""))? },
+        "debit_suspension" => {
+            RestrictionKind::DebitSuspension { allowed: kinds_from_text(columns.allowed_kinds.unwrap_or(""))? }
+        }
+        "collection_order" => {
+            let priority = columns
+                .priority
+                .and_then(|priority| u8::try_from(priority).ok())
+                .and_then(CollectionPriority::new)
+                .ok_or_else(bad)?;
+            let creditor = Creditor {
+                name: PayeeName::parse(columns.creditor_name.ok_or_else(bad)?).map_err(|_| bad())?,
+                taxpayer_id: TaxpayerId::parse(columns.creditor_taxpayer_id.ok_or_else(bad)?).map_err(|_| bad())?,
+                iban: Iban::parse(columns.creditor_iban.ok_or_else(bad)?).map_err(|_| bad())?,
+            };
+            let order = CollectionOrder::stored(amount()?, columns.collected.ok_or_else(bad)?, priority, creditor);
+            RestrictionKind::CollectionOrder(order.ok_or_else(bad)?)
+        }
         "closing" => RestrictionKind::Closing,
         _ => return Err(bad()),
     })
 }
+
+/// The stored columns of a restriction kind, borrowed from a row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RestrictionColumnsRead<'a> {
+    pub amount: Option<i64>,
+    pub currency: Option<&'a str>,
+    pub allowed_kinds: Option<&'a str>,
+    pub priority: Option<i64>,
+    pub creditor_name: Option<&'a str>,
+    pub creditor_taxpayer_id: Option<&'a str>,
+    pub creditor_iban: Option<&'a str>,
+    pub collected: Option<i64>,
+}
+
+/// The columns both backends select for a restriction, in this order.
+pub const RESTRICTION_COLUMNS: &str = "id, account_id, kind, amount, currency, allowed_kinds, reference, created_by, \
+     created_at, lifted_at, priority, creditor_name, creditor_taxpayer_id, creditor_iban, collected";
 
 /// One person of the list of persons linked to terrorism or extremism financing (R-6.1.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -315,7 +550,7 @@ pub fn restriction_refusal(
     }
     for restriction in active() {
         let refused = match &restriction.kind {
-            RestrictionKind::ArrestAll => true,
+            RestrictionKind::ArrestAll | RestrictionKind::CollectionOrder(_) => true,
             RestrictionKind::DebitSuspension { allowed } => !allowed.contains(&kind),
             RestrictionKind::ArrestAmount(_) | RestrictionKind::Closing => false,
         };

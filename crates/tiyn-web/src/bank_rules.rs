@@ -560,6 +560,7 @@ pub fn restriction_row(restriction: &Restriction, t: &'static Texts, lang: Lang)
         RestrictionKind::DebitSuspension { allowed } => {
             (String::new(), allowed.iter().map(|kind| kind_label(t, *kind)).collect::<Vec<_>>().join(", "))
         }
+        RestrictionKind::CollectionOrder(order) => (format::money(order.amount(), lang), String::new()),
         RestrictionKind::ArrestAll | RestrictionKind::Closing => (String::new(), String::new()),
     };
     RestrictionRow {
