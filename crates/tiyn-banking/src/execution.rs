@@ -138,7 +138,23 @@ impl Banking {
                 at: now,
             };
             match self.store.carry_out_payment(due).await {
-                Ok(_) => done += 1,
+                Ok(outcome) => {
+                    done += 1;
+                    let details = match &outcome {
+                        tiyn_store::payments::PaymentOutcome::Refused(refusal) => {
+                            format!("{}: {} ({})", outcome.status().as_str(), refusal.code.as_str(), refusal.reason)
+                        }
+                        _ => outcome.status().as_str().to_owned(),
+                    };
+                    self.identity
+                        .record_system(
+                            crate::audit_action::PAYMENT_CARRY_OUT,
+                            Some(record.partner),
+                            format!("payment:{}", record.id),
+                            Some(details),
+                        )
+                        .await?;
+                }
                 Err(tiyn_store::StoreError::Conflict(_)) => {}
                 Err(other) => return Err(other.into()),
             }

@@ -160,8 +160,26 @@ impl Banking {
                 GatewayOutcome::Rejected { release, refusal: Refusal::new(RefusalCode::GatewayRejected, &text, now) }
             }
         };
+        let answer = match &status.status {
+            InterbankStatus::Rejected { code, reason } => {
+                format!(
+                    "rejected {}",
+                    [code.as_deref(), reason.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ")
+                )
+            }
+            _ => "settled".to_owned(),
+        };
         let settlement = Settlement { message_id: message_id.to_owned(), at: now, outcome };
-        Ok(Some(self.store.settle_payment(settlement).await?))
+        let applied = self.store.settle_payment(settlement).await?;
+        self.identity
+            .record_system(
+                crate::audit_action::GATEWAY_STATUS,
+                Some(record.partner),
+                format!("payment:{}", record.id),
+                Some(format!("message {message_id}: {answer}; the document is {}", applied.as_str())),
+            )
+            .await?;
+        Ok(Some(applied))
     }
 
     /// The settlement entry of a sent payment: payer −(amount + commission), clearing +amount,
@@ -210,7 +228,7 @@ impl Banking {
             .account_by_iban(&credit.payee_iban)
             .await?
             .filter(|account| account.partner.is_some() && account.currency == currency);
-        let (target, suspense) = match account {
+        let (target, suspense) = match &account {
             Some(account) => (account.id, false),
             None => (self.store.bank_account(AccountKind::BankSuspense, currency).await?, true),
         };
@@ -234,6 +252,22 @@ impl Banking {
             other => other.into(),
         })?;
         debug_assert!(matches!(executed.receipt, Receipt::Posted { .. }));
+        let partner = if suspense { None } else { account.as_ref().and_then(|account| account.partner) };
+        self.identity
+            .record_system(
+                crate::audit_action::INCOMING_CREDIT,
+                partner,
+                format!("account:{target}"),
+                Some(format!(
+                    "message {}: {} {}{}{}",
+                    credit.message_id.as_str(),
+                    credit.amount.money().amount_string(),
+                    currency.code(),
+                    if suspense { ", to suspense" } else { "" },
+                    if executed.replayed { ", repeated" } else { "" }
+                )),
+            )
+            .await?;
         if !suspense && !executed.replayed {
             // Money arrived: the account's collection orders come first.
             self.collect(target).await?;

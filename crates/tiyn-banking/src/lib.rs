@@ -60,6 +60,12 @@ pub mod audit_action {
     pub const PAYMENT_DELETE: &str = "payments.delete";
     pub const SIGNING_OPEN: &str = "payments.signing_open";
     pub const SIGNING_CONFIRM: &str = "payments.confirm";
+    /// The executor carried out a confirmed document on its value date (the platform's own action).
+    pub const PAYMENT_CARRY_OUT: &str = "payments.carry_out";
+    /// The interbank gateway answered for a sent document (settled or rejected).
+    pub const GATEWAY_STATUS: &str = "payments.gateway_status";
+    /// The interbank gateway credited an account.
+    pub const INCOMING_CREDIT: &str = "gateway.incoming_credit";
 }
 
 /// Codes of the account gate, as field errors.

@@ -177,6 +177,18 @@ async fn an_interbank_payment_is_sent_settled_or_rejected() {
     assert_eq!(refused["refusal"]["code"], "gateway_rejected");
     assert!(refused["refusal"]["reason"].as_str().is_some_and(|reason| reason.contains("AC04")), "{refused}");
     assert!(f.test.store.check_ledger().await.expect("check").is_sound());
+
+    // Every answer of the gateway is in the audit trail, repeats included.
+    let records =
+        f.test.store.audit_records(tiyn_store::AuditQuery { limit: 100, ..Default::default() }).await.expect("audit");
+    let answers: Vec<String> = records
+        .iter()
+        .filter(|record| record.record.action == "payments.gateway_status")
+        .filter_map(|record| record.record.details.clone())
+        .collect();
+    assert_eq!(answers.len(), 4, "{answers:?}");
+    assert!(answers.iter().any(|details| details.contains(&settled_message) && details.contains("settled")));
+    assert!(answers.iter().any(|details| details.contains(&rejected_message) && details.contains("AC04")));
 }
 
 /// R-3.1.1.1: an incoming credit lands on the partner account with its IBAN once, however often the
@@ -284,6 +296,17 @@ async fn a_later_value_date_is_executed_on_its_day() {
     assert_eq!(refused["status"], "refused");
     assert_eq!(refused["refusal"]["code"], "insufficient_funds");
     assert_eq!(balance(&f.test, salary.id).await.0, salary_balance - 10_000);
+
+    // The executor's work is in the audit trail as the platform's own action.
+    let records =
+        f.test.store.audit_records(tiyn_store::AuditQuery { limit: 100, ..Default::default() }).await.expect("audit");
+    let carried: Vec<String> = records
+        .iter()
+        .filter(|record| record.record.action == "payments.carry_out" && record.record.actor.is_none())
+        .filter_map(|record| record.record.details.clone())
+        .collect();
+    assert_eq!(carried.len(), 2, "{carried:?}");
+    assert!(carried.iter().any(|details| details.starts_with("refused: insufficient_funds")), "{carried:?}");
 }
 
 /// the day's limits count the documents confirmed that day and not refused, for
