@@ -1,12 +1,13 @@
-// The bank operator's journeys in the console (R-8.2, R-6.1.8, R-6.4.7, R-3.4, R-8.1): the demo
-// operator lands on /bank, connects a partner from its application, the partner's new user
+// The bank operator's journeys in the console (R-8.2, R-6.1.8, R-6.4.7, R-3.4, R-8.1, R-6.1.2): the
+// demo operator lands on /bank, connects a partner from its application, the partner's new user
 // activates and signs in, and the operator blocks that user, whose open page then ends at /login.
-// A partner's user gets the refusal page on the console.
+// The operator registers a collection order on a demo account, collected at once, and the
+// partner's user sees it. A partner's user gets the refusal page on the console.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { RESULTS, heading, journey, navLinks } from './journey.js';
-import { credentials, demoUser, expectSentToLogin, nextCode, plain, signIn, smsCount } from './signin.js';
+import { PARTNER_ONE, credentials, demoUser, expectSentToLogin, nextCode, plain, signIn, smsCount } from './signin.js';
 
 let server;
 const { freshPage, consoleErrors } = journey((started) => { server = started; });
@@ -32,7 +33,7 @@ test('R-8.2 R-6.1.8: the operator connects a partner from its application and bl
   const operator = credentials(server).operators[0];
   await signIn(console_, server, operator, { home: /\/bank$/ });
   assert.equal(await heading(console_), 'Партнёры банка');
-  assert.deepEqual(await navLinks(console_), ['Партнёры', 'Подключить партнёра', 'Журнал банка', 'Список ФТ/ФЭ', 'Новый оператор', 'Профиль']);
+  assert.deepEqual(await navLinks(console_), ['Партнёры', 'Подключить партнёра', 'Журнал банка', 'Список ФТ/ФЭ', 'Курсы валют', 'Новый оператор', 'Профиль']);
   assert.equal(plain(await console_.locator('.site-nav__level').innerText()), 'Администратор банка');
   assert.equal(await console_.locator('table.partners tbody tr').count(), 2, 'the two demo partners');
   await console_.screenshot({ path: path.join(RESULTS, 'bank-partners-ru.png'), fullPage: true });
@@ -107,6 +108,45 @@ test('R-8.2 R-6.1.8: the operator connects a partner from its application and bl
   assert.ok(await records.filter({ hasText: 'users.block' }).count() >= 1, 'the block is recorded');
   assert.ok(await records.filter({ hasText: 'partners.create' }).count() >= 1, 'the creation is recorded');
   await console_.screenshot({ path: path.join(RESULTS, 'bank-audit-ru.png'), fullPage: true });
+});
+
+test('R-6.1.2: the operator registers a collection order; the partner sees what it collected', async () => {
+  const console_ = await freshPage();
+  await signIn(console_, server, credentials(server).operators[0], { home: /\/bank$/ });
+  await console_.locator('table.partners tbody tr', { hasText: PARTNER_ONE }).getByRole('link').click();
+  await console_.waitForURL(/\/bank\/partners\/\d+$/);
+  // The demo's EUR account holds 12 500,50 €; the order is for 20 000,00 €.
+  const account = console_.locator('.restrictions', { hasText: 'Валютный счёт EUR' });
+  await account.getByLabel('Ограничение', { exact: true }).selectOption('collection_order');
+  await account.getByLabel('Сумма (EUR)').fill('20 000,00');
+  await account.getByLabel('Очерёдность').fill('0');
+  await account.getByLabel('Взыскатель', { exact: true }).fill('ТОО «Ромашка»');
+  await account.getByLabel('ИИН/БИН взыскателя').fill('180140010005');
+  await account.getByLabel('IBAN взыскателя').fill('KZ86 125K ZT50 0410 0100');
+  await account.getByLabel('Основание').fill('Решение суда № 12 от 03.03.2026');
+  await account.getByRole('button', { name: 'Зарегистрировать' }).click();
+  // Priority 0 is refused next to its field; the other values stay.
+  assert.equal(plain(await account.locator('[id^="restriction-priority-"][id$="-error"]').innerText()), 'Очерёдность — число от 1 до 9');
+  assert.equal(await account.getByLabel('IBAN взыскателя').inputValue(), 'KZ86 125K ZT50 0410 0100');
+  await account.getByLabel('Очерёдность').fill('3');
+  await account.getByRole('button', { name: 'Зарегистрировать' }).click();
+  await console_.waitForURL(/\?done=restriction_added#account-\d+$/);
+  const order = account.locator('tr[data-kind="collection_order"]');
+  assert.match(plain(await order.locator('th').innerText()), /^Инкассовое распоряжение\s+Очерёдность\s+3\s+Взыскатель\s+ТОО «Ромашка»/);
+  assert.equal(plain(await order.locator('[data-collected]').innerText()), '12 500,50 €');
+  assert.equal(plain(await order.locator('[data-outstanding]').innerText()), '7 499,50 €');
+  await account.scrollIntoViewIfNeeded();
+  await console_.screenshot({ path: path.join(RESULTS, 'bank-collection-order-ru.png'), fullPage: true });
+
+  const partner = await freshPage();
+  await signIn(partner, server, demoUser(server, 'full'));
+  const eur = partner.locator('table.accounts tbody tr', { hasText: 'Валютный счёт EUR' });
+  assert.equal(plain(await eur.locator('td').nth(2).innerText()), '0,00 €', 'the balance went to the creditor');
+  const seen = partner.locator('#restrictions tr[data-kind="collection_order"]');
+  assert.match(plain(await seen.locator('th').innerText()), /^Инкассовое распоряжение/);
+  assert.equal(plain(await seen.locator('[data-collected]').innerText()), '12 500,50 €');
+  assert.equal(plain(await seen.locator('[data-outstanding]').innerText()), '7 499,50 €');
+  await partner.screenshot({ path: path.join(RESULTS, 'accounts-collection-order-ru.png'), fullPage: true });
 });
 
 test('R-8.2 R-8.1: a partner user gets the refusal page on the console', async () => {

@@ -54,6 +54,8 @@ pub fn admin_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(crate::rules::admin_restrictions, crate::rules::admin_add_restriction))
         .routes(routes!(crate::rules::admin_lift_restriction))
         .routes(routes!(crate::rules::admin_aml_list, crate::rules::admin_replace_aml_list))
+        .routes(routes!(crate::rates::admin_rates, crate::rates::admin_set_rate))
+        .routes(routes!(crate::rates::admin_import_nbk))
 }
 
 /// The signed-in bank operator, as the capability the bank's use cases take. A partner's user

@@ -104,6 +104,8 @@ pub const API_RULES: &[Rule] = &[
     rule("POST", "/api/v1/payment-templates/{id}/payments", Access::Needs(Permission::CreatePayments)),
     rule("POST", "/api/v1/signing", Access::Needs(Permission::ConfirmPayments)),
     rule("POST", "/api/v1/signing/{challenge_id}/confirm", Access::Needs(Permission::ConfirmPayments)),
+    rule("GET", "/api/v1/rates", Access::Needs(Permission::ViewReferenceData)),
+    rule("GET", "/api/v1/rates/history", Access::Needs(Permission::ViewReferenceData)),
     rule("GET", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
     rule("POST", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
     rule("GET", "/api/v1/users/{id}", Access::Needs(Permission::ManageUsers)),
@@ -143,6 +145,9 @@ pub const ADMIN_RULES: &[Rule] = &[
     ),
     rule("GET", "/api/admin/v1/aml-list", Access::Bank(BankPermission::ManageRestrictions)),
     rule("PUT", "/api/admin/v1/aml-list", Access::Bank(BankPermission::ManageRestrictions)),
+    rule("GET", "/api/admin/v1/rates", Access::Operator),
+    rule("POST", "/api/admin/v1/rates", Access::Bank(BankPermission::ManageRates)),
+    rule("POST", "/api/admin/v1/rates/nbk", Access::Bank(BankPermission::ManageRates)),
 ];
 
 /// The rule tables the middleware enforces (the API's and the cabinet's, joined at start).
@@ -424,11 +429,13 @@ async fn check_csrf(request: Request, session_token: &str) -> (Request, Result<(
         let matches = constant_time_eq(token.as_bytes(), expected.as_bytes());
         return (request, if matches { Ok(()) } else { Err(ApiError::CsrfFailed) });
     }
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    // An upload form (a file, R-13.2): the `_csrf` field is one of its parts.
+    if let Some(boundary) = crate::multipart::boundary(content_type) {
+        return check_multipart_csrf(request, &boundary, &expected).await;
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return (request, Err(ApiError::CsrfFailed));
     }
@@ -441,6 +448,28 @@ async fn check_csrf(request: Request, session_token: &str) -> (Request, Result<(
     let outcome = match token {
         Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
         _ => Err(ApiError::CsrfFailed),
+    };
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request.headers_mut().remove(header::CONTENT_LENGTH);
+    (request, outcome)
+}
+
+/// The largest upload form read for its CSRF field: the NBK's rates file (1 MiB at most) and the
+/// form's other fields. The server's body limit applies first.
+const MULTIPART_BYTES_MAX: usize = 2 * 1024 * 1024;
+
+async fn check_multipart_csrf(request: Request, boundary: &str, expected: &str) -> (Request, Result<(), ApiError>) {
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MULTIPART_BYTES_MAX).await {
+        Ok(bytes) => bytes,
+        Err(_) => return (Request::from_parts(parts, Body::empty()), Err(ApiError::PayloadTooLarge)),
+    };
+    let outcome = match crate::multipart::parts(&bytes, boundary) {
+        Ok(fields) => match crate::multipart::text_field(&fields, CSRF_FIELD) {
+            Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+            _ => Err(ApiError::CsrfFailed),
+        },
+        Err(_) => Err(ApiError::CsrfFailed),
     };
     let mut request = Request::from_parts(parts, Body::from(bytes));
     request.headers_mut().remove(header::CONTENT_LENGTH);

@@ -558,6 +558,79 @@ const TITLES: &[(&str, [&str; 3])] = &[
     ("expiry_in_past", ["Срок действия уже прошёл", "Мерзімі өтіп кеткен", "Expiry is in the past"]),
     ("invalid_instant", ["Неверное время", "Уақыт қате", "Invalid instant"]),
     ("invalid_date", ["Неверная дата", "Күн қате", "Invalid date"]),
+    // FX rates: the rates the bank sets and the National Bank's files it imports.
+    ("required", ["Обязательное поле", "Міндетті өріс", "Required"]),
+    ("invalid_rate", ["Неверный курс", "Бағам қате", "Invalid rate"]),
+    ("invalid_pair", ["Валюты пары совпадают", "Жұптың валюталары бірдей", "A pair is two different currencies"]),
+    (
+        "buy_above_sell",
+        ["Курс покупки выше курса продажи", "Сатып алу бағамы сату бағамынан жоғары", "Buy rate above sell rate"],
+    ),
+    (
+        "valid_from_in_past",
+        [
+            "Курс не может действовать с прошлого момента",
+            "Бағам өткен уақыттан қолданылмайды",
+            "A rate cannot start in the past",
+        ],
+    ),
+    (
+        "valid_from_too_far",
+        [
+            "Курс устанавливается не более чем на 31 день вперёд",
+            "Бағам 31 күннен артық алдын ала белгіленбейді",
+            "A rate starts within 31 days",
+        ],
+    ),
+    ("date_in_future", ["Дата ещё не наступила", "Күн әлі келген жоқ", "The date has not come yet"]),
+    (
+        "period_inverted",
+        ["Конец периода раньше начала", "Кезеңнің соңы басынан ерте", "The period ends before it starts"],
+    ),
+    ("period_too_long", ["Период длиннее 366 дней", "Кезең 366 күннен ұзақ", "The period is longer than 366 days"]),
+    ("nbk_too_large", ["Файл курсов слишком большой", "Бағамдар файлы тым үлкен", "The rates file is too large"]),
+    ("nbk_malformed_xml", ["Файл курсов — не XML", "Бағамдар файлы XML емес", "The rates file is not well-formed XML"]),
+    (
+        "nbk_unknown_format",
+        ["Это не файл курсов Нацбанка", "Бұл Ұлттық банк бағамдарының файлы емес", "Not a National Bank rates file"],
+    ),
+    (
+        "nbk_no_data",
+        [
+            "Нацбанк не опубликовал курсы на эту дату",
+            "Ұлттық банк бұл күнге бағам жарияламаған",
+            "No official rates for this date",
+        ],
+    ),
+    ("nbk_too_many_items", ["Слишком много валют в файле", "Файлда валюта тым көп", "Too many currencies in the file"]),
+    (
+        "nbk_missing_field",
+        ["В файле курсов не хватает поля", "Бағамдар файлында өріс жоқ", "A field is missing in the rates file"],
+    ),
+    (
+        "nbk_invalid_date",
+        ["Неверная дата в файле курсов", "Бағамдар файлындағы күн қате", "Invalid date in the rates file"],
+    ),
+    ("nbk_mixed_dates", ["В файле курсы разных дат", "Файлда әр күннің бағамдары", "The file mixes several dates"]),
+    (
+        "nbk_invalid_code",
+        ["Неверный код валюты в файле", "Файлдағы валюта коды қате", "Invalid currency code in the file"],
+    ),
+    ("nbk_duplicate_code", ["Валюта указана в файле дважды", "Валюта файлда екі рет", "A currency is listed twice"]),
+    ("nbk_invalid_rate", ["Неверный курс в файле", "Файлдағы бағам қате", "Invalid rate in the file"]),
+    (
+        "nbk_invalid_quant",
+        ["Неверное количество единиц в файле", "Файлдағы бірлік саны қате", "Invalid quantity in the file"],
+    ),
+    ("nbk_quant_zero", ["Количество единиц равно нулю", "Бірлік саны нөлге тең", "The quantity is zero"]),
+    (
+        "nbk_rate_too_precise",
+        [
+            "Курс за единицу требует более 6 знаков",
+            "Бірлік бағамы 6 таңбадан көп",
+            "The rate per unit needs more than 6 decimals",
+        ],
+    ),
     ("invalid_user", ["Неверный пользователь", "Пайдаланушы қате", "Invalid user"]),
     (
         "not_pending_activation",

@@ -17,7 +17,9 @@ pub mod import;
 pub mod lang;
 pub mod means;
 pub mod money;
+pub mod multipart;
 pub mod payments;
+pub mod rates;
 pub mod receipts;
 pub mod rules;
 pub mod templates;
@@ -78,6 +80,7 @@ impl ApiState {
         (name = "api-keys", description = "Keys of the partner's integrations (full access)"),
         (name = "accounts", description = "Accounts and balances"),
         (name = "payments", description = "Payment documents and their confirmation with one code"),
+        (name = "rates", description = "The bank's FX rates in force and their history, with the National Bank's official rates"),
         (name = "gateway", description = "The interbank gateway's callbacks under /api/gateway/v1 (the gateway's key only)"),
         (name = "audit", description = "The partner's audit trail (full access)"),
         (name = "admin", description = "The bank operator API under /api/admin/v1 (bank operators only)"),
@@ -126,6 +129,8 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(import::import_payments))
         .routes(routes!(payments::open_signing))
         .routes(routes!(payments::confirm_signing))
+        .routes(routes!(rates::rates))
+        .routes(routes!(rates::rate_history))
         .routes(routes!(audit::list_audit));
     let gateway = OpenApiRouter::new().routes(routes!(gateway::status)).routes(routes!(gateway::incoming));
     OpenApiRouter::with_openapi(ApiDoc::openapi())

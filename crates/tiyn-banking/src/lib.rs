@@ -23,6 +23,7 @@ mod error;
 mod execution;
 pub mod gateway;
 mod import;
+pub mod rates;
 mod receipt;
 pub mod rules;
 mod templates;

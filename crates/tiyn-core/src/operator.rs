@@ -32,6 +32,9 @@ pub enum BankPermission {
     /// A partner's tariff plan, limits and the document kinds switched off (R-4.15, R-6.1.7,
     ///
     ManagePaymentRules,
+    /// The bank's dealing rates and the import of the National Bank's official rates (R-13.2,
+    /// R-3.1.1.4).
+    ManageRates,
     /// Restrictions on accounts (arrests, suspensions of debits, closing) and the list of persons
     /// linked to terrorism or extremism financing.
     ManageRestrictions,
@@ -56,6 +59,7 @@ const ADMINISTRATOR: &[BankPermission] = &[
     BankPermission::ViewBankAudit,
     BankPermission::ManageOperators,
     BankPermission::ManagePaymentRules,
+    BankPermission::ManageRates,
     BankPermission::ManageRestrictions,
 ];
 const SECURITY: &[BankPermission] = &[
@@ -101,13 +105,14 @@ impl fmt::Display for OperatorRole {
 }
 
 impl BankPermission {
-    pub const ALL: [BankPermission; 7] = [
+    pub const ALL: [BankPermission; 8] = [
         BankPermission::ViewPartners,
         BankPermission::CreatePartners,
         BankPermission::BlockUsers,
         BankPermission::ViewBankAudit,
         BankPermission::ManageOperators,
         BankPermission::ManagePaymentRules,
+        BankPermission::ManageRates,
         BankPermission::ManageRestrictions,
     ];
 
@@ -119,6 +124,7 @@ impl BankPermission {
             BankPermission::ViewBankAudit => "view_bank_audit",
             BankPermission::ManageOperators => "manage_operators",
             BankPermission::ManagePaymentRules => "manage_payment_rules",
+            BankPermission::ManageRates => "manage_rates",
             BankPermission::ManageRestrictions => "manage_restrictions",
         }
     }

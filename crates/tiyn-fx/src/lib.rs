@@ -7,6 +7,7 @@
 //! amounts are [`Money`](tiyn_core::Money) in minor units, and every rounding is named.
 
 pub mod convert;
+pub mod nbk;
 pub mod rate;
 
 pub use convert::{Conversion, ConversionAmount, ConversionError, FxAccounts, Leg, Side, convert};

@@ -7,10 +7,14 @@
 //! - [`MemorySink`] keeps the messages in memory, for other crates' tests;
 //! - [`WebhookSink`] posts each message, signed, to a real provider's webhook.
 //!
+//! [`http`] is the signed-POST client under the webhook sink, public so that the server's other
+//! outgoing transport (the interbank gateway) shares it rather than having its own.
+//!
 //! Message texts carry one-time codes, so they never reach logs: sinks log the channel and a
 //! masked recipient only, and the `Debug` of a [`Message`] hides the text.
 
 mod file;
+pub mod http;
 mod memory;
 mod webhook;
 
@@ -18,8 +22,9 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use file::FileSink;
+pub use http::{SIGNATURE_HEADER, TIMESTAMP_HEADER, signature};
 pub use memory::MemorySink;
-pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookOptions, WebhookSink, signature};
+pub use webhook::{WebhookOptions, WebhookSink};
 
 /// How a message reaches its recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -293,6 +293,12 @@ impl LimitSet {
         &self.limits
     }
 
+    /// Whether a limit adds up a day's operations (a daily amount or count). Only then does a
+    /// check need the day's usage, and must confirmations of one partner see each other's.
+    pub fn counts_days(&self) -> bool {
+        self.limits.iter().any(|limit| matches!(limit.rule, LimitRule::DailyAmount(_) | LimitRule::DailyCount { .. }))
+    }
+
     /// The most documents `user` of `partner` may confirm with one code, whatever their kinds:
     /// the lowest per-confirmation cap for all kinds, or [`BATCH_DOCUMENTS_MAX`]. The value to
     /// give `BatchChallenge::open`. (A cap on one kind is enforced by [`check_batch`].)

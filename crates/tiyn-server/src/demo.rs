@@ -1,6 +1,7 @@
 //! Demo data: a demo bank's internal accounts, demo partner 1 with four accounts and opening
 //! balances, and demo partner 2 with one account (so tenant isolation can be seen: nothing of
-//! partner 2 ever appears in partner 1's cabinet or API).
+//! partner 2 ever appears in partner 1's cabinet or API); the bank's dealing rates of USD, EUR,
+//! RUB and CNY against tenge over the past days and the National Bank's sample day.
 //!
 //! Seeding is idempotent: partners are found by BIN, accounts by IBAN, and opening balances are
 //! posted through the ledger with fixed idempotency keys, so a second start on the same data
@@ -118,6 +119,8 @@ pub enum DemoError {
     User { login: &'static str, message: String },
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
+    #[error("demo rates: {0}")]
+    Rates(String),
 }
 
 /// A demo user: one of each level in each partner, and a bank operator.
@@ -313,7 +316,99 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<Demo, DemoError> 
     }
     let (partner, posted_one) = seed_partner(store, &PARTNER_ONE, now).await?;
     let (other_partner, posted_two) = seed_partner(store, &PARTNER_TWO, now).await?;
+    seed_rates(store, now).await?;
     Ok(Demo { partner, other_partner, balances_posted: posted_one + posted_two })
+}
+
+/// One change of a demo rate: days before today (0: half an hour ago), buy, sell.
+pub type DemoRateChange = (i64, &'static str, &'static str);
+
+/// The demo bank's dealing rates against tenge: per currency, (days before today, buy,
+/// sell), set at 09:00 Almaty on those days; the last (day 0) half an hour before the demo
+/// starts. Values near the National Bank's in 2026, so the history chart has steps to show.
+pub const DEMO_RATES: &[(Currency, &[DemoRateChange])] = &[
+    (
+        Currency::Usd,
+        &[
+            (12, "471.50", "477.50"),
+            (9, "472.80", "478.80"),
+            (6, "470.90", "476.90"),
+            (4, "473.40", "479.40"),
+            (2, "474.10", "480.10"),
+            (0, "473.60", "479.60"),
+        ],
+    ),
+    (
+        Currency::Eur,
+        &[
+            (12, "541.20", "551.20"),
+            (9, "543.00", "553.00"),
+            (6, "540.70", "550.70"),
+            (4, "544.10", "554.10"),
+            (2, "545.30", "555.30"),
+            (0, "544.80", "554.80"),
+        ],
+    ),
+    (
+        Currency::Rub,
+        &[
+            (12, "5.72", "6.12"),
+            (9, "5.75", "6.15"),
+            (6, "5.70", "6.10"),
+            (4, "5.78", "6.18"),
+            (2, "5.81", "6.21"),
+            (0, "5.79", "6.19"),
+        ],
+    ),
+    (
+        Currency::Cny,
+        &[
+            (12, "64.90", "67.40"),
+            (9, "65.20", "67.70"),
+            (6, "64.70", "67.20"),
+            (4, "65.50", "68.00"),
+            (2, "65.80", "68.30"),
+            (0, "65.60", "68.10"),
+        ],
+    ),
+];
+
+/// The National Bank's sample day (31.07.2026), vendored in `data/kz`, imported as the demo's
+/// official reference rates.
+pub const DEMO_NBK_XML: &str = include_str!("../../../data/kz/nbk_get_rates_example.xml");
+
+/// Seeds [`DEMO_RATES`] once (when no USD rate exists yet: rates are immutable history, so a later
+/// start adds nothing) and the NBK sample day (importing it again changes nothing).
+async fn seed_rates(store: &dyn Store, now: Timestamp) -> Result<(), DemoError> {
+    let invalid = |error: tiyn_fx::RateError| DemoError::Rates(error.to_string());
+    let usd = tiyn_fx::Pair::against_tenge(Currency::Usd).map_err(invalid)?;
+    if store.fx_rate_history(usd, Timestamp::MIN, Timestamp::MAX).await?.is_empty() {
+        let today = tiyn_identity::business_date(now);
+        for (currency, changes) in DEMO_RATES {
+            let pair = tiyn_fx::Pair::against_tenge(*currency).map_err(invalid)?;
+            for (days_ago, buy, sell) in *changes {
+                let valid_from = match days_ago {
+                    0 => now - jiff::SignedDuration::from_mins(30),
+                    days => {
+                        let day = today.saturating_sub(jiff::Span::new().days(*days));
+                        tiyn_banking::rates::day_start(day) + jiff::SignedDuration::from_hours(9)
+                    }
+                };
+                let rate = tiyn_store::fx::NewDealingRate {
+                    pair,
+                    buy: tiyn_fx::Rate::parse(buy).map_err(invalid)?,
+                    sell: tiyn_fx::Rate::parse(sell).map_err(invalid)?,
+                    valid_from: Timestamp::from_microsecond(valid_from.as_microsecond()).unwrap_or(valid_from),
+                    set_by: None,
+                    set_at: now,
+                };
+                store.add_fx_rate(rate).await?;
+            }
+        }
+    }
+    let nbk = tiyn_fx::nbk::parse(DEMO_NBK_XML).map_err(|error| DemoError::Rates(error.to_string()))?;
+    store.put_nbk_rates(&nbk, now).await?;
+    Ok(())
 }
 
 /// Completes a ten-digit BIN prefix with the first serial digit for which a check digit exists

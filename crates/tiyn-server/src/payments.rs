@@ -1,7 +1,7 @@
 //! The payment services' background work: the executor that carries out confirmed documents on
 //! their value date, and the outbox dispatcher that hands outgoing payments to the interbank
-//! gateway (the demo's simulator, which answers through the same pacs.002 path a real gateway
-//! uses). Both are safe with several server processes: the store refuses to carry out a document
+//! gateway (a real one over HTTP, [`crate::gateway_http`], when `gateway_url` is set; else the
+//! demo's simulator, which answers through the same pacs.002 path a real gateway uses). Both are safe with several server processes: the store refuses to carry out a document
 //! twice, and the gateway deduplicates messages by id.
 
 use std::sync::Arc;
@@ -44,10 +44,19 @@ pub fn spawn_jobs(banking: Banking, gateway: Option<Arc<dyn Gateway>>) {
                 Ok(done) => tracing::info!(done, "confirmed payments carried out on their value date"),
                 Err(error) => tracing::warn!(%error, "carrying out due payments failed; retrying"),
             }
+            // Money that arrived by other ways than the gateway (internal payments, released
+            // holds) goes to the accounts' collection orders here.
+            match executor.collect_due().await {
+                Ok(0) => {}
+                Ok(made) => tracing::info!(made, "collection orders collected"),
+                Err(error) => tracing::warn!(%error, "collecting collection orders failed; retrying"),
+            }
         }
     });
     let Some(gateway) = gateway else {
-        tracing::warn!("no interbank gateway is configured: interbank and budget payments wait in the outbox");
+        tracing::warn!(
+            "no interbank gateway is configured (gateway_url): interbank and budget payments wait in the outbox"
+        );
         return;
     };
     tokio::spawn(async move {

@@ -13,12 +13,14 @@ use axum_server::tls_rustls::RustlsConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tiyn_auth::{MasterKey, PasswordHasher};
+use tiyn_banking::gateway::Gateway;
 use tiyn_identity::{Identity, IdentityConfig, SystemClock};
 use tiyn_notify::{FileSink, Notifier, WebhookOptions, WebhookSink};
 use tiyn_store::{Durability, Store, StoreError};
 
 use crate::app::{AppState, build_app};
 use crate::demo::{self, DemoError};
+use crate::gateway_http::HttpGateway;
 use crate::metrics::Metrics;
 use crate::settings::{Settings, TlsFiles};
 use tiyn_backend::{DatabaseLocation, open_store};
@@ -51,6 +53,10 @@ pub enum ServeError {
     WebhookSecret { path: String, source: io::Error },
     #[error("the SMS webhook: {0}")]
     Webhook(String),
+    #[error("cannot read the interbank gateway's secret {path}: {source}")]
+    GatewaySecret { path: String, source: io::Error },
+    #[error("the interbank gateway: {0}")]
+    Gateway(String),
 }
 
 /// Runs the server with resolved settings until a shutdown signal.
@@ -63,6 +69,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let hasher = PasswordHasher::default();
     let identity = identity(&settings, store.clone(), &master, hasher)?;
     let banking = banking(&settings, identity.clone(), reference)?;
+    let http_gateway = http_gateway(&settings)?;
     let credentials = match settings.demo {
         true => Some(seed_demo(store.as_ref(), &master, &hasher, &settings).await?),
         false => None,
@@ -93,14 +100,19 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     println!("Tiyn is listening on {scheme}://{addr}/");
     if let Some(credentials) = &credentials {
         print_credentials(credentials, &format!("{scheme}://{addr}/"), &settings);
+        let gateway = match &http_gateway {
+            Some(http) => format!("The interbank gateway {} takes outgoing payments", http.endpoint()),
+            None => "The simulated interbank gateway settles outgoing payments (a payee named «ОТКАЗ» or «REJECT» \
+                     is rejected)"
+                .to_owned(),
+        };
         println!(
-            "The simulated interbank gateway settles outgoing payments (a payee named «ОТКАЗ» or «REJECT» is rejected); \
-             its callbacks under /api/gateway/v1 take the key {}",
+            "{gateway}; its callbacks under /api/gateway/v1 take the key {}",
             crate::payments::gateway_key(&master)
         );
     }
     crate::audit::spawn_purge_job(state_store.clone());
-    let gateway = settings.demo.then(|| crate::payments::simulator(&banking));
+    let gateway = interbank_gateway(http_gateway, settings.demo, || crate::payments::simulator(&banking));
     crate::payments::spawn_jobs(banking, gateway);
     let handle = Handle::new();
     tokio::spawn(shutdown_on_signal(handle.clone(), settings.shutdown_grace));
@@ -147,22 +159,57 @@ fn sms_notifier(settings: &Settings) -> Result<Arc<dyn Notifier>, ServeError> {
     let Some(webhook) = &settings.sms_webhook else {
         return Ok(Arc::new(FileSink::new(settings.sms_file.clone())));
     };
-    let path = webhook.secret_file.display().to_string();
-    let mut secret = std::fs::read(&webhook.secret_file)
-        .map_err(|source| ServeError::WebhookSecret { path: path.clone(), source })?;
-    while secret.last().is_some_and(|byte| byte.is_ascii_whitespace()) {
-        secret.pop();
-    }
-    if secret.is_empty() {
-        return Err(ServeError::WebhookSecret {
-            path,
-            source: io::Error::new(io::ErrorKind::InvalidData, "the secret file is empty"),
-        });
-    }
+    let secret = read_secret_file(&webhook.secret_file)
+        .map_err(|source| ServeError::WebhookSecret { path: webhook.secret_file.display().to_string(), source })?;
     let sink = WebhookSink::new(&webhook.url, secret, WebhookOptions::default())
         .map_err(|error| ServeError::Webhook(error.to_string()))?;
     tracing::info!(endpoint = sink.endpoint(), "SMS go to the webhook sink");
     Ok(Arc::new(sink))
+}
+
+/// The HTTP transport to the interbank gateway when `gateway_url` is set (its secret read from
+/// `gateway_secret_file`: no secret, no start), else `None`.
+pub fn http_gateway(settings: &Settings) -> Result<Option<Arc<HttpGateway>>, ServeError> {
+    let Some(gateway) = &settings.gateway else {
+        return Ok(None);
+    };
+    let secret = read_secret_file(&gateway.secret_file)
+        .map_err(|source| ServeError::GatewaySecret { path: gateway.secret_file.display().to_string(), source })?;
+    let transport = HttpGateway::new(&gateway.url, secret, HttpGateway::standard_options(), Arc::new(SystemClock))
+        .map_err(|error| ServeError::Gateway(error.to_string()))?;
+    Ok(Some(Arc::new(transport)))
+}
+
+/// Where outgoing interbank and budget payments go: a configured gateway (in demo mode too: a
+/// real gateway wins over the simulator), else the simulator in demo mode, else nowhere (they
+/// wait in the outbox until a gateway is configured).
+fn interbank_gateway(
+    http: Option<Arc<HttpGateway>>,
+    demo: bool,
+    simulator: impl FnOnce() -> Arc<dyn Gateway>,
+) -> Option<Arc<dyn Gateway>> {
+    if let Some(http) = http {
+        tracing::info!(endpoint = http.endpoint(), "outgoing payments go to the interbank gateway over HTTP");
+        return Some(http);
+    }
+    if demo {
+        tracing::info!("outgoing payments go to the simulated interbank gateway (demo)");
+        return Some(simulator());
+    }
+    None
+}
+
+/// A shared secret from its file, without trailing whitespace (an editor's final newline); an
+/// empty one is refused, as it would sign nothing.
+fn read_secret_file(path: &Path) -> Result<Vec<u8>, io::Error> {
+    let mut secret = std::fs::read(path)?;
+    while secret.last().is_some_and(|byte| byte.is_ascii_whitespace()) {
+        secret.pop();
+    }
+    if secret.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "the secret file is empty"));
+    }
+    Ok(secret)
 }
 
 fn print_credentials(credentials: &demo::DemoCredentials, url: &str, settings: &Settings) {
@@ -365,5 +412,59 @@ mod tests {
         // Without a webhook: the file sink, which appends to the configured file.
         let file = settings_with(None, None);
         assert!(sms_notifier(&file).is_ok());
+    }
+
+    fn gateway_settings(url: &str, secret_file: std::path::PathBuf, demo: bool) -> Settings {
+        let args = ServeArgs {
+            gateway_url: Some(url.to_owned()),
+            gateway_secret_file: Some(secret_file),
+            demo: Some(demo),
+            ..ServeArgs::default()
+        };
+        Settings::layer(&args, &FileSettings::default()).expect("settings")
+    }
+
+    /// R-3.1.1.1, R-6.4.3: with `gateway_url` the HTTP transport is built (its secret read, the
+    /// endpoint shown without the query) and wins over the demo's simulator; a secret that is
+    /// missing or empty, or an unusable URL, stops the start; without it, only the demo has a
+    /// gateway (the simulator).
+    #[test]
+    fn a_configured_gateway_is_used_and_wins_over_the_simulator() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let secret = dir.path().join("gateway.secret");
+        std::fs::write(&secret, "gateway-shared-secret\n").expect("write");
+
+        let settings = gateway_settings("https://gw.bank.kz/pacs008?token=abc", secret.clone(), true);
+        let http = http_gateway(&settings).expect("valid").expect("a transport");
+        assert_eq!(http.endpoint(), "https://gw.bank.kz/pacs008");
+        let chosen = interbank_gateway(Some(http.clone()), true, || panic!("the simulator is not built"));
+        let http_dyn: Arc<dyn Gateway> = http;
+        assert!(chosen.is_some_and(|chosen| Arc::ptr_eq(&chosen, &http_dyn)), "the configured gateway wins");
+
+        let simulator: Arc<dyn Gateway> = Arc::new(Refusing);
+        let demo = interbank_gateway(None, true, || simulator.clone()).expect("the demo's gateway");
+        assert!(Arc::ptr_eq(&demo, &simulator));
+        assert!(interbank_gateway(None, false, || panic!("no simulator outside the demo")).is_none());
+        assert!(http_gateway(&settings_with(None, None)).expect("valid").is_none());
+
+        let empty = dir.path().join("empty.secret");
+        std::fs::write(&empty, " \n").expect("write");
+        let refused = http_gateway(&gateway_settings("https://gw.bank.kz/in", empty, false));
+        assert!(matches!(refused, Err(ServeError::GatewaySecret { .. })), "{refused:?}");
+        let missing = dir.path().join("missing.secret");
+        let refused = http_gateway(&gateway_settings("https://gw.bank.kz/in", missing, false));
+        assert!(matches!(refused, Err(ServeError::GatewaySecret { .. })), "{refused:?}");
+        let refused = http_gateway(&gateway_settings("gw.bank.kz/in", secret, false));
+        let Err(ServeError::Gateway(message)) = &refused else { panic!("expected a refused URL, got {refused:?}") };
+        assert!(!message.contains("gateway-shared-secret"), "{message}");
+    }
+
+    struct Refusing;
+
+    #[async_trait::async_trait]
+    impl Gateway for Refusing {
+        async fn hand_off(&self, _: &tiyn_payments::iso20022::OutgoingTransfer, _: &str) -> Result<(), String> {
+            Err("refused".to_owned())
+        }
     }
 }

@@ -84,6 +84,13 @@ pub struct ServeArgs {
     /// File holding the SMS webhook's shared secret; required with --sms-webhook-url.
     #[arg(long, env = "TIYN_SMS_WEBHOOK_SECRET_FILE", value_name = "FILE")]
     pub sms_webhook_secret_file: Option<PathBuf>,
+    /// The interbank gateway (http:// or https://); when set, outgoing payments are posted there as
+    /// signed pacs.008.
+    #[arg(long, env = "TIYN_GATEWAY_URL", value_name = "URL")]
+    pub gateway_url: Option<String>,
+    /// File holding the interbank gateway's shared secret; required with --gateway-url.
+    #[arg(long, env = "TIYN_GATEWAY_SECRET_FILE", value_name = "FILE")]
+    pub gateway_secret_file: Option<PathBuf>,
     /// A session ends after this many seconds without user activity.
     #[arg(long, env = "TIYN_SESSION_IDLE_SECONDS", value_name = "SECONDS")]
     pub session_idle_seconds: Option<u32>,
@@ -132,6 +139,8 @@ pub struct FileSettings {
     pub sms_file: Option<PathBuf>,
     pub sms_webhook_url: Option<String>,
     pub sms_webhook_secret_file: Option<PathBuf>,
+    pub gateway_url: Option<String>,
+    pub gateway_secret_file: Option<PathBuf>,
     pub session_idle_seconds: Option<u32>,
     pub session_absolute_seconds: Option<u32>,
     pub code_lifetime_seconds: Option<u32>,
@@ -157,6 +166,14 @@ pub struct SmsWebhook {
     pub secret_file: PathBuf,
 }
 
+/// The interbank gateway outgoing payments are posted to, and the file holding its shared secret
+/// (read at start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterbankGateway {
+    pub url: String,
+    pub secret_file: PathBuf,
+}
+
 /// The resolved settings: every value decided.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -174,6 +191,9 @@ pub struct Settings {
     pub sms_file: PathBuf,
     /// When set, SMS go to this webhook instead of `sms_file`.
     pub sms_webhook: Option<SmsWebhook>,
+    /// When set, outgoing interbank and budget payments are posted to this gateway (also in demo
+    /// mode, instead of the simulator).
+    pub gateway: Option<InterbankGateway>,
     pub security: SecuritySettings,
     pub bank: tiyn_identity::BankIdentity,
     /// The password policy; the blocklist file is read at start.
@@ -256,25 +276,20 @@ impl Settings {
             .unwrap_or_else(|| data_dir.join("secret.key"));
         let sms_file =
             args.sms_file.clone().or_else(|| file.sms_file.clone()).unwrap_or_else(|| data_dir.join("sms.jsonl"));
-        let sms_webhook_url = args.sms_webhook_url.clone().or_else(|| file.sms_webhook_url.clone());
-        let sms_webhook_secret_file =
-            args.sms_webhook_secret_file.clone().or_else(|| file.sms_webhook_secret_file.clone());
-        let sms_webhook = match (sms_webhook_url, sms_webhook_secret_file) {
-            (Some(url), Some(secret_file)) => Some(SmsWebhook { url, secret_file }),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(SettingsError::Security {
-                    setting: "sms_webhook_secret_file",
-                    message: "required with sms_webhook_url: the provider's shared secret signs every post".to_owned(),
-                });
-            }
-            (None, Some(_)) => {
-                return Err(SettingsError::Security {
-                    setting: "sms_webhook_url",
-                    message: "sms_webhook_secret_file is set without sms_webhook_url".to_owned(),
-                });
-            }
-        };
+        let sms_webhook = url_with_secret(
+            args.sms_webhook_url.clone().or_else(|| file.sms_webhook_url.clone()),
+            args.sms_webhook_secret_file.clone().or_else(|| file.sms_webhook_secret_file.clone()),
+            ("sms_webhook_url", "sms_webhook_secret_file"),
+            "the provider's shared secret signs every post",
+        )?
+        .map(|(url, secret_file)| SmsWebhook { url, secret_file });
+        let gateway = url_with_secret(
+            args.gateway_url.clone().or_else(|| file.gateway_url.clone()),
+            args.gateway_secret_file.clone().or_else(|| file.gateway_secret_file.clone()),
+            ("gateway_url", "gateway_secret_file"),
+            "the gateway's shared secret signs every payment message",
+        )?
+        .map(|(url, secret_file)| InterbankGateway { url, secret_file });
         let bank_code = args.bank_code.clone().or_else(|| file.bank_code.clone());
         let bank = match bank_code {
             None => tiyn_identity::BankIdentity::default(),
@@ -303,6 +318,7 @@ impl Settings {
             secret_key_file,
             sms_file,
             sms_webhook,
+            gateway,
             security,
             listen,
             data_dir,
@@ -315,6 +331,27 @@ impl Settings {
             request_timeout: Duration::from_secs(request_timeout_seconds),
             shutdown_grace: Duration::from_secs(shutdown_grace_seconds),
         })
+    }
+}
+
+/// A receiver's URL and the file of the secret that signs what is posted to it: both or neither.
+/// `keys` names the two settings in errors; `why` says what the secret is for.
+fn url_with_secret(
+    url: Option<String>,
+    secret_file: Option<PathBuf>,
+    keys: (&'static str, &'static str),
+    why: &str,
+) -> Result<Option<(String, PathBuf)>, SettingsError> {
+    let (url_key, secret_key) = keys;
+    match (url, secret_file) {
+        (Some(url), Some(secret_file)) => Ok(Some((url, secret_file))),
+        (None, None) => Ok(None),
+        (Some(_), None) => {
+            Err(SettingsError::Security { setting: secret_key, message: format!("required with {url_key}: {why}") })
+        }
+        (None, Some(_)) => {
+            Err(SettingsError::Security { setting: url_key, message: format!("{secret_key} is set without {url_key}") })
+        }
     }
 }
 
@@ -464,6 +501,16 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "sms_webhook_secret_file",
         default: "none",
         meaning: "File holding the webhook's shared secret (trailing newline ignored); required with `sms_webhook_url`, read at start.",
+    },
+    SettingDoc {
+        key: "gateway_url",
+        default: "none (the simulator with `demo`, else payments wait in the outbox)",
+        meaning: "The interbank gateway: each outgoing interbank or budget payment is posted to this URL as its pacs.008 (`Content-Type: application/xml; charset=utf-8`, `X-Tiyn-Message-Id`, `X-Tiyn-Timestamp`, `X-Tiyn-Signature: sha256=<HMAC-SHA256 of \"<timestamp>.<body>\">`); only a 2xx answer is a hand-off, anything else is retried from the outbox with a growing pause; 5 s connect and 10 s request timeouts. Used also in demo mode, instead of the simulator. Its answers come back as pacs.002 on `/api/gateway/v1/status`.",
+    },
+    SettingDoc {
+        key: "gateway_secret_file",
+        default: "none",
+        meaning: "File holding the gateway's shared secret (trailing newline ignored); required with `gateway_url`, read at start.",
     },
     SettingDoc {
         key: "session_idle_seconds",
@@ -670,6 +717,52 @@ mod tests {
         assert!(matches!(
             Settings::layer(&secret_only, &FileSettings::default()),
             Err(SettingsError::Security { setting: "sms_webhook_url", .. })
+        ));
+    }
+
+    /// R-3.1.1.1, R-6.4.3: a real interbank gateway is configured by its URL and the file of its
+    /// shared secret, from flags or the file; both or neither, and the error names the missing one.
+    #[test]
+    fn the_gateway_url_and_its_secret_file_go_together() {
+        let url = Some("https://gateway.bank.kz/pacs008".to_owned());
+        let secret = Some(PathBuf::from("/etc/tiyn/gateway.secret"));
+        let both = ServeArgs { gateway_url: url.clone(), gateway_secret_file: secret.clone(), ..ServeArgs::default() };
+        let settings = Settings::layer(&both, &FileSettings::default()).expect("valid");
+        assert_eq!(
+            settings.gateway,
+            Some(InterbankGateway {
+                url: "https://gateway.bank.kz/pacs008".to_owned(),
+                secret_file: PathBuf::from("/etc/tiyn/gateway.secret"),
+            })
+        );
+        assert_eq!(settings.sms_webhook, None, "the gateway is not the SMS webhook");
+
+        let file: FileSettings =
+            toml::from_str("gateway_url = \"http://127.0.0.1:9/in\"\ngateway_secret_file = \"gw.secret\"")
+                .expect("valid file");
+        let from_file = Settings::layer(&ServeArgs::default(), &file).expect("valid").gateway.expect("a gateway");
+        assert_eq!(from_file.url, "http://127.0.0.1:9/in");
+        // A flag beats the file, for each of the two keys.
+        let flag = ServeArgs { gateway_url: url.clone(), ..ServeArgs::default() };
+        let layered = Settings::layer(&flag, &file).expect("valid").gateway.expect("a gateway");
+        assert_eq!(
+            layered,
+            InterbankGateway {
+                url: "https://gateway.bank.kz/pacs008".to_owned(),
+                secret_file: PathBuf::from("gw.secret")
+            }
+        );
+        assert_eq!(Settings::layer(&ServeArgs::default(), &FileSettings::default()).expect("valid").gateway, None);
+
+        let url_only = ServeArgs { gateway_url: url, ..ServeArgs::default() };
+        let refused = Settings::layer(&url_only, &FileSettings::default());
+        assert!(matches!(&refused, Err(SettingsError::Security { setting: "gateway_secret_file", .. })), "{refused:?}");
+        let message = refused.map(|_| ()).map_err(|error| error.to_string()).unwrap_err();
+        assert!(message.contains("required with gateway_url"), "{message}");
+        let secret_only = ServeArgs { gateway_secret_file: secret, ..ServeArgs::default() };
+        assert!(matches!(
+            Settings::layer(&secret_only, &FileSettings::default()),
+            Err(SettingsError::Security { setting: "gateway_url", .. })
         ));
     }
 

@@ -430,7 +430,7 @@ async fn r_8_2_admin_routes_are_for_operators_only() {
         }
     }
     let operator = operator_session(&test).await;
-    assert_eq!(ADMIN_RULES.len(), 16);
+    assert_eq!(ADMIN_RULES.len(), 19);
     for rule in ADMIN_RULES {
         let uri = rule.path.replace("{id}", "987654321").replace("{restriction_id}", "987654321");
         let call = |session: Option<Session>| {
@@ -463,6 +463,9 @@ async fn r_8_2_admin_routes_are_for_operators_only() {
         }
         let expected = match (rule.method, rule.path) {
             ("GET", "/api/admin/v1/partners" | "/api/admin/v1/audit" | "/api/admin/v1/aml-list") => StatusCode::OK,
+            // the rates in force; a body that is not a rate, or not the NBK's XML.
+            ("GET", "/api/admin/v1/rates") => StatusCode::OK,
+            ("POST", "/api/admin/v1/rates" | "/api/admin/v1/rates/nbk") => StatusCode::UNPROCESSABLE_ENTITY,
             ("POST", "/api/admin/v1/partners" | "/api/admin/v1/operators") => StatusCode::UNPROCESSABLE_ENTITY,
             // The body is checked before the unknown id: these bodies are not rules.
             ("PUT", "/api/admin/v1/aml-list" | "/api/admin/v1/partners/{id}/payment-rules") => {

@@ -1,8 +1,8 @@
 //! The bank's payment rules in the console, through the whole stack as a browser uses it (issue
 //! 4): the tariff plan, limits and kinds switched off on the partner's
-//! page; restrictions on accounts registered and lifted and the partner's view
-//! of them; the AML list; the roles that may change each. Runs on SQLite, and
-//! on PostgreSQL with `TIYN_TEST_BACKEND=postgres`.
+//! page; restrictions on accounts registered and lifted, collection orders
+//! collected at once, and the partner's view of them; the AML list; the roles
+//! that may change each. Runs on SQLite, and on PostgreSQL with `TIYN_TEST_BACKEND=postgres`.
 
 mod common;
 
@@ -11,6 +11,7 @@ use common::*;
 use tiyn_core::{Currency, Money, OperatorRole, PartnerId};
 use tiyn_payments::DocumentKind;
 use tiyn_store::rules::{RestrictionKind, limits_to_text, tariff_to_text};
+use tiyn_web::format;
 
 const OPERATOR_PASSWORD: &str = "operator test passphrase";
 
@@ -247,6 +248,147 @@ async fn r_6_1_2_r_10_2_4_an_arrest_is_registered_seen_by_the_partner_and_lifted
     assert!(accounts.contains("Действующих ограничений нет") && !accounts.contains(reference), "{accounts}");
     let unknown = console.post(&test.app, &format!("{form}/lift"), &[("restriction", "987654")]).await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+/// A money amount as the Russian pages print it (narrow no-break spaces, decimal comma, sign).
+fn ru(money: Money) -> String {
+    format::money(money, tiyn_api::Lang::Ru)
+}
+
+/// the administrator registers through the form a collection order larger than what the
+/// partner's account has: a form with a bad IBAN, a bad BIN and priority 0 is refused first, each
+/// error next to its field and nothing stored; the order then takes exactly the available balance
+/// at once, the console shows what it collected and what is still owed with its priority and
+/// creditor, and the partner's users see it on their accounts page. A withdrawn order and one
+/// paid off at once say so in the console and leave the partner's page.
+#[tokio::test]
+async fn r_6_1_2_a_collection_order_is_registered_collected_at_once_and_seen_by_the_partner() {
+    let test = test_app().await;
+    let console = administrator(&test).await;
+    let partner = test.demo.partner;
+    let accounts = test.store.partner_accounts(partner).await.expect("accounts");
+    let account = test.store.account(accounts[0].id).await.expect("read").expect("exists");
+    let available = account.available();
+    assert!(available.is_positive(), "the demo account has money: {available:?}");
+    // 1 000 000,00 more than the account has.
+    let still_owed = Money::from_minor(100_000_000, account.currency);
+    let owed = Money::from_minor(available.minor() + still_owed.minor(), account.currency);
+    let form = format!("/bank/accounts/{}/restrictions", account.id);
+    let reference = "СГД по г. Алматы, инкассовое распоряжение № 45 от 03.03.2026";
+    let typed_amount = owed.amount_string().replace('.', ",");
+    let order = |priority: &'static str, taxpayer_id: &'static str, iban: &'static str| {
+        vec![
+            ("kind", "collection_order"),
+            ("amount", typed_amount.as_str()),
+            ("priority", priority),
+            ("creditor_name", "РГУ «ДГД по г. Алматы»"),
+            ("creditor_taxpayer_id", taxpayer_id),
+            ("creditor_iban", iban),
+            ("reference", reference),
+        ]
+    };
+
+    let refused = console.post(&test.app, &form, &order("0", "180140010006", "KZ00 125K ZT50 0410 0100")).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body_text(refused).await;
+    let id = account.id;
+    assert!(html.contains(&format!("id=\"restriction-priority-{id}-error\">Очерёдность — число от 1 до 9")), "{html}");
+    assert!(
+        html.contains(&format!("id=\"restriction-creditor-taxpayer-id-{id}-error\">Неверный ИИН или БИН")),
+        "{html}"
+    );
+    assert!(html.contains(&format!("id=\"restriction-creditor-iban-{id}-error\">Неверный IBAN")), "{html}");
+    for fine in ["amount", "creditor-name", "reference"] {
+        assert!(!html.contains(&format!("id=\"restriction-{fine}-{id}-error\"")), "{fine}: {html}");
+    }
+    assert!(html.contains("name=\"creditor_iban\" value=\"KZ00 125K ZT50 0410 0100\""), "the typed values stay");
+    assert!(html.contains("<option value=\"collection_order\" selected>Инкассовое распоряжение</option>"), "{html}");
+    assert!(test.app_banking().restrictions(account.id).await.expect("read").is_empty(), "nothing stored");
+    assert_eq!(test.store.account(account.id).await.expect("read").expect("exists").balance, account.balance);
+
+    let added = console.post(&test.app, &form, &order("3", "180140010005", "KZ86 125K ZT50 0410 0100")).await;
+    assert_eq!(
+        location(&added).expect("redirect"),
+        format!("/bank/partners/{partner}?done=restriction_added#account-{id}")
+    );
+    let after = test.store.account(account.id).await.expect("read").expect("exists");
+    assert_eq!(after.balance.minor(), account.balance.minor() - available.minor(), "exactly what was available");
+    assert_eq!(after.available().minor(), 0);
+    let stored = test.app_banking().restrictions(account.id).await.expect("read");
+    assert_eq!(stored.len(), 1);
+    let RestrictionKind::CollectionOrder(collection) = &stored[0].kind else { panic!("{:?}", stored[0].kind) };
+    assert_eq!((collection.amount(), collection.collected(), collection.outstanding()), (owed, available, still_owed));
+    assert_eq!(
+        (collection.priority().get(), collection.creditor().iban.to_string().as_str()),
+        (3, "KZ86125KZT5004100100")
+    );
+    assert_eq!((stored[0].reference.as_str(), stored[0].lifted_at), (reference, None), "outstanding: in force");
+
+    let page = format!("/bank/partners/{partner}");
+    let html = body_text(console.get(&test.app, &format!("{page}?done=restriction_added")).await).await;
+    assert_no_inline_code(&html);
+    let row = html.split(&format!("data-restriction-id=\"{}\"", stored[0].id)).nth(1).expect("the order's row");
+    let row = row.split("</tr>").next().expect("the row");
+    for shown in [
+        "Инкассовое распоряжение".to_owned(),
+        format!("<td class=\"num\">{}", ru(owed)),
+        format!("data-collected>{}<", ru(available)),
+        format!("data-outstanding>{}<", ru(still_owed)),
+        "data-priority>3<".to_owned(),
+        "РГУ «ДГД по г. Алматы»".to_owned(),
+        "180140010005".to_owned(),
+        "KZ86 125K ZT50 0410 0100".to_owned(),
+        reference.to_owned(),
+    ] {
+        assert!(row.contains(&shown), "{shown} in {row}");
+    }
+    assert!(row.contains("Взыскано <span") && row.contains("Остаток долга <span"), "{row}");
+    let english = body_text(console.get(&test.app, &format!("{page}?lang=en")).await).await;
+    assert!(english.contains("Collection order") && english.contains("Outstanding <span"), "{english}");
+    assert!(english.contains("Creditor&#39;s IBAN") || english.contains("Creditor's IBAN"), "{english}");
+
+    // The partner's users see the order in force, with what is collected and still owed.
+    let user = partner_user(&test, "full").await;
+    let accounts_page = body_text(user.get(&test.app, "/accounts").await).await;
+    assert_no_inline_code(&accounts_page);
+    let section = accounts_page.split("id=\"restrictions\"").nth(1).expect("the restrictions section");
+    for shown in [
+        "Инкассовое распоряжение".to_owned(),
+        format!("data-collected>{}<", ru(available)),
+        format!("data-outstanding>{}<", ru(still_owed)),
+        "РГУ «ДГД по г. Алматы»".to_owned(),
+        "KZ86 125K ZT50 0410 0100".to_owned(),
+    ] {
+        assert!(section.contains(&shown), "{shown} in {section}");
+    }
+
+    // An order within what another account has is paid off at once and lifted; the bank withdraws
+    // the first one. The console says which; the partner's page shows neither any more.
+    let other = format!("/bank/accounts/{}/restrictions", accounts[1].id);
+    let small = [
+        ("kind", "collection_order"),
+        ("amount", "100"),
+        ("priority", "1"),
+        ("creditor_name", "ТОО «Ромашка»"),
+        ("creditor_taxpayer_id", "180140010005"),
+        ("creditor_iban", "KZ86125KZT5004100100"),
+        ("reference", "Решение суда № 8"),
+    ];
+    assert_eq!(console.post(&test.app, &other, &small).await.status(), StatusCode::SEE_OTHER);
+    let paid = test.app_banking().restrictions(accounts[1].id).await.expect("read");
+    assert!(paid[0].lifted_at.is_some(), "paid off at once");
+    let lifted = console.post(&test.app, &format!("{form}/lift"), &[("restriction", &stored[0].id.to_string())]).await;
+    assert_eq!(lifted.status(), StatusCode::SEE_OTHER);
+    let html = body_text(console.get(&test.app, &page).await).await;
+    let outcome = |restriction: i64| {
+        let row = html.split(&format!("data-restriction-id=\"{restriction}\"")).nth(1).expect("the row");
+        row.split("</tr>").next().expect("the row").split("data-outcome>").nth(1).map(|rest| rest.split('<').next())
+    };
+    assert_eq!(outcome(stored[0].id), Some(Some("Отозвано")));
+    assert_eq!(outcome(paid[0].id), Some(Some("Погашено")));
+    let accounts_page = body_text(user.get(&test.app, "/accounts").await).await;
+    assert!(!accounts_page.contains("data-kind=\"collection_order\"") && !accounts_page.contains("data-collected"));
+    assert!(accounts_page.contains("Действующих ограничений нет"), "{accounts_page}");
 }
 
 /// the administrator loads an AML list as text; a partner's user whose name is on it is

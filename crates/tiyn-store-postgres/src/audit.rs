@@ -1,8 +1,12 @@
 //! The audit trail on PostgreSQL (R-3.4).
 //!
-//! An append locks the one-row head `FOR UPDATE`, then takes the next id from the sequence, so
-//! appends of every process run one after another and ids grow in the order records are chained
-//! (and committed). The MAC is computed here, between the two statements of the transaction.
+//! Appends go through one task per process ([`appender_loop`]) that takes every record waiting
+//! and chains them in one transaction: it locks the one-row head `FOR UPDATE`, then takes as many
+//! ids from the sequence, so the batches of every process run one after another and ids grow in
+//! the order records are chained (and committed). The MACs are computed here, between the
+//! statements of the transaction. The head lock is held through the commit's WAL flush, so one
+//! record per transaction would bound every audited action of the platform to one per flush; a
+//! batch shares the flush (each caller still waits for its record to be durable).
 
 use jiff::Timestamp;
 use sqlx::postgres::PgRow;
@@ -10,6 +14,8 @@ use sqlx::{AssertSqlSafe, PgPool, Row};
 use tiyn_auth::AuditKey;
 use tiyn_core::{PartnerId, UserId};
 use tiyn_store::{AuditHead, AuditOutcome, AuditQuery, AuditRecord, NewAuditRecord, StoreError};
+
+use tokio::sync::{mpsc, oneshot};
 
 use crate::rows;
 use crate::tx::{TxError, with_retries};
@@ -65,48 +71,107 @@ fn storable(record: NewAuditRecord) -> Result<NewAuditRecord, StoreError> {
     Ok(record)
 }
 
-pub async fn append(pool: &PgPool, record: NewAuditRecord, key: &AuditKey) -> Result<AuditRecord, StoreError> {
-    let record = storable(record)?;
-    with_retries!(append_once(pool, &record, key))
+/// The most records chained in one transaction.
+const AUDIT_BATCH_MAX: usize = 256;
+
+/// One record waiting for the appender, and where its result goes.
+pub(crate) struct AuditJob {
+    record: NewAuditRecord,
+    key: AuditKey,
+    reply: oneshot::Sender<Result<AuditRecord, StoreError>>,
 }
 
-async fn append_once(pool: &PgPool, record: &NewAuditRecord, key: &AuditKey) -> Result<AuditRecord, TxError> {
+/// Queues a record for the appender and waits until it is chained and committed.
+pub async fn append(
+    appender: &mpsc::Sender<AuditJob>,
+    record: NewAuditRecord,
+    key: &AuditKey,
+) -> Result<AuditRecord, StoreError> {
+    let record = storable(record)?;
+    let (reply, answer) = oneshot::channel();
+    appender
+        .send(AuditJob { record, key: key.clone(), reply })
+        .await
+        .map_err(|_| StoreError::backend("the audit appender has stopped"))?;
+    answer.await.map_err(|_| StoreError::backend("the audit appender dropped a record"))?
+}
+
+/// The appender task: every record queued while the previous batch committed goes into the next
+/// transaction.
+pub(crate) async fn appender_loop(pool: PgPool, mut jobs: mpsc::Receiver<AuditJob>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < AUDIT_BATCH_MAX {
+            match jobs.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let result: Result<Vec<AuditRecord>, StoreError> = with_retries!(append_batch(&pool, &batch));
+        match result {
+            Ok(records) => {
+                for (job, record) in batch.into_iter().zip(records) {
+                    let _ = job.reply.send(Ok(record)); // the caller may have given up waiting
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, records = batch.len(), "audit batch failed; nothing was written");
+                for job in batch {
+                    let _ = job.reply.send(Err(StoreError::Backend(error.to_string())));
+                }
+            }
+        }
+    }
+}
+
+async fn append_batch(pool: &PgPool, jobs: &[AuditJob]) -> Result<Vec<AuditRecord>, TxError> {
     let mut transaction = pool.begin().await?;
-    // The head is locked before the sequence is read (the CTE is materialised): an id taken by
-    // one append is always smaller than the ids of the appends waiting behind it.
-    let row = sqlx::query(
-        "WITH head AS MATERIALIZED (SELECT last_mac FROM audit_head WHERE id = 1 FOR UPDATE)
-         SELECT last_mac, nextval('audit_id_seq') FROM head",
-    )
-    .fetch_one(&mut *transaction)
-    .await?;
-    let previous_mac = mac(row.try_get(0)?)?;
-    let id: i64 = row.try_get(1)?;
-    let mac = key.chain(&previous_mac, &record.canonical_bytes(id));
+    // The head is locked before the sequence is read: ids taken under the lock are larger than
+    // every id chained before, and are given to the records in order.
+    let head: Vec<u8> = sqlx::query_scalar("SELECT last_mac FROM audit_head WHERE id = 1 FOR UPDATE")
+        .fetch_one(&mut *transaction)
+        .await?;
+    let count = i64::try_from(jobs.len()).map_err(|_| StoreError::backend("an audit batch too large"))?;
+    let mut ids: Vec<i64> = sqlx::query_scalar("SELECT nextval('audit_id_seq') FROM generate_series(1, $1)")
+        .bind(count)
+        .fetch_all(&mut *transaction)
+        .await?;
+    ids.sort_unstable();
+    let mut previous_mac = mac(head)?;
+    let mut records = Vec::with_capacity(jobs.len());
+    for (job, id) in jobs.iter().zip(&ids) {
+        let mac = job.key.chain(&previous_mac, &job.record.canonical_bytes(*id));
+        records.push(AuditRecord { id: *id, record: job.record.clone(), previous_mac, mac });
+        previous_mac = mac;
+    }
+    let column = |get: fn(&AuditRecord) -> Option<String>| records.iter().map(get).collect::<Vec<_>>();
     sqlx::query(
         "WITH appended AS (
              INSERT INTO audit (id, at, actor_id, partner_id, action, object, source_ip, user_agent, outcome,
                                 details, previous_mac, mac)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+                                  $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[])
          )
-         UPDATE audit_head SET last_id = $1, last_mac = $12 WHERE id = 1",
+         UPDATE audit_head SET last_id = $13, last_mac = $14 WHERE id = 1",
     )
-    .bind(id)
-    .bind(record.at.as_microsecond())
-    .bind(record.actor.map(UserId::get))
-    .bind(record.partner.map(PartnerId::get))
-    .bind(&record.action)
-    .bind(&record.object)
-    .bind(&record.source_ip)
-    .bind(&record.user_agent)
-    .bind(record.outcome.as_str())
-    .bind(&record.details)
+    .bind(&ids)
+    .bind(records.iter().map(|r| r.record.at.as_microsecond()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.record.actor.map(UserId::get)).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.record.partner.map(PartnerId::get)).collect::<Vec<_>>())
+    .bind(column(|r| Some(r.record.action.clone())))
+    .bind(column(|r| r.record.object.clone()))
+    .bind(column(|r| r.record.source_ip.clone()))
+    .bind(column(|r| r.record.user_agent.clone()))
+    .bind(column(|r| Some(r.record.outcome.as_str().to_owned())))
+    .bind(column(|r| r.record.details.clone()))
+    .bind(records.iter().map(|r| r.previous_mac.to_vec()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.mac.to_vec()).collect::<Vec<_>>())
+    .bind(ids.last().copied())
     .bind(previous_mac.to_vec())
-    .bind(mac.to_vec())
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
-    Ok(AuditRecord { id, record: record.clone(), previous_mac, mac })
+    Ok(records)
 }
 
 fn limit(limit: usize) -> i64 {

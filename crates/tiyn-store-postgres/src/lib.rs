@@ -9,6 +9,7 @@
 
 mod audit;
 pub mod cluster;
+mod fx;
 mod identity;
 mod ledger;
 mod means;
@@ -60,10 +61,12 @@ pub struct PostgresStore {
     pool: PgPool,
     writer: mpsc::Sender<(Command, Reply)>,
     counters: Arc<LedgerCounters>,
+    appender: mpsc::Sender<audit::AuditJob>,
 }
 
 impl PostgresStore {
-    /// Connects, applies pending migrations (one process at a time) and starts the ledger writer.
+    /// Connects, applies pending migrations (one process at a time) and starts the ledger writer
+    /// and the audit appender.
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
         let options: PgConnectOptions = url.parse().map_err(StoreError::backend)?;
         // Statement logging would put every bound parameter at INFO: keep it out of the logs.
@@ -78,7 +81,9 @@ impl PostgresStore {
         let (writer, commands) = mpsc::channel(WRITER_QUEUE_MAX);
         let counters = Arc::new(LedgerCounters::default());
         tokio::spawn(ledger::writer_loop(options, commands, counters.clone()));
-        Ok(PostgresStore { pool, writer, counters })
+        let (appender, jobs) = mpsc::channel(WRITER_QUEUE_MAX);
+        tokio::spawn(audit::appender_loop(pool.clone(), jobs));
+        Ok(PostgresStore { pool, writer, counters, appender })
     }
 
     /// The pool, for tests that must reach behind the interface (immutability of postings).
@@ -450,7 +455,7 @@ impl Store for PostgresStore {
     }
 
     async fn append_audit(&self, record: NewAuditRecord, key: &AuditKey) -> Result<AuditRecord, StoreError> {
-        audit::append(&self.pool, record, key).await
+        audit::append(&self.appender, record, key).await
     }
 
     async fn audit_records(&self, query: AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
@@ -730,6 +735,43 @@ impl Store for PostgresStore {
         id: tiyn_store::templates::TemplateId,
     ) -> Result<(), StoreError> {
         templates::delete(&self.pool, partner, id).await
+    }
+
+    async fn add_fx_rate(&self, rate: tiyn_store::fx::NewDealingRate) -> Result<tiyn_fx::DealingRate, StoreError> {
+        fx::add(&self.pool, &rate).await
+    }
+
+    async fn fx_rates_at(&self, at: Timestamp) -> Result<tiyn_fx::RatesInForce, StoreError> {
+        fx::at(&self.pool, at).await
+    }
+
+    async fn fx_rate(&self, id: tiyn_fx::RateId) -> Result<Option<tiyn_fx::DealingRate>, StoreError> {
+        fx::by_id(&self.pool, id).await
+    }
+
+    async fn fx_rate_history(
+        &self,
+        pair: tiyn_fx::Pair,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<tiyn_fx::DealingRate>, StoreError> {
+        fx::history(&self.pool, pair, from, to).await
+    }
+
+    async fn put_nbk_rates(
+        &self,
+        rates: &tiyn_fx::nbk::NbkRates,
+        at: Timestamp,
+    ) -> Result<tiyn_store::fx::NbkImport, StoreError> {
+        fx::put_nbk(&self.pool, rates, at).await
+    }
+
+    async fn nbk_rates(&self, date: jiff::civil::Date) -> Result<Vec<tiyn_store::fx::NbkRateRecord>, StoreError> {
+        fx::nbk(&self.pool, date).await
+    }
+
+    async fn latest_nbk_date(&self, on_or_before: jiff::civil::Date) -> Result<Option<jiff::civil::Date>, StoreError> {
+        fx::latest_nbk_date(&self.pool, on_or_before).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

@@ -18,6 +18,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_payment_templates.sql")),
     (11, include_str!("../migrations/0011_payment_usage.sql")),
     (12, include_str!("../migrations/0012_collection_orders.sql")),
+    (13, include_str!("../migrations/0013_fx_rates.sql")),
+    (14, include_str!("../migrations/0014_payment_numbers.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

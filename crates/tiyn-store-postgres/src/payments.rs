@@ -4,12 +4,12 @@
 //! referring to the partner), then documents `FOR UPDATE` in ascending id order, then the ledger's
 //! accounts in ascending id order.
 //!
-//! - Creating a draft locks the partner, so numbers are allocated one after another per partner
-//!   in every process, and a repeated request key sees the first draft.
+//! - Creating a draft takes its number from the partner's counter in a short transaction of its
+//!   own; a repeated request key is found before, or caught by the unique index.
 //! - Sending for confirmation locks its documents before checking them.
-//! - A confirmation locks the partner (confirmations of one partner run one after another, so
-//!   each counts the day's usage with the ones committed before it), uses the challenge, locks
-//!   its documents, then every account its commands touch, and runs each document's command
+//! - A confirmation under a daily limit locks the partner (confirmations of one partner run one
+//!   after another, so each counts the day's usage with the ones committed before it), uses the
+//!   challenge, locks its documents, then every account its commands touch, and runs each document's command
 //!   through [`ledger::decide_and_write`] in the same transaction, so a document's status and its
 //!   money commit together.
 //!
@@ -143,16 +143,31 @@ pub async fn create(pool: &PgPool, payment: &NewPayment) -> Result<PaymentRecord
     with_retries!(create_once(pool, payment, &columns))
 }
 
+/// No lock on the partner: the number comes from the counter in a transaction of its own, and a
+/// repeated `Idempotency-Key` is found before, or caught by the unique index when two requests
+/// with it race.
 async fn create_once(
     pool: &PgPool,
     payment: &NewPayment,
     columns: &RequisiteColumns,
 ) -> Result<PaymentRecord, TxError> {
+    if let Some(earlier) = earlier_request(pool, payment).await? {
+        return Ok(earlier);
+    }
+    let number = take_numbers(pool, payment.partner, 1).await?;
     let mut transaction = pool.begin().await?;
-    lock_partner(&mut transaction, payment.partner).await?;
-    let created = insert_draft(&mut transaction, payment, columns).await?;
-    transaction.commit().await?;
-    Ok(created)
+    match insert_draft(&mut transaction, payment, columns, number).await {
+        Err(TxError::Store(StoreError::AlreadyExists { .. })) => {
+            drop(transaction);
+            // Another request with the same key committed first: answer as its repeat.
+            earlier_request(pool, payment).await?.ok_or_else(|| StoreError::backend("a request key vanished").into())
+        }
+        Err(error) => Err(error),
+        Ok(created) => {
+            transaction.commit().await?;
+            Ok(created)
+        }
+    }
 }
 
 /// Several drafts of one partner in one transaction, numbered in order (an import: all or none).
@@ -173,45 +188,63 @@ async fn create_many_once(
     payments: &[NewPayment],
     columns: &[RequisiteColumns],
 ) -> Result<Vec<PaymentRecord>, TxError> {
+    let count = i64::try_from(payments.len()).map_err(|_| StoreError::Invalid("too many drafts"))?;
+    let last = take_numbers(pool, payments[0].partner, count).await?;
     let mut transaction = pool.begin().await?;
-    lock_partner(&mut transaction, payments[0].partner).await?;
     let mut created = Vec::with_capacity(payments.len());
-    for (payment, columns) in payments.iter().zip(columns) {
-        created.push(insert_draft(&mut transaction, payment, columns).await?);
+    for ((payment, columns), number) in payments.iter().zip(columns).zip(last - count + 1..) {
+        created.push(insert_draft(&mut transaction, payment, columns, number).await?);
     }
     transaction.commit().await?;
     Ok(created)
 }
 
-/// Inserts one draft with the partner's next number; the caller holds the partner's lock.
+/// Takes `count` numbers from the partner's counter (migration 0014) in a transaction of its own
+/// and answers the last. The transaction commits without waiting for its WAL flush: the draft's
+/// own (synchronous) commit comes later in the WAL and flushes it too, and if the server stops
+/// before, the number was not used by any committed draft. So drafts of one partner hold the
+/// counter's row for a moment instead of through a flush.
+async fn take_numbers(pool: &PgPool, partner: PartnerId, count: i64) -> Result<i64, TxError> {
+    let mut transaction = pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *transaction).await?;
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO payment_numbers (partner_id, last_number) VALUES ($1, $2)
+         ON CONFLICT (partner_id) DO UPDATE SET last_number = payment_numbers.last_number + EXCLUDED.last_number
+         RETURNING last_number",
+    )
+    .bind(partner.get())
+    .bind(count)
+    .fetch_one(&mut *transaction)
+    .await
+    .map_err(|error| missing_or_sql(error, "partner"))?;
+    transaction.commit().await?;
+    Ok(last)
+}
+
+/// The draft an earlier request with the same key created; `IDEMPOTENCY_CONFLICT` when its
+/// content differed.
+async fn earlier_request(pool: &PgPool, payment: &NewPayment) -> Result<Option<PaymentRecord>, TxError> {
+    let Some(request) = &payment.request_key else { return Ok(None) };
+    let sql = AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS}, request_digest FROM payment_documents WHERE partner_id = $1 AND request_key = $2"
+    ));
+    let Some(row) = sqlx::query(sql).bind(payment.partner.get()).bind(&request.key).fetch_optional(pool).await? else {
+        return Ok(None);
+    };
+    let digest: Vec<u8> = row.try_get(PAYMENT_COLUMNS.split(',').count())?;
+    if digest != request.digest {
+        return Err(StoreError::Conflict(conflicts::IDEMPOTENCY_CONFLICT).into());
+    }
+    Ok(Some(record(&row)?))
+}
+
+/// Inserts one draft with its number; a request key already used is `AlreadyExists`.
 async fn insert_draft(
     transaction: &mut PgConnection,
     payment: &NewPayment,
     columns: &RequisiteColumns,
+    number: i64,
 ) -> Result<PaymentRecord, TxError> {
-    if let Some(request) = &payment.request_key {
-        let earlier =
-            sqlx::query("SELECT id, request_digest FROM payment_documents WHERE partner_id = $1 AND request_key = $2")
-                .bind(payment.partner.get())
-                .bind(&request.key)
-                .fetch_optional(&mut *transaction)
-                .await?;
-        if let Some(row) = earlier {
-            let digest: Vec<u8> = row.try_get(1)?;
-            if digest != request.digest {
-                return Err(StoreError::Conflict(conflicts::IDEMPOTENCY_CONFLICT).into());
-            }
-            let sql = AssertSqlSafe(format!("SELECT {PAYMENT_COLUMNS} FROM payment_documents WHERE id = $1"));
-            let row = sqlx::query(sql).bind(row.try_get::<i64, _>(0)?).fetch_one(&mut *transaction).await?;
-            return Ok(record(&row)?);
-        }
-    }
-    // Its own statement, after the lock: it sees the drafts of every creation that held it before.
-    let number: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM payment_documents WHERE partner_id = $1")
-            .bind(payment.partner.get())
-            .fetch_one(&mut *transaction)
-            .await?;
     let sql = AssertSqlSafe(format!(
         "INSERT INTO payment_documents (partner_id, number, status, version, {REQUISITE_COLUMNS},
              created_by, created_at, edited_by, edited_at, request_key, request_digest)
@@ -242,7 +275,10 @@ async fn insert_draft(
         .bind(payment.request_key.as_ref().map(|request| request.digest.to_vec()))
         .fetch_one(&mut *transaction)
         .await
-        .map_err(|error| missing_or_sql(error, REFERENCED))?;
+        .map_err(|error| match missing_or_sql(error, REFERENCED) {
+            TxError::Sql(error) => unique_or_sql(error, "payment request"),
+            other => other,
+        })?;
     Ok(record(&row)?)
 }
 
@@ -466,6 +502,9 @@ pub async fn signing(pool: &PgPool, partner: PartnerId, challenge: &str) -> Resu
 /// currency, for the partner and for the confirming user, from the counters the trigger of
 /// migration 0011 keeps. Call with the partner locked.
 async fn usage(connection: &mut PgConnection, request: &ConfirmPayments) -> Result<Usage, TxError> {
+    if !request.limits.counts_days() {
+        return Ok(Usage::new());
+    }
     let rows = sqlx::query(
         "SELECT NULL::bigint, kind, currency, amount, count FROM payment_usage_partner
          WHERE partner_id = $1 AND business_date = $2 AND count > 0
@@ -496,12 +535,16 @@ pub async fn confirm(pool: &PgPool, request: &ConfirmPayments) -> Result<Vec<Pay
 
 async fn confirm_once(pool: &PgPool, request: &ConfirmPayments) -> Result<Vec<PaymentOutcome>, TxError> {
     let mut transaction = pool.begin().await?;
-    // An unknown partner has no signing either: the challenge cannot be used.
-    match lock_partner(&mut transaction, request.partner).await {
-        Err(TxError::Store(StoreError::NotFound { .. })) => {
-            return Err(StoreError::Conflict(conflicts::CHALLENGE_USED).into());
+    // Only a daily limit needs the confirmations of one partner one after another (each counts
+    // the day's usage with the ones committed before it); without one they run side by side.
+    if request.limits.counts_days() {
+        // An unknown partner has no signing either: the challenge cannot be used.
+        match lock_partner(&mut transaction, request.partner).await {
+            Err(TxError::Store(StoreError::NotFound { .. })) => {
+                return Err(StoreError::Conflict(conflicts::CHALLENGE_USED).into());
+            }
+            other => other?,
         }
-        other => other?,
     }
     let used = sqlx::query(
         "UPDATE signings SET used_at = $3

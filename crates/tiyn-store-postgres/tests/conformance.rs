@@ -321,3 +321,36 @@ async fn confirmed_payments_are_guarded_in_the_database() {
         .await
         .expect("a draft can be deleted");
 }
+
+/// a dealing rate, once set, cannot be changed, deleted or truncated, even by SQL sent
+/// directly: the history answers what was in force, and a conversion's rate id reads back the
+/// same rate forever.
+#[tokio::test]
+async fn r_13_2_fx_rates_are_immutable_in_the_database() {
+    let store = PostgresStore::connect(&fresh_url().await).await.expect("connect");
+    let rate = tiyn_store::fx::NewDealingRate {
+        pair: tiyn_fx::Pair::against_tenge(tiyn_core::Currency::Usd).expect("pair"),
+        buy: tiyn_fx::Rate::parse("470.00").expect("buy"),
+        sell: tiyn_fx::Rate::parse("480.00").expect("sell"),
+        valid_from: tiyn_store::conformance::now(),
+        set_by: None,
+        set_at: tiyn_store::conformance::now(),
+    };
+    let stored = store.add_fx_rate(rate).await.expect("kept");
+    for sql in [
+        "UPDATE fx_rates SET buy = buy + 1",
+        "UPDATE fx_rates SET valid_from = 0",
+        "DELETE FROM fx_rates",
+        "TRUNCATE fx_rates",
+    ] {
+        let error = sqlx_error(store.pool(), sql).await;
+        assert!(error.contains("immutable"), "{sql}: {error}");
+    }
+    let error = sqlx_error(
+        store.pool(),
+        "INSERT INTO fx_rates (base, quote, buy, sell, valid_from, set_at) VALUES ('USD', 'KZT', 2, 1, 0, 0)",
+    )
+    .await;
+    assert!(error.contains("check constraint"), "{error}");
+    assert_eq!(store.fx_rate(stored.id()).await.expect("read"), Some(stored));
+}

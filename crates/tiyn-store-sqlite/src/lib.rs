@@ -11,6 +11,7 @@
 //! transaction and re-reads the rows it decides on, so a second process on the same file is safe.
 
 mod audit;
+mod fx;
 mod ledger;
 mod means;
 mod migrate;
@@ -1073,6 +1074,44 @@ impl Store for SqliteStore {
         id: tiyn_store::templates::TemplateId,
     ) -> Result<(), StoreError> {
         self.write(move |connection| templates::delete(connection, partner, id)).await
+    }
+
+    async fn add_fx_rate(&self, rate: tiyn_store::fx::NewDealingRate) -> Result<tiyn_fx::DealingRate, StoreError> {
+        self.write(move |connection| fx::add(connection, &rate)).await
+    }
+
+    async fn fx_rates_at(&self, at: Timestamp) -> Result<tiyn_fx::RatesInForce, StoreError> {
+        self.read(move |connection| fx::at(connection, at)).await
+    }
+
+    async fn fx_rate(&self, id: tiyn_fx::RateId) -> Result<Option<tiyn_fx::DealingRate>, StoreError> {
+        self.read(move |connection| fx::by_id(connection, id)).await
+    }
+
+    async fn fx_rate_history(
+        &self,
+        pair: tiyn_fx::Pair,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<tiyn_fx::DealingRate>, StoreError> {
+        self.read(move |connection| fx::history(connection, pair, from, to)).await
+    }
+
+    async fn put_nbk_rates(
+        &self,
+        rates: &tiyn_fx::nbk::NbkRates,
+        at: Timestamp,
+    ) -> Result<tiyn_store::fx::NbkImport, StoreError> {
+        let rates = rates.clone();
+        self.write(move |connection| fx::put_nbk(connection, &rates, at)).await
+    }
+
+    async fn nbk_rates(&self, date: jiff::civil::Date) -> Result<Vec<tiyn_store::fx::NbkRateRecord>, StoreError> {
+        self.read(move |connection| fx::nbk(connection, date)).await
+    }
+
+    async fn latest_nbk_date(&self, on_or_before: jiff::civil::Date) -> Result<Option<jiff::civil::Date>, StoreError> {
+        self.read(move |connection| fx::latest_nbk_date(connection, on_or_before)).await
     }
 
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError> {

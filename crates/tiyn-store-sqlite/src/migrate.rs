@@ -17,6 +17,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_payment_templates.sql")),
     (11, include_str!("../migrations/0011_payment_usage.sql")),
     (12, include_str!("../migrations/0012_collection_orders.sql")),
+    (13, include_str!("../migrations/0013_fx_rates.sql")),
+    (14, include_str!("../migrations/0014_payment_numbers.sql")),
 ];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {

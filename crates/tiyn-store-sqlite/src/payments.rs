@@ -128,13 +128,21 @@ fn create_in(savepoint: &Connection, payment: &NewPayment) -> Result<PaymentReco
                 .ok_or(StoreError::NotFound { what: "payment" });
         }
     }
+    // The partner's next number from its counter (migration 0014): never given twice.
     let number: i64 = savepoint
-        .query_row(
-            "SELECT COALESCE(MAX(number), 0) + 1 FROM payment_documents WHERE partner_id = ?1",
-            [payment.partner.get()],
-            |row| row.get(0),
+        .prepare_cached(
+            "INSERT INTO payment_numbers (partner_id, last_number) VALUES (?1, 1)
+             ON CONFLICT (partner_id) DO UPDATE SET last_number = last_number + 1 RETURNING last_number",
         )
-        .map_err(StoreError::backend)?;
+        .and_then(|mut statement| statement.query_row([payment.partner.get()], |row| row.get(0)))
+        .map_err(|error| match error {
+            rusqlite::Error::SqliteFailure(failure, _)
+                if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                StoreError::NotFound { what: "partner" }
+            }
+            other => StoreError::backend(other),
+        })?;
     let at = payment.created_at.as_microsecond();
     let by = payment.created_by.get();
     savepoint
@@ -377,6 +385,9 @@ fn digest32(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
 /// and currency, from the counters the triggers of migration 0011 keep.
 fn usage(connection: &Connection, request: &ConfirmPayments) -> Result<Usage, StoreError> {
     let mut usage = Usage::new();
+    if !request.limits.counts_days() {
+        return Ok(usage);
+    }
     let date = request.business_date.to_string();
     let mut by_partner = connection
         .prepare_cached(

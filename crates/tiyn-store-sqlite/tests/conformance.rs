@@ -229,3 +229,34 @@ async fn confirmed_payments_are_guarded_in_the_database() {
     }
     connection.execute("DELETE FROM payment_documents WHERE id = ?1", [draft.get()]).expect("a draft can be deleted");
 }
+
+/// a dealing rate, once set, cannot be changed or deleted, even by SQL typed into the file
+/// directly: the history answers what was in force, and a conversion's rate id reads back the same
+/// rate forever.
+#[tokio::test]
+async fn r_13_2_fx_rates_are_immutable_in_the_database() {
+    let path = fresh_path();
+    let store = SqliteStore::open(&path).await.expect("open");
+    let rate = tiyn_store::fx::NewDealingRate {
+        pair: tiyn_fx::Pair::against_tenge(tiyn_core::Currency::Usd).expect("pair"),
+        buy: tiyn_fx::Rate::parse("470.00").expect("buy"),
+        sell: tiyn_fx::Rate::parse("480.00").expect("sell"),
+        valid_from: tiyn_store::conformance::now(),
+        set_by: None,
+        set_at: tiyn_store::conformance::now(),
+    };
+    let stored = store.add_fx_rate(rate).await.expect("kept");
+    let connection = rusqlite::Connection::open(&path).expect("open directly");
+    for sql in ["UPDATE fx_rates SET buy = buy + 1", "UPDATE fx_rates SET valid_from = 0", "DELETE FROM fx_rates"] {
+        let error = connection.execute(sql, []).expect_err(sql);
+        assert!(error.to_string().contains("immutable"), "{sql}: {error}");
+    }
+    let error = connection
+        .execute(
+            "INSERT INTO fx_rates (base, quote, buy, sell, valid_from, set_at) VALUES ('USD', 'KZT', 2, 1, 0, 0)",
+            [],
+        )
+        .expect_err("buy above sell");
+    assert!(error.to_string().contains("CHECK"), "{error}");
+    assert_eq!(store.fx_rate(stored.id()).await.expect("read"), Some(stored));
+}

@@ -32,6 +32,12 @@ use crate::{
     NewPartner, SessionEnd, StepAcceptance, Store, StoreError, User, UserChange, UserChangeRecord, UserStatus,
 };
 
+mod fx;
+pub use fx::{
+    r_13_2_concurrent_rates_are_all_kept, r_13_2_nbk_rates_import_idempotently, r_13_2_rate_history_and_rates_by_id,
+    r_13_2_rates_in_force_between_changes,
+};
+
 /// Generates one `#[tokio::test]` per story for a backend. `$open` is an async expression that
 /// yields a fresh `Arc<dyn Store>`.
 #[macro_export]
@@ -76,6 +82,7 @@ macro_rules! store_conformance {
             api_keys_are_issued_listed_used_and_revoked,
             r_2_1_15_open_sessions_are_listed_newest_first,
             r_3_1_1_2_payment_drafts_are_numbered_per_partner,
+            r_3_1_1_2_concurrent_drafts_get_distinct_numbers_and_one_draft_per_key,
             r_3_1_1_2_a_batch_of_drafts_is_created_whole_or_not_at_all,
             r_3_1_1_2_payment_edits_and_lists,
             r_4_11_r_8_8_documents_are_sent_for_confirmation_at_their_version,
@@ -83,6 +90,10 @@ macro_rules! store_conformance {
             r_6_1_1_r_6_3_2_insufficient_funds_refuse_only_that_document,
             r_6_1_7_r_4_13_daily_limit_counts_the_days_confirmations,
             r_6_3_2_concurrent_confirmations_never_overdraw_one_account,
+            r_13_2_rates_in_force_between_changes,
+            r_13_2_concurrent_rates_are_all_kept,
+            r_13_2_rate_history_and_rates_by_id,
+            r_13_2_nbk_rates_import_idempotently,
         );
     };
     (@stories $open:expr; $($story:ident),* $(,)?) => {
@@ -1984,6 +1995,50 @@ pub async fn r_3_1_1_2_payment_drafts_are_numbered_per_partner(store: Arc<dyn St
     assert_eq!(store.payment(first.f.partner, created[1].id).await.expect("read"), None);
     let refused = store.delete_payment(first.f.partner, created[1].id, after(2)).await;
     assert!(matches!(refused, Err(StoreError::NotFound { .. })), "{refused:?}");
+}
+
+/// R-3.1.1.2: drafts created at once by many clients of one partner get distinct numbers; the
+/// same request key sent at once by several clients makes one draft, answered to all; a deleted
+/// draft's number is not given again.
+pub async fn r_3_1_1_2_concurrent_drafts_get_distinct_numbers_and_one_draft_per_key(store: Arc<dyn Store>) {
+    let first = Arc::new(Payments::new(Arc::clone(&store), 0).await);
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        let first = Arc::clone(&first);
+        tasks.push(tokio::spawn(async move { first.create(1_000 + n).await.number.get() }));
+    }
+    let mut numbers = Vec::new();
+    for task in tasks {
+        numbers.push(task.await.expect("a client"));
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 16, "every draft has its own number: {numbers:?}");
+
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (first, store) = (Arc::clone(&first), Arc::clone(&store));
+        tasks.push(tokio::spawn(async move {
+            let keyed = NewPayment {
+                request_key: Some(RequestKey { key: "same-request".into(), digest: [7; 32] }),
+                ..first.draft(first.f.kzt_a, first.f.kzt_b, 7_000, PAYMENT_DATE)
+            };
+            store.create_payment(keyed).await.expect("the request or its repeat").id
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.expect("a client"));
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one draft for one request key: {ids:?}");
+    let listed = store.payments(first.f.partner, PaymentQuery { limit: 100, ..PaymentQuery::default() }).await;
+    assert_eq!(listed.expect("list").len(), 17);
+
+    let last = first.create(1).await;
+    store.delete_payment(first.f.partner, last.id, after(1)).await.expect("delete the newest draft");
+    let next = first.create(2).await;
+    assert!(next.number.get() > last.number.get(), "{} after the deleted {}", next.number.get(), last.number.get());
 }
 
 /// R-3.1.1.2: an edit replaces the requisites and bumps the version, and returns a document

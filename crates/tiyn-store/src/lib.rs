@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod batch;
 pub mod conformance;
+pub mod fx;
 mod means;
 mod model;
 pub mod payments;
@@ -391,6 +392,34 @@ pub trait Store: Send + Sync + 'static {
     async fn outbox_failed(&self, message_id: &str, next_attempt_at: Timestamp, error: &str) -> Result<(), StoreError>;
     /// The account with this IBAN (an incoming transfer's payee).
     async fn account_by_iban(&self, iban: &tiyn_core::iban::Iban) -> Result<Option<Account>, StoreError>;
+
+    // ----- FX rates (issue 5, R-13.2, R-3.1.1.4) -----
+
+    /// Keeps a dealing rate the bank set and answers it with its id. Rates are never changed or
+    /// deleted: a later rate of the same pair replaces it from its own `valid_from` on.
+    async fn add_fx_rate(&self, rate: fx::NewDealingRate) -> Result<tiyn_fx::DealingRate, StoreError>;
+    /// The dealing rates in force at `at`: per pair, the latest with `valid_from ≤ at` (ties: the
+    /// one set last), chosen in the database, one lookup per pair.
+    async fn fx_rates_at(&self, at: Timestamp) -> Result<tiyn_fx::RatesInForce, StoreError>;
+    /// One dealing rate by id, whether in force or not (a conversion reproduced from its rate id).
+    async fn fx_rate(&self, id: tiyn_fx::RateId) -> Result<Option<tiyn_fx::DealingRate>, StoreError>;
+    /// A pair's rate in force at `from` (when there is one) and every later one with
+    /// `valid_from ≤ to`, ordered by `valid_from`, then id.
+    async fn fx_rate_history(
+        &self,
+        pair: tiyn_fx::Pair,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<tiyn_fx::DealingRate>, StoreError>;
+    /// Keeps one day's official NBK rates in one transaction (see [`fx::plan_nbk_import`]): the
+    /// same values again change nothing; a different value for a day already imported replaces
+    /// the stored one; codes the file does not list stay as they were.
+    async fn put_nbk_rates(&self, rates: &tiyn_fx::nbk::NbkRates, at: Timestamp) -> Result<fx::NbkImport, StoreError>;
+    /// The official rates stored for exactly this day, ordered by code.
+    async fn nbk_rates(&self, date: jiff::civil::Date) -> Result<Vec<fx::NbkRateRecord>, StoreError>;
+    /// The latest day on or before `on_or_before` with official rates stored (an official rate
+    /// stays in force until the next one is set).
+    async fn latest_nbk_date(&self, on_or_before: jiff::civil::Date) -> Result<Option<jiff::civil::Date>, StoreError>;
 
     /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;

@@ -1,7 +1,8 @@
 //! The bank's payment rules in the console (issue 4): on a partner's page, its tariff plan
 //! its limits, the document kinds switched off and, per account, the
-//! restrictions the bank registered (arrests, suspensions of debits, closing: );
-//! `/bank/aml`, the list of persons linked to terrorism or extremism financing.
+//! restrictions the bank registered (arrests, suspensions of debits, collection orders, closing:
+//! ); `/bank/aml`, the list of persons linked to terrorism or extremism
+//! financing.
 //!
 //! Every change goes through `tiyn_banking`'s use cases with the operator as a [`BankActor`]
 //! (they decide and audit); the forms here only read what was typed and show refusals next to the
@@ -17,12 +18,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tiyn_api::authz::RequestContext;
 use tiyn_api::{ApiError, Lang};
-use tiyn_core::{AccountId, AmountError, BankPermission, Currency, Money, PartnerId, TaxpayerId, UserId};
+use tiyn_core::{AccountId, AmountError, BankPermission, Currency, Iban, Money, PartnerId, TaxpayerId, UserId};
 use tiyn_identity::{BankActor, Context};
-use tiyn_payments::DocumentKind;
 use tiyn_payments::limits::{Limit, LimitError, LimitRule, LimitScope, LimitSet};
 use tiyn_payments::tariff::{Commission, KindTariff, Rate, TariffPlan, Withholding};
-use tiyn_store::rules::{AmlEntry, NewRestriction, PaymentRules, Restriction, RestrictionKind, limits_to_text};
+use tiyn_payments::{DocumentKind, PayeeName};
+use tiyn_store::rules::{
+    AmlEntry, CollectionOrder, CollectionPriority, Creditor, NewRestriction, PaymentRules, Restriction,
+    RestrictionKind, limits_to_text,
+};
 use tiyn_store::{Account, User};
 
 use crate::WebState;
@@ -32,6 +36,7 @@ use crate::forms::{FormErrors, is_internal, status_of};
 use crate::i18n::{Texts, fill, texts};
 use crate::lang::PageLang;
 use crate::pages::{PageMeta, Viewer, failure, forbidden, render};
+use crate::payments;
 
 /// The currencies the forms offer for fees, limits and counts.
 const CURRENCIES: [&str; 5] = ["KZT", "USD", "EUR", "RUB", "CNY"];
@@ -464,21 +469,29 @@ pub struct LimitFormView {
 /// The form registering a restriction on one account.
 #[derive(Debug, Clone, Default)]
 pub struct RestrictionForm {
-    /// `arrest_amount`, `arrest_all`, `debit_suspension`, `closing`.
+    /// `arrest_amount`, `arrest_all`, `debit_suspension`, `collection_order`, `closing`.
     pub kind: String,
+    /// `arrest_amount`: the amount arrested; `collection_order`: the amount owed.
     pub amount: String,
     /// `debit_suspension`: the kinds still allowed.
     pub allowed: Vec<String>,
+    /// `collection_order`: its legal priority, 1 to 9.
+    pub priority: String,
+    /// `collection_order`: the creditor's name, IIN/BIN and IBAN.
+    pub creditor_name: String,
+    pub creditor_taxpayer_id: String,
+    pub creditor_iban: String,
     pub reference: String,
 }
 
-const RESTRICTION_KINDS: [&str; 4] = ["arrest_amount", "arrest_all", "debit_suspension", "closing"];
+const RESTRICTION_KINDS: [&str; 5] = ["arrest_amount", "arrest_all", "debit_suspension", "collection_order", "closing"];
 
 fn restriction_label(t: &'static Texts, code: &str) -> &'static str {
     match code {
         "arrest_amount" => t.restriction_arrest_amount,
         "arrest_all" => t.restriction_arrest_all,
         "debit_suspension" => t.restriction_debit_suspension,
+        "collection_order" => t.restriction_collection_order,
         _ => t.restriction_closing,
     }
 }
@@ -492,6 +505,10 @@ impl RestrictionForm {
             kind: value("kind").trim().to_owned(),
             amount: value("amount").trim().to_owned(),
             allowed: pairs.iter().filter(|(key, _)| key == "allowed").map(|(_, value)| value.clone()).collect(),
+            priority: value("priority").trim().to_owned(),
+            creditor_name: value("creditor_name"),
+            creditor_taxpayer_id: value("creditor_taxpayer_id").trim().to_owned(),
+            creditor_iban: value("creditor_iban").trim().to_owned(),
             reference: value("reference"),
         }
     }
@@ -525,6 +542,7 @@ impl RestrictionForm {
             },
             "arrest_all" => Some(RestrictionKind::ArrestAll),
             "debit_suspension" => Some(RestrictionKind::DebitSuspension { allowed }),
+            "collection_order" => self.collection_order(currency, t, &mut errors).map(RestrictionKind::CollectionOrder),
             "closing" => Some(RestrictionKind::Closing),
             _ => {
                 errors.push(field("kind", t.err_required));
@@ -536,6 +554,65 @@ impl RestrictionForm {
             _ => Err(errors),
         }
     }
+
+    /// A collection order's own fields, every problem next to its field; the same rules as the
+    /// API's (`tiyn_api::rules::RestrictionInput`). The amount owed is read in the account's
+    /// currency, so the order is always in it (the use case refuses any other).
+    fn collection_order(
+        &self,
+        currency: Currency,
+        t: &'static Texts,
+        errors: &mut Vec<(String, String)>,
+    ) -> Option<CollectionOrder> {
+        let amount = match parse_money(&self.amount, currency.code(), t) {
+            Ok(amount) if amount.is_positive() => Some(amount),
+            Ok(_) => {
+                errors.push(field("amount", t.err_amount_not_positive));
+                None
+            }
+            Err(message) => {
+                errors.push(field("amount", message));
+                None
+            }
+        };
+        let priority = match self.priority.as_str() {
+            "" => {
+                errors.push(field("priority", t.err_required));
+                None
+            }
+            text => {
+                let priority = text.parse::<u8>().ok().and_then(CollectionPriority::new);
+                if priority.is_none() {
+                    errors.push(field("priority", t.restriction_err_priority));
+                }
+                priority
+            }
+        };
+        let name = PayeeName::parse(&self.creditor_name)
+            .map_err(|error| {
+                let message = payments::field_message(error.code(), t).unwrap_or(t.err_required);
+                errors.push(field("creditor_name", message));
+            })
+            .ok();
+        let taxpayer_id = match self.creditor_taxpayer_id.as_str() {
+            "" => {
+                errors.push(field("creditor_taxpayer_id", t.err_required));
+                None
+            }
+            text => TaxpayerId::parse(text)
+                .map_err(|_| errors.push(field("creditor_taxpayer_id", t.err_invalid_taxpayer_id)))
+                .ok(),
+        };
+        let iban = match self.creditor_iban.as_str() {
+            "" => {
+                errors.push(field("creditor_iban", t.err_required));
+                None
+            }
+            text => Iban::parse(text).map_err(|_| errors.push(field("creditor_iban", t.err_invalid_iban))).ok(),
+        };
+        let creditor = Creditor { name: name?, taxpayer_id: taxpayer_id?, iban: iban? };
+        CollectionOrder::new(amount?, priority?, creditor)
+    }
 }
 
 /// One restriction on the page.
@@ -543,13 +620,41 @@ pub struct RestrictionRow {
     pub id: String,
     pub kind: &'static str,
     pub kind_code: &'static str,
+    /// An arrest's amount; a collection order's amount owed.
     pub amount: String,
     pub allowed: String,
+    /// A collection order's progress (under its amount) and creditor (under its kind).
+    pub collection: Option<CollectionRow>,
     pub reference: String,
     pub since: String,
     /// Empty while active.
     pub lifted: String,
+    /// Why a lifted collection order ended: paid off or withdrawn; empty otherwise.
+    pub outcome: &'static str,
     pub active: bool,
+}
+
+/// What a row shows of a collection order besides its amount owed.
+pub struct CollectionRow {
+    pub collected: String,
+    pub outstanding: String,
+    pub priority: String,
+    pub creditor_name: String,
+    pub creditor_taxpayer_id: String,
+    /// Grouped in fours.
+    pub creditor_iban: String,
+}
+
+fn collection_row(order: &CollectionOrder, lang: Lang) -> CollectionRow {
+    let creditor = order.creditor();
+    CollectionRow {
+        collected: format::money(order.collected(), lang),
+        outstanding: format::money(order.outstanding(), lang),
+        priority: order.priority().get().to_string(),
+        creditor_name: creditor.name.to_string(),
+        creditor_taxpayer_id: creditor.taxpayer_id.to_string(),
+        creditor_iban: creditor.iban.grouped(),
+    }
 }
 
 /// A restriction as a row, in the page's language (the bank's console and the partner's
@@ -563,15 +668,27 @@ pub fn restriction_row(restriction: &Restriction, t: &'static Texts, lang: Lang)
         RestrictionKind::CollectionOrder(order) => (format::money(order.amount(), lang), String::new()),
         RestrictionKind::ArrestAll | RestrictionKind::Closing => (String::new(), String::new()),
     };
+    let order = match &restriction.kind {
+        RestrictionKind::CollectionOrder(order) => Some(order),
+        _ => None,
+    };
+    // A lifted order was paid off when all of it was collected; lifted earlier, the bank withdrew it.
+    let outcome = match (order, restriction.lifted_at) {
+        (Some(order), Some(_)) if order.outstanding().is_zero() => t.restriction_paid_off,
+        (Some(_), Some(_)) => t.restriction_withdrawn,
+        _ => "",
+    };
     RestrictionRow {
         id: restriction.id.to_string(),
         kind: restriction_label(t, restriction.kind.code()),
         kind_code: restriction.kind.code(),
         amount,
         allowed,
+        collection: order.map(|order| collection_row(order, lang)),
         reference: restriction.reference.clone(),
         since: format::date_time(restriction.created_at, lang),
         lifted: restriction.lifted_at.map(|at| format::date_time(at, lang)).unwrap_or_default(),
+        outcome,
         active: restriction.lifted_at.is_none(),
     }
 }
@@ -586,10 +703,18 @@ pub struct AccountRestrictions {
     pub kinds: Vec<Choice>,
     pub amount: String,
     pub allowed: Vec<Choice>,
+    pub priority: String,
+    pub creditor_name: String,
+    pub creditor_taxpayer_id: String,
+    pub creditor_iban: String,
     pub reference: String,
     pub kind_error: Option<String>,
     pub amount_error: Option<String>,
     pub allowed_error: Option<String>,
+    pub priority_error: Option<String>,
+    pub creditor_name_error: Option<String>,
+    pub creditor_taxpayer_id_error: Option<String>,
+    pub creditor_iban_error: Option<String>,
     pub reference_error: Option<String>,
 }
 
@@ -741,10 +866,18 @@ pub async fn section(
                     choice(kind.as_str(), kind_label(t, kind), form.allowed.iter().any(|typed| typed == kind.as_str()))
                 })
                 .collect(),
+            priority: form.priority.clone(),
+            creditor_name: form.creditor_name.clone(),
+            creditor_taxpayer_id: form.creditor_taxpayer_id.clone(),
+            creditor_iban: form.creditor_iban.clone(),
             reference: form.reference.clone(),
             kind_error: own_error("kind"),
             amount_error: own_error("amount"),
             allowed_error: own_error("allowed"),
+            priority_error: own_error("priority"),
+            creditor_name_error: own_error("creditor_name"),
+            creditor_taxpayer_id_error: own_error("creditor_taxpayer_id"),
+            creditor_iban_error: own_error("creditor_iban"),
             reference_error: own_error("reference"),
         });
     }
@@ -971,8 +1104,9 @@ async fn account_of(
 }
 
 /// `POST /bank/accounts/{id}/restrictions`: registers an arrest of an amount or of the whole
-/// account, a suspension of debits (except the kinds allowed) or the closing;
-/// it applies to the account's next debit.
+/// account, a suspension of debits (except the kinds allowed), a collection order or the closing
+/// it applies to the account's next debit, and a collection order is
+/// collected at once from what the account has (the use case does it before answering).
 pub async fn add_restriction(
     State(state): State<WebState>,
     lang: PageLang,
@@ -1302,6 +1436,48 @@ mod tests {
         assert_eq!(parse_money("", "KZT", t), Err(t.err_required));
         assert_eq!(parse_money("1.234", "KZT", t), Err(t.err_amount_precision));
         assert_eq!(parse_money("abc", "KZT", t), Err(t.err_invalid_amount));
+    }
+
+    /// a collection order's fields are read in the account's currency and every problem
+    /// goes next to its own field.
+    #[test]
+    fn the_collection_order_form_reads_its_creditor_and_refuses_each_field() {
+        let t = texts(Lang::Ru);
+        let form = |priority: &str, taxpayer_id: &str, iban: &str| {
+            let pairs: Vec<(String, String)> = [
+                ("kind", "collection_order"),
+                ("amount", "1 500,50"),
+                ("priority", priority),
+                ("creditor_name", " ТОО «Ромашка» "),
+                ("creditor_taxpayer_id", taxpayer_id),
+                ("creditor_iban", iban),
+                ("reference", "Решение суда № 8"),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+            RestrictionForm::from_pairs(&pairs)
+        };
+        let parsed = form("2", "180140010005", "KZ86 125K ZT50 0410 0100").parse(Currency::Eur, t).expect("valid");
+        let RestrictionKind::CollectionOrder(order) = parsed else { panic!("{parsed:?}") };
+        assert_eq!(order.amount(), Money::from_minor(150_050, Currency::Eur));
+        assert_eq!((order.collected().minor(), order.priority().get()), (0, 2));
+        assert_eq!(order.creditor().name.as_str(), "ТОО «Ромашка»");
+        assert_eq!(order.creditor().iban.to_string(), "KZ86125KZT5004100100");
+
+        let refused = form("10", "180140010006", "KZ00125KZT5004100100").parse(Currency::Eur, t).expect_err("refused");
+        assert_eq!(
+            refused,
+            vec![
+                field("priority", t.restriction_err_priority),
+                field("creditor_taxpayer_id", t.err_invalid_taxpayer_id),
+                field("creditor_iban", t.err_invalid_iban),
+            ]
+        );
+        let empty = form("", "", "").parse(Currency::Kzt, t).expect_err("refused");
+        let fields: Vec<&str> = empty.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(fields, ["priority", "creditor_taxpayer_id", "creditor_iban"]);
+        assert!(empty.iter().all(|(_, message)| message == t.err_required));
     }
 
     #[test]

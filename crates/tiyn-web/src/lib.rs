@@ -22,6 +22,7 @@ pub mod payment_templates;
 pub mod payments;
 pub mod profile;
 pub mod qr;
+pub mod rates;
 pub mod sign_in;
 pub mod static_files;
 pub mod users;
@@ -95,6 +96,7 @@ pub const WEB_RULES: &[Rule] = &[
     rule("POST", "/profile/lost-access", Access::SignedIn),
     rule("GET", "/accounts", Access::Needs(Permission::ViewAccounts)),
     rule("GET", "/accounts/table", Access::Needs(Permission::ViewAccounts)),
+    rule("GET", "/rates", Access::Needs(Permission::ViewReferenceData)),
     rule("GET", "/payments", VIEW_PAYMENTS),
     rule("POST", "/payments", CREATE_PAYMENTS),
     rule("GET", "/payments/new", CREATE_PAYMENTS),
@@ -146,6 +148,9 @@ pub const WEB_RULES: &[Rule] = &[
     rule("POST", "/bank/users/{id}/clear-lockout", Access::Bank(BankPermission::BlockUsers)),
     rule("GET", "/bank/audit", Access::Bank(BankPermission::ViewBankAudit)),
     rule("GET", "/bank/operators/new", Access::Bank(BankPermission::ManageOperators)),
+    rule("GET", "/bank/rates", Access::Operator),
+    rule("POST", "/bank/rates", Access::Bank(BankPermission::ManageRates)),
+    rule("POST", "/bank/rates/nbk", Access::Bank(BankPermission::ManageRates)),
     rule("POST", "/bank/operators", Access::Bank(BankPermission::ManageOperators)),
 ];
 
@@ -165,6 +170,7 @@ pub fn routes(state: WebState) -> Router {
         .route("/profile/lost-access", post(profile::lost_access))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/table", get(pages::accounts_table))
+        .route("/rates", get(rates::show))
         .route("/payments", get(payments::list).post(payments::create))
         .route("/payments/new", get(payments::new_form))
         .route("/payments/validate", post(payments::validate))
@@ -208,6 +214,8 @@ pub fn routes(state: WebState) -> Router {
         .route("/bank/audit", get(bank::audit))
         .route("/bank/operators", post(bank::create_operator))
         .route("/bank/operators/new", get(bank::new_operator_form))
+        .route("/bank/rates", get(rates::bank_rates).post(rates::set_rate))
+        .route("/bank/rates/nbk", post(rates::import_nbk))
         .route("/static/{file}", get(static_files::serve))
         .with_state(state)
 }

@@ -105,6 +105,9 @@ pub struct NavUser {
     pub bank_operators: bool,
     /// The AML list.
     pub bank_aml: bool,
+    /// The bank's FX rates: the partner's page, and the console's for every operator.
+    pub rates: bool,
+    pub bank_rates: bool,
 }
 
 /// Where a signed-in person lands: a partner's user on the accounts, a bank operator on the
@@ -149,6 +152,8 @@ impl PageMeta {
             bank_audit: principal.allows_bank(BankPermission::ViewBankAudit),
             bank_operators: principal.allows_bank(BankPermission::ManageOperators),
             bank_aml: principal.allows_bank(BankPermission::ManageRestrictions),
+            rates: principal.allows(Permission::ViewReferenceData),
+            bank_rates: principal.partner().is_none(),
         });
         PageMeta {
             lang: lang.code(),

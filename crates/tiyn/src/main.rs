@@ -29,7 +29,8 @@ enum Command {
     /// The audit trail: verify its chain, purge records past retention.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// The bank's console: operators, partners from their applications, blocks and lockouts.
+    /// The bank's console: operators, partners from their applications, blocks and lockouts, FX
+    /// rates.
     /// Uses the same settings as `serve` (database, secret key file, SMS file); every action is
     /// audited with no actor and `via: cli`.
     #[command(subcommand)]
@@ -94,6 +95,43 @@ enum AdminCommand {
     UnblockUser(LoginArgs),
     /// Lift a lockout after repeated failed passwords or codes.
     ClearLockout(LoginArgs),
+    /// The bank's FX rates: set a dealing rate, import the National Bank's official rates.
+    #[command(subcommand)]
+    Rates(RatesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RatesCommand {
+    /// Import one day of the National Bank of Kazakhstan's official rates from its XML
+    /// (`get_rates.cfm?fdate=DD.MM.YYYY` or `rates_all.xml`): a file, or an http(s) URL fetched
+    /// once. Importing the same day again changes nothing; a corrected rate replaces the stored
+    /// one and is reported.
+    ImportNbk {
+        /// A file path, or `https://nationalbank.kz/rss/get_rates.cfm?fdate=31.07.2026`.
+        #[arg(value_name = "FILE|URL")]
+        source: String,
+        #[command(flatten)]
+        settings: ServeArgs,
+    },
+    /// Set the bank's buy and sell rate of a pair (units of QUOTE per one BASE), from now or
+    /// from `--valid-from` on: `tiyn admin rates set USD KZT --buy 470.00 --sell 480.00`.
+    Set {
+        /// The currency bought and sold (`USD`).
+        base: String,
+        /// The currency it is priced in (`KZT`, or another currency for a cross rate).
+        quote: String,
+        /// The rate at which the bank buys BASE (at most 6 decimals).
+        #[arg(long)]
+        buy: String,
+        /// The rate at which the bank sells BASE (at least the buy rate).
+        #[arg(long)]
+        sell: String,
+        /// RFC 3339 instant, now or later (`2026-11-25T09:00:00+05:00`); now when absent.
+        #[arg(long)]
+        valid_from: Option<String>,
+        #[command(flatten)]
+        settings: ServeArgs,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -231,6 +269,7 @@ async fn admin(command: AdminCommand) -> ExitCode {
         AdminCommand::BlockUser(args) | AdminCommand::UnblockUser(args) | AdminCommand::ClearLockout(args) => {
             &args.settings
         }
+        AdminCommand::Rates(RatesCommand::ImportNbk { settings, .. } | RatesCommand::Set { settings, .. }) => settings,
     };
     let settings = match Settings::resolve(args) {
         Ok(settings) => settings,
@@ -249,6 +288,21 @@ async fn admin(command: AdminCommand) -> ExitCode {
         Ok(identity) => identity,
         Err(error) => return fail(&error.to_string()),
     };
+    if let AdminCommand::Rates(command) = command {
+        let banking = match tiyn_server::server::load_reference_data()
+            .and_then(|reference| tiyn_server::server::banking(&settings, identity, reference))
+        {
+            Ok(banking) => banking,
+            Err(error) => return fail(&error.to_string()),
+        };
+        return match rates_action(&banking, command).await {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(&message),
+        };
+    }
     match admin_action(&identity, command).await {
         Ok(report) => {
             println!("{report}");
@@ -318,6 +372,74 @@ async fn admin_action(identity: &Identity, command: AdminCommand) -> Result<Stri
             let user = identity.user_by_login_for_bank(&args.login).await.map_err(|e| e.to_string())?;
             identity.clear_lockout(&context, &actor, user.id).await.map_err(|e| e.to_string())?;
             Ok(format!("lockout of user {} cleared", user.id))
+        }
+        AdminCommand::Rates(_) => Err("rates commands run through the payment services".to_owned()),
+    }
+}
+
+/// How long fetching the NBK's file may take: its server answers in well under a second.
+const NBK_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The console's rates commands, audited as the console's actions.
+async fn rates_action(banking: &tiyn_banking::Banking, command: RatesCommand) -> Result<String, String> {
+    let context = Context { source_ip: None, user_agent: Some("tiyn admin".to_owned()) };
+    let actor = BankActor::console(None);
+    match command {
+        RatesCommand::ImportNbk { source, .. } => {
+            let bytes = if source.starts_with("http://") || source.starts_with("https://") {
+                let options = tiyn_notify::http::SignedClientOptions {
+                    connect_timeout: NBK_FETCH_TIMEOUT,
+                    request_timeout: NBK_FETCH_TIMEOUT,
+                    ca_pem: None,
+                };
+                tiyn_notify::http::get(&source, &options, tiyn_fx::nbk::NBK_XML_BYTES_MAX)
+                    .await
+                    .map_err(|error| format!("cannot fetch {source}: {error}"))?
+            } else {
+                std::fs::read(&source).map_err(|error| format!("cannot read {source}: {error}"))?
+            };
+            let rates =
+                tiyn_fx::nbk::parse_bytes(&bytes).map_err(|error| format!("{source}: {error} ({})", error.code()))?;
+            let import = banking.import_nbk_rates(&context, &actor, &rates).await.map_err(|e| e.to_string())?;
+            let list =
+                |codes: &[String]| if codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) };
+            let replaced: Vec<String> =
+                import.replaced.iter().map(|r| format!("{} {} → {}", r.code, r.before, r.after)).collect();
+            let unsupported: Vec<String> =
+                rates.items.iter().filter(|item| item.currency.is_none()).map(|item| item.code.clone()).collect();
+            let mut report = format!(
+                "NBK official rates of {}: {} added{}, {} replaced{}, {} unchanged",
+                rates.date,
+                import.added.len(),
+                list(&import.added),
+                import.replaced.len(),
+                list(&replaced),
+                import.unchanged.len(),
+            );
+            if !unsupported.is_empty() {
+                report
+                    .push_str(&format!("; kept as reference, not supported as currencies: {}", unsupported.join(", ")));
+            }
+            Ok(report)
+        }
+        RatesCommand::Set { base, quote, buy, sell, valid_from, .. } => {
+            let raw = tiyn_banking::rates::RawRate { base, quote, buy, sell, valid_from };
+            let rate = banking.parse_rate(&raw).map_err(|errors| {
+                let mut text = "the rate is refused".to_owned();
+                for error in errors {
+                    text.push_str(&format!("\n  {}: {} ({})", error.field, error.detail, error.code));
+                }
+                text
+            })?;
+            let stored = banking.set_rate(&context, &actor, rate).await.map_err(|e| e.to_string())?;
+            Ok(format!(
+                "rate {} set: {} buy {} sell {} from {}",
+                stored.id(),
+                stored.pair(),
+                stored.buy(),
+                stored.sell(),
+                stored.valid_from()
+            ))
         }
     }
 }
