@@ -2,6 +2,7 @@
 //! inside the writer's IMMEDIATE transaction, so records are chained in commit order even with a
 //! second process (whose writer waits for the file's write lock at its own `BEGIN IMMEDIATE`).
 
+use crate::Cached;
 use jiff::Timestamp;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
@@ -82,7 +83,7 @@ fn select(connection: &Connection, sql: &str, values: Vec<Value>) -> Result<Vec<
 
 pub fn head(connection: &Connection) -> Result<AuditHead, StoreError> {
     let (last_id, last_mac, anchor_id, anchor_mac) = connection
-        .query_row("SELECT last_id, last_mac, anchor_id, anchor_mac FROM audit_head WHERE id = 1", [], |row| {
+        .query_row_cached("SELECT last_id, last_mac, anchor_id, anchor_mac FROM audit_head WHERE id = 1", [], |row| {
             Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, i64>(2)?, row.get::<_, Vec<u8>>(3)?))
         })
         .map_err(StoreError::backend)?;
@@ -98,7 +99,7 @@ pub fn append(connection: &mut Connection, record: NewAuditRecord, key: &AuditKe
     let id = head.last_id.checked_add(1).ok_or_else(|| StoreError::backend("audit ids exhausted"))?;
     let record_mac = key.chain(&head.last_mac, &record.canonical_bytes(id));
     savepoint
-        .execute(
+        .execute_cached(
             "INSERT INTO audit (id, at, actor_id, partner_id, action, object, source_ip, user_agent, outcome, details,
                                 previous_mac, mac)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -119,7 +120,10 @@ pub fn append(connection: &mut Connection, record: NewAuditRecord, key: &AuditKe
         )
         .map_err(StoreError::backend)?;
     savepoint
-        .execute("UPDATE audit_head SET last_id = ?1, last_mac = ?2 WHERE id = 1", params![id, record_mac.as_slice()])
+        .execute_cached(
+            "UPDATE audit_head SET last_id = ?1, last_mac = ?2 WHERE id = 1",
+            params![id, record_mac.as_slice()],
+        )
         .map_err(StoreError::backend)?;
     savepoint.commit().map_err(StoreError::backend)?;
     Ok(AuditRecord { id, record, previous_mac: head.last_mac, mac: record_mac })
@@ -169,21 +173,27 @@ pub fn purge(connection: &mut Connection, before: Timestamp) -> Result<u64, Stor
     use rusqlite::OptionalExtension;
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     let kept: Option<i64> = savepoint
-        .query_row("SELECT id FROM audit WHERE at >= ?1 ORDER BY id LIMIT 1", [before.as_microsecond()], |row| {
+        .query_row_cached("SELECT id FROM audit WHERE at >= ?1 ORDER BY id LIMIT 1", [before.as_microsecond()], |row| {
             row.get(0)
         })
         .optional()
         .map_err(StoreError::backend)?;
     let last_deleted: Option<(i64, Vec<u8>)> = savepoint
-        .query_row("SELECT id, mac FROM audit WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT 1", [kept], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
+        .query_row_cached(
+            "SELECT id, mac FROM audit WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT 1",
+            [kept],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
         .optional()
         .map_err(StoreError::backend)?;
     let Some((anchor_id, anchor_mac)) = last_deleted else { return Ok(0) };
-    let deleted = savepoint.execute("DELETE FROM audit WHERE id <= ?1", [anchor_id]).map_err(StoreError::backend)?;
+    let deleted =
+        savepoint.execute_cached("DELETE FROM audit WHERE id <= ?1", [anchor_id]).map_err(StoreError::backend)?;
     savepoint
-        .execute("UPDATE audit_head SET anchor_id = ?1, anchor_mac = ?2 WHERE id = 1", params![anchor_id, anchor_mac])
+        .execute_cached(
+            "UPDATE audit_head SET anchor_id = ?1, anchor_mac = ?2 WHERE id = 1",
+            params![anchor_id, anchor_mac],
+        )
         .map_err(StoreError::backend)?;
     savepoint.commit().map_err(StoreError::backend)?;
     Ok(deleted as u64)

@@ -1,5 +1,6 @@
 //! Means of access on SQLite: markers (R-2.1.21), devices (R-2.1.17) and API keys.
 
+use crate::Cached;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyn_core::access::AccessLevel;
@@ -72,7 +73,7 @@ pub fn create_marker(
     at: Timestamp,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO markers (serial, user_id, status, sealed_secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![serial, user.get(), MarkerStatus::Pending.as_str(), sealed_secret, at.as_microsecond()],
         )
@@ -101,7 +102,7 @@ pub fn accept_step(
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     let sql = format!("SELECT {MARKER_COLUMNS} FROM markers WHERE serial = ?1 AND user_id = ?2");
     let marker = savepoint
-        .query_row(&sql, params![serial, user.get()], marker_row)
+        .query_row_cached(&sql, params![serial, user.get()], marker_row)
         .optional()
         .map_err(StoreError::backend)?
         .ok_or(StoreError::NotFound { what: "marker" })?;
@@ -121,7 +122,7 @@ pub fn accept_step(
         return Ok(StepAcceptance::Replayed);
     }
     savepoint
-        .execute(
+        .execute_cached(
             "UPDATE markers SET last_step = ?2,
                                 status = CASE WHEN ?3 THEN ?4 ELSE status END,
                                 activated_at = CASE WHEN ?3 THEN ?5 ELSE activated_at END
@@ -136,7 +137,7 @@ pub fn accept_step(
 pub fn revoke_marker(connection: &Connection, user: UserId, serial: &str, at: Timestamp) -> Result<(), StoreError> {
     // Revoking twice keeps the first instant.
     let changed = connection
-        .execute(
+        .execute_cached(
             "UPDATE markers SET status = ?3, revoked_at = COALESCE(revoked_at, ?4) WHERE serial = ?1 AND user_id = ?2",
             params![serial, user.get(), MarkerStatus::Revoked.as_str(), at.as_microsecond()],
         )
@@ -151,7 +152,7 @@ pub fn revoke_marker(connection: &Connection, user: UserId, serial: &str, at: Ti
 
 pub fn register_device(connection: &Connection, device: &NewDevice) -> Result<DeviceId, StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO devices (user_id, platform, os_version, name, registered_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![device.user.get(), device.platform, device.os_version, device.name, device.at.as_microsecond()],
         )
@@ -196,7 +197,7 @@ pub fn user_devices(connection: &Connection, user: UserId) -> Result<Vec<DeviceR
 
 pub fn revoke_device(connection: &Connection, user: UserId, device: DeviceId, at: Timestamp) -> Result<(), StoreError> {
     let changed = connection
-        .execute(
+        .execute_cached(
             "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?3) WHERE id = ?1 AND user_id = ?2",
             params![device.get(), user.get(), at.as_microsecond()],
         )
@@ -277,7 +278,7 @@ pub fn create_api_key(connection: &mut Connection, key: &NewApiKey) -> Result<Ap
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     for account in &key.accounts {
         let owner: Option<Option<i64>> = savepoint
-            .query_row("SELECT partner_id FROM accounts WHERE id = ?1", [account.get()], |row| row.get(0))
+            .query_row_cached("SELECT partner_id FROM accounts WHERE id = ?1", [account.get()], |row| row.get(0))
             .optional()
             .map_err(StoreError::backend)?;
         if owner.flatten() != Some(key.partner.get()) {
@@ -285,7 +286,7 @@ pub fn create_api_key(connection: &mut Connection, key: &NewApiKey) -> Result<Ap
         }
     }
     savepoint
-        .execute(
+        .execute_cached(
             "INSERT INTO api_keys (partner_id, created_by, name, level, expires_at, secret_digest, prefix, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -303,7 +304,7 @@ pub fn create_api_key(connection: &mut Connection, key: &NewApiKey) -> Result<Ap
     let id = savepoint.last_insert_rowid();
     for account in &key.accounts {
         savepoint
-            .execute(
+            .execute_cached(
                 "INSERT INTO api_key_accounts (key_id, account_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 params![id, account.get()],
             )
@@ -323,7 +324,7 @@ pub fn api_key_by_digest(connection: &Connection, digest: &[u8; 32]) -> Result<O
 
 pub fn touch_api_key(connection: &Connection, key: ApiKeyId, at: Timestamp) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, ?2), ?2) WHERE id = ?1",
             params![key.get(), at.as_microsecond()],
         )
@@ -338,7 +339,7 @@ pub fn revoke_api_key(
     at: Timestamp,
 ) -> Result<(), StoreError> {
     let changed = connection
-        .execute(
+        .execute_cached(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3) WHERE id = ?1 AND partner_id = ?2",
             params![key.get(), partner.get(), at.as_microsecond()],
         )

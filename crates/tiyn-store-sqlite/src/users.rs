@@ -1,5 +1,6 @@
 //! Users on SQLite.
 
+use crate::Cached;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use tiyn_auth::{ChallengeId, CodeError, CodeKey, CodePurpose, CodeRecord, LockoutEvent, LockoutPolicy, LockoutState};
@@ -50,7 +51,7 @@ fn session_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
 /// The user matching `condition` (a constant of this crate with one `?1` parameter).
 pub fn one(connection: &Connection, condition: &'static str, value: &dyn ToSql) -> Result<Option<User>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}");
-    let row = connection.query_row(&sql, [value], user_row).optional().map_err(StoreError::backend)?;
+    let row = connection.query_row_cached(&sql, [value], user_row).optional().map_err(StoreError::backend)?;
     row.map(UserRow::into_user).transpose()
 }
 
@@ -71,7 +72,7 @@ pub fn record_failure(
     let current = one(&savepoint, "id = ?1", &user.get())?.ok_or(StoreError::NotFound { what: "user" })?;
     let (next, event) = current.lockout.after_failure(policy, at);
     savepoint
-        .execute(
+        .execute_cached(
             "UPDATE users SET failures = ?2, lockouts = ?3, locked_until = ?4, lockout_blocked = ?5 WHERE id = ?1",
             params![
                 user.get(),
@@ -94,7 +95,7 @@ pub fn save_code(
     at: Timestamp,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO codes (challenge, user_id, purpose, purpose_digest, mac, digits, expires_at, attempts_left, used, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
@@ -126,7 +127,7 @@ pub fn verify_code(
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     let sql = format!("SELECT {CODE_COLUMNS} FROM codes WHERE challenge = ?1");
     let row = savepoint
-        .query_row(&sql, [challenge.as_str()], |row| {
+        .query_row_cached(&sql, [challenge.as_str()], |row| {
             Ok(CodeRow {
                 user_id: row.get(0)?,
                 purpose: row.get(1)?,
@@ -144,7 +145,7 @@ pub fn verify_code(
     let (user, record) = row.into_record()?;
     let (next, outcome) = record.verify(candidate, &purpose, now, key);
     savepoint
-        .execute(
+        .execute_cached(
             "UPDATE codes SET attempts_left = ?2, used = ?3 WHERE challenge = ?1",
             params![challenge.as_str(), next.attempts_left(), next.used()],
         )
@@ -155,7 +156,8 @@ pub fn verify_code(
 
 pub fn session_by_token(connection: &Connection, digest: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_digest = ?1");
-    let row = connection.query_row(&sql, [digest.as_slice()], session_row).optional().map_err(StoreError::backend)?;
+    let row =
+        connection.query_row_cached(&sql, [digest.as_slice()], session_row).optional().map_err(StoreError::backend)?;
     row.map(SessionRow::into_record).transpose()
 }
 
@@ -176,7 +178,7 @@ fn record_change(
     at: Timestamp,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO user_changes (user_id, field, old_value, new_value, changed_by, changed_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![user.get(), field, old, new, by.map(UserId::get), at.as_microsecond()],
@@ -193,7 +195,7 @@ fn end_sessions(
     reason: SessionEnd,
 ) -> Result<u64, StoreError> {
     let ended = connection
-        .execute(
+        .execute_cached(
             "UPDATE sessions SET ended_at = ?3, end_reason = ?4
              WHERE user_id = ?1 AND ended_at IS NULL AND id IS NOT ?2",
             params![user.get(), keep.map(SessionId::get), at.as_microsecond(), reason.as_str()],
@@ -210,7 +212,7 @@ fn is_last_full_user(connection: &Connection, user: &User) -> Result<bool, Store
         return Ok(false);
     }
     let others: i64 = connection
-        .query_row(
+        .query_row_cached(
             "SELECT COUNT(*) FROM users
              WHERE partner_id = ?1 AND id <> ?2 AND access_level = ?3 AND status = ?4",
             params![partner.get(), user.id.get(), AccessLevel::Full.as_str(), UserStatus::Active.as_str()],
@@ -226,7 +228,7 @@ pub fn activate(connection: &mut Connection, user: UserId, password_hash: &str) 
         return Err(StoreError::Conflict("not_pending_activation"));
     }
     savepoint
-        .execute(
+        .execute_cached(
             "UPDATE users SET status = ?2, password_hash = ?3 WHERE id = ?1",
             params![user.get(), UserStatus::Active.as_str(), password_hash],
         )
@@ -244,7 +246,7 @@ pub fn change_password(
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     existing(&savepoint, user)?;
     savepoint
-        .execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![user.get(), password_hash])
+        .execute_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![user.get(), password_hash])
         .map_err(StoreError::backend)?;
     let ended = end_sessions(&savepoint, user, keep, at, SessionEnd::PasswordChanged)?;
     // The user changes (or recovers) their own password; the values are never recorded.
@@ -258,7 +260,7 @@ pub fn record_success(connection: &mut Connection, user: UserId, at: Timestamp) 
     existing(&savepoint, user)?;
     // A lockout block stays until the bank clears it; a lock still running stays too.
     savepoint
-        .execute(
+        .execute_cached(
             "UPDATE users SET failures = 0,
                               locked_until = CASE WHEN locked_until <= ?2 THEN NULL ELSE locked_until END
              WHERE id = ?1 AND lockout_blocked = 0",
@@ -327,7 +329,7 @@ pub fn update(
         return Err(StoreError::Conflict("last_full_access"));
     }
     savepoint
-        .execute(
+        .execute_cached(
             "UPDATE users SET full_name = ?2, mobile = ?3, email = ?4, access_level = ?5 WHERE id = ?1",
             params![
                 user.get(),
@@ -356,7 +358,7 @@ pub fn block(connection: &mut Connection, user: UserId, block: Block, at: Timest
         return Err(StoreError::Conflict("last_full_access"));
     }
     savepoint
-        .execute(
+        .execute_cached(
             "UPDATE users SET status = ?2, blocked_at = ?3, block_reason = ?4 WHERE id = ?1",
             params![user.get(), UserStatus::Blocked.as_str(), at.as_microsecond(), block.reason.as_str()],
         )
@@ -376,7 +378,7 @@ pub fn unblock(connection: &mut Connection, user: UserId, by: Option<UserId>, at
     }
     let status = if current.password_hash.is_some() { UserStatus::Active } else { UserStatus::PendingActivation };
     savepoint
-        .execute(
+        .execute_cached(
             "UPDATE users SET status = ?2, blocked_at = NULL, block_reason = NULL,
                               failures = 0, lockouts = 0, locked_until = NULL, lockout_blocked = 0
              WHERE id = ?1",
@@ -392,7 +394,7 @@ pub fn clear_lockout(connection: &mut Connection, user: UserId) -> Result<(), St
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     existing(&savepoint, user)?;
     savepoint
-        .execute(
+        .execute_cached(
             "UPDATE users SET failures = 0, lockouts = 0, locked_until = NULL, lockout_blocked = 0 WHERE id = ?1",
             [user.get()],
         )
@@ -414,7 +416,7 @@ pub fn schedule_suspension(
     }
     let (old, new) = (current.suspended_from.map(|date| date.to_string()), from.map(|date| date.to_string()));
     savepoint
-        .execute("UPDATE users SET suspended_from = ?2 WHERE id = ?1", params![user.get(), new])
+        .execute_cached("UPDATE users SET suspended_from = ?2 WHERE id = ?1", params![user.get(), new])
         .map_err(StoreError::backend)?;
     record_change(&savepoint, user, "suspended_from", old.as_deref(), new.as_deref(), by, at)?;
     savepoint.commit().map_err(StoreError::backend)
@@ -459,7 +461,7 @@ fn instant(microseconds: i64) -> Result<Timestamp, StoreError> {
 
 fn source_state(connection: &Connection, source: &str) -> Result<LockoutState, StoreError> {
     let row = connection
-        .query_row(
+        .query_row_cached(
             "SELECT failures, lockouts, locked_until, blocked FROM source_failures WHERE source = ?1",
             [source],
             |row| {
@@ -497,7 +499,7 @@ pub fn record_source_failure(
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     let (next, event) = source_state(&savepoint, source)?.after_failure(policy, at);
     savepoint
-        .execute(
+        .execute_cached(
             "INSERT INTO source_failures (source, failures, lockouts, locked_until, blocked)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (source) DO UPDATE SET failures = excluded.failures, lockouts = excluded.lockouts,
