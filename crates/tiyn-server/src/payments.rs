@@ -21,7 +21,7 @@ const EXECUTE_EVERY: Duration = Duration::from_secs(30);
 pub const SIMULATOR_DELAY: Duration = Duration::from_millis(1500);
 
 /// The key the interbank gateway presents (`Authorization: Bearer …`) on `/api/gateway/v1`:
-/// derived from the master key, so it needs no file of its own and changes with it. `tiyn
+/// derived from the master key, so it needs no file of its own and changes with it. `tiyn admin
 /// gateway-key` prints it for the gateway's operator.
 pub fn gateway_key(master: &MasterKey) -> String {
     BASE64URL_NOPAD.encode(&master.derive_secret("tiyn/gateway-key/v1"))

@@ -98,6 +98,13 @@ enum AdminCommand {
     /// The bank's FX rates: set a dealing rate, import the National Bank's official rates.
     #[command(subcommand)]
     Rates(RatesCommand),
+    /// Print the key the interbank gateway presents (`Authorization: Bearer …`) on
+    /// `/api/gateway/v1/status` and `/incoming`: derived from the server's master key, so every
+    /// process sharing the key file accepts it. Treat it as a secret.
+    GatewayKey {
+        #[command(flatten)]
+        settings: ServeArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,11 +277,22 @@ async fn admin(command: AdminCommand) -> ExitCode {
             &args.settings
         }
         AdminCommand::Rates(RatesCommand::ImportNbk { settings, .. } | RatesCommand::Set { settings, .. }) => settings,
+        AdminCommand::GatewayKey { settings } => settings,
     };
     let settings = match Settings::resolve(args) {
         Ok(settings) => settings,
         Err(error) => return fail(&error.to_string()),
     };
+    if let AdminCommand::GatewayKey { .. } = command {
+        // Never creates a key: a new one would not be the running servers'.
+        return match tiyn_server::secrets::load_master_key(&settings.secret_key_file) {
+            Ok(master) => {
+                println!("{}", tiyn_server::payments::gateway_key(&master));
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&error.to_string()),
+        };
+    }
     tiyn_server::telemetry::init(settings.log_format);
     let store = match tiyn_server::server::open(&settings).await {
         Ok(store) => store,
@@ -374,6 +392,7 @@ async fn admin_action(identity: &Identity, command: AdminCommand) -> Result<Stri
             Ok(format!("lockout of user {} cleared", user.id))
         }
         AdminCommand::Rates(_) => Err("rates commands run through the payment services".to_owned()),
+        AdminCommand::GatewayKey { .. } => Err("the gateway key is printed before the store is opened".to_owned()),
     }
 }
 
