@@ -322,3 +322,69 @@ impl TestApp {
         .expect("the default bank code is in the directory")
     }
 }
+
+// ----- Payment documents (tests/gateway.rs, tests/gateway_http.rs) -----
+
+/// The working day the payment tests run on (a Monday; value dates are this day).
+pub fn payment_day() -> jiff::Timestamp {
+    "2026-01-12T05:00:00Z".parse().expect("instant")
+}
+
+/// A demo partner's user with the confirm level, signed in, and the partner's first KZT account.
+pub struct PaymentFixture {
+    pub test: TestApp,
+    pub session: Session,
+    pub mobile: String,
+    pub main: tiyn_store::Account,
+}
+
+pub async fn payment_fixture() -> PaymentFixture {
+    let test = test_app().await;
+    test.clock.set(payment_day());
+    let session = test.sign_in("confirm", true).await;
+    let (_, _, mobile) = test.login("confirm", true);
+    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
+    let main = accounts.iter().find(|account| account.currency == tiyn_core::Currency::Kzt).expect("KZT").clone();
+    PaymentFixture { test, session, mobile, main }
+}
+
+/// An interbank payment order to a valid payee at another Kazakhstan bank (KNP 710, KBe 17).
+pub fn interbank_order(from: tiyn_core::AccountId, amount: &str, payee: &str) -> Value {
+    json!({
+        "kind": "interbank",
+        "payer_account": from.to_string(),
+        "amount": {"amount": amount, "currency": "KZT"},
+        "knp": "710",
+        "purpose": "Оплата по счёту №15 за товары",
+        "value_date": "2026-01-12",
+        "payee_name": payee,
+        "payee_bin": "180140010005",
+        "payee_iban": "KZ806014482455345985",
+        "kbe": "17",
+    })
+}
+
+impl PaymentFixture {
+    /// Creates one document, confirms it with the SMS code, and answers its id and result.
+    pub async fn pay(&self, body: Value) -> (String, Value) {
+        let created = post_json(&self.test.app, "/api/v1/payments", Some(&self.session), body).await;
+        let status = created.status();
+        let created = body_json(created).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().expect("id").to_owned();
+        let signing = body_json(
+            post_json(&self.test.app, "/api/v1/signing", Some(&self.session), json!({"payment_ids": [id]})).await,
+        )
+        .await;
+        let code = last_code(&self.test.sms, &self.mobile);
+        let uri = format!("/api/v1/signing/{}/confirm", signing["challenge_id"].as_str().expect("challenge"));
+        let results =
+            body_json(post_json(&self.test.app, &uri, Some(&self.session), json!({"code": code})).await).await;
+        (id, results["results"][0].clone())
+    }
+
+    /// The document as the partner's API shows it.
+    pub async fn document(&self, id: &str) -> Value {
+        body_json(get_as(&self.test.app, &self.session, &format!("/api/v1/payments/{id}")).await).await
+    }
+}

@@ -15,10 +15,10 @@ use tiyn_banking::gateway::{Gateway, SimulatedGateway};
 use tiyn_core::{AccountId, Currency};
 use tiyn_payments::MessageId;
 use tiyn_payments::iso20022::{InterbankStatus, OutgoingTransfer, TransferStatus, pacs002};
-use tiyn_store::{Account, AccountKind};
+use tiyn_store::AccountKind;
 
 fn working_day() -> jiff::Timestamp {
-    "2026-01-12T05:00:00Z".parse().expect("instant")
+    payment_day()
 }
 
 fn gateway_key() -> String {
@@ -49,36 +49,14 @@ impl Gateway for DownGateway {
     }
 }
 
-struct Fixture {
-    test: TestApp,
-    session: Session,
-    mobile: String,
-    main: Account,
-}
+type Fixture = PaymentFixture;
 
 async fn fixture() -> Fixture {
-    let test = test_app().await;
-    test.clock.set(working_day());
-    let session = test.sign_in("confirm", true).await;
-    let (_, _, mobile) = test.login("confirm", true);
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let main = accounts.iter().find(|account| account.currency == Currency::Kzt).expect("KZT").clone();
-    Fixture { test, session, mobile, main }
+    payment_fixture().await
 }
 
 fn interbank(from: AccountId, amount: &str, payee: &str) -> Value {
-    json!({
-        "kind": "interbank",
-        "payer_account": from.to_string(),
-        "amount": {"amount": amount, "currency": "KZT"},
-        "knp": "710",
-        "purpose": "Оплата по счёту №15 за товары",
-        "value_date": "2026-01-12",
-        "payee_name": payee,
-        "payee_bin": "180140010005",
-        "payee_iban": "KZ806014482455345985",
-        "kbe": "17",
-    })
+    interbank_order(from, amount, payee)
 }
 
 async fn balance(test: &TestApp, account: AccountId) -> (i64, i64) {
@@ -86,24 +64,12 @@ async fn balance(test: &TestApp, account: AccountId) -> (i64, i64) {
     (account.balance.minor(), account.held.minor())
 }
 
-/// Creates, confirms and answers the one document's result.
 async fn pay(f: &Fixture, body: Value) -> (String, Value) {
-    let created = post_json(&f.test.app, "/api/v1/payments", Some(&f.session), body).await;
-    let status = created.status();
-    let created = body_json(created).await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().expect("id").to_owned();
-    let signing =
-        body_json(post_json(&f.test.app, "/api/v1/signing", Some(&f.session), json!({"payment_ids": [id]})).await)
-            .await;
-    let code = last_code(&f.test.sms, &f.mobile);
-    let uri = format!("/api/v1/signing/{}/confirm", signing["challenge_id"].as_str().expect("challenge"));
-    let results = body_json(post_json(&f.test.app, &uri, Some(&f.session), json!({"code": code})).await).await;
-    (id, results["results"][0].clone())
+    f.pay(body).await
 }
 
 async fn document(f: &Fixture, id: &str) -> Value {
-    body_json(get_as(&f.test.app, &f.session, &format!("/api/v1/payments/{id}")).await).await
+    f.document(id).await
 }
 
 async fn post_status(f: &Fixture, xml: String, key: &str) -> axum::response::Response {

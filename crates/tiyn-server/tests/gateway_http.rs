@@ -17,16 +17,15 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use axum::routing::post;
 use common::*;
 use hmac::{Hmac, Mac};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::Sha256;
 use tiyn_banking::gateway::Gateway;
-use tiyn_core::{AccountId, Currency};
+use tiyn_core::AccountId;
 use tiyn_identity::Clock;
 use tiyn_notify::http::SignedClientOptions;
 use tiyn_payments::MessageId;
 use tiyn_payments::iso20022::{InterbankStatus, OutgoingTransfer, TransferStatus, pacs002};
 use tiyn_server::gateway_http::HttpGateway;
-use tiyn_store::Account;
 
 /// The gateway's shared secret. No error text, log line or stored error may contain it.
 const SECRET: &[u8] = b"gateway-shared-secret-5d1c";
@@ -178,59 +177,22 @@ const ANSWERING: Duration = Duration::from_secs(10);
 
 // ----- The payment (as in tests/gateway.rs) -----
 
-struct Fixture {
-    test: TestApp,
-    session: Session,
-    mobile: String,
-    main: Account,
-}
+type Fixture = PaymentFixture;
 
 async fn fixture() -> Fixture {
-    let test = test_app().await;
-    test.clock.set(working_day());
-    let session = test.sign_in("confirm", true).await;
-    let (_, _, mobile) = test.login("confirm", true);
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let main = accounts.iter().find(|account| account.currency == Currency::Kzt).expect("KZT").clone();
-    Fixture { test, session, mobile, main }
+    payment_fixture().await
 }
 
 fn interbank(from: AccountId, amount: &str) -> Value {
-    json!({
-        "kind": "interbank",
-        "payer_account": from.to_string(),
-        "amount": {"amount": amount, "currency": "KZT"},
-        "knp": "710",
-        "purpose": "Оплата по счёту №15 за товары",
-        "value_date": "2026-01-12",
-        "payee_name": "ТОО «Ромашка»",
-        "payee_bin": PAYEE_BIN,
-        "payee_iban": PAYEE_IBAN,
-        "kbe": "17",
-    })
+    interbank_order(from, amount, "ТОО «Ромашка»")
 }
 
 /// Creates and confirms one interbank payment; answers its id and message id.
 async fn pay(f: &Fixture, amount: &str) -> (String, String) {
-    let created = post_json(&f.test.app, "/api/v1/payments", Some(&f.session), interbank(f.main.id, amount)).await;
-    let status = created.status();
-    let created = body_json(created).await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().expect("id").to_owned();
-    let signing =
-        body_json(post_json(&f.test.app, "/api/v1/signing", Some(&f.session), json!({"payment_ids": [id]})).await)
-            .await;
-    let code = last_code(&f.test.sms, &f.mobile);
-    let uri = format!("/api/v1/signing/{}/confirm", signing["challenge_id"].as_str().expect("challenge"));
-    let results = body_json(post_json(&f.test.app, &uri, Some(&f.session), json!({"code": code})).await).await;
-    assert_eq!(results["results"][0]["status"], "sent", "{results}");
-    let document = document(f, &id).await;
-    let message_id = document["message_id"].as_str().expect("a message id").to_owned();
+    let (id, result) = f.pay(interbank(f.main.id, amount)).await;
+    assert_eq!(result["status"], "sent", "{result}");
+    let message_id = f.document(&id).await["message_id"].as_str().expect("a message id").to_owned();
     (id, message_id)
-}
-
-async fn document(f: &Fixture, id: &str) -> Value {
-    body_json(get_as(&f.test.app, &f.session, &format!("/api/v1/payments/{id}")).await).await
 }
 
 async fn settle(f: &Fixture, message_id: &str) -> Value {
@@ -295,10 +257,10 @@ async fn a_confirmed_interbank_payment_is_posted_signed_and_delivered_once() {
     }
     assert!(transport.errors().is_empty(), "{:?}", transport.errors());
 
-    assert_eq!(document(&f, &id).await["status"], "sent", "handed over is not settled");
+    assert_eq!(f.document(&id).await["status"], "sent", "handed over is not settled");
     let applied = settle(&f, &message_id).await;
     assert_eq!(applied["applied"][0]["status"], "settled", "{applied}");
-    assert_eq!(document(&f, &id).await["status"], "settled");
+    assert_eq!(f.document(&id).await["status"], "settled");
     assert!(f.test.store.check_ledger().await.expect("check").is_sound());
 }
 
@@ -336,7 +298,7 @@ async fn a_gateway_answering_503_keeps_the_message_until_it_recovers() {
     assert_eq!(received[0].body, received[1].body, "the same pacs.008");
     assert_signed_pacs008(&received[1], &message_id, resent_at);
     assert_eq!(transport.errors().len(), 1, "no error once delivered");
-    assert_eq!(document(&f, &id).await["status"], "sent");
+    assert_eq!(f.document(&id).await["status"], "sent");
 }
 
 /// R-3.1.1.1, R-6.4.3: with nobody listening on the gateway's port, the hand-off fails with a
