@@ -269,8 +269,11 @@ impl Banking {
             )
             .await?;
         if !suspense && !executed.replayed {
-            // Money arrived: the account's collection orders come first.
-            self.collect(target).await?;
+            // Money arrived: the account's collection orders come first. The credit is
+            // booked whatever happens here; a failed collection is left to the executor's sweep.
+            if let Err(error) = self.collect(target).await {
+                tracing::warn!(%error, account = %target, "collecting after an incoming credit failed; the sweep retries");
+            }
         }
         Ok(Credited { account: target, suspense, replayed: executed.replayed })
     }

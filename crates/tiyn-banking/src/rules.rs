@@ -123,7 +123,11 @@ impl Banking {
             )
             .await?;
         if matches!(stored.kind, RestrictionKind::CollectionOrder(_)) {
-            self.collect(account.id).await?;
+            // The order is registered whatever happens here; a failed collection is left to the
+            // executor's sweep.
+            if let Err(error) = self.collect(account.id).await {
+                tracing::warn!(%error, account = %account.id, "collecting a new collection order failed; the sweep retries");
+            }
             return Ok(self
                 .store
                 .account_restrictions(account.id)
