@@ -36,7 +36,19 @@ export function journey(onStart) {
     const browser = await launchBrowser();
     browsers.push(browser);
     const page = await browser.context.newPage();
-    page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`); });
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      const entry = `${page.url()}: ${message.text()}`;
+      // htmx logs a request the browser cut short (the page was left while a live check was on
+      // its way) as `htmx:afterRequest` then `htmx:sendAbort`: not a script error. Any other
+      // failed request (an error status) still counts.
+      if (message.text().startsWith('htmx:sendAbort')) {
+        const last = consoleErrors.length - 1;
+        if (last >= 0 && consoleErrors[last] === `${page.url()}: htmx:afterRequest, [object HTMLFormElement]`) consoleErrors.pop();
+        return;
+      }
+      consoleErrors.push(entry);
+    });
     page.on('pageerror', (error) => consoleErrors.push(String(error)));
     return page;
   }
