@@ -123,6 +123,8 @@ test('R-6.1.2: the operator registers a collection order; the partner sees what 
   await account.getByLabel('Взыскатель', { exact: true }).fill('ТОО «Ромашка»');
   await account.getByLabel('ИИН/БИН взыскателя').fill('180140010005');
   await account.getByLabel('IBAN взыскателя').fill('KZ86 125K ZT50 0410 0100');
+  await account.getByLabel('КБе (код бенефициара)').fill('17');
+  await account.getByLabel('КНП (код назначения платежа)').fill('710');
   await account.getByLabel('Основание').fill('Решение суда № 12 от 03.03.2026');
   await account.getByRole('button', { name: 'Зарегистрировать' }).click();
   // Priority 0 is refused next to its field; the other values stay.

@@ -417,6 +417,14 @@ const TITLES: &[(&str, [&str; 3])] = &[
     ("account_not_found", ["Счёт не найден", "Шот табылмады", "Account not found"]),
     ("account_closed", ["Счёт закрыт", "Шот жабық", "Account closed"]),
     ("currency_mismatch", ["Валюты не совпадают", "Валюталар сәйкес келмейді", "Currency mismatch"]),
+    (
+        "creditor_account_not_found",
+        [
+            "Счёт взыскателя в нашем банке не найден в валюте распоряжения",
+            "Өндіріп алушының біздің банктегі шоты өкім валютасында табылмады",
+            "The creditor's account at this bank was not found in the order's currency",
+        ],
+    ),
     ("invalid_entry", ["Неверная проводка", "Өткізбе қате", "Invalid journal entry"]),
     ("memo_too_long", ["Слишком длинное назначение", "Мақсаты тым ұзын", "Memo too long"]),
     ("hold_not_found", ["Блокировка не найдена", "Бұғаттау табылмады", "Hold not found"]),

@@ -7,13 +7,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tiyn_core::iban::Iban;
-use tiyn_core::{AccountId, Currency, Money, PartnerId, TaxpayerId, UserId};
+use tiyn_core::{AccountId, Currency, Money, PartnerId, UserId};
+use tiyn_payments::DocumentKind;
 use tiyn_payments::limits::{Limit, LimitRule, LimitScope, LimitSet};
 use tiyn_payments::tariff::{Commission, KindTariff, Rate, TariffPlan, Withholding};
-use tiyn_payments::{DocumentKind, PayeeName};
 use tiyn_store::rules::{
-    AmlEntry, CollectionOrder, CollectionPriority, Creditor, NewRestriction, PaymentRules, Restriction, RestrictionKind,
+    AmlEntry, CollectionOrder, CollectionPriority, NewRestriction, PaymentRules, Restriction, RestrictionKind,
 };
 use utoipa::ToSchema;
 
@@ -23,6 +22,8 @@ use crate::authz::{Authenticated, RequestContext};
 use crate::error::{ApiError, FieldError, ProblemDto};
 use crate::extract::{ApiJson, ApiPath};
 use crate::money::{MoneyDto, MoneyInput};
+use tiyn_banking::Banking;
+use tiyn_banking::rules::CreditorText;
 
 /// The commission and withholding of one document kind.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -398,6 +399,16 @@ pub struct CreditorDto {
     /// IIN or BIN.
     pub taxpayer_id: String,
     pub iban: String,
+    /// The creditor's KBe (residency and sector). Required in a request; absent on an order
+    /// registered before collections were sent to other banks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kbe: Option<String>,
+    /// The KNP of the payment order the collection becomes. Required in a request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knp: Option<String>,
+    /// The KBK, with a budget KNP (section 9) and only with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kbk: Option<String>,
 }
 
 impl From<&Restriction> for RestrictionDto {
@@ -424,10 +435,14 @@ impl From<&Restriction> for RestrictionDto {
             RestrictionKind::CollectionOrder(order) => {
                 dto.amount = Some(MoneyDto::from(order.amount()));
                 dto.priority = Some(order.priority().get());
+                let creditor = order.creditor();
                 dto.creditor = Some(CreditorDto {
-                    name: order.creditor().name.to_string(),
-                    taxpayer_id: order.creditor().taxpayer_id.to_string(),
-                    iban: order.creditor().iban.to_string(),
+                    name: creditor.name.to_string(),
+                    taxpayer_id: creditor.taxpayer_id.to_string(),
+                    iban: creditor.iban.to_string(),
+                    kbe: creditor.codes.map(|codes| codes.kbe().to_string()),
+                    knp: creditor.codes.map(|codes| codes.knp().to_string()),
+                    kbk: creditor.codes.and_then(|codes| codes.kbk()).map(|kbk| kbk.to_string()),
                 });
                 dto.collected = Some(MoneyDto::from(order.collected()));
                 dto.outstanding = Some(MoneyDto::from(order.outstanding()));
@@ -463,7 +478,7 @@ pub struct RestrictionInput {
 }
 
 impl RestrictionInput {
-    fn parse(&self) -> Result<RestrictionKind, ApiError> {
+    fn parse(&self, banking: &Banking) -> Result<RestrictionKind, ApiError> {
         let mut errors = Vec::new();
         let reference = self.reference.trim();
         if reference.is_empty() || reference.chars().count() > 500 {
@@ -477,7 +492,7 @@ impl RestrictionInput {
             .collect();
         let amount =
             self.amount.as_ref().and_then(|amount| amount.parse("amount").map_err(|error| errors.push(error)).ok());
-        let collection = (self.kind == "collection_order").then(|| self.collection_order(amount, &mut errors));
+        let collection = (self.kind == "collection_order").then(|| self.collection_order(banking, amount, &mut errors));
         let kind = match (self.kind.as_str(), amount) {
             ("arrest_amount", Some(amount)) if amount.is_positive() => Some(RestrictionKind::ArrestAmount(amount)),
             ("arrest_amount", _) => {
@@ -505,7 +520,12 @@ impl RestrictionInput {
     }
 
     /// The collection order's own fields, every problem reported.
-    fn collection_order(&self, amount: Option<Money>, errors: &mut Vec<FieldError>) -> Option<CollectionOrder> {
+    fn collection_order(
+        &self,
+        banking: &Banking,
+        amount: Option<Money>,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<CollectionOrder> {
         let amount = match amount {
             Some(amount) if amount.is_positive() => Some(amount),
             _ => {
@@ -523,25 +543,30 @@ impl RestrictionInput {
         }
         let creditor = match &self.creditor {
             None => {
-                errors.push(FieldError::new("creditor", "required", "whom the order pays: name, taxpayer_id, iban"));
+                errors.push(FieldError::new(
+                    "creditor",
+                    "required",
+                    "whom the order pays: name, taxpayer_id, iban, kbe, knp (and kbk with a budget knp)",
+                ));
                 None
             }
             Some(creditor) => {
-                let name = PayeeName::parse(&creditor.name)
-                    .map_err(|error| errors.push(FieldError::new("creditor.name", error.code(), error.to_string())))
-                    .ok();
-                let taxpayer_id = TaxpayerId::parse(&creditor.taxpayer_id)
-                    .map_err(|error| {
-                        errors.push(FieldError::new("creditor.taxpayer_id", error.code(), error.to_string()))
+                let text = CreditorText {
+                    name: &creditor.name,
+                    taxpayer_id: &creditor.taxpayer_id,
+                    iban: &creditor.iban,
+                    kbe: creditor.kbe.as_deref().unwrap_or(""),
+                    knp: creditor.knp.as_deref().unwrap_or(""),
+                    kbk: creditor.kbk.as_deref().unwrap_or(""),
+                };
+                banking
+                    .parse_creditor(&text)
+                    .map_err(|problems| {
+                        errors.extend(problems.into_iter().map(|problem| {
+                            FieldError::new(format!("creditor.{}", problem.field), problem.code, problem.detail)
+                        }))
                     })
-                    .ok();
-                let iban = Iban::parse(&creditor.iban)
-                    .map_err(|error| errors.push(FieldError::new("creditor.iban", error.code(), error.to_string())))
-                    .ok();
-                match (name, taxpayer_id, iban) {
-                    (Some(name), Some(taxpayer_id), Some(iban)) => Some(Creditor { name, taxpayer_id, iban }),
-                    _ => None,
-                }
+                    .ok()
             }
         };
         CollectionOrder::new(amount?, priority?, creditor?)
@@ -575,7 +600,7 @@ pub async fn admin_add_restriction(
     ApiJson(input): ApiJson<RestrictionInput>,
 ) -> Result<(StatusCode, Json<RestrictionDto>), ApiError> {
     let account = account_id(&id)?;
-    let kind = input.parse()?;
+    let kind = input.parse(&state.banking)?;
     if let RestrictionKind::CollectionOrder(order) = &kind {
         let found = state.store.account(account).await?.ok_or(ApiError::NotFound { what: "account" })?;
         if order.amount().currency() != found.currency {

@@ -16,9 +16,13 @@ use tiyn_core::iban::Iban;
 use tiyn_core::{AccountId, Amount, EconomicSector, Kbe, Money, Residency, TaxpayerId};
 use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, Posting, Receipt};
 use tiyn_payments::iso20022::{InterbankStatus, OutgoingTransfer, Party, TransferStatus, pacs008, parse_pacs002};
-use tiyn_payments::{Directories, MessageId, PayeeName, Refusal, RefusalCode, Requisites, Status};
+use tiyn_payments::{
+    Directories, DocumentNumber, MessageId, PURPOSE_LENGTH_MAX, PayeeName, Purpose, Refusal, RefusalCode, Requisites,
+    Status,
+};
 use tiyn_store::AccountKind;
-use tiyn_store::payments::{GatewayOutcome, OutboxItem, PaymentRecord, Settlement};
+use tiyn_store::payments::{GatewayOutcome, OutboxItem, OutboxSource, PaymentRecord, Settlement};
+use tiyn_store::rules::{CollectionOutcome, CollectionResult, CollectionSettlement, RestrictionKind};
 
 use crate::{Banking, BankingError};
 
@@ -67,6 +71,33 @@ fn ledger(error: tiyn_ledger::LedgerError) -> BankingError {
     BankingError::Internal(format!("a gateway ledger command cannot be built: {error}"))
 }
 
+/// An outbox item's message id, as the message carries it.
+fn message_id(item: &OutboxItem) -> Result<MessageId, BankingError> {
+    MessageId::parse(&item.message_id).map_err(|error| BankingError::Internal(error.code().into()))
+}
+
+/// The interbank system's reason for a rejection, as the partner reads it.
+fn rejection_text(code: &Option<String>, reason: &Option<String>) -> String {
+    match (code, reason) {
+        (Some(code), Some(reason)) => format!("{code}: {reason}"),
+        (Some(code), None) => code.clone(),
+        (None, Some(reason)) => reason.clone(),
+        (None, None) => "rejected by the interbank system".to_owned(),
+    }
+}
+
+/// An answer as the audit trail records it.
+fn answer_text(status: &InterbankStatus) -> String {
+    match status {
+        InterbankStatus::Rejected { code, reason } => format!(
+            "rejected {}",
+            [code.as_deref(), reason.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ")
+        ),
+        InterbankStatus::Settled => "settled".to_owned(),
+        InterbankStatus::Pending => "pending".to_owned(),
+    }
+}
+
 /// The KOd of a partner: a resident non-state commercial organisation (17). Partners are
 /// Kazakhstan legal entities; a partner attribute when the bank serves others.
 fn partner_kod() -> Kbe {
@@ -81,9 +112,24 @@ impl Banking {
         let due = self.store.pending_outbox(now, OUTBOX_BATCH_MAX).await?;
         let mut delivered = 0;
         for item in due {
-            let transfer = self.outgoing_transfer(&item).await?;
-            let message = pacs008(&transfer);
-            match gateway.hand_off(&transfer, &message).await {
+            let built = match item.source {
+                OutboxSource::Payment(document) => self.outgoing_transfer(&item, document).await,
+                OutboxSource::Collection(collection) => self.collection_transfer(&item, collection).await,
+            };
+            // A message that cannot be built (its data no longer reads back, a bank left the
+            // directory) must not hold up the others: it is retried like an unreachable gateway,
+            // and the log says why.
+            let handed = match built {
+                Ok(transfer) => {
+                    let message = pacs008(&transfer);
+                    gateway.hand_off(&transfer, &message).await
+                }
+                Err(error) => {
+                    tracing::error!(message_id = %item.message_id, %error, "an outbox message cannot be built");
+                    Err(format!("the message cannot be built: {error}"))
+                }
+            };
+            match handed {
                 Ok(()) => {
                     self.store.outbox_delivered(&item.message_id, self.now()).await?;
                     delivered += 1;
@@ -100,27 +146,85 @@ impl Banking {
         Ok(delivered)
     }
 
-    /// The pacs.008 content of an outbox message, from its document, the partner and the account.
-    async fn outgoing_transfer(&self, item: &OutboxItem) -> Result<OutgoingTransfer, BankingError> {
-        let record = self.store.payment(item.partner, item.document).await?.ok_or(BankingError::NotFound("payment"))?;
+    /// The pacs.008 content of a payment's outbox message, from its document, the partner and
+    /// the account.
+    async fn outgoing_transfer(
+        &self,
+        item: &OutboxItem,
+        document: tiyn_payments::DocumentId,
+    ) -> Result<OutgoingTransfer, BankingError> {
+        let record = self.store.payment(item.partner, document).await?.ok_or(BankingError::NotFound("payment"))?;
         let requisites = Requisites::restore(&record.fields)
             .map_err(|_| BankingError::Internal(format!("stored payment {} does not read back", record.id)))?;
-        let partner = self.store.partner(item.partner).await?.ok_or(BankingError::NotFound("partner"))?;
-        let account = self.store.account(requisites.payer_account()).await?.ok_or(BankingError::NotFound("account"))?;
+        let payer = self.payer_party(item.partner, requisites.payer_account()).await?;
+        OutgoingTransfer::from_requisites(&requisites, payer, record.number, message_id(item)?, item.created_at)
+            .map_err(|error| BankingError::Internal(error.code().into()))
+    }
+
+    /// The pacs.008 content of a collection's outbox message: the partner's account
+    /// pays the creditor of the collection order, with the order's codes; the order's reference
+    /// is the purpose and the collection's id the document number.
+    async fn collection_transfer(&self, item: &OutboxItem, id: i64) -> Result<OutgoingTransfer, BankingError> {
+        let internal = |what: &str| BankingError::Internal(format!("collection {id}: {what}"));
+        let record = self.store.collection(id).await?.ok_or(BankingError::NotFound("collection"))?;
+        let restriction = self
+            .store
+            .account_restrictions(record.account)
+            .await?
+            .into_iter()
+            .find(|restriction| restriction.id == record.restriction)
+            .ok_or_else(|| internal("its order is gone"))?;
+        let RestrictionKind::CollectionOrder(order) = &restriction.kind else {
+            return Err(internal("its restriction is not a collection order"));
+        };
+        let creditor = order.creditor();
+        let codes = creditor.codes.ok_or_else(|| internal("its order has no codes"))?;
+        let bic = creditor
+            .iban
+            .kz_bank_code()
+            .and_then(|code| self.reference.banks().by_iban_bank_code(code))
+            .ok_or_else(|| internal("the creditor's bank is not in the bank directory"))?
+            .bic()
+            .clone();
+        let purpose: String =
+            format!("Инкассовое распоряжение: {}", restriction.reference).chars().take(PURPOSE_LENGTH_MAX).collect();
+        let transfer = OutgoingTransfer {
+            message_id: message_id(item)?,
+            created_at: item.created_at,
+            number: DocumentNumber::new(
+                u64::try_from(id).ok().and_then(std::num::NonZeroU64::new).ok_or_else(|| internal("its id"))?,
+            ),
+            amount: Amount::new(record.amount).map_err(|_| internal("its amount"))?,
+            value_date: tiyn_identity::business_date(record.collected_at),
+            knp: codes.knp(),
+            kbk: codes.kbk(),
+            purpose: Purpose::parse(&purpose).map_err(|_| internal("its purpose"))?,
+            payer: self.payer_party(item.partner, record.account).await?,
+            payee: Party {
+                name: creditor.name.clone(),
+                taxpayer_id: creditor.taxpayer_id,
+                iban: creditor.iban.clone(),
+                bic,
+                code: codes.kbe(),
+            },
+        };
+        Ok(transfer)
+    }
+
+    /// The debtor of an outgoing transfer: the partner, its account's IBAN, our bank, its KOd.
+    async fn payer_party(&self, partner: tiyn_core::PartnerId, account: AccountId) -> Result<Party, BankingError> {
+        let partner = self.store.partner(partner).await?.ok_or(BankingError::NotFound("partner"))?;
+        let account = self.store.account(account).await?.ok_or(BankingError::NotFound("account"))?;
         let iban = account.iban.ok_or_else(|| BankingError::Internal("a partner account without an IBAN".into()))?;
         let directories = Directories::new(&self.reference, &self.config.bank_code)
             .map_err(|error| BankingError::Internal(error.to_string()))?;
-        let payer = Party {
+        Ok(Party {
             name: PayeeName::parse(&partner.name).map_err(|error| BankingError::Internal(error.to_string()))?,
             taxpayer_id: TaxpayerId::Bin(partner.bin),
             iban,
             bic: directories.own_bank().bic().clone(),
             code: partner_kod(),
-        };
-        let message_id =
-            MessageId::parse(&item.message_id).map_err(|error| BankingError::Internal(error.code().into()))?;
-        OutgoingTransfer::from_requisites(&requisites, payer, record.number, message_id, item.created_at)
-            .map_err(|error| BankingError::Internal(error.code().into()))
+        })
     }
 
     /// Applies a pacs.002 status report (`POST /api/gateway/v1/status`): each settled or rejected
@@ -139,7 +243,9 @@ impl Banking {
     /// One transfer's status; `None` for a pending one (nothing to do yet).
     pub async fn apply_status(&self, status: &TransferStatus) -> Result<Option<Status>, BankingError> {
         let message_id = status.message_id.as_str();
-        let record = self.store.payment_by_message(message_id).await?.ok_or(BankingError::NotFound("payment"))?;
+        let Some(record) = self.store.payment_by_message(message_id).await? else {
+            return self.apply_collection_status(status).await;
+        };
         let hold =
             record.hold.ok_or_else(|| BankingError::Internal(format!("sent payment {} has no hold", record.id)))?;
         let now = self.now();
@@ -150,25 +256,12 @@ impl Banking {
             InterbankStatus::Settled => {
                 GatewayOutcome::Settled { release, post: self.settlement_post(&record, now).await? }
             }
-            InterbankStatus::Rejected { code, reason } => {
-                let text = match (code, reason) {
-                    (Some(code), Some(reason)) => format!("{code}: {reason}"),
-                    (Some(code), None) => code.clone(),
-                    (None, Some(reason)) => reason.clone(),
-                    (None, None) => "rejected by the interbank system".to_owned(),
-                };
-                GatewayOutcome::Rejected { release, refusal: Refusal::new(RefusalCode::GatewayRejected, &text, now) }
-            }
+            InterbankStatus::Rejected { code, reason } => GatewayOutcome::Rejected {
+                release,
+                refusal: Refusal::new(RefusalCode::GatewayRejected, &rejection_text(code, reason), now),
+            },
         };
-        let answer = match &status.status {
-            InterbankStatus::Rejected { code, reason } => {
-                format!(
-                    "rejected {}",
-                    [code.as_deref(), reason.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ")
-                )
-            }
-            _ => "settled".to_owned(),
-        };
+        let answer = answer_text(&status.status);
         let settlement = Settlement { message_id: message_id.to_owned(), at: now, outcome };
         let applied = self.store.settle_payment(settlement).await?;
         self.identity
@@ -180,6 +273,65 @@ impl Banking {
             )
             .await?;
         Ok(Some(applied))
+    }
+
+    /// The answer for a sent collection: settled is recorded; rejected puts the money
+    /// back on the account and returns the order to its issuer (collecting it again would only be
+    /// rejected again), and the money that came back pays the account's other orders first.
+    async fn apply_collection_status(&self, status: &TransferStatus) -> Result<Option<Status>, BankingError> {
+        let message_id = status.message_id.as_str();
+        let record = self.store.collection_by_message(message_id).await?.ok_or(BankingError::NotFound("payment"))?;
+        let now = self.now();
+        let result = match &status.status {
+            InterbankStatus::Pending => return Ok(None),
+            InterbankStatus::Settled => CollectionResult::Settled,
+            InterbankStatus::Rejected { code, reason } => {
+                let reason = rejection_text(code, reason);
+                let clearing = self.store.bank_account(AccountKind::BankClearing, record.amount.currency()).await?;
+                let amount = Amount::new(record.amount)
+                    .map_err(|_| BankingError::Internal(format!("collection {} has no amount", record.id)))?;
+                let entry = JournalEntry::transfer(clearing, record.account, amount).map_err(ledger)?;
+                let memo: String = format!("Возврат инкассового распоряжения: {reason}")
+                    .chars()
+                    .take(tiyn_ledger::MEMO_LENGTH_MAX)
+                    .collect();
+                let command = Command::new(
+                    key(format!("collection-{}-return", record.id))?,
+                    now,
+                    Action::Post { entry, kind: EntryKind::Collection, memo },
+                )
+                .map_err(ledger)?;
+                CollectionResult::Returned { command, reason }
+            }
+        };
+        let settlement = CollectionSettlement { message_id: message_id.to_owned(), at: now, result };
+        let outcome = self.store.settle_collection(settlement).await?;
+        let partner = self.store.account(record.account).await?.and_then(|account| account.partner);
+        self.identity
+            .record_system(
+                crate::audit_action::GATEWAY_STATUS,
+                partner,
+                format!("collection:{}", record.id),
+                Some(format!(
+                    "message {message_id}: {}; the collection is {}",
+                    answer_text(&status.status),
+                    match &outcome {
+                        CollectionOutcome::Settled { .. } => "settled".to_owned(),
+                        CollectionOutcome::Returned { entry, .. } =>
+                            format!("returned to the account (entry {entry}) and its order to the issuer"),
+                    }
+                )),
+            )
+            .await?;
+        Ok(Some(match outcome {
+            CollectionOutcome::Settled { .. } => Status::Settled,
+            CollectionOutcome::Returned { .. } => {
+                if let Err(error) = self.collect(record.account).await {
+                    tracing::warn!(%error, account = %record.account, "collecting after a returned collection failed; the sweep retries");
+                }
+                Status::Refused
+            }
+        }))
     }
 
     /// The settlement entry of a sent payment: payer −(amount + commission), clearing +amount,

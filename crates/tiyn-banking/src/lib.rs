@@ -195,7 +195,7 @@ impl Banking {
     }
 
     /// The directories a document is checked against.
-    fn directories(&self) -> Result<Directories<'_>, BankingError> {
+    pub fn directories(&self) -> Result<Directories<'_>, BankingError> {
         Directories::new(&self.reference, &self.config.bank_code)
             .map_err(|error| BankingError::Internal(error.to_string()))
     }

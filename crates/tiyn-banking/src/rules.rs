@@ -3,14 +3,16 @@
 //! the list of persons linked to terrorism or extremism financing. Every change is the
 //! bank's, audited; partners read their accounts' restrictions.
 
-use tiyn_core::{AccountId, PartnerId};
+use tiyn_core::iban::Iban;
+use tiyn_core::{AccountId, Kbe, Kbk, Knp, PartnerId, TaxpayerId};
 use tiyn_identity::{BankActor, Context, Principal};
 use tiyn_payments::limits::LimitSet;
 use tiyn_payments::tariff::TariffPlan;
-use tiyn_payments::{DocumentKind, Payee, Refusal, RefusalCode, Requisites};
+use tiyn_payments::{DocumentKind, Payee, PayeeName, Refusal, RefusalCode, Requisites};
 use tiyn_store::AccountKind;
 use tiyn_store::rules::{
-    AmlEntry, CollectFrom, Collected, NewRestriction, PaymentRules, Restriction, RestrictionKind, aml_name_key,
+    AmlEntry, CollectFrom, Collected, Creditor, CreditorCodes, NewRestriction, PaymentRules, Restriction,
+    RestrictionKind, aml_name_key,
 };
 
 use crate::{Banking, BankingError};
@@ -106,10 +108,23 @@ impl Banking {
         if account.partner.is_none() {
             return Err(BankingError::NotFound("account"));
         }
-        if let RestrictionKind::CollectionOrder(order) = &restriction.kind
-            && order.amount().currency() != account.currency
-        {
-            return Err(BankingError::Conflict("currency_mismatch"));
+        if let RestrictionKind::CollectionOrder(order) = &restriction.kind {
+            let currency = order.amount().currency();
+            if currency != account.currency {
+                return Err(BankingError::Conflict("currency_mismatch"));
+            }
+            let iban = &order.creditor().iban;
+            if iban.kz_bank_code() == Some(self.config.bank_code.as_str()) {
+                // Paid to the creditor's account here: it must exist, in the order's currency.
+                let creditor_account = self.store.account_by_iban(iban).await?;
+                if !creditor_account.is_some_and(|creditor| creditor.currency == currency && creditor.id != account.id)
+                {
+                    return Err(BankingError::Conflict("creditor_account_not_found"));
+                }
+            }
+            // To another bank: a tenge order leaves with a message; interbank systems settle
+            // tenge only, so money collected in another currency waits on the clearing account
+            // for the bank's staff (rules::collection_is_sent).
         }
         let stored = self.store.add_restriction(restriction).await?;
         self.identity
@@ -280,5 +295,138 @@ impl Banking {
                 now,
             )
         })
+    }
+}
+
+/// A collection order's creditor as typed in a form or an API request; an empty `kbk` is none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CreditorText<'a> {
+    pub name: &'a str,
+    pub taxpayer_id: &'a str,
+    pub iban: &'a str,
+    pub kbe: &'a str,
+    pub knp: &'a str,
+    pub kbk: &'a str,
+}
+
+/// One problem with one creditor field: the field (`name`, `taxpayer_id`, `iban`, `kbe`, `knp`,
+/// `kbk`), a stable code (the payment documents' codes: `required`, `invalid_iban`,
+/// `unknown_knp`, `kbk_not_allowed`, …) and a sentence for logs and clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditorProblem {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl Banking {
+    /// [`parse_creditor`] against this bank's directories.
+    pub fn parse_creditor(&self, text: &CreditorText<'_>) -> Result<Creditor, Vec<CreditorProblem>> {
+        match self.directories() {
+            Ok(directories) => parse_creditor(text, &directories),
+            Err(error) => Err(vec![CreditorProblem { field: "iban", code: "internal", detail: error.to_string() }]),
+        }
+    }
+}
+
+/// Parses a collection order's creditor, every problem reported: the creditor is paid
+/// like the payee of a payment order, so the same rules apply (a Kazakhstan IBAN of a bank in the
+/// NBK directory, KNP and KBK from their directories, a KBK with a budget KNP and only with one).
+/// A creditor at this bank is paid to its account directly.
+pub fn parse_creditor(
+    text: &CreditorText<'_>,
+    directories: &tiyn_payments::Directories<'_>,
+) -> Result<Creditor, Vec<CreditorProblem>> {
+    let mut problems = Vec::new();
+    let mut problem = |field: &'static str, code: &'static str, detail: String| {
+        problems.push(CreditorProblem { field, code, detail });
+    };
+    let reference = directories.reference();
+    let name = match PayeeName::parse(text.name) {
+        Ok(name) => Some(name),
+        Err(error) => {
+            problem("name", error.code(), error.to_string());
+            None
+        }
+    };
+    let mut parse = |field: &'static str, value: &str| -> Option<String> {
+        let value = Some(value.trim()).filter(|value| !value.is_empty()).map(str::to_owned);
+        if value.is_none() {
+            problem(field, "required", format!("the creditor's {field} is required"));
+        }
+        value
+    };
+    let taxpayer_id = parse("taxpayer_id", text.taxpayer_id);
+    let iban = parse("iban", text.iban);
+    let kbe = parse("kbe", text.kbe);
+    let knp = parse("knp", text.knp);
+    let taxpayer_id = taxpayer_id.and_then(|value| {
+        TaxpayerId::parse(&value).map_err(|error| problem("taxpayer_id", error.code(), error.to_string())).ok()
+    });
+    let iban = iban.and_then(|value| {
+        let iban = Iban::parse(&value).map_err(|error| problem("iban", error.code(), error.to_string())).ok()?;
+        let Some(code) = iban.kz_bank_code() else {
+            problem("iban", "iban_not_kazakhstan", "a collection order pays a Kazakhstan (KZ) IBAN".into());
+            return None;
+        };
+        if code != directories.own_bank_code() {
+            match reference.banks().by_iban_bank_code(code) {
+                None => {
+                    problem("iban", "unknown_bank", format!("no bank in the NBK directory has the bank code {code}"));
+                    return None;
+                }
+                Some(bank) if !bank.active() => {
+                    problem("iban", "inactive_bank", format!("bank code {code} is no longer in the directory"));
+                    return None;
+                }
+                Some(_) => {}
+            }
+        }
+        Some(iban)
+    });
+    let kbe =
+        kbe.and_then(|value| Kbe::parse(&value).map_err(|error| problem("kbe", error.code(), error.to_string())).ok());
+    let knp = knp.and_then(|value| {
+        let knp = Knp::parse(&value).map_err(|error| problem("knp", error.code(), error.to_string())).ok()?;
+        if !reference.knp().contains(&knp) {
+            problem("knp", "unknown_knp", format!("KNP {knp} is not in the directory of payment purpose codes"));
+            return None;
+        }
+        Some(knp)
+    });
+    let kbk = match text.kbk.trim() {
+        "" => Ok(None),
+        value => Kbk::parse(value).map_err(|error| problem("kbk", error.code(), error.to_string())).and_then(|kbk| {
+            if reference.kbk().contains(&kbk) {
+                Ok(Some(kbk))
+            } else {
+                problem("kbk", "unknown_kbk", format!("KBK {kbk} is not in the budget classification directory"));
+                Err(())
+            }
+        }),
+    };
+    let codes = match (kbe, knp, kbk) {
+        (Some(kbe), Some(knp), Ok(kbk)) => {
+            let codes = CreditorCodes::new(kbe, knp, kbk);
+            if codes.is_none() {
+                if kbk.is_some() {
+                    problem(
+                        "kbk",
+                        "kbk_not_allowed",
+                        format!("a KBK goes with a budget KNP (section 9); {knp} is not one"),
+                    );
+                } else {
+                    problem("kbk", "required", format!("KNP {knp} is a budget payment's: the KBK is required"));
+                }
+            }
+            codes
+        }
+        _ => None,
+    };
+    match (name, taxpayer_id, iban, codes) {
+        (Some(name), Some(taxpayer_id), Some(iban), Some(codes)) if problems.is_empty() => {
+            Ok(Creditor { name, taxpayer_id, iban, codes: Some(codes) })
+        }
+        _ => Err(problems),
     }
 }

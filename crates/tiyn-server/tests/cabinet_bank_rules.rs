@@ -276,7 +276,7 @@ async fn r_6_1_2_a_collection_order_is_registered_collected_at_once_and_seen_by_
     let form = format!("/bank/accounts/{}/restrictions", account.id);
     let reference = "СГД по г. Алматы, инкассовое распоряжение № 45 от 03.03.2026";
     let typed_amount = owed.amount_string().replace('.', ",");
-    let order = |priority: &'static str, taxpayer_id: &'static str, iban: &'static str| {
+    let order = |priority: &'static str, taxpayer_id: &'static str, iban: &'static str, kbe: &'static str| {
         vec![
             ("kind", "collection_order"),
             ("amount", typed_amount.as_str()),
@@ -284,11 +284,14 @@ async fn r_6_1_2_a_collection_order_is_registered_collected_at_once_and_seen_by_
             ("creditor_name", "РГУ «ДГД по г. Алматы»"),
             ("creditor_taxpayer_id", taxpayer_id),
             ("creditor_iban", iban),
+            ("creditor_kbe", kbe),
+            ("creditor_knp", "911"),
+            ("creditor_kbk", "105101"),
             ("reference", reference),
         ]
     };
 
-    let refused = console.post(&test.app, &form, &order("0", "180140010006", "KZ00 125K ZT50 0410 0100")).await;
+    let refused = console.post(&test.app, &form, &order("0", "180140010006", "KZ00 125K ZT50 0410 0100", "1")).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = body_text(refused).await;
     let id = account.id;
@@ -298,7 +301,8 @@ async fn r_6_1_2_a_collection_order_is_registered_collected_at_once_and_seen_by_
         "{html}"
     );
     assert!(html.contains(&format!("id=\"restriction-creditor-iban-{id}-error\">Неверный IBAN")), "{html}");
-    for fine in ["amount", "creditor-name", "reference"] {
+    assert!(html.contains(&format!("id=\"restriction-creditor-kbe-{id}-error\">КБе — две цифры")), "{html}");
+    for fine in ["amount", "creditor-name", "creditor-knp", "creditor-kbk", "reference"] {
         assert!(!html.contains(&format!("id=\"restriction-{fine}-{id}-error\"")), "{fine}: {html}");
     }
     assert!(html.contains("name=\"creditor_iban\" value=\"KZ00 125K ZT50 0410 0100\""), "the typed values stay");
@@ -306,7 +310,7 @@ async fn r_6_1_2_a_collection_order_is_registered_collected_at_once_and_seen_by_
     assert!(test.app_banking().restrictions(account.id).await.expect("read").is_empty(), "nothing stored");
     assert_eq!(test.store.account(account.id).await.expect("read").expect("exists").balance, account.balance);
 
-    let added = console.post(&test.app, &form, &order("3", "180140010005", "KZ86 125K ZT50 0410 0100")).await;
+    let added = console.post(&test.app, &form, &order("3", "180140010005", "KZ86 125K ZT50 0410 0100", "11")).await;
     assert_eq!(
         location(&added).expect("redirect"),
         format!("/bank/partners/{partner}?done=restriction_added#account-{id}")
@@ -338,6 +342,9 @@ async fn r_6_1_2_a_collection_order_is_registered_collected_at_once_and_seen_by_
         "РГУ «ДГД по г. Алматы»".to_owned(),
         "180140010005".to_owned(),
         "KZ86 125K ZT50 0410 0100".to_owned(),
+        "data-kbe>11<".to_owned(),
+        "data-knp>911<".to_owned(),
+        "data-kbk>105101<".to_owned(),
         reference.to_owned(),
     ] {
         assert!(row.contains(&shown), "{shown} in {row}");
@@ -372,6 +379,8 @@ async fn r_6_1_2_a_collection_order_is_registered_collected_at_once_and_seen_by_
         ("creditor_name", "ТОО «Ромашка»"),
         ("creditor_taxpayer_id", "180140010005"),
         ("creditor_iban", "KZ86125KZT5004100100"),
+        ("creditor_kbe", "17"),
+        ("creditor_knp", "710"),
         ("reference", "Решение суда № 8"),
     ];
     assert_eq!(console.post(&test.app, &other, &small).await.status(), StatusCode::SEE_OTHER);

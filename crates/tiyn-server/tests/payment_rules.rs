@@ -240,7 +240,8 @@ fn collection_order(amount_minor: i64, priority: u8, reference: &str) -> Value {
         "kind": "collection_order",
         "amount": {"amount": kzt(amount_minor), "currency": "KZT"},
         "priority": priority,
-        "creditor": {"name": "РГУ «УГД по Медеускому району»", "taxpayer_id": "180140010005", "iban": "KZ806014482455345985"},
+        "creditor": {"name": "РГУ «УГД по Медеускому району»", "taxpayer_id": "180140010005",
+            "iban": "KZ806014482455345985", "kbe": "11", "knp": "911", "kbk": "105101"},
         "reference": reference,
     })
 }
@@ -311,14 +312,20 @@ async fn collection_orders_are_collected_by_priority_as_money_arrives() {
 
     // A bad order is refused field by field; another currency than the account's is refused.
     let bad = json!({"kind": "collection_order", "amount": {"amount": "10.00", "currency": "KZT"}, "priority": 0,
-        "creditor": {"name": "", "taxpayer_id": "180140010006", "iban": "KZ806014482455345986"}, "reference": "x"});
+        "creditor": {"name": "", "taxpayer_id": "180140010006", "iban": "KZ806014482455345986", "kbe": "3",
+            "knp": "999"}, "reference": "x"});
     let (status, problem) = f.admin("POST", &path, bad).await;
     assert_eq!(status, 422);
     let fields: Vec<&str> =
         problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
-    for field in ["priority", "creditor.name", "creditor.taxpayer_id", "creditor.iban"] {
+    for field in ["priority", "creditor.name", "creditor.taxpayer_id", "creditor.iban", "creditor.kbe", "creditor.knp"]
+    {
         assert!(fields.contains(&field), "{field}: {problem}");
     }
+    let mut without_kbk = collection_order(1_000, 2, "x");
+    without_kbk["creditor"]["kbk"] = Value::Null;
+    let (status, problem) = f.admin("POST", &path, without_kbk).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("creditor.kbk")), "{problem}");
     let mut dollars = collection_order(1_000, 2, "x");
     dollars["amount"]["currency"] = json!("USD");
     let (status, problem) = f.admin("POST", &path, dollars).await;
@@ -353,5 +360,104 @@ async fn concurrent_collections_take_the_money_once() {
         panic!("the order: {restrictions:?}")
     };
     assert_eq!(stored.collected().minor(), available + 50_000);
+    assert!(f.test.store.check_ledger().await.expect("check").is_sound());
+}
+
+/// Takes every message and remembers it.
+#[derive(Default)]
+struct RecordingGateway {
+    taken: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait::async_trait]
+impl tiyn_banking::gateway::Gateway for RecordingGateway {
+    async fn hand_off(
+        &self,
+        transfer: &tiyn_payments::iso20022::OutgoingTransfer,
+        pacs008: &str,
+    ) -> Result<(), String> {
+        self.taken.lock().expect("lock").push((transfer.message_id.to_string(), pacs008.to_owned()));
+        Ok(())
+    }
+}
+
+/// money collected for a creditor at another bank leaves as a pacs.008 from the
+/// outbox (the partner pays the creditor with the order's KBe, KNP and KBK); the creditor's bank
+/// settles it, or rejects it: then the money comes back to the account and the order is returned
+/// to its issuer, so it is not collected again. A creditor at this bank is paid directly, with no
+/// message. A repeated answer changes nothing.
+#[tokio::test]
+async fn r_6_1_2_a_collection_leaves_for_the_creditors_bank_or_comes_back() {
+    use tiyn_payments::iso20022::{InterbankStatus, TransferStatus, pacs002};
+    let f = fixture().await;
+    let banking = f.test.app_banking();
+    let path = format!("/accounts/{}/restrictions", f.main.id);
+    let clearing = f.test.store.bank_account(AccountKind::BankClearing, Currency::Kzt).await.expect("clearing");
+    let clearing_before = f.balance(clearing).await;
+    let main_before = f.balance(f.main.id).await;
+    let salary_before = f.balance(f.salary.id).await;
+
+    let (status, taxes) = f.admin("POST", &path, collection_order(30_000, 1, "УГД, ИР № 21")).await;
+    assert_eq!((status, taxes["collected"]["amount"].as_str()), (201, Some("300.00")), "{taxes}");
+    assert_eq!(taxes["creditor"]["kbk"], "105101");
+    let mut court = collection_order(12_000, 2, "ЧСИ, ИД № 22");
+    court["creditor"] = json!({"name": "ТОО «Взыскатель»", "taxpayer_id": "180140010005",
+        "iban": "KZ806014482455345985", "kbe": "17", "knp": "710"});
+    let (status, court) = f.admin("POST", &path, court).await;
+    assert_eq!((status, court["collected"]["amount"].as_str()), (201, Some("120.00")), "{court}");
+    // The creditor's account is here: paid to it at once, with no message.
+    let mut here = collection_order(5_000, 3, "ЧСИ, ИД № 23");
+    here["creditor"] = json!({"name": "ТОО «Свой»", "taxpayer_id": "180140010005",
+        "iban": f.salary.iban.as_ref().expect("iban").to_string(), "kbe": "17", "knp": "710"});
+    let (status, here) = f.admin("POST", &path, here).await;
+    assert_eq!((status, here["lifted_at"].is_null()), (201, false), "paid off at once: {here}");
+    assert_eq!(f.balance(f.salary.id).await, salary_before + 5_000);
+    assert_eq!(f.balance(clearing).await, clearing_before + 42_000);
+
+    let gateway = RecordingGateway::default();
+    assert_eq!(banking.dispatch_outbox(&gateway).await.expect("dispatch"), 2, "the two for the other bank");
+    assert_eq!(banking.dispatch_outbox(&gateway).await.expect("dispatch"), 0, "once");
+    let taken = gateway.taken.lock().expect("lock").clone();
+    let (taxes_message, xml) = taken.iter().find(|(_, xml)| xml.contains("300.00")).expect("the taxes' message");
+    for expected in [
+        "pacs.008.001.08",
+        "<IntrBkSttlmAmt Ccy=\"KZT\">300.00</IntrBkSttlmAmt>",
+        "KZ806014482455345985",
+        f.main.iban.as_ref().expect("iban").as_str(),
+        "105101",
+        "911",
+        "УГД, ИР № 21",
+    ] {
+        assert!(xml.contains(expected), "the collection's pacs.008 carries {expected}: {xml}");
+    }
+    let (court_message, _) = taken.iter().find(|(id, _)| id != taxes_message).expect("the court order's message");
+
+    let at = banking.now();
+    let answer = |message: &str, status: InterbankStatus| {
+        let message_id = tiyn_payments::MessageId::parse(message).expect("id");
+        pacs002(&[TransferStatus { message_id, status }], &tiyn_payments::MessageId::parse("GW-1").expect("id"), at)
+    };
+    let applied = banking.apply_pacs002(&answer(taxes_message, InterbankStatus::Settled)).await.expect("applied");
+    assert_eq!(applied[0].1, tiyn_payments::Status::Settled);
+    let rejection = InterbankStatus::Rejected { code: Some("AC04".into()), reason: Some("account closed".into()) };
+    let applied = banking.apply_pacs002(&answer(court_message, rejection.clone())).await.expect("applied");
+    assert_eq!(applied[0].1, tiyn_payments::Status::Refused);
+    banking.apply_pacs002(&answer(court_message, rejection)).await.expect("a repeat");
+    banking.apply_pacs002(&answer(taxes_message, InterbankStatus::Settled)).await.expect("a repeat");
+
+    // The rejected 120.00 are back; the order went back to its issuer and is not collected again.
+    assert_eq!(f.balance(f.main.id).await, main_before - 30_000 - 5_000);
+    assert_eq!(f.balance(clearing).await, clearing_before + 30_000);
+    let shown = f.test.store.account_restrictions(f.main.id).await.expect("read");
+    let court = shown.iter().find(|restriction| restriction.reference == "ЧСИ, ИД № 22").expect("court order");
+    assert!(court.lifted_at.is_some(), "returned to its issuer");
+    let tiyn_store::rules::RestrictionKind::CollectionOrder(order) = &court.kind else { panic!("{court:?}") };
+    assert_eq!(order.collected().minor(), 0, "what came back is no longer collected");
+    assert_eq!(banking.collect_due().await.expect("sweep"), 0);
+    let returned = f.test.store.collection_by_message(court_message).await.expect("read").expect("collection");
+    assert!(
+        matches!(&returned.outcome, Some(tiyn_store::rules::CollectionOutcome::Returned { reason, .. }) if reason.contains("AC04")),
+        "{returned:?}"
+    );
     assert!(f.test.store.check_ledger().await.expect("check").is_sound());
 }

@@ -639,6 +639,24 @@ impl Store for PostgresStore {
         rules::accounts_to_collect(&self.pool).await
     }
 
+    async fn collection(&self, id: i64) -> Result<Option<tiyn_store::rules::CollectionRecord>, StoreError> {
+        rules::collection(&self.pool, id).await
+    }
+
+    async fn collection_by_message(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<tiyn_store::rules::CollectionRecord>, StoreError> {
+        rules::collection_by_message(&self.pool, message_id).await
+    }
+
+    async fn settle_collection(
+        &self,
+        settlement: tiyn_store::rules::CollectionSettlement,
+    ) -> Result<tiyn_store::rules::CollectionOutcome, StoreError> {
+        rules::settle_collection(&self.pool, &settlement).await
+    }
+
     async fn replace_aml_list(
         &self,
         entries: Vec<tiyn_store::rules::AmlEntry>,

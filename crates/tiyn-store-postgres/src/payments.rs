@@ -29,9 +29,9 @@ use tiyn_payments::limits::{LimitScope, Usage};
 use tiyn_payments::{DocumentId, Status};
 use tiyn_store::StoreError;
 use tiyn_store::payments::{
-    self, ConfirmPayments, Confirmer, DueExecution, Execution, NewPayment, NewSigning, OutboxItem, PAYMENT_COLUMNS,
-    PaymentEdit, PaymentOutcome, PaymentQuery, PaymentRecord, PaymentRow, REQUISITE_COLUMNS, RequisiteColumns,
-    Settlement, SigningMember, SigningRecord, conflicts,
+    self, ConfirmPayments, Confirmer, DueExecution, Execution, NewPayment, NewSigning, OutboxItem, OutboxSource,
+    PAYMENT_COLUMNS, PaymentEdit, PaymentOutcome, PaymentQuery, PaymentRecord, PaymentRow, REQUISITE_COLUMNS,
+    RequisiteColumns, Settlement, SigningMember, SigningRecord, conflicts,
 };
 
 use crate::ledger;
@@ -810,7 +810,7 @@ async fn settle_once(pool: &PgPool, settlement: &Settlement) -> Result<Status, T
 
 pub async fn pending_outbox(pool: &PgPool, now: Timestamp, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
     let rows = sqlx::query(
-        "SELECT message_id, document_id, partner_id, attempts, created_at FROM gateway_outbox
+        "SELECT message_id, document_id, collection_id, partner_id, attempts, created_at FROM gateway_outbox
          WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, message_id LIMIT $2",
     )
     .bind(now.as_microsecond())
@@ -823,10 +823,10 @@ pub async fn pending_outbox(pool: &PgPool, now: Timestamp, limit: usize) -> Resu
             let get = |error: sqlx::Error| StoreError::backend(error);
             Ok(OutboxItem {
                 message_id: row.try_get(0).map_err(get)?,
-                document: DocumentId::new(row.try_get(1).map_err(get)?),
-                partner: PartnerId::new(row.try_get(2).map_err(get)?),
-                attempts: u32::try_from(row.try_get::<i32, _>(3).map_err(get)?).map_err(StoreError::backend)?,
-                created_at: Timestamp::from_microsecond(row.try_get(4).map_err(get)?).map_err(StoreError::backend)?,
+                source: OutboxSource::from_columns(row.try_get(1).map_err(get)?, row.try_get(2).map_err(get)?)?,
+                partner: PartnerId::new(row.try_get(3).map_err(get)?),
+                attempts: u32::try_from(row.try_get::<i32, _>(4).map_err(get)?).map_err(StoreError::backend)?,
+                created_at: Timestamp::from_microsecond(row.try_get(5).map_err(get)?).map_err(StoreError::backend)?,
             })
         })
         .collect()

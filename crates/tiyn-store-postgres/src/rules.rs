@@ -6,9 +6,12 @@ use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
 use crate::tx::{TxError, with_retries};
-use tiyn_core::{AccountId, PartnerId, UserId};
+use tiyn_core::iban::Iban;
+use tiyn_core::{AccountId, Currency, PartnerId, UserId};
 use tiyn_store::StoreError;
-use tiyn_store::rules::{self, AmlEntry, CollectFrom, Collected, NewRestriction, PaymentRules, Restriction};
+use tiyn_store::rules::{
+    self, AmlEntry, CollectFrom, Collected, NewRestriction, PaymentRules, Restriction, RestrictionKind,
+};
 
 pub async fn get(pool: &PgPool, partner: PartnerId) -> Result<PaymentRules, StoreError> {
     let row = sqlx::query("SELECT payment_tariff, payment_limits, disabled_kinds FROM partners WHERE id = $1")
@@ -52,6 +55,9 @@ fn restriction(row: &PgRow) -> Result<Restriction, StoreError> {
     let creditor_name: Option<String> = row.try_get(11).map_err(get)?;
     let creditor_taxpayer_id: Option<String> = row.try_get(12).map_err(get)?;
     let creditor_iban: Option<String> = row.try_get(13).map_err(get)?;
+    let creditor_kbe: Option<String> = row.try_get(15).map_err(get)?;
+    let knp: Option<String> = row.try_get(16).map_err(get)?;
+    let kbk: Option<String> = row.try_get(17).map_err(get)?;
     let columns = rules::RestrictionColumnsRead {
         amount: row.try_get(3).map_err(get)?,
         currency: currency.as_deref(),
@@ -61,6 +67,9 @@ fn restriction(row: &PgRow) -> Result<Restriction, StoreError> {
         creditor_taxpayer_id: creditor_taxpayer_id.as_deref(),
         creditor_iban: creditor_iban.as_deref(),
         collected: row.try_get(14).map_err(get)?,
+        creditor_kbe: creditor_kbe.as_deref(),
+        knp: knp.as_deref(),
+        kbk: kbk.as_deref(),
     };
     let instant = |micros: i64| Timestamp::from_microsecond(micros).map_err(StoreError::backend);
     Ok(Restriction {
@@ -94,8 +103,8 @@ pub async fn add(pool: &PgPool, new: &NewRestriction) -> Result<Restriction, Sto
     let columns = rules::restriction_columns(&new.kind);
     let row = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO restrictions (account_id, kind, amount, currency, allowed_kinds, reference, created_by, created_at,
-             priority, creditor_name, creditor_taxpayer_id, creditor_iban, collected)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1)
+             priority, creditor_name, creditor_taxpayer_id, creditor_iban, collected, creditor_kbe, knp, kbk)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1)
          RETURNING {RESTRICTION_COLUMNS}"
     )))
     .bind(new.account.get())
@@ -111,6 +120,9 @@ pub async fn add(pool: &PgPool, new: &NewRestriction) -> Result<Restriction, Sto
     .bind(columns.creditor_taxpayer_id)
     .bind(columns.creditor_iban)
     .bind(columns.collected)
+    .bind(columns.creditor_kbe)
+    .bind(columns.knp)
+    .bind(columns.kbk)
     .fetch_optional(pool)
     .await
     .map_err(StoreError::backend)?
@@ -205,18 +217,34 @@ pub async fn collect(pool: &PgPool, request: &CollectFrom) -> Result<Vec<Collect
 
 async fn collect_once(pool: &PgPool, request: &CollectFrom) -> Result<Vec<Collected>, TxError> {
     let mut transaction = pool.begin().await?;
-    sqlx::query("SELECT id FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-        .bind(vec![request.account.get(), request.clearing.get()])
-        .execute(&mut *transaction)
-        .await?;
+    // The account, clearing and the creditors' accounts at this bank, locked in one ascending
+    // order before the balance is read.
+    sqlx::query(
+        "SELECT id FROM accounts WHERE id = ANY($1) OR id IN (
+             SELECT creditor.id FROM restrictions JOIN accounts creditor
+                 ON creditor.iban = restrictions.creditor_iban AND creditor.currency = restrictions.currency
+             WHERE restrictions.account_id = $2 AND restrictions.kind = 'collection_order'
+                 AND restrictions.lifted_at IS NULL)
+         ORDER BY id FOR UPDATE",
+    )
+    .bind(vec![request.account.get(), request.clearing.get()])
+    .bind(request.account.get())
+    .execute(&mut *transaction)
+    .await?;
     let (restrictions, balance, held) = payer_state(&mut transaction, request.account).await?;
     let mut done = Vec::new();
     for planned in rules::collection_plan(&restrictions, balance - held) {
-        let Some(restriction) = restrictions.iter().find(|restriction| restriction.id == planned.restriction) else {
+        let Some((restriction, order)) = restrictions.iter().find_map(|restriction| match &restriction.kind {
+            RestrictionKind::CollectionOrder(order) if restriction.id == planned.restriction => {
+                Some((restriction, order))
+            }
+            _ => None,
+        }) else {
             continue;
         };
-        let command =
-            rules::collection_command(&planned, request.account, request.clearing, &restriction.reference, request.at)?;
+        let creditor_account = own_account(&mut transaction, &order.creditor().iban, order.amount().currency()).await?;
+        let to = creditor_account.unwrap_or(request.clearing);
+        let command = rules::collection_command(&planned, request.account, to, &restriction.reference, request.at)?;
         let executed = crate::ledger::decide_and_write(&mut transaction, std::slice::from_ref(&command))
             .await?
             .pop()
@@ -235,17 +263,55 @@ async fn collect_once(pool: &PgPool, request: &CollectFrom) -> Result<Vec<Collec
         .bind(request.at.as_microsecond())
         .fetch_one(&mut *transaction)
         .await?;
-        sqlx::query("INSERT INTO collections (restriction_id, entry_id, amount, collected_at) VALUES ($1, $2, $3, $4)")
-            .bind(planned.restriction)
-            .bind(entry.get())
-            .bind(planned.amount.minor())
+        let collection: i64 = sqlx::query_scalar(
+            "INSERT INTO collections (restriction_id, entry_id, amount, collected_at) VALUES ($1, $2, $3, $4)
+             RETURNING id",
+        )
+        .bind(planned.restriction)
+        .bind(entry.get())
+        .bind(planned.amount.minor())
+        .bind(request.at.as_microsecond())
+        .fetch_one(&mut *transaction)
+        .await?;
+        let message_id = (creditor_account.is_none() && rules::collection_is_sent(order))
+            .then(|| rules::collection_message_id(collection));
+        if let Some(message_id) = &message_id {
+            sqlx::query(
+                "INSERT INTO gateway_outbox (message_id, collection_id, partner_id, created_at, next_attempt_at)
+                 SELECT $1, $2, partner_id, $3, $3 FROM accounts WHERE id = $4",
+            )
+            .bind(message_id)
+            .bind(collection)
             .bind(request.at.as_microsecond())
+            .bind(request.account.get())
             .execute(&mut *transaction)
             .await?;
-        done.push(Collected { restriction: planned.restriction, amount: planned.amount, entry, paid_off });
+        }
+        done.push(Collected {
+            restriction: planned.restriction,
+            amount: planned.amount,
+            entry,
+            paid_off,
+            to,
+            message_id,
+        });
     }
     transaction.commit().await?;
     Ok(done)
+}
+
+/// The account of this bank with this IBAN in this currency.
+async fn own_account(
+    connection: &mut PgConnection,
+    iban: &Iban,
+    currency: Currency,
+) -> Result<Option<AccountId>, sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE iban = $1 AND currency = $2")
+        .bind(iban.as_str())
+        .bind(currency.code())
+        .fetch_optional(&mut *connection)
+        .await?;
+    Ok(id.map(AccountId::new))
 }
 
 pub async fn accounts_to_collect(pool: &PgPool) -> Result<Vec<AccountId>, StoreError> {
@@ -257,4 +323,121 @@ pub async fn accounts_to_collect(pool: &PgPool) -> Result<Vec<AccountId>, StoreE
     .await
     .map_err(StoreError::backend)?;
     Ok(ids.into_iter().map(AccountId::new).collect())
+}
+
+fn collection_row(row: &PgRow) -> Result<rules::CollectionRow, sqlx::Error> {
+    Ok(rules::CollectionRow {
+        id: row.try_get(0)?,
+        restriction: row.try_get(1)?,
+        account: row.try_get(2)?,
+        amount: row.try_get(3)?,
+        currency: row.try_get(4)?,
+        entry: row.try_get(5)?,
+        collected_at: row.try_get(6)?,
+        message_id: row.try_get(7)?,
+        outcome: row.try_get(8)?,
+        reason: row.try_get(9)?,
+        return_entry: row.try_get(10)?,
+        decided_at: row.try_get(11)?,
+    })
+}
+
+pub async fn collection(pool: &PgPool, id: i64) -> Result<Option<rules::CollectionRecord>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("{} WHERE collections.id = $1", rules::COLLECTION_SELECT)))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::backend)?;
+    row.map(|row| collection_row(&row).map_err(StoreError::backend)?.into_record()).transpose()
+}
+
+async fn collection_by_message_in(
+    connection: &mut PgConnection,
+    message_id: &str,
+    lock: bool,
+) -> Result<Option<rules::CollectionRecord>, TxError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "{} WHERE gateway_outbox.message_id = $1{}",
+        rules::COLLECTION_SELECT,
+        if lock { " FOR UPDATE OF gateway_outbox" } else { "" }
+    )))
+    .bind(message_id)
+    .fetch_optional(&mut *connection)
+    .await?;
+    row.map(|row| collection_row(&row)?.into_record().map_err(TxError::from)).transpose()
+}
+
+pub async fn collection_by_message(
+    pool: &PgPool,
+    message_id: &str,
+) -> Result<Option<rules::CollectionRecord>, StoreError> {
+    let mut connection = pool.acquire().await.map_err(StoreError::backend)?;
+    collection_by_message_in(&mut connection, message_id, false).await.map_err(|error| match error {
+        TxError::Store(error) => error,
+        TxError::Sql(error) => StoreError::backend(error),
+    })
+}
+
+pub async fn settle_collection(
+    pool: &PgPool,
+    settlement: &rules::CollectionSettlement,
+) -> Result<rules::CollectionOutcome, StoreError> {
+    with_retries!(settle_collection_once(pool, settlement))
+}
+
+async fn settle_collection_once(
+    pool: &PgPool,
+    settlement: &rules::CollectionSettlement,
+) -> Result<rules::CollectionOutcome, TxError> {
+    let mut transaction = pool.begin().await?;
+    // The outbox row's lock makes concurrent answers for one message apply one after the other.
+    let record = collection_by_message_in(&mut transaction, &settlement.message_id, true)
+        .await?
+        .ok_or(StoreError::NotFound { what: "collection" })?;
+    if let Some(outcome) = record.outcome {
+        return Ok(outcome);
+    }
+    let at = settlement.at.as_microsecond();
+    let outcome = match &settlement.result {
+        rules::CollectionResult::Settled => {
+            sqlx::query(
+                "INSERT INTO collection_outcomes (collection_id, outcome, decided_at) VALUES ($1, 'settled', $2)",
+            )
+            .bind(record.id)
+            .bind(at)
+            .execute(&mut *transaction)
+            .await?;
+            rules::CollectionOutcome::Settled { at: settlement.at }
+        }
+        rules::CollectionResult::Returned { command, reason } => {
+            let executed = crate::ledger::decide_and_write(&mut transaction, std::slice::from_ref(command))
+                .await?
+                .pop()
+                .ok_or_else(|| StoreError::backend("the ledger answered nothing"))??;
+            let tiyn_ledger::Receipt::Posted { entry } = executed.receipt else {
+                return Err(StoreError::backend("a returned collection's command did not post").into());
+            };
+            sqlx::query(
+                "INSERT INTO collection_outcomes (collection_id, outcome, reason, return_entry_id, decided_at)
+                 VALUES ($1, 'returned', $2, $3, $4)",
+            )
+            .bind(record.id)
+            .bind(reason)
+            .bind(entry.get())
+            .bind(at)
+            .execute(&mut *transaction)
+            .await?;
+            sqlx::query(
+                "UPDATE restrictions SET collected = collected - $2, lifted_at = COALESCE(lifted_at, $3) WHERE id = $1",
+            )
+            .bind(record.restriction)
+            .bind(record.amount.minor())
+            .bind(at)
+            .execute(&mut *transaction)
+            .await?;
+            rules::CollectionOutcome::Returned { at: settlement.at, reason: reason.clone(), entry }
+        }
+    };
+    transaction.commit().await?;
+    Ok(outcome)
 }

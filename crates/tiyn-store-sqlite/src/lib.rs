@@ -1001,6 +1001,25 @@ impl Store for SqliteStore {
         self.read(rules::accounts_to_collect).await
     }
 
+    async fn collection(&self, id: i64) -> Result<Option<tiyn_store::rules::CollectionRecord>, StoreError> {
+        self.read(move |connection| rules::collection(connection, id)).await
+    }
+
+    async fn collection_by_message(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<tiyn_store::rules::CollectionRecord>, StoreError> {
+        let message_id = message_id.to_owned();
+        self.read(move |connection| rules::collection_by_message(connection, &message_id)).await
+    }
+
+    async fn settle_collection(
+        &self,
+        settlement: tiyn_store::rules::CollectionSettlement,
+    ) -> Result<tiyn_store::rules::CollectionOutcome, StoreError> {
+        self.write(move |connection| rules::settle_collection(connection, &settlement)).await
+    }
+
     async fn replace_aml_list(
         &self,
         entries: Vec<tiyn_store::rules::AmlEntry>,

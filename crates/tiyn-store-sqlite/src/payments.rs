@@ -8,9 +8,9 @@ use tiyn_payments::limits::{LimitScope, Usage};
 use tiyn_payments::{DocumentId, Status};
 use tiyn_store::StoreError;
 use tiyn_store::payments::{
-    self, ConfirmPayments, Confirmer, DueExecution, Execution, NewPayment, NewSigning, OutboxItem, PAYMENT_COLUMNS,
-    PaymentEdit, PaymentOutcome, PaymentQuery, PaymentRecord, PaymentRow, REQUISITE_COLUMNS, RequisiteColumns,
-    Settlement, SigningMember, SigningRecord, conflicts,
+    self, ConfirmPayments, Confirmer, DueExecution, Execution, NewPayment, NewSigning, OutboxItem, OutboxSource,
+    PAYMENT_COLUMNS, PaymentEdit, PaymentOutcome, PaymentQuery, PaymentRecord, PaymentRow, REQUISITE_COLUMNS,
+    RequisiteColumns, Settlement, SigningMember, SigningRecord, conflicts,
 };
 
 use crate::ledger;
@@ -689,7 +689,7 @@ pub fn settle(connection: &mut Connection, settlement: &Settlement) -> Result<St
 pub fn pending_outbox(connection: &Connection, now: Timestamp, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
     let mut statement = connection
         .prepare_cached(
-            "SELECT message_id, document_id, partner_id, attempts, created_at FROM gateway_outbox
+            "SELECT message_id, document_id, collection_id, partner_id, attempts, created_at FROM gateway_outbox
              WHERE delivered_at IS NULL AND next_attempt_at <= ?1 ORDER BY next_attempt_at, message_id LIMIT ?2",
         )
         .map_err(StoreError::backend)?;
@@ -697,18 +697,19 @@ pub fn pending_outbox(connection: &Connection, now: Timestamp, limit: usize) -> 
         .query_map(params![now.as_microsecond(), limit as i64], |row| {
             Ok((
                 row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, i64>(2)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, Option<i64>>(2)?,
                 row.get::<_, i64>(3)?,
                 row.get::<_, i64>(4)?,
+                row.get::<_, i64>(5)?,
             ))
         })
         .map_err(StoreError::backend)?;
     rows.map(|row| {
-        let (message_id, document, partner, attempts, created_at) = row.map_err(StoreError::backend)?;
+        let (message_id, document, collection, partner, attempts, created_at) = row.map_err(StoreError::backend)?;
         Ok(OutboxItem {
             message_id,
-            document: DocumentId::new(document),
+            source: OutboxSource::from_columns(document, collection)?,
             partner: PartnerId::new(partner),
             attempts: u32::try_from(attempts).map_err(StoreError::backend)?,
             created_at: Timestamp::from_microsecond(created_at).map_err(StoreError::backend)?,

@@ -3,9 +3,12 @@
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use tiyn_core::{AccountId, PartnerId, UserId};
+use tiyn_core::iban::Iban;
+use tiyn_core::{AccountId, Currency, PartnerId, UserId};
 use tiyn_store::StoreError;
-use tiyn_store::rules::{self, AmlEntry, CollectFrom, Collected, NewRestriction, PaymentRules, Restriction};
+use tiyn_store::rules::{
+    self, AmlEntry, CollectFrom, Collected, NewRestriction, PaymentRules, Restriction, RestrictionKind,
+};
 
 pub fn get(connection: &Connection, partner: PartnerId) -> Result<PaymentRules, StoreError> {
     let row: Option<(Option<String>, String, String)> = connection
@@ -50,6 +53,9 @@ fn restriction(row: &Row<'_>) -> rusqlite::Result<Result<Restriction, StoreError
     let creditor_name: Option<String> = row.get(11)?;
     let creditor_taxpayer_id: Option<String> = row.get(12)?;
     let creditor_iban: Option<String> = row.get(13)?;
+    let creditor_kbe: Option<String> = row.get(15)?;
+    let knp: Option<String> = row.get(16)?;
+    let kbk: Option<String> = row.get(17)?;
     let columns = rules::RestrictionColumnsRead {
         amount: row.get(3)?,
         currency: currency.as_deref(),
@@ -59,6 +65,9 @@ fn restriction(row: &Row<'_>) -> rusqlite::Result<Result<Restriction, StoreError
         creditor_taxpayer_id: creditor_taxpayer_id.as_deref(),
         creditor_iban: creditor_iban.as_deref(),
         collected: row.get(14)?,
+        creditor_kbe: creditor_kbe.as_deref(),
+        knp: knp.as_deref(),
+        kbk: kbk.as_deref(),
     };
     let kind = rules::restriction_kind(&kind, columns);
     let instant = |micros: i64| Timestamp::from_microsecond(micros).map_err(StoreError::backend);
@@ -96,8 +105,8 @@ pub fn add(connection: &Connection, new: &NewRestriction) -> Result<Restriction,
     connection
         .execute(
             "INSERT INTO restrictions (account_id, kind, amount, currency, allowed_kinds, reference, created_by, created_at,
-                 priority, creditor_name, creditor_taxpayer_id, creditor_iban, collected)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 priority, creditor_name, creditor_taxpayer_id, creditor_iban, collected, creditor_kbe, knp, kbk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 new.account.get(),
                 columns.kind,
@@ -111,7 +120,10 @@ pub fn add(connection: &Connection, new: &NewRestriction) -> Result<Restriction,
                 columns.creditor_name,
                 columns.creditor_taxpayer_id,
                 columns.creditor_iban,
-                columns.collected
+                columns.collected,
+                columns.creditor_kbe,
+                columns.knp,
+                columns.kbk
             ],
         )
         .map_err(StoreError::backend)?;
@@ -188,11 +200,17 @@ pub fn collect(connection: &mut Connection, request: &CollectFrom) -> Result<Vec
     let (restrictions, balance, held) = payer_state(&savepoint, request.account)?;
     let mut done = Vec::new();
     for planned in rules::collection_plan(&restrictions, balance - held) {
-        let Some(restriction) = restrictions.iter().find(|restriction| restriction.id == planned.restriction) else {
+        let Some((restriction, order)) = restrictions.iter().find_map(|restriction| match &restriction.kind {
+            RestrictionKind::CollectionOrder(order) if restriction.id == planned.restriction => {
+                Some((restriction, order))
+            }
+            _ => None,
+        }) else {
             continue;
         };
-        let command =
-            rules::collection_command(&planned, request.account, request.clearing, &restriction.reference, request.at)?;
+        let creditor_account = own_account(&savepoint, &order.creditor().iban, order.amount().currency())?;
+        let to = creditor_account.unwrap_or(request.clearing);
+        let command = rules::collection_command(&planned, request.account, to, &restriction.reference, request.at)?;
         let executed = crate::ledger::decide_and_write(&savepoint, std::slice::from_ref(&command))?
             .pop()
             .ok_or_else(|| StoreError::backend("the ledger answered nothing"))??;
@@ -200,24 +218,56 @@ pub fn collect(connection: &mut Connection, request: &CollectFrom) -> Result<Vec
             return Err(StoreError::backend("a collection's command did not post"));
         };
         let after = planned.collected_before.minor() + planned.amount.minor();
+        let at = request.at.as_microsecond();
         let paid_off: bool = savepoint
             .query_row(
                 "UPDATE restrictions SET collected = ?3, lifted_at = CASE WHEN ?3 = amount THEN ?4 END
                  WHERE id = ?1 AND collected = ?2 AND lifted_at IS NULL RETURNING lifted_at IS NOT NULL",
-                params![planned.restriction, planned.collected_before.minor(), after, request.at.as_microsecond()],
+                params![planned.restriction, planned.collected_before.minor(), after, at],
                 |row| row.get(0),
             )
             .map_err(StoreError::backend)?;
-        savepoint
-            .execute(
-                "INSERT INTO collections (restriction_id, entry_id, amount, collected_at) VALUES (?1, ?2, ?3, ?4)",
-                params![planned.restriction, entry.get(), planned.amount.minor(), request.at.as_microsecond()],
+        let collection: i64 = savepoint
+            .query_row(
+                "INSERT INTO collections (restriction_id, entry_id, amount, collected_at) VALUES (?1, ?2, ?3, ?4)
+                 RETURNING id",
+                params![planned.restriction, entry.get(), planned.amount.minor(), at],
+                |row| row.get(0),
             )
             .map_err(StoreError::backend)?;
-        done.push(Collected { restriction: planned.restriction, amount: planned.amount, entry, paid_off });
+        let message_id = (creditor_account.is_none() && rules::collection_is_sent(order))
+            .then(|| rules::collection_message_id(collection));
+        if let Some(message_id) = &message_id {
+            savepoint
+                .execute(
+                    "INSERT INTO gateway_outbox (message_id, collection_id, partner_id, created_at, next_attempt_at)
+                     SELECT ?1, ?2, partner_id, ?3, ?3 FROM accounts WHERE id = ?4",
+                    params![message_id, collection, at, request.account.get()],
+                )
+                .map_err(StoreError::backend)?;
+        }
+        done.push(Collected {
+            restriction: planned.restriction,
+            amount: planned.amount,
+            entry,
+            paid_off,
+            to,
+            message_id,
+        });
     }
     savepoint.commit().map_err(StoreError::backend)?;
     Ok(done)
+}
+
+/// The account of this bank with this IBAN in this currency.
+fn own_account(connection: &Connection, iban: &Iban, currency: Currency) -> Result<Option<AccountId>, StoreError> {
+    connection
+        .prepare_cached("SELECT id FROM accounts WHERE iban = ?1 AND currency = ?2")
+        .and_then(|mut statement| {
+            statement.query_row(params![iban.as_str(), currency.code()], |row| row.get(0)).optional()
+        })
+        .map(|id| id.map(AccountId::new))
+        .map_err(StoreError::backend)
 }
 
 pub fn accounts_to_collect(connection: &Connection) -> Result<Vec<AccountId>, StoreError> {
@@ -229,4 +279,93 @@ pub fn accounts_to_collect(connection: &Connection) -> Result<Vec<AccountId>, St
         .map_err(StoreError::backend)?;
     let rows = statement.query_map([], |row| row.get(0)).map_err(StoreError::backend)?;
     rows.map(|row| row.map(AccountId::new).map_err(StoreError::backend)).collect()
+}
+
+fn collection_row(row: &Row<'_>) -> rusqlite::Result<rules::CollectionRow> {
+    Ok(rules::CollectionRow {
+        id: row.get(0)?,
+        restriction: row.get(1)?,
+        account: row.get(2)?,
+        amount: row.get(3)?,
+        currency: row.get(4)?,
+        entry: row.get(5)?,
+        collected_at: row.get(6)?,
+        message_id: row.get(7)?,
+        outcome: row.get(8)?,
+        reason: row.get(9)?,
+        return_entry: row.get(10)?,
+        decided_at: row.get(11)?,
+    })
+}
+
+pub fn collection(connection: &Connection, id: i64) -> Result<Option<rules::CollectionRecord>, StoreError> {
+    connection
+        .prepare_cached(&format!("{} WHERE collections.id = ?1", rules::COLLECTION_SELECT))
+        .and_then(|mut statement| statement.query_row([id], collection_row).optional())
+        .map_err(StoreError::backend)?
+        .map(rules::CollectionRow::into_record)
+        .transpose()
+}
+
+pub fn collection_by_message(
+    connection: &Connection,
+    message_id: &str,
+) -> Result<Option<rules::CollectionRecord>, StoreError> {
+    connection
+        .prepare_cached(&format!("{} WHERE gateway_outbox.message_id = ?1", rules::COLLECTION_SELECT))
+        .and_then(|mut statement| statement.query_row([message_id], collection_row).optional())
+        .map_err(StoreError::backend)?
+        .map(rules::CollectionRow::into_record)
+        .transpose()
+}
+
+/// Applies the answer for a sent collection (see `Store::settle_collection`) in the writer's
+/// transaction.
+pub fn settle_collection(
+    connection: &mut Connection,
+    settlement: &rules::CollectionSettlement,
+) -> Result<rules::CollectionOutcome, StoreError> {
+    let savepoint = connection.savepoint().map_err(StoreError::backend)?;
+    let record = collection_by_message(&savepoint, &settlement.message_id)?
+        .ok_or(StoreError::NotFound { what: "collection" })?;
+    if let Some(outcome) = record.outcome {
+        return Ok(outcome);
+    }
+    let at = settlement.at.as_microsecond();
+    let outcome = match &settlement.result {
+        rules::CollectionResult::Settled => {
+            savepoint
+                .execute(
+                    "INSERT INTO collection_outcomes (collection_id, outcome, decided_at) VALUES (?1, 'settled', ?2)",
+                    params![record.id, at],
+                )
+                .map_err(StoreError::backend)?;
+            rules::CollectionOutcome::Settled { at: settlement.at }
+        }
+        rules::CollectionResult::Returned { command, reason } => {
+            let executed = crate::ledger::decide_and_write(&savepoint, std::slice::from_ref(command))?
+                .pop()
+                .ok_or_else(|| StoreError::backend("the ledger answered nothing"))??;
+            let tiyn_ledger::Receipt::Posted { entry } = executed.receipt else {
+                return Err(StoreError::backend("a returned collection's command did not post"));
+            };
+            savepoint
+                .execute(
+                    "INSERT INTO collection_outcomes (collection_id, outcome, reason, return_entry_id, decided_at)
+                     VALUES (?1, 'returned', ?2, ?3, ?4)",
+                    params![record.id, reason, entry.get(), at],
+                )
+                .map_err(StoreError::backend)?;
+            savepoint
+                .execute(
+                    "UPDATE restrictions SET collected = collected - ?2, lifted_at = COALESCE(lifted_at, ?3)
+                     WHERE id = ?1",
+                    params![record.restriction, record.amount.minor(), at],
+                )
+                .map_err(StoreError::backend)?;
+            rules::CollectionOutcome::Returned { at: settlement.at, reason: reason.clone(), entry }
+        }
+    };
+    savepoint.commit().map_err(StoreError::backend)?;
+    Ok(outcome)
 }

@@ -364,6 +364,19 @@ pub trait Store: Send + Sync + 'static {
     async fn collect(&self, request: rules::CollectFrom) -> Result<Vec<rules::Collected>, StoreError>;
     /// The accounts with an outstanding collection order.
     async fn accounts_to_collect(&self) -> Result<Vec<AccountId>, StoreError>;
+    /// One collection, with its outgoing message and the answer to it.
+    async fn collection(&self, id: i64) -> Result<Option<rules::CollectionRecord>, StoreError>;
+    /// The collection sent under this interbank message id.
+    async fn collection_by_message(&self, message_id: &str) -> Result<Option<rules::CollectionRecord>, StoreError>;
+    /// Applies the creditor's bank's answer for a sent collection once, in one transaction:
+    /// settled is recorded; returned posts its command (the money back to the account), records
+    /// the reason and returns the order to its issuer (lifted, its collected amount less what came
+    /// back). A repeated answer changes nothing and answers the first outcome. `NotFound` for an
+    /// unknown message id.
+    async fn settle_collection(
+        &self,
+        settlement: rules::CollectionSettlement,
+    ) -> Result<rules::CollectionOutcome, StoreError>;
     /// Replaces the list of persons linked to terrorism or extremism financing.
     async fn replace_aml_list(&self, entries: Vec<rules::AmlEntry>, at: Timestamp) -> Result<(), StoreError>;
     async fn aml_list(&self) -> Result<Vec<rules::AmlEntry>, StoreError>;

@@ -632,11 +632,31 @@ impl PaymentRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
     pub message_id: String,
-    pub document: DocumentId,
+    pub source: OutboxSource,
     pub partner: PartnerId,
     /// Hand-offs tried so far.
     pub attempts: u32,
     pub created_at: Timestamp,
+}
+
+/// What an outgoing message carries: a payment document, or money collected under a collection
+/// order for the creditor's bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxSource {
+    Payment(DocumentId),
+    /// The id of the collection (`collections.id`).
+    Collection(i64),
+}
+
+impl OutboxSource {
+    /// From the outbox's two nullable columns, exactly one of which is set.
+    pub fn from_columns(document: Option<i64>, collection: Option<i64>) -> Result<OutboxSource, StoreError> {
+        match (document, collection) {
+            (Some(document), None) => Ok(OutboxSource::Payment(DocumentId::new(document))),
+            (None, Some(collection)) => Ok(OutboxSource::Collection(collection)),
+            _ => Err(StoreError::backend("an outbox message names neither one document nor one collection")),
+        }
+    }
 }
 
 /// What the interbank system answered for a sent payment (pacs.002), with the ledger commands

@@ -22,7 +22,7 @@
 
 use jiff::Timestamp;
 use tiyn_core::iban::Iban;
-use tiyn_core::{AccountId, Currency, Money, PartnerId, TaxpayerId, UserId};
+use tiyn_core::{AccountId, Currency, Kbe, Kbk, Knp, Money, PartnerId, TaxpayerId, UserId};
 use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, MEMO_LENGTH_MAX};
 use tiyn_payments::limits::{Limit, LimitRule, LimitScope, LimitSet};
 use tiyn_payments::tariff::{Commission, KindTariff, Rate, TariffPlan, Withholding};
@@ -230,12 +230,48 @@ impl CollectionPriority {
     }
 }
 
-/// Whom a collection order pays: the creditor's name, IIN/BIN and account.
+/// Whom a collection order pays: the creditor's name, IIN/BIN and account, and the codes the
+/// money is sent to another bank with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Creditor {
     pub name: PayeeName,
     pub taxpayer_id: TaxpayerId,
     pub iban: Iban,
+    /// `None` only for an order registered before the platform sent collections to other banks
+    /// (migration 0015): its money stays on the clearing account for the bank's staff to forward.
+    pub codes: Option<CreditorCodes>,
+}
+
+/// The codes of the payment order a collection becomes: the creditor's KBe, the KNP, and the
+/// KBK when the creditor is the state budget (a KBK goes with a KNP of section 9 and only with
+/// one, as on any budget payment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditorCodes {
+    kbe: Kbe,
+    knp: Knp,
+    kbk: Option<Kbk>,
+}
+
+/// The KNP section of budget payments (FACTS.md §4).
+const KNP_SECTION_BUDGET: u8 = 9;
+
+impl CreditorCodes {
+    /// `None` when a KBK is missing for a budget KNP or given for another.
+    pub fn new(kbe: Kbe, knp: Knp, kbk: Option<Kbk>) -> Option<CreditorCodes> {
+        (kbk.is_some() == (knp.section() == KNP_SECTION_BUDGET)).then_some(CreditorCodes { kbe, knp, kbk })
+    }
+
+    pub fn kbe(&self) -> Kbe {
+        self.kbe
+    }
+
+    pub fn knp(&self) -> Knp {
+        self.knp
+    }
+
+    pub fn kbk(&self) -> Option<Kbk> {
+        self.kbk
+    }
 }
 
 /// A collection order: an amount owed to a creditor, and how much of it the bank has collected.
@@ -338,19 +374,20 @@ pub fn collection_plan(restrictions: &[Restriction], available: i64) -> Vec<Plan
     plan
 }
 
-/// The ledger command of one collection: account → `clearing` (the money leaves for the
-/// creditor's bank), keyed by the order and what it had collected before, so a repeat of the same
-/// collection is the same command.
+/// The ledger command of one collection: account → `to` (the creditor's own account when it is
+/// at this bank, else the clearing account the money leaves for the creditor's bank from), keyed
+/// by the order and what it had collected before, so a repeat of the same collection is the same
+/// command.
 pub fn collection_command(
     planned: &PlannedCollection,
     account: AccountId,
-    clearing: AccountId,
+    to: AccountId,
     reference: &str,
     at: Timestamp,
 ) -> Result<Command, StoreError> {
     let ledger = |error: tiyn_ledger::LedgerError| StoreError::backend(error.to_string());
     let amount = tiyn_core::Amount::new(planned.amount).map_err(|error| StoreError::backend(error.to_string()))?;
-    let entry = JournalEntry::transfer(account, clearing, amount).map_err(ledger)?;
+    let entry = JournalEntry::transfer(account, to, amount).map_err(ledger)?;
     let key =
         IdempotencyKey::parse(&format!("collection-{}-{}", planned.restriction, planned.collected_before.minor()))
             .map_err(ledger)?;
@@ -366,14 +403,136 @@ pub struct Collected {
     pub entry: tiyn_core::EntryId,
     /// The order is paid off and lifted.
     pub paid_off: bool,
+    /// Where the money went: the creditor's account at this bank, or the clearing account.
+    pub to: AccountId,
+    /// The outgoing message to the creditor's bank, when one was queued.
+    pub message_id: Option<String>,
 }
 
-/// Collect from `account` now, posting to the bank's `clearing` account in its currency.
+/// Collect from `account` now. Each collection goes to the creditor's account when its IBAN is an
+/// account of this bank in the order's currency; otherwise to the bank's `clearing` account in
+/// its currency, and, for a tenge order with [`CreditorCodes`], with an outgoing message to the
+/// creditor's bank in the same transaction ([`collection_message_id`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CollectFrom {
     pub account: AccountId,
     pub clearing: AccountId,
     pub at: Timestamp,
+}
+
+/// Whether a collection of this order to the clearing account leaves with an outgoing message:
+/// interbank systems settle tenge only, and an order without codes is forwarded by hand.
+pub fn collection_is_sent(order: &CollectionOrder) -> bool {
+    order.amount().currency() == Currency::Kzt && order.creditor().codes.is_some()
+}
+
+/// The interbank message id of a collection (ISO 20022 `MsgId`, at most 35 characters); payment
+/// documents' ids start with `TIYN`, so the two never meet.
+pub fn collection_message_id(collection: i64) -> String {
+    format!("TIYNCOL{collection:012}")
+}
+
+/// A collection as the store keeps it, with what became of its outgoing message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionRecord {
+    pub id: i64,
+    pub restriction: i64,
+    pub account: AccountId,
+    pub amount: Money,
+    pub entry: tiyn_core::EntryId,
+    pub collected_at: Timestamp,
+    /// The outgoing message; `None` when the money went to the creditor's account at this bank
+    /// or stays on clearing (see [`collection_is_sent`]).
+    pub message_id: Option<String>,
+    /// The interbank system's answer, once there is one.
+    pub outcome: Option<CollectionOutcome>,
+}
+
+/// The columns both backends select for a collection, in this order (`collections` joined with
+/// its restriction, its outbox message and its outcome).
+pub const COLLECTION_SELECT: &str = "SELECT collections.id, collections.restriction_id, restrictions.account_id, \
+     collections.amount, restrictions.currency, collections.entry_id, collections.collected_at, \
+     gateway_outbox.message_id, collection_outcomes.outcome, collection_outcomes.reason, \
+     collection_outcomes.return_entry_id, collection_outcomes.decided_at \
+     FROM collections JOIN restrictions ON restrictions.id = collections.restriction_id \
+     LEFT JOIN gateway_outbox ON gateway_outbox.collection_id = collections.id \
+     LEFT JOIN collection_outcomes ON collection_outcomes.collection_id = collections.id";
+
+/// A collection's row as [`COLLECTION_SELECT`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionRow {
+    pub id: i64,
+    pub restriction: i64,
+    pub account: i64,
+    pub amount: i64,
+    pub currency: String,
+    pub entry: i64,
+    pub collected_at: i64,
+    pub message_id: Option<String>,
+    pub outcome: Option<String>,
+    pub reason: Option<String>,
+    pub return_entry: Option<i64>,
+    pub decided_at: Option<i64>,
+}
+
+impl CollectionRow {
+    pub fn into_record(self) -> Result<CollectionRecord, StoreError> {
+        let bad = || corrupt("collection", &self.id.to_string());
+        let instant = |micros: i64| Timestamp::from_microsecond(micros).map_err(|_| bad());
+        let outcome = match (self.outcome.as_deref(), self.decided_at) {
+            (None, None) => None,
+            (Some("settled"), Some(at)) => Some(CollectionOutcome::Settled { at: instant(at)? }),
+            (Some("returned"), Some(at)) => Some(CollectionOutcome::Returned {
+                at: instant(at)?,
+                reason: self.reason.clone().ok_or_else(bad)?,
+                entry: tiyn_core::EntryId::new(self.return_entry.ok_or_else(bad)?),
+            }),
+            _ => return Err(bad()),
+        };
+        Ok(CollectionRecord {
+            id: self.id,
+            restriction: self.restriction,
+            account: AccountId::new(self.account),
+            amount: Money::from_minor(self.amount, Currency::parse(&self.currency).map_err(|_| bad())?),
+            entry: tiyn_core::EntryId::new(self.entry),
+            collected_at: instant(self.collected_at)?,
+            message_id: self.message_id.clone(),
+            outcome,
+        })
+    }
+}
+
+/// What the creditor's bank answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectionOutcome {
+    Settled {
+        at: Timestamp,
+    },
+    /// Rejected: the money went back to the account (`entry`) and the order was returned to its
+    /// issuer (lifted): collecting it again would only be rejected again.
+    Returned {
+        at: Timestamp,
+        reason: String,
+        entry: tiyn_core::EntryId,
+    },
+}
+
+/// The answer for a sent collection, to apply in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionSettlement {
+    pub message_id: String,
+    pub at: Timestamp,
+    pub result: CollectionResult,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectionResult {
+    Settled,
+    /// `command` posts the money back: clearing → account.
+    Returned {
+        command: Command,
+        reason: String,
+    },
 }
 
 /// A restriction registered by the bank.
@@ -412,6 +571,9 @@ pub struct RestrictionColumns {
     pub creditor_iban: Option<String>,
     /// Minor units collected so far (collection orders).
     pub collected: Option<i64>,
+    pub creditor_kbe: Option<String>,
+    pub knp: Option<String>,
+    pub kbk: Option<String>,
 }
 
 /// The columns of a restriction kind.
@@ -438,6 +600,9 @@ pub fn restriction_columns(kind: &RestrictionKind) -> RestrictionColumns {
             creditor_taxpayer_id: Some(order.creditor().taxpayer_id.to_string()),
             creditor_iban: Some(order.creditor().iban.to_string()),
             collected: Some(order.collected().minor()),
+            creditor_kbe: order.creditor().codes.map(|codes| codes.kbe().to_string()),
+            knp: order.creditor().codes.map(|codes| codes.knp().to_string()),
+            kbk: order.creditor().codes.and_then(|codes| codes.kbk()).map(|kbk| kbk.to_string()),
             ..RestrictionColumns::default()
         },
         RestrictionKind::ArrestAll | RestrictionKind::Closing => {
@@ -469,6 +634,18 @@ pub fn restriction_kind(kind: &str, columns: RestrictionColumnsRead<'_>) -> Resu
                 name: PayeeName::parse(columns.creditor_name.ok_or_else(bad)?).map_err(|_| bad())?,
                 taxpayer_id: TaxpayerId::parse(columns.creditor_taxpayer_id.ok_or_else(bad)?).map_err(|_| bad())?,
                 iban: Iban::parse(columns.creditor_iban.ok_or_else(bad)?).map_err(|_| bad())?,
+                codes: match (columns.creditor_kbe, columns.knp) {
+                    (Some(kbe), Some(knp)) => Some(
+                        CreditorCodes::new(
+                            Kbe::parse(kbe).map_err(|_| bad())?,
+                            Knp::parse(knp).map_err(|_| bad())?,
+                            columns.kbk.map(Kbk::parse).transpose().map_err(|_| bad())?,
+                        )
+                        .ok_or_else(bad)?,
+                    ),
+                    (None, None) => None,
+                    _ => return Err(bad()),
+                },
             };
             let order = CollectionOrder::stored(amount()?, columns.collected.ok_or_else(bad)?, priority, creditor);
             RestrictionKind::CollectionOrder(order.ok_or_else(bad)?)
@@ -489,11 +666,14 @@ pub struct RestrictionColumnsRead<'a> {
     pub creditor_taxpayer_id: Option<&'a str>,
     pub creditor_iban: Option<&'a str>,
     pub collected: Option<i64>,
+    pub creditor_kbe: Option<&'a str>,
+    pub knp: Option<&'a str>,
+    pub kbk: Option<&'a str>,
 }
 
 /// The columns both backends select for a restriction, in this order.
 pub const RESTRICTION_COLUMNS: &str = "id, account_id, kind, amount, currency, allowed_kinds, reference, created_by, \
-     created_at, lifted_at, priority, creditor_name, creditor_taxpayer_id, creditor_iban, collected";
+     created_at, lifted_at, priority, creditor_name, creditor_taxpayer_id, creditor_iban, collected, creditor_kbe, knp, kbk";
 
 /// One person of the list of persons linked to terrorism or extremism financing (R-6.1.5).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,18 +4,85 @@
 use jiff::Timestamp;
 use proptest::prelude::*;
 use tiyn_core::iban::Iban;
-use tiyn_core::{AccountId, Currency, Money, TaxpayerId};
+use tiyn_core::{AccountId, Currency, Kbe, Kbk, Knp, Money, TaxpayerId};
 use tiyn_payments::{DocumentKind, PayeeName};
 use tiyn_store::rules::{
-    CollectionOrder, CollectionPriority, Creditor, Restriction, RestrictionKind, collection_plan, restriction_refusal,
+    CollectionOrder, CollectionPriority, Creditor, CreditorCodes, Restriction, RestrictionColumnsRead, RestrictionKind,
+    collection_is_sent, collection_message_id, collection_plan, restriction_columns, restriction_kind,
+    restriction_refusal,
 };
+
+fn codes(kbe: &str, knp: &str, kbk: Option<&str>) -> Option<CreditorCodes> {
+    CreditorCodes::new(
+        Kbe::parse(kbe).expect("kbe"),
+        Knp::parse(knp).expect("knp"),
+        kbk.map(|kbk| Kbk::parse(kbk).expect("kbk")),
+    )
+}
 
 fn creditor() -> Creditor {
     Creditor {
         name: PayeeName::parse("РГУ «УГД по Медеускому району»").expect("name"),
         taxpayer_id: TaxpayerId::parse("180140010005").expect("bin"),
         iban: Iban::parse("KZ806014482455345985").expect("iban"),
+        codes: codes("11", "911", Some("105101")),
     }
+}
+
+/// the payment order a collection becomes is coded like any other: a KBK goes with a
+/// budget KNP (section 9) and only with one.
+#[test]
+fn r_6_1_2_creditor_codes_pair_a_kbk_with_a_budget_knp_only() {
+    assert!(codes("11", "911", Some("105101")).is_some());
+    assert!(codes("17", "710", None).is_some());
+    assert_eq!(codes("11", "911", None), None, "a budget KNP needs its KBK");
+    assert_eq!(codes("17", "710", Some("105101")), None, "a KBK only with a budget KNP");
+}
+
+/// an order's columns read back as the same order, with its codes or (registered before
+/// the codes were kept) without; half a set of codes is a corrupt row, not a guess. Only a tenge
+/// order with codes leaves with a message, and its message id never meets a payment's.
+#[test]
+fn r_6_1_2_a_collection_order_reads_back_from_its_columns() {
+    let priority = CollectionPriority::new(3).expect("priority");
+    let order = CollectionOrder::new(Money::from_minor(50_000, Currency::Kzt), priority, creditor()).expect("order");
+    let read = |columns: &tiyn_store::rules::RestrictionColumns| {
+        restriction_kind(
+            columns.kind,
+            RestrictionColumnsRead {
+                amount: columns.amount,
+                currency: columns.currency,
+                allowed_kinds: columns.allowed_kinds.as_deref(),
+                priority: columns.priority,
+                creditor_name: columns.creditor_name.as_deref(),
+                creditor_taxpayer_id: columns.creditor_taxpayer_id.as_deref(),
+                creditor_iban: columns.creditor_iban.as_deref(),
+                collected: columns.collected,
+                creditor_kbe: columns.creditor_kbe.as_deref(),
+                knp: columns.knp.as_deref(),
+                kbk: columns.kbk.as_deref(),
+            },
+        )
+    };
+    let kind = RestrictionKind::CollectionOrder(order.clone());
+    let columns = restriction_columns(&kind);
+    assert_eq!(read(&columns).expect("reads back"), kind);
+    assert!(collection_is_sent(&order));
+
+    let mut old = order.creditor().clone();
+    old.codes = None;
+    let old = CollectionOrder::new(order.amount(), priority, old).expect("order");
+    let old_kind = RestrictionKind::CollectionOrder(old.clone());
+    assert_eq!(read(&restriction_columns(&old_kind)).expect("reads back"), old_kind);
+    assert!(!collection_is_sent(&old), "no codes: forwarded by hand");
+
+    let mut half = columns.clone();
+    half.knp = None;
+    assert!(read(&half).is_err());
+
+    let dollars = CollectionOrder::new(Money::from_minor(500, Currency::Usd), priority, creditor()).expect("order");
+    assert!(!collection_is_sent(&dollars), "interbank systems settle tenge only");
+    assert!(collection_message_id(42).starts_with("TIYNCOL") && collection_message_id(42).len() <= 35);
 }
 
 fn order(id: i64, amount: i64, collected: i64, priority: u8, arrived: i64, lifted: bool) -> Restriction {

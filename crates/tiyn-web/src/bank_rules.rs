@@ -18,14 +18,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tiyn_api::authz::RequestContext;
 use tiyn_api::{ApiError, Lang};
-use tiyn_core::{AccountId, AmountError, BankPermission, Currency, Iban, Money, PartnerId, TaxpayerId, UserId};
+use tiyn_banking::rules::{CreditorText, parse_creditor};
+use tiyn_core::{AccountId, AmountError, BankPermission, Currency, Money, PartnerId, TaxpayerId, UserId};
 use tiyn_identity::{BankActor, Context};
 use tiyn_payments::limits::{Limit, LimitError, LimitRule, LimitScope, LimitSet};
 use tiyn_payments::tariff::{Commission, KindTariff, Rate, TariffPlan, Withholding};
-use tiyn_payments::{DocumentKind, PayeeName};
+use tiyn_payments::{Directories, DocumentKind};
 use tiyn_store::rules::{
-    AmlEntry, CollectionOrder, CollectionPriority, Creditor, NewRestriction, PaymentRules, Restriction,
-    RestrictionKind, limits_to_text,
+    AmlEntry, CollectionOrder, CollectionPriority, NewRestriction, PaymentRules, Restriction, RestrictionKind,
+    limits_to_text,
 };
 use tiyn_store::{Account, User};
 
@@ -477,10 +478,14 @@ pub struct RestrictionForm {
     pub allowed: Vec<String>,
     /// `collection_order`: its legal priority, 1 to 9.
     pub priority: String,
-    /// `collection_order`: the creditor's name, IIN/BIN and IBAN.
+    /// `collection_order`: the creditor's name, IIN/BIN and IBAN, and the codes of the payment
+    /// order the collection becomes.
     pub creditor_name: String,
     pub creditor_taxpayer_id: String,
     pub creditor_iban: String,
+    pub creditor_kbe: String,
+    pub creditor_knp: String,
+    pub creditor_kbk: String,
     pub reference: String,
 }
 
@@ -509,11 +514,19 @@ impl RestrictionForm {
             creditor_name: value("creditor_name"),
             creditor_taxpayer_id: value("creditor_taxpayer_id").trim().to_owned(),
             creditor_iban: value("creditor_iban").trim().to_owned(),
+            creditor_kbe: value("creditor_kbe").trim().to_owned(),
+            creditor_knp: value("creditor_knp").trim().to_owned(),
+            creditor_kbk: value("creditor_kbk").trim().to_owned(),
             reference: value("reference"),
         }
     }
 
-    fn parse(&self, currency: Currency, t: &'static Texts) -> Result<RestrictionKind, Vec<(String, String)>> {
+    fn parse(
+        &self,
+        currency: Currency,
+        directories: &Directories<'_>,
+        t: &'static Texts,
+    ) -> Result<RestrictionKind, Vec<(String, String)>> {
         let mut errors = Vec::new();
         let reference = self.reference.trim();
         if reference.is_empty() {
@@ -542,7 +555,9 @@ impl RestrictionForm {
             },
             "arrest_all" => Some(RestrictionKind::ArrestAll),
             "debit_suspension" => Some(RestrictionKind::DebitSuspension { allowed }),
-            "collection_order" => self.collection_order(currency, t, &mut errors).map(RestrictionKind::CollectionOrder),
+            "collection_order" => {
+                self.collection_order(currency, directories, t, &mut errors).map(RestrictionKind::CollectionOrder)
+            }
             "closing" => Some(RestrictionKind::Closing),
             _ => {
                 errors.push(field("kind", t.err_required));
@@ -561,6 +576,7 @@ impl RestrictionForm {
     fn collection_order(
         &self,
         currency: Currency,
+        directories: &Directories<'_>,
         t: &'static Texts,
         errors: &mut Vec<(String, String)>,
     ) -> Option<CollectionOrder> {
@@ -588,30 +604,23 @@ impl RestrictionForm {
                 priority
             }
         };
-        let name = PayeeName::parse(&self.creditor_name)
-            .map_err(|error| {
-                let message = payments::field_message(error.code(), t).unwrap_or(t.err_required);
-                errors.push(field("creditor_name", message));
+        let text = CreditorText {
+            name: &self.creditor_name,
+            taxpayer_id: &self.creditor_taxpayer_id,
+            iban: &self.creditor_iban,
+            kbe: &self.creditor_kbe,
+            knp: &self.creditor_knp,
+            kbk: &self.creditor_kbk,
+        };
+        let creditor = parse_creditor(&text, directories)
+            .map_err(|problems| {
+                errors.extend(problems.into_iter().map(|problem| {
+                    let message = payments::field_message(problem.code, t).unwrap_or(t.err_required);
+                    field(&format!("creditor_{}", problem.field), message)
+                }))
             })
             .ok();
-        let taxpayer_id = match self.creditor_taxpayer_id.as_str() {
-            "" => {
-                errors.push(field("creditor_taxpayer_id", t.err_required));
-                None
-            }
-            text => TaxpayerId::parse(text)
-                .map_err(|_| errors.push(field("creditor_taxpayer_id", t.err_invalid_taxpayer_id)))
-                .ok(),
-        };
-        let iban = match self.creditor_iban.as_str() {
-            "" => {
-                errors.push(field("creditor_iban", t.err_required));
-                None
-            }
-            text => Iban::parse(text).map_err(|_| errors.push(field("creditor_iban", t.err_invalid_iban))).ok(),
-        };
-        let creditor = Creditor { name: name?, taxpayer_id: taxpayer_id?, iban: iban? };
-        CollectionOrder::new(amount?, priority?, creditor)
+        CollectionOrder::new(amount?, priority?, creditor?)
     }
 }
 
@@ -643,6 +652,10 @@ pub struct CollectionRow {
     pub creditor_taxpayer_id: String,
     /// Grouped in fours.
     pub creditor_iban: String,
+    /// The codes of the payment order a collection becomes; empty when the order has none.
+    pub kbe: String,
+    pub knp: String,
+    pub kbk: String,
 }
 
 fn collection_row(order: &CollectionOrder, lang: Lang) -> CollectionRow {
@@ -654,6 +667,9 @@ fn collection_row(order: &CollectionOrder, lang: Lang) -> CollectionRow {
         creditor_name: creditor.name.to_string(),
         creditor_taxpayer_id: creditor.taxpayer_id.to_string(),
         creditor_iban: creditor.iban.grouped(),
+        kbe: creditor.codes.map(|codes| codes.kbe().to_string()).unwrap_or_default(),
+        knp: creditor.codes.map(|codes| codes.knp().to_string()).unwrap_or_default(),
+        kbk: creditor.codes.and_then(|codes| codes.kbk()).map(|kbk| kbk.to_string()).unwrap_or_default(),
     }
 }
 
@@ -707,6 +723,9 @@ pub struct AccountRestrictions {
     pub creditor_name: String,
     pub creditor_taxpayer_id: String,
     pub creditor_iban: String,
+    pub creditor_kbe: String,
+    pub creditor_knp: String,
+    pub creditor_kbk: String,
     pub reference: String,
     pub kind_error: Option<String>,
     pub amount_error: Option<String>,
@@ -715,6 +734,9 @@ pub struct AccountRestrictions {
     pub creditor_name_error: Option<String>,
     pub creditor_taxpayer_id_error: Option<String>,
     pub creditor_iban_error: Option<String>,
+    pub creditor_kbe_error: Option<String>,
+    pub creditor_knp_error: Option<String>,
+    pub creditor_kbk_error: Option<String>,
     pub reference_error: Option<String>,
 }
 
@@ -870,6 +892,9 @@ pub async fn section(
             creditor_name: form.creditor_name.clone(),
             creditor_taxpayer_id: form.creditor_taxpayer_id.clone(),
             creditor_iban: form.creditor_iban.clone(),
+            creditor_kbe: form.creditor_kbe.clone(),
+            creditor_knp: form.creditor_knp.clone(),
+            creditor_kbk: form.creditor_kbk.clone(),
             reference: form.reference.clone(),
             kind_error: own_error("kind"),
             amount_error: own_error("amount"),
@@ -878,6 +903,9 @@ pub async fn section(
             creditor_name_error: own_error("creditor_name"),
             creditor_taxpayer_id_error: own_error("creditor_taxpayer_id"),
             creditor_iban_error: own_error("creditor_iban"),
+            creditor_kbe_error: own_error("creditor_kbe"),
+            creditor_knp_error: own_error("creditor_knp"),
+            creditor_kbk_error: own_error("creditor_kbk"),
             reference_error: own_error("reference"),
         });
     }
@@ -1121,7 +1149,11 @@ pub async fn add_restriction(
     };
     let t = texts(lang.lang);
     let form = RestrictionForm::from_pairs(&pairs);
-    let errors = match form.parse(account.currency, t) {
+    let directories = match state.banking.directories() {
+        Ok(directories) => directories,
+        Err(error) => return failure(&state, lang, &viewer, &ApiError::from(error)),
+    };
+    let errors = match form.parse(account.currency, &directories, t) {
         Ok(kind) => {
             let restriction = NewRestriction {
                 account: account.id,
@@ -1439,11 +1471,14 @@ mod tests {
     }
 
     /// a collection order's fields are read in the account's currency and every problem
-    /// goes next to its own field.
+    /// goes next to its own field, with the codes of the payment order it becomes checked as a
+    /// payment's are.
     #[test]
     fn the_collection_order_form_reads_its_creditor_and_refuses_each_field() {
         let t = texts(Lang::Ru);
-        let form = |priority: &str, taxpayer_id: &str, iban: &str| {
+        let reference = tiyn_refdata::ReferenceData::embedded().expect("reference data");
+        let directories = Directories::new(&reference, "722").expect("our bank");
+        let form = |priority: &str, taxpayer_id: &str, iban: &str, codes: [&str; 3]| {
             let pairs: Vec<(String, String)> = [
                 ("kind", "collection_order"),
                 ("amount", "1 500,50"),
@@ -1451,6 +1486,9 @@ mod tests {
                 ("creditor_name", " ТОО «Ромашка» "),
                 ("creditor_taxpayer_id", taxpayer_id),
                 ("creditor_iban", iban),
+                ("creditor_kbe", codes[0]),
+                ("creditor_knp", codes[1]),
+                ("creditor_kbk", codes[2]),
                 ("reference", "Решение суда № 8"),
             ]
             .into_iter()
@@ -1458,25 +1496,40 @@ mod tests {
             .collect();
             RestrictionForm::from_pairs(&pairs)
         };
-        let parsed = form("2", "180140010005", "KZ86 125K ZT50 0410 0100").parse(Currency::Eur, t).expect("valid");
+        let parsed = form("2", "180140010005", "KZ86 125K ZT50 0410 0100", ["17", "911", "105101"])
+            .parse(Currency::Eur, &directories, t)
+            .expect("valid");
         let RestrictionKind::CollectionOrder(order) = parsed else { panic!("{parsed:?}") };
         assert_eq!(order.amount(), Money::from_minor(150_050, Currency::Eur));
         assert_eq!((order.collected().minor(), order.priority().get()), (0, 2));
         assert_eq!(order.creditor().name.as_str(), "ТОО «Ромашка»");
         assert_eq!(order.creditor().iban.to_string(), "KZ86125KZT5004100100");
+        let codes = order.creditor().codes.expect("codes");
+        assert_eq!((codes.kbe().to_string(), codes.knp().to_string()), ("17".to_owned(), "911".to_owned()));
 
-        let refused = form("10", "180140010006", "KZ00125KZT5004100100").parse(Currency::Eur, t).expect_err("refused");
+        let refused = form("10", "180140010006", "KZ00125KZT5004100100", ["1", "911", ""])
+            .parse(Currency::Eur, &directories, t)
+            .expect_err("refused");
         assert_eq!(
             refused,
             vec![
                 field("priority", t.restriction_err_priority),
                 field("creditor_taxpayer_id", t.err_invalid_taxpayer_id),
                 field("creditor_iban", t.err_invalid_iban),
+                field("creditor_kbe", t.err_invalid_kbe),
             ]
         );
-        let empty = form("", "", "").parse(Currency::Kzt, t).expect_err("refused");
+        let budget_without_kbk = form("1", "180140010005", "KZ86125KZT5004100100", ["11", "911", ""])
+            .parse(Currency::Kzt, &directories, t)
+            .expect_err("refused");
+        assert_eq!(budget_without_kbk, vec![field("creditor_kbk", t.err_required)]);
+        let kbk_elsewhere = form("1", "180140010005", "KZ86125KZT5004100100", ["17", "710", "105101"])
+            .parse(Currency::Kzt, &directories, t)
+            .expect_err("refused");
+        assert_eq!(kbk_elsewhere, vec![field("creditor_kbk", t.err_kbk_not_allowed)]);
+        let empty = form("", "", "", ["", "", ""]).parse(Currency::Kzt, &directories, t).expect_err("refused");
         let fields: Vec<&str> = empty.iter().map(|(name, _)| name.as_str()).collect();
-        assert_eq!(fields, ["priority", "creditor_taxpayer_id", "creditor_iban"]);
+        assert_eq!(fields, ["priority", "creditor_taxpayer_id", "creditor_iban", "creditor_kbe", "creditor_knp"]);
         assert!(empty.iter().all(|(_, message)| message == t.err_required));
     }
 
