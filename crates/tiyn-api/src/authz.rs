@@ -106,6 +106,8 @@ pub const API_RULES: &[Rule] = &[
     rule("POST", "/api/v1/signing/{challenge_id}/confirm", Access::Needs(Permission::ConfirmPayments)),
     rule("GET", "/api/v1/rates", Access::Needs(Permission::ViewReferenceData)),
     rule("GET", "/api/v1/rates/history", Access::Needs(Permission::ViewReferenceData)),
+    // A quote is the first step of a conversion document; it changes nothing.
+    rule("POST", "/api/v1/conversions/quote", Access::Needs(Permission::CreatePayments)),
     rule("GET", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
     rule("POST", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
     rule("GET", "/api/v1/users/{id}", Access::Needs(Permission::ManageUsers)),

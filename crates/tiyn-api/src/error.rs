@@ -417,6 +417,9 @@ const TITLES: &[(&str, [&str; 3])] = &[
     ("account_not_found", ["Счёт не найден", "Шот табылмады", "Account not found"]),
     ("account_closed", ["Счёт закрыт", "Шот жабық", "Account closed"]),
     ("currency_mismatch", ["Валюты не совпадают", "Валюталар сәйкес келмейді", "Currency mismatch"]),
+    ("no_rate", ["Нет курса банка для конвертации", "Айырбастауға банк бағамы жоқ", "No bank rate to convert at"]),
+    ("quote_expired", ["Котировка устарела", "Баға белгілеу ескірді", "The quote expired"]),
+    ("quote_changed", ["Курсы котировки изменились", "Баға белгілеу бағамдары өзгерді", "The quoted rates changed"]),
     (
         "creditor_account_not_found",
         [

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod conversions;
 pub mod error;
 pub mod extract;
 pub mod gateway;
@@ -131,6 +132,7 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(payments::confirm_signing))
         .routes(routes!(rates::rates))
         .routes(routes!(rates::rate_history))
+        .routes(routes!(conversions::quote))
         .routes(routes!(audit::list_audit));
     let gateway = OpenApiRouter::new().routes(routes!(gateway::status)).routes(routes!(gateway::incoming));
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -274,6 +274,9 @@ pub struct SigningDto {
     pub channel: String,
     /// The masked mobile number the code went to, or the marker serials to use.
     pub sent_to: String,
+    /// The batch's conversions carried out today, at the rates the code is bound to; confirming
+    /// after the earliest `expires_at` is refused (409 `quote_expired`).
+    pub conversions: Vec<crate::conversions::ConversionQuoteDto>,
 }
 
 impl From<&Signing> for SigningDto {
@@ -287,6 +290,11 @@ impl From<&Signing> for SigningDto {
             expires_at: signing.challenge.expires_at.to_string(),
             channel: signing.challenge.channel.as_str().to_owned(),
             sent_to: signing.challenge.sent_to.clone(),
+            conversions: signing
+                .conversions
+                .iter()
+                .map(|(id, quote)| crate::conversions::ConversionQuoteDto::of(quote, Some(id.to_string())))
+                .collect(),
         }
     }
 }
@@ -356,6 +364,14 @@ fn conflict_detail(code: &str) -> &'static str {
         }
         conflicts::CHALLENGE_USED => "this confirmation was already used",
         conflicts::IDEMPOTENCY_CONFLICT => "this Idempotency-Key was already used with another request",
+        tiyn_banking::conversion::codes::QUOTE_EXPIRED => {
+            "the conversion's quote expired before the code was entered; nothing was confirmed — open a new \
+             confirmation to see the amounts at the current rates"
+        }
+        tiyn_banking::conversion::codes::QUOTE_CHANGED => {
+            "the rates the conversion was quoted at no longer give the same amounts; open a new confirmation"
+        }
+        tiyn_banking::conversion::codes::NO_RATE => "the bank has no rate in force to convert these currencies",
         _ => "refused by the current state",
     }
 }

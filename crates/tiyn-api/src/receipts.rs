@@ -144,6 +144,7 @@ fn document(receipt: &Receipt, lang: tiyn_pdf::Lang) -> PaymentReceipt {
             DocumentKind::Internal => PaymentKind::Internal,
             DocumentKind::Interbank => PaymentKind::Interbank,
             DocumentKind::Budget => PaymentKind::Budget,
+            DocumentKind::Conversion => PaymentKind::Conversion,
         },
         status: if payment.status == Status::Settled { ReceiptStatus::Settled } else { ReceiptStatus::Executed },
         completed_at: receipt.completed_at,

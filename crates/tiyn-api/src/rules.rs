@@ -74,6 +74,10 @@ pub struct TariffPlanDto {
     pub internal: KindTariffDto,
     pub interbank: KindTariffDto,
     pub budget: KindTariffDto,
+    /// Conversions: on what is sold, in the payer account's currency, withheld separately. Free
+    /// when absent (the bank's margin is in its rates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<KindTariffDto>,
 }
 
 /// One limit.
@@ -139,6 +143,7 @@ impl From<&PaymentRules> for PaymentRulesDto {
                 internal: kind_tariff_dto(plan.tariff(DocumentKind::Internal)),
                 interbank: kind_tariff_dto(plan.tariff(DocumentKind::Interbank)),
                 budget: kind_tariff_dto(plan.tariff(DocumentKind::Budget)),
+                conversion: Some(kind_tariff_dto(plan.tariff(DocumentKind::Conversion))),
             }),
             limits: rules
                 .limits
@@ -232,7 +237,11 @@ impl PaymentRulesDto {
             let internal = parse_kind_tariff("tariff.internal", &plan.internal, &mut errors);
             let interbank = parse_kind_tariff("tariff.interbank", &plan.interbank, &mut errors);
             let budget = parse_kind_tariff("tariff.budget", &plan.budget, &mut errors);
-            for (name, tariff) in [("interbank", &interbank), ("budget", &budget)] {
+            let conversion = match &plan.conversion {
+                Some(dto) => parse_kind_tariff("tariff.conversion", dto, &mut errors),
+                None => Some(tiyn_payments::tariff::KindTariff::free()),
+            };
+            for (name, tariff) in [("interbank", &interbank), ("budget", &budget), ("conversion", &conversion)] {
                 if tariff.is_some_and(|tariff| tariff.withholding() != Withholding::Separate) {
                     errors.push(FieldError::new(
                         format!("tariff.{name}.withholding"),
@@ -245,6 +254,7 @@ impl PaymentRulesDto {
                 (DocumentKind::Internal, internal?),
                 (DocumentKind::Interbank, interbank?),
                 (DocumentKind::Budget, budget?),
+                (DocumentKind::Conversion, conversion?),
             ])
             .map_err(|error| errors.push(FieldError::new("tariff", error.code(), error.to_string())))
             .ok()

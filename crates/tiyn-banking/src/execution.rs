@@ -4,12 +4,14 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use tiyn_core::Amount;
+use tiyn_core::Money;
 use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, MEMO_LENGTH_MAX, Posting};
 use tiyn_payments::tariff;
-use tiyn_payments::{Document, Draft, Payee, Refusal, RefusalCode};
+use tiyn_payments::{Document, DocumentKind, Draft, Payee, Refusal, RefusalCode};
 use tiyn_store::payments::{Execution, PaymentRecord, PlannedPayment, SigningMember};
 use tiyn_store::rules::AmlEntry;
 
+use crate::conversion::{self, ConversionQuote};
 use crate::rules::Effective;
 
 use crate::{Banking, BankingError, is_outgoing};
@@ -48,8 +50,12 @@ impl Banking {
         aml: &[AmlEntry],
         today: Date,
         now: Timestamp,
+        conversion: Option<ConversionQuote>,
     ) -> Result<PlannedPayment, BankingError> {
         let kind = document.kind();
+        if kind == DocumentKind::Conversion {
+            return self.plan_conversion(record, document, member, rules, today, now, conversion).await;
+        }
         let amount = document.requisites().amount();
         let quote = tariff::quote(&rules.tariff, kind, amount).map_err(|error| BankingError::Tariff(error.code()))?;
         let value_date = document.requisites().value_date();
@@ -98,6 +104,81 @@ impl Banking {
         };
         Ok(PlannedPayment { member, payer, kind, amount, commission: quote.commission(), execution })
     }
+
+    /// What the confirmation (or the executor, on the value date) does with a conversion: posted
+    /// at `quoted` rates when the confirmation quoted it, else at the rates in force now; refused
+    /// when the bank has no rate then. Its commission, if the tariff has one, is on what is sold.
+    #[allow(clippy::too_many_arguments)]
+    async fn plan_conversion(
+        &self,
+        record: &PaymentRecord,
+        document: &Document<Draft>,
+        member: SigningMember,
+        rules: &Effective,
+        today: Date,
+        now: Timestamp,
+        quoted: Option<ConversionQuote>,
+    ) -> Result<PlannedPayment, BankingError> {
+        let kind = document.kind();
+        let requisites = document.requisites();
+        let (amount, payer, value_date) = (requisites.amount(), requisites.payer_account(), requisites.value_date());
+        let planned = |commission: Money, execution: Execution| PlannedPayment {
+            member,
+            payer,
+            kind,
+            amount,
+            commission,
+            execution,
+        };
+        let refuse = |code: RefusalCode, reason: String| Execution::Refuse(Refusal::new(code, &reason, now));
+        let nothing = Money::zero(amount.currency());
+        if rules.disabled_kinds.contains(&kind) {
+            let reason = format!("the bank has switched {kind} payments off for this partner");
+            return Ok(planned(nothing, refuse(RefusalCode::ServiceDisabled, reason)));
+        }
+        if value_date < today {
+            let reason = format!("the value date {value_date} has passed");
+            return Ok(planned(nothing, refuse(RefusalCode::ValueDateExpired, reason)));
+        }
+        if value_date > today {
+            return Ok(planned(nothing, Execution::Later));
+        }
+        let quote = match quoted {
+            Some(quote) => quote,
+            None => match self.quote_document(document, now).await {
+                Ok(quote) => quote,
+                Err(BankingError::Conflict(code)) if code == conversion::codes::NO_RATE => {
+                    let reason = "the bank had no rate to convert at on the value date".to_owned();
+                    return Ok(planned(nothing, refuse(RefusalCode::NoRate, reason)));
+                }
+                Err(other) => return Err(other),
+            },
+        };
+        let Payee::Conversion { account: payee } = requisites.payee() else {
+            return Err(BankingError::Internal(format!("payment {} is a conversion without a payee", record.id)));
+        };
+        let conversion = &quote.conversion;
+        let commission = tariff::quote(&rules.tariff, kind, conversion::commission_base(conversion)?)
+            .map_err(|error| BankingError::Tariff(error.code()))?
+            .commission();
+        let mut postings = self.conversion_postings(conversion, payer, *payee).await?;
+        if commission.is_positive() {
+            let payer_line = postings
+                .iter_mut()
+                .find(|posting| posting.account == payer)
+                .ok_or_else(|| BankingError::Internal("a conversion without its payer".into()))?;
+            payer_line.amount = payer_line
+                .amount
+                .checked_sub(commission)
+                .map_err(|_| BankingError::Internal("a conversion's debit overflows".into()))?;
+            postings.push(Posting { account: self.fees_account(commission.currency()).await?, amount: commission });
+        }
+        let entry = JournalEntry::new(postings).map_err(ledger)?;
+        let rates: Vec<String> = conversion.legs.iter().map(|leg| format!("{} @ {}", leg.pair, leg.applied)).collect();
+        let memo: String = format!("{}; {}", memo(record), rates.join(", ")).chars().take(MEMO_LENGTH_MAX).collect();
+        let action = Action::Post { entry, kind: EntryKind::Conversion, memo };
+        Ok(planned(commission, Execution::Post(Command::new(ledger_key(record.id)?, now, action).map_err(ledger)?)))
+    }
 }
 
 fn negative(amount: Amount) -> Result<tiyn_core::Money, BankingError> {
@@ -128,7 +209,7 @@ impl Banking {
             };
             // A value date that passed while the server was down is still carried out: it is
             // the day the client chose, not later than today.
-            let planned = self.plan(&record, &document, member, &rules, &aml, record.value_date, now).await?;
+            let planned = self.plan(&record, &document, member, &rules, &aml, record.value_date, now, None).await?;
             let due = tiyn_store::payments::DueExecution {
                 partner: record.partner,
                 document: record.id,

@@ -19,6 +19,7 @@
 //! - Every step leaves an audit record; a confirmation's record lists every document with its
 //!   content digest, the challenge and the session.
 
+pub mod conversion;
 mod error;
 mod execution;
 pub mod gateway;
@@ -37,7 +38,7 @@ use tiyn_identity::{Challenge, Context, Identity, Principal};
 use tiyn_payments::tariff::{self, TariffPlan};
 use tiyn_payments::{
     AwaitingConfirmation, BatchChallenge, ConfirmationChannel, Directories, Document, DocumentHeader, DocumentId,
-    DocumentKind, Draft, FieldError, Payee, RawDocument, Requisites, digest_hex, fields, parse_draft,
+    DocumentKind, Draft, FieldError, RawDocument, Requisites, digest_hex, fields, parse_draft,
 };
 use tiyn_refdata::ReferenceData;
 use tiyn_store::payments::{
@@ -94,6 +95,9 @@ pub struct BankingConfig {
     pub tariff: TariffPlan,
     /// Most documents one code may confirm, at most `BATCH_DOCUMENTS_MAX`.
     pub documents_per_confirmation_max: usize,
+    /// How long a conversion's quote holds its rates (R-3.1.1.4): a confirmation entered later is
+    /// refused with `quote_expired` and the user confirms the new amounts.
+    pub conversion_quote_ttl: jiff::SignedDuration,
 }
 
 impl BankingConfig {
@@ -104,6 +108,7 @@ impl BankingConfig {
             value_date_horizon_working_days: 10,
             tariff: TariffPlan::free(),
             documents_per_confirmation_max: 100,
+            conversion_quote_ttl: jiff::SignedDuration::from_secs(120),
         }
     }
 }
@@ -127,6 +132,8 @@ pub struct Signing {
     pub totals: Vec<Money>,
     /// Commissions per currency (zero ones included, so the user sees "0.00").
     pub commission: Vec<Money>,
+    /// The conversions of the batch carried out today, at the rates the code is bound to.
+    pub conversions: Vec<(DocumentId, conversion::ConversionQuote)>,
 }
 
 impl Signing {
@@ -250,7 +257,9 @@ impl Banking {
                     "the payer account is not open",
                 ));
             }
-            if payer.currency != requisites.amount().currency() {
+            // A conversion's amount may be in the payee account's currency (what is bought); that
+            // is checked with the payee account below.
+            if payer.currency != requisites.amount().currency() && requisites.kind() != DocumentKind::Conversion {
                 errors.push(field_error(
                     fields::CURRENCY,
                     codes::ACCOUNT_CURRENCY_MISMATCH,
@@ -258,17 +267,15 @@ impl Banking {
                 ));
             }
         }
-        if let Payee::Internal { account } = requisites.payee() {
-            match self.own_account(principal, *account, fields::PAYEE_ACCOUNT).await? {
+        if let Some(account) = requisites.payee().own_account() {
+            match self.own_account(principal, account, fields::PAYEE_ACCOUNT).await? {
                 Ok(payee) => {
-                    if payer.as_ref().is_some_and(|payer| payer.currency != payee.currency) {
-                        errors.push(field_error(
-                            fields::PAYEE_ACCOUNT,
-                            codes::ACCOUNT_CURRENCY_MISMATCH,
-                            format!(
-                                "the payee account is in {}; a conversion moves money between currencies",
-                                payee.currency
-                            ),
+                    if let Some(payer) = &payer {
+                        errors.extend(own_accounts_currencies(
+                            requisites.kind(),
+                            requisites.amount().currency(),
+                            payer.currency,
+                            payee.currency,
                         ));
                     }
                 }
@@ -451,6 +458,15 @@ impl Banking {
             .documents_per_confirmation_max(partner, principal.user_id())
             .min(self.config.documents_per_confirmation_max);
         let (challenge, summary) = BatchChallenge::open(&documents, cap.max(1)).map_err(BankingError::Batch)?;
+        // Conversions carried out today are quoted now; the code is bound to the quotes too.
+        let today = self.today();
+        let mut conversions = Vec::new();
+        for document in &awaiting {
+            if document.kind() == DocumentKind::Conversion && document.requisites().value_date() <= today {
+                conversions.push((document.id(), self.quote_document(document, now).await?));
+            }
+        }
+        let digest = conversion::bound_digest(challenge.digest(), &conversions);
         let quotes = tariff::batch_commission(
             &rules.tariff,
             &awaiting.iter().map(|document| (document.kind(), document.requisites().amount())).collect::<Vec<_>>(),
@@ -461,7 +477,7 @@ impl Banking {
             .iter()
             .map(|total| quotes.commission_total(total.currency()).unwrap_or_else(|| Money::zero(total.currency())))
             .collect();
-        let about = format!(
+        let mut about = format!(
             "{} док. на {}",
             summary.count(),
             totals
@@ -470,13 +486,19 @@ impl Banking {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        for (_, quote) in &conversions {
+            let (debit, credit) = (quote.conversion.debit, quote.conversion.credit);
+            about.push_str(&format!(
+                "; обмен {} {} на {} {}",
+                debit.amount_string(),
+                debit.currency(),
+                credit.amount_string(),
+                credit.currency()
+            ));
+        }
         let issued = match channel {
-            ConfirmationChannel::Sms => {
-                self.identity.issue_confirmation_code(principal, challenge.digest(), &about).await?
-            }
-            ConfirmationChannel::Marker => {
-                self.identity.issue_marker_confirmation(principal, challenge.digest()).await?
-            }
+            ConfirmationChannel::Sms => self.identity.issue_confirmation_code(principal, digest, &about).await?,
+            ConfirmationChannel::Marker => self.identity.issue_marker_confirmation(principal, digest).await?,
         };
         let members = awaiting
             .iter()
@@ -494,7 +516,7 @@ impl Banking {
                 partner,
                 user: principal.user_id(),
                 members,
-                batch_digest: challenge.digest(),
+                batch_digest: digest,
                 created_at: now,
                 expires_at: issued.expires_at,
             })
@@ -505,11 +527,11 @@ impl Banking {
                 principal,
                 audit_action::SIGNING_OPEN,
                 Some(format!("signing:{}", issued.challenge_id.as_str())),
-                Some(format!("documents={} digest={}", id_list(ids), digest_hex(&challenge.digest()))),
+                Some(format!("documents={} digest={}", id_list(ids), digest_hex(&digest))),
                 None,
             )
             .await?;
-        Ok(Signing { challenge: issued, digest: challenge.digest(), count: summary.count(), totals, commission })
+        Ok(Signing { challenge: issued, digest, count: summary.count(), totals, commission, conversions })
     }
 
     /// The value date a new document starts with: today in Asia/Almaty if banks work today,
@@ -620,9 +642,38 @@ impl Banking {
         } else {
             Vec::new()
         };
+        // Conversions carried out today execute at the rates they were quoted at when the code was
+        // issued, if the quote still holds and still gives what the code is bound to.
+        let mut quotes = Vec::new();
+        for (_, document, _) in &loaded {
+            if document.kind() == DocumentKind::Conversion && document.requisites().value_date() <= today {
+                quotes.push((document.id(), self.quote_document(document, signing.created_at).await?));
+            }
+        }
+        if !quotes.is_empty() {
+            let refused = if quotes.iter().any(|(_, quote)| now > quote.expires_at) {
+                Some(conversion::codes::QUOTE_EXPIRED)
+            } else {
+                let members = signing
+                    .members
+                    .iter()
+                    .map(|member| tiyn_payments::BatchMember {
+                        id: member.document,
+                        content_digest: member.content_digest,
+                    })
+                    .collect();
+                let bound = conversion::bound_digest(tiyn_payments::members_digest(members), &quotes);
+                (bound != signing.batch_digest).then_some(conversion::codes::QUOTE_CHANGED)
+            };
+            if let Some(code) = refused {
+                self.record_refused_confirmation(context, principal, challenge, code).await?;
+                return Err(BankingError::Conflict(code));
+            }
+        }
         let mut planned = Vec::with_capacity(loaded.len());
         for (record, document, member) in &loaded {
-            planned.push(self.plan(record, document, *member, &rules, &aml, today, now).await?);
+            let quote = quotes.iter().find(|(id, _)| *id == document.id()).map(|(_, quote)| quote.clone());
+            planned.push(self.plan(record, document, *member, &rules, &aml, today, now, quote).await?);
         }
         let outcomes = self
             .store
@@ -709,6 +760,36 @@ impl Banking {
     /// currency.
     async fn fees_account(&self, currency: Currency) -> Result<AccountId, BankingError> {
         Ok(self.store.bank_account(tiyn_store::AccountKind::BankFees, currency).await?)
+    }
+}
+
+/// What is wrong with the currencies of a transfer between own accounts: an internal transfer
+/// stays in one currency; a conversion crosses two, and its amount is in one of them (sold from
+/// the payer account, or bought for the payee account).
+pub(crate) fn own_accounts_currencies(
+    kind: DocumentKind,
+    amount: Currency,
+    payer: Currency,
+    payee: Currency,
+) -> Option<FieldError> {
+    match kind {
+        DocumentKind::Conversion if payer == payee => Some(field_error(
+            fields::PAYEE_ACCOUNT,
+            codes::ACCOUNT_CURRENCY_MISMATCH,
+            format!("both accounts are in {payer}; a conversion moves money between two currencies"),
+        )),
+        DocumentKind::Conversion if amount != payer && amount != payee => Some(field_error(
+            fields::CURRENCY,
+            codes::ACCOUNT_CURRENCY_MISMATCH,
+            format!("a conversion's amount is what is sold ({payer}) or bought ({payee}), not {amount}"),
+        )),
+        DocumentKind::Conversion => None,
+        _ if payer != payee => Some(field_error(
+            fields::PAYEE_ACCOUNT,
+            codes::ACCOUNT_CURRENCY_MISMATCH,
+            format!("the payee account is in {payee}; a conversion moves money between currencies"),
+        )),
+        _ => None,
     }
 }
 

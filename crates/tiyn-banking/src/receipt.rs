@@ -69,7 +69,9 @@ impl Banking {
         let payer_account = self.partner_account(&payment, requisites.payer_account()).await?;
         let banks = self.reference.banks();
         let payee = match requisites.payee() {
-            Payee::Internal { account } => ReceiptPayee::Own(self.partner_account(&payment, *account).await?),
+            Payee::Internal { account } | Payee::Conversion { account } => {
+                ReceiptPayee::Own(self.partner_account(&payment, *account).await?)
+            }
             Payee::Interbank(payee) | Payee::Budget { payee, .. } => {
                 ReceiptPayee::Bank { payee: payee.clone(), bank: banks.by_bic(payee.bic()).cloned() }
             }

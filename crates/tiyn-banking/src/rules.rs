@@ -279,7 +279,7 @@ impl Banking {
     /// The refusal of a payment whose payee is on the AML list: by IIN/BIN, or by name.
     pub(crate) fn aml_refusal(list: &[AmlEntry], requisites: &Requisites, now: jiff::Timestamp) -> Option<Refusal> {
         let payee = match requisites.payee() {
-            Payee::Internal { .. } => return None,
+            Payee::Internal { .. } | Payee::Conversion { .. } => return None,
             Payee::Interbank(payee) | Payee::Budget { payee, .. } => payee,
         };
         let taxpayer_id = payee.taxpayer_id().to_string();

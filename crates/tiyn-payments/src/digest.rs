@@ -42,7 +42,6 @@ use tiyn_core::{Amount, Currency, Money};
 use crate::document::{
     AwaitingConfirmation, Confirmation, ConfirmationEvidence, Confirmed, Document, DocumentId, State,
 };
-use crate::requisites::Payee;
 
 /// The version of the canonical encoding, written into it.
 pub const CANONICAL_ENCODING_VERSION: u16 = 1;
@@ -70,10 +69,7 @@ impl<S: State> Document<S> {
         out.text(7, Some(requisites.knp().as_str()));
         out.text(8, Some(requisites.purpose().as_str()));
         out.text(9, Some(&requisites.value_date().to_string()));
-        let payee_account = match requisites.payee() {
-            Payee::Internal { account } => Some(account.get().to_be_bytes()),
-            Payee::Interbank(_) | Payee::Budget { .. } => None,
-        };
+        let payee_account = requisites.payee().own_account().map(|account| account.get().to_be_bytes());
         out.field(10, payee_account.as_ref().map(|bytes| bytes.as_slice()));
         let bank_payee = requisites.payee().bank_payee();
         out.text(11, bank_payee.map(|payee| payee.name().as_str()));
@@ -149,6 +145,13 @@ pub fn batch_digest(documents: &[&Document<AwaitingConfirmation>]) -> [u8; 32] {
         .iter()
         .map(|document| BatchMember { id: document.id(), content_digest: document.content_digest() })
         .collect();
+    members.sort();
+    digest_of_sorted_members(&members)
+}
+
+/// [`batch_digest`] of documents known by their ids and content digests (a stored confirmation's
+/// members), in any order.
+pub fn members_digest(mut members: Vec<BatchMember>) -> [u8; 32] {
     members.sort();
     digest_of_sorted_members(&members)
 }

@@ -307,10 +307,12 @@ pub enum RefusalCode {
     CurrencyMismatch,
     /// The interbank system rejected the payment (pacs.002); the reason text says why.
     GatewayRejected,
+    /// A conversion whose value date came when the bank had no rate for its currencies.
+    NoRate,
 }
 
 impl RefusalCode {
-    pub const ALL: [RefusalCode; 10] = [
+    pub const ALL: [RefusalCode; 11] = [
         RefusalCode::InsufficientFunds,
         RefusalCode::LimitExceeded,
         RefusalCode::AccountRestricted,
@@ -321,6 +323,7 @@ impl RefusalCode {
         RefusalCode::ValueDateExpired,
         RefusalCode::CurrencyMismatch,
         RefusalCode::GatewayRejected,
+        RefusalCode::NoRate,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -335,6 +338,7 @@ impl RefusalCode {
             RefusalCode::ValueDateExpired => "value_date_expired",
             RefusalCode::CurrencyMismatch => "currency_mismatch",
             RefusalCode::GatewayRejected => "gateway_rejected",
+            RefusalCode::NoRate => "no_rate",
         }
     }
 
@@ -614,7 +618,8 @@ impl Document<Confirmed> {
 
     pub fn route(self) -> Route {
         match self.kind() {
-            DocumentKind::Internal => Route::Internal(ConfirmedInternal(self)),
+            // A conversion is posted through the ledger like an internal transfer.
+            DocumentKind::Internal | DocumentKind::Conversion => Route::Internal(ConfirmedInternal(self)),
             DocumentKind::Interbank | DocumentKind::Budget => Route::Outgoing(ConfirmedOutgoing(self)),
         }
     }

@@ -16,11 +16,16 @@ pub enum DocumentKind {
     /// Tenge to the state budget: a tax or another obligatory payment through the treasury
     /// account, with a KBK (FACTS.md §6).
     Budget,
+    /// Between two accounts of the same partner in different currencies, at the bank's rates
+    /// (R-3.1.1.4): the amount is what is sold (in the payer account's currency) or bought (in
+    /// the payee account's).
+    Conversion,
 }
 
 impl DocumentKind {
     /// Every kind, in a stable order.
-    pub const ALL: [DocumentKind; 3] = [DocumentKind::Internal, DocumentKind::Interbank, DocumentKind::Budget];
+    pub const ALL: [DocumentKind; 4] =
+        [DocumentKind::Internal, DocumentKind::Interbank, DocumentKind::Budget, DocumentKind::Conversion];
 
     /// The API spelling, e.g. `"interbank"`.
     pub const fn as_str(self) -> &'static str {
@@ -28,6 +33,7 @@ impl DocumentKind {
             DocumentKind::Internal => "internal",
             DocumentKind::Interbank => "interbank",
             DocumentKind::Budget => "budget",
+            DocumentKind::Conversion => "conversion",
         }
     }
 
@@ -39,7 +45,6 @@ impl DocumentKind {
         }
         match text {
             "foreign" => Err(KindError::NotSupported("foreign")),
-            "conversion" => Err(KindError::NotSupported("conversion")),
             other => Err(KindError::Unknown(other.chars().take(KIND_ECHO_CHARS_MAX).collect())),
         }
     }
@@ -84,7 +89,7 @@ mod tests {
             assert_eq!(DocumentKind::parse(kind.as_str()), Ok(kind));
         }
         assert_eq!(DocumentKind::parse("foreign"), Err(KindError::NotSupported("foreign")));
-        assert_eq!(DocumentKind::parse("conversion").map_err(|e| e.code()), Err("kind_not_supported"));
+        assert_eq!(DocumentKind::parse("conversion"), Ok(DocumentKind::Conversion));
         assert_eq!(DocumentKind::parse("Internal").map_err(|e| e.code()), Err("invalid_kind"));
         assert_eq!(DocumentKind::parse(&"x".repeat(1000)), Err(KindError::Unknown("x".repeat(20))));
     }

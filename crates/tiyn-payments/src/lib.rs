@@ -61,7 +61,7 @@ mod text;
 
 pub use digest::{
     BATCH_DOCUMENTS_MAX, BatchChallenge, BatchConfirmError, BatchError, BatchMember, BatchSummary,
-    CANONICAL_ENCODING_VERSION, batch_digest, digest_hex,
+    CANONICAL_ENCODING_VERSION, batch_digest, digest_hex, members_digest,
 };
 pub use directories::{Directories, DirectoriesError};
 pub use document::{

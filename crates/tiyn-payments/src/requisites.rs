@@ -76,7 +76,7 @@ impl RawDocument {
             ..RawDocument::default()
         };
         match &requisites.payee {
-            Payee::Internal { account } => raw.payee_account = text(account),
+            Payee::Internal { account } | Payee::Conversion { account } => raw.payee_account = text(account),
             Payee::Interbank(payee) | Payee::Budget { payee, .. } => {
                 raw.payee_name = text(&payee.name);
                 raw.payee_bin = text(&payee.taxpayer_id);
@@ -118,6 +118,9 @@ pub enum Payee {
     Interbank(BankPayee),
     /// The state budget: the treasury account, a state revenue body's BIN, KBe 11, and a KBK.
     Budget { payee: BankPayee, kbk: Kbk },
+    /// Another account of the same partner in another currency: a conversion (R-3.1.1.4). As for
+    /// an internal transfer, the accounts' currencies and owner are the store's to check.
+    Conversion { account: AccountId },
 }
 
 /// A payee at a bank: the beneficiary requisites of a Kazakhstan payment order (FACTS.md §6).
@@ -163,13 +166,22 @@ impl Payee {
             Payee::Internal { .. } => DocumentKind::Internal,
             Payee::Interbank(_) => DocumentKind::Interbank,
             Payee::Budget { .. } => DocumentKind::Budget,
+            Payee::Conversion { .. } => DocumentKind::Conversion,
+        }
+    }
+
+    /// The partner's own account the money goes to: internal transfers and conversions.
+    pub fn own_account(&self) -> Option<AccountId> {
+        match self {
+            Payee::Internal { account } | Payee::Conversion { account } => Some(*account),
+            Payee::Interbank(_) | Payee::Budget { .. } => None,
         }
     }
 
     /// The payee at another bank, for interbank and budget payments.
     pub fn bank_payee(&self) -> Option<&BankPayee> {
         match self {
-            Payee::Internal { .. } => None,
+            Payee::Internal { .. } | Payee::Conversion { .. } => None,
             Payee::Interbank(payee) | Payee::Budget { payee, .. } => Some(payee),
         }
     }
@@ -187,8 +199,8 @@ impl Requisites {
         payee: Payee,
     ) -> Requisites {
         match &payee {
-            Payee::Internal { account } => {
-                assert_ne!(*account, payer_account, "an internal transfer needs two accounts")
+            Payee::Internal { account } | Payee::Conversion { account } => {
+                assert_ne!(*account, payer_account, "a transfer between own accounts needs two accounts")
             }
             Payee::Interbank(payee) => {
                 assert_eq!(amount.currency(), Currency::Kzt, "interbank payments are in tenge");
@@ -241,7 +253,7 @@ impl Requisites {
     pub fn kbk(&self) -> Option<Kbk> {
         match &self.payee {
             Payee::Budget { kbk, .. } => Some(*kbk),
-            Payee::Internal { .. } | Payee::Interbank(_) => None,
+            Payee::Internal { .. } | Payee::Interbank(_) | Payee::Conversion { .. } => None,
         }
     }
 }
@@ -361,7 +373,9 @@ impl Parser<'_, '_> {
         let purpose = self.purpose(present(&raw.purpose));
         let value_date = self.value_date(present(&raw.value_date));
         let payee = match kind {
-            Some(DocumentKind::Internal) => self.internal_payee(raw, payer_account),
+            Some(kind @ (DocumentKind::Internal | DocumentKind::Conversion)) => {
+                self.own_payee(raw, payer_account, kind)
+            }
             Some(kind @ (DocumentKind::Interbank | DocumentKind::Budget)) => self.bank_payee(raw, kind),
             None => {
                 self.syntax_only(raw);
@@ -493,8 +507,11 @@ impl Parser<'_, '_> {
         valid.then_some(date)
     }
 
-    fn internal_payee(&mut self, raw: &RawDocument, payer: Option<AccountId>) -> Option<Payee> {
-        let kind = DocumentKind::Internal.as_str();
+    /// The payee of a transfer between the partner's own accounts: an internal transfer or a
+    /// conversion.
+    fn own_payee(&mut self, raw: &RawDocument, payer: Option<AccountId>, kind: DocumentKind) -> Option<Payee> {
+        let document_kind = kind;
+        let kind = kind.as_str();
         for (field, value) in [
             (fields::PAYEE_NAME, &raw.payee_name),
             (fields::PAYEE_BIN, &raw.payee_bin),
@@ -514,11 +531,14 @@ impl Parser<'_, '_> {
             self.error(fields::PAYEE_ACCOUNT, codes::SAME_ACCOUNT, "the payee account is the payer account");
             return None;
         }
-        Some(Payee::Internal { account })
+        Some(match document_kind {
+            DocumentKind::Conversion => Payee::Conversion { account },
+            _ => Payee::Internal { account },
+        })
     }
 
     fn bank_payee(&mut self, raw: &RawDocument, kind: DocumentKind) -> Option<Payee> {
-        debug_assert_ne!(kind, DocumentKind::Internal);
+        debug_assert!(matches!(kind, DocumentKind::Interbank | DocumentKind::Budget));
         if present(&raw.payee_account).is_some() {
             self.errors.push(FieldError::not_allowed(fields::PAYEE_ACCOUNT, kind.as_str()));
         }
@@ -529,7 +549,7 @@ impl Parser<'_, '_> {
         let kbe = self.require(fields::KBE, &raw.kbe).and_then(|text| self.kbe(Some(text)));
         let kbk = match kind {
             DocumentKind::Budget => self.require(fields::KBK, &raw.kbk).and_then(|text| self.kbk(Some(text))),
-            DocumentKind::Interbank | DocumentKind::Internal => {
+            DocumentKind::Interbank | DocumentKind::Internal | DocumentKind::Conversion => {
                 if present(&raw.kbk).is_some() {
                     self.error(fields::KBK, codes::KBK_NOT_ALLOWED, "a KBK belongs only on a budget payment");
                 }
@@ -564,7 +584,9 @@ impl Parser<'_, '_> {
         match kind {
             DocumentKind::Budget => Some(Payee::Budget { payee, kbk: kbk? }),
             DocumentKind::Interbank => Some(Payee::Interbank(payee)),
-            DocumentKind::Internal => unreachable!("internal payees are parsed by internal_payee"),
+            DocumentKind::Internal | DocumentKind::Conversion => {
+                unreachable!("own accounts' payees are parsed by own_payee")
+            }
         }
     }
 

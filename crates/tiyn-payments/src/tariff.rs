@@ -386,11 +386,14 @@ pub struct TariffPlan {
     internal: KindTariff,
     interbank: KindTariff,
     budget: KindTariff,
+    conversion: KindTariff,
 }
 
 impl TariffPlan {
     /// Builds a plan from one tariff per kind. Refuses a kind given twice and a kind left out,
-    /// so that no payment ever meets a plan that cannot price it.
+    /// so that no payment ever meets a plan that cannot price it — except conversions: a plan
+    /// written before they existed charges nothing for them (the bank's margin is in its rates),
+    /// and is read as such.
     pub fn new(tariffs: impl IntoIterator<Item = (DocumentKind, KindTariff)>) -> Result<TariffPlan, TariffPlanError> {
         let mut by_kind: BTreeMap<DocumentKind, KindTariff> = BTreeMap::new();
         for (kind, tariff) in tariffs {
@@ -403,6 +406,7 @@ impl TariffPlan {
             internal: take(DocumentKind::Internal)?,
             interbank: take(DocumentKind::Interbank)?,
             budget: take(DocumentKind::Budget)?,
+            conversion: by_kind.remove(&DocumentKind::Conversion).unwrap_or(KindTariff::free()),
         };
         debug_assert!(by_kind.is_empty(), "every kind was taken");
         Ok(plan)
@@ -410,7 +414,12 @@ impl TariffPlan {
 
     /// A plan that charges nothing for any kind.
     pub const fn free() -> TariffPlan {
-        TariffPlan { internal: KindTariff::free(), interbank: KindTariff::free(), budget: KindTariff::free() }
+        TariffPlan {
+            internal: KindTariff::free(),
+            interbank: KindTariff::free(),
+            budget: KindTariff::free(),
+            conversion: KindTariff::free(),
+        }
     }
 
     /// The tariff of a kind. A new kind will not compile until it is priced here.
@@ -419,6 +428,7 @@ impl TariffPlan {
             DocumentKind::Internal => &self.internal,
             DocumentKind::Interbank => &self.interbank,
             DocumentKind::Budget => &self.budget,
+            DocumentKind::Conversion => &self.conversion,
         }
     }
 

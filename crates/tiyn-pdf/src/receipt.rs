@@ -88,6 +88,8 @@ pub enum PaymentKind {
     Internal,
     Interbank,
     Budget,
+    /// Between own accounts in two currencies, at the bank's rates.
+    Conversion,
 }
 
 /// The final states a receipt is issued for.
@@ -279,6 +281,7 @@ fn kind(kind: PaymentKind, labels: &Labels) -> &'static str {
         PaymentKind::Internal => labels.kind_internal,
         PaymentKind::Interbank => labels.kind_interbank,
         PaymentKind::Budget => labels.kind_budget,
+        PaymentKind::Conversion => labels.kind_conversion,
     }
 }
 
@@ -296,6 +299,7 @@ struct Labels {
     kind_internal: &'static str,
     kind_interbank: &'static str,
     kind_budget: &'static str,
+    kind_conversion: &'static str,
     payer: &'static str,
     payee: &'static str,
     name: &'static str,
@@ -364,6 +368,7 @@ const RU: Labels = Labels {
     kind_internal: "Перевод между своими счетами",
     kind_interbank: "Межбанковский платёж",
     kind_budget: "Платёж в бюджет",
+    kind_conversion: "Конвертация",
     payer: "Плательщик",
     payee: "Получатель",
     name: "Наименование",
@@ -406,6 +411,7 @@ const KK: Labels = Labels {
     kind_internal: "Өз шоттары арасындағы аударым",
     kind_interbank: "Банкаралық төлем",
     kind_budget: "Бюджетке төлем",
+    kind_conversion: "Айырбастау",
     payer: "Төлеуші",
     payee: "Алушы",
     name: "Атауы",
@@ -448,6 +454,7 @@ const EN: Labels = Labels {
     kind_internal: "Transfer between own accounts",
     kind_interbank: "Interbank payment",
     kind_budget: "Payment to the budget",
+    kind_conversion: "Currency conversion",
     payer: "Payer",
     payee: "Payee",
     name: "Name",

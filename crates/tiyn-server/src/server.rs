@@ -148,7 +148,9 @@ pub fn banking(
     identity: Identity,
     reference: Arc<tiyn_refdata::ReferenceData>,
 ) -> Result<tiyn_banking::Banking, ServeError> {
-    let config = tiyn_banking::BankingConfig::standard(settings.bank.bank_code());
+    let mut config = tiyn_banking::BankingConfig::standard(settings.bank.bank_code());
+    config.conversion_quote_ttl = jiff::SignedDuration::try_from(settings.conversion_quote)
+        .map_err(|error| ServeError::ReferenceData(format!("conversion_quote_seconds: {error}")))?;
     tiyn_banking::Banking::new(identity, reference, config)
         .map_err(|error| ServeError::ReferenceData(format!("bank_code: {error}")))
 }

@@ -100,6 +100,9 @@ pub struct ServeArgs {
     /// Lifetime of a one-time code, in seconds (shown to the user).
     #[arg(long, env = "TIYN_CODE_LIFETIME_SECONDS", value_name = "SECONDS")]
     pub code_lifetime_seconds: Option<u32>,
+    /// How long a conversion's quote holds the bank's rates, in seconds.
+    #[arg(long, env = "TIYN_CONVERSION_QUOTE_SECONDS", value_name = "SECONDS")]
+    pub conversion_quote_seconds: Option<u32>,
     /// Consecutive failed passwords or codes that lock a user.
     #[arg(long, env = "TIYN_LOCKOUT_FAILURES", value_name = "N")]
     pub lockout_failures: Option<u32>,
@@ -144,6 +147,7 @@ pub struct FileSettings {
     pub session_idle_seconds: Option<u32>,
     pub session_absolute_seconds: Option<u32>,
     pub code_lifetime_seconds: Option<u32>,
+    pub conversion_quote_seconds: Option<u32>,
     pub lockout_failures: Option<u32>,
     pub bank_code: Option<String>,
     pub password_length_min: Option<usize>,
@@ -200,6 +204,8 @@ pub struct Settings {
     pub password_policy: tiyn_auth::PasswordPolicy,
     /// Proxies whose `X-Forwarded-For` is believed for the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a conversion's quote holds the bank's rates (R-3.1.1.4).
+    pub conversion_quote: Duration,
 }
 
 /// The bank's settings of the security procedure, checked against the limits of `tiyn-auth`.
@@ -311,7 +317,20 @@ impl Settings {
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };
+        let conversion_quote_seconds =
+            args.conversion_quote_seconds.or(file.conversion_quote_seconds).unwrap_or(CONVERSION_QUOTE_SECONDS_DEFAULT);
+        if !CONVERSION_QUOTE_SECONDS_RANGE.contains(&conversion_quote_seconds) {
+            return Err(SettingsError::Security {
+                setting: "conversion_quote_seconds",
+                message: format!(
+                    "{conversion_quote_seconds} is outside {}..={} seconds",
+                    CONVERSION_QUOTE_SECONDS_RANGE.start(),
+                    CONVERSION_QUOTE_SECONDS_RANGE.end()
+                ),
+            });
+        }
         Ok(Settings {
+            conversion_quote: Duration::from_secs(u64::from(conversion_quote_seconds)),
             trusted_proxies,
             password_policy,
             bank,
@@ -427,6 +446,11 @@ impl SettingDoc {
 }
 
 /// Every setting, documented once.
+/// A quote holds for two minutes unless the bank says otherwise.
+pub const CONVERSION_QUOTE_SECONDS_DEFAULT: u32 = 120;
+/// Long enough to type a code, short enough that a rate change reaches the next quote.
+pub const CONVERSION_QUOTE_SECONDS_RANGE: std::ops::RangeInclusive<u32> = 10..=3600;
+
 pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "config",
@@ -523,6 +547,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         meaning: "A session ends this long after login, whatever the activity. At most 7 days.",
     },
     SettingDoc {
+        key: "conversion_quote_seconds",
+        default: "120",
+        meaning: "How long a conversion's quote holds the bank's rates; a confirmation entered later is refused (`quote_expired`) and the user confirms the amounts at the new rates. 10 to 3600.",
+    },
+    SettingDoc {
         key: "code_lifetime_seconds",
         default: "300",
         meaning: "Lifetime of a one-time code (SMS), shown to the user; 30 to 3600.",
@@ -612,6 +641,7 @@ mod tests {
                 "session_idle_seconds"
                 | "session_absolute_seconds"
                 | "code_lifetime_seconds"
+                | "conversion_quote_seconds"
                 | "lockout_failures"
                 | "password_length_min"
                 | "password_length_max" => "300",

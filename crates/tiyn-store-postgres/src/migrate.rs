@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_fx_rates.sql")),
     (14, include_str!("../migrations/0014_payment_numbers.sql")),
     (15, include_str!("../migrations/0015_collection_transfers.sql")),
+    (16, include_str!("../migrations/0016_conversions.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

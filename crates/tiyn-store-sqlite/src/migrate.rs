@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_fx_rates.sql")),
     (14, include_str!("../migrations/0014_payment_numbers.sql")),
     (15, include_str!("../migrations/0015_collection_transfers.sql")),
+    (16, include_str!("../migrations/0016_conversions.sql")),
 ];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {

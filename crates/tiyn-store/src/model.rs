@@ -42,16 +42,22 @@ pub enum AccountKind {
     BankClearing,
     /// Money that cannot be applied yet (unidentified incoming credits).
     BankSuspense,
+    /// The bank's FX income: the margin of each conversion, visible as income (R-3.1.1.4).
+    BankFxIncome,
+    /// What the roundings of conversions leave, so that no minor unit is created or lost.
+    BankRounding,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 6] = [
+    pub const ALL: [AccountKind; 8] = [
         AccountKind::PartnerCurrent,
         AccountKind::BankEquity,
         AccountKind::BankFees,
         AccountKind::BankFxPosition,
         AccountKind::BankClearing,
         AccountKind::BankSuspense,
+        AccountKind::BankFxIncome,
+        AccountKind::BankRounding,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -62,6 +68,8 @@ impl AccountKind {
             AccountKind::BankFxPosition => "bank_fx_position",
             AccountKind::BankClearing => "bank_clearing",
             AccountKind::BankSuspense => "bank_suspense",
+            AccountKind::BankFxIncome => "bank_fx_income",
+            AccountKind::BankRounding => "bank_rounding",
         }
     }
 

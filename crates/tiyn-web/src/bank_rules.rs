@@ -72,11 +72,7 @@ fn choice(code: impl Into<String>, label: impl Into<String>, selected: bool) -> 
 }
 
 fn kind_label(t: &'static Texts, kind: DocumentKind) -> &'static str {
-    match kind {
-        DocumentKind::Internal => t.kind_internal,
-        DocumentKind::Interbank => t.kind_interbank,
-        DocumentKind::Budget => t.kind_budget,
-    }
+    payments::kind_name(kind, t)
 }
 
 /// An amount as typed: spaces (also non-breaking) dropped, a decimal comma read as a point.
@@ -211,6 +207,11 @@ impl TariffForm {
         let mut errors = Vec::new();
         let mut tariffs = Vec::new();
         for (kind, form) in &self.kinds {
+            // A conversion left blank is free, as a plan written before conversions reads.
+            if *kind == DocumentKind::Conversion && form.commission.is_empty() && form.withholding.is_empty() {
+                tariffs.push((*kind, KindTariff::free()));
+                continue;
+            }
             let name = |part: &str| format!("{}_{part}", kind.as_str());
             let withholding = match Withholding::parse(&form.withholding) {
                 Ok(Withholding::FromAmount) if *kind != DocumentKind::Internal => {

@@ -87,6 +87,7 @@ pub fn kind_name(kind: DocumentKind, t: &'static Texts) -> &'static str {
         DocumentKind::Internal => t.kind_internal,
         DocumentKind::Interbank => t.kind_interbank,
         DocumentKind::Budget => t.kind_budget,
+        DocumentKind::Conversion => t.kind_conversion,
     }
 }
 
@@ -102,6 +103,7 @@ pub fn refusal_name(code: RefusalCode, t: &'static Texts) -> &'static str {
         RefusalCode::ValueDateExpired => t.refusal_value_date_expired,
         RefusalCode::CurrencyMismatch => t.refusal_currency_mismatch,
         RefusalCode::GatewayRejected => t.refusal_gateway_rejected,
+        RefusalCode::NoRate => t.refusal_no_rate,
     }
 }
 

@@ -90,7 +90,7 @@ impl OutgoingTransfer {
         created_at: Timestamp,
     ) -> Result<OutgoingTransfer, NotInterbankError> {
         let payee = match requisites.payee() {
-            Payee::Internal { .. } => return Err(NotInterbankError),
+            Payee::Internal { .. } | Payee::Conversion { .. } => return Err(NotInterbankError),
             Payee::Interbank(payee) | Payee::Budget { payee, .. } => payee,
         };
         let transfer = OutgoingTransfer {
