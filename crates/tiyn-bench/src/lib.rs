@@ -4,9 +4,14 @@
 //!
 //! `tiyn bench payments` (the `payments` module): confirmed internal payments per second through
 //! the HTTP API, against the real application served over TCP.
+//!
+//! `tiyn bench export` (the `export` module): statement exports (CSV, XLSX, MT940, camt.053, 1C)
+//! of a synthetic million-line statement streamed to a file: rows per second, size, peak memory.
 
+mod export;
 mod payments;
 
+pub use export::{ExportBenchArgs, ExportFormat, ExportReport, measure_export, run_export};
 pub use payments::{PaymentsBenchArgs, PaymentsReport, measure_payments, run_payments};
 
 use std::path::PathBuf;

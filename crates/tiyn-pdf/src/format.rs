@@ -12,6 +12,15 @@ const NO_BREAK_SPACE: char = '\u{A0}';
 
 /// `1 500 000,00 KZT` in Russian and Kazakh (no-break spaces), `1,500,000.00 KZT` in English.
 pub(crate) fn money(money: Money, lang: Lang) -> String {
+    let mut text = amount(money, lang);
+    text.push(NO_BREAK_SPACE);
+    text.push_str(&money.currency().to_string());
+    text
+}
+
+/// The amount alone, for a column whose currency is said once above it: `1 500 000,00` in
+/// Russian and Kazakh, `1,500,000.00` in English.
+pub(crate) fn amount(money: Money, lang: Lang) -> String {
     let (group, decimal) = match lang {
         Lang::Ru | Lang::Kk => (NO_BREAK_SPACE, ','),
         Lang::En => (',', '.'),
@@ -37,8 +46,6 @@ pub(crate) fn money(money: Money, lang: Lang) -> String {
         text.push(decimal);
         text.push_str(fraction);
     }
-    text.push(NO_BREAK_SPACE);
-    text.push_str(&money.currency().to_string());
     text
 }
 
@@ -90,6 +97,8 @@ mod tests {
         ];
         for (amount, lang, expected) in cases {
             assert_eq!(money(amount, lang), expected, "{amount} in {lang:?}");
+            let bare = expected.strip_suffix("\u{A0}KZT").expect("a KZT amount");
+            assert_eq!(super::amount(amount, lang), bare, "{amount} in {lang:?}");
         }
     }
 

@@ -7,7 +7,7 @@ use tiyn_core::Money;
 
 use crate::fonts::Faces;
 use crate::format;
-use crate::layout::{self, Align, Cell, DocumentInfo, Flow, TextStyle};
+use crate::layout::{self, Align, Cell, DocumentInfo, Flow, PageFormat, TextStyle};
 use crate::{Lang, Presentation, RenderError};
 
 /// A payment order that reached its final state, as its receipt shows it. Identifiers are text
@@ -148,6 +148,7 @@ pub(crate) fn render(receipt: &PaymentReceipt, presentation: &Presentation) -> R
     let pages = flow.finish(|page, pages| format!("{footer_title} · {}", labels.page(page, pages)));
     layout::paint(
         faces,
+        PageFormat::A4_PORTRAIT,
         &pages,
         DocumentInfo { title, language: presentation.lang.code(), created: receipt.completed_at },
     )

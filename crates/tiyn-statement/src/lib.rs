@@ -19,9 +19,40 @@
 //! This crate knows nothing of HTTP or the store: which account a user may see is decided before
 //! its data gets here.
 
-mod model;
+//!
+//! # The export formats
+//!
+//! One module per format, each with one function of the same shape —
+//! `write_<format>(header, lines, options, out) -> Result<ExportSummary, StatementError>` — that
+//! checks the header first ([`StatementHeader::check`]), walks the lines through one
+//! [`TurnoverCheck`], and streams to `out` through a buffer: [`csv`] (UTF-8 with BOM, `,` or
+//! `;`), [`xlsx`] (typed cells, constant memory), [`mt940`] (one message per day with lines),
+//! [`camt053`] (ISO 20022 camt.053.001.08) and [`onec`] (1CClientBankExchange, Kazakhstan keys,
+//! UTF-8 or Windows-1251). Each module's documentation states its decisions.
+//!
+//! The lines are `impl IntoIterator<Item: IntoStatementLine>`: plain [`StatementLine`]s, or the
+//! `Result`s of a fallible source such as the store's cursor, whose error ends the export as
+//! [`StatementError::Source`]. A writer that fails has written an incomplete file: the caller
+//! discards it (an HTTP response not yet committed is answered with the error instead).
+//!
+//! The one exception to "no I/O but `out`": the XLSX writer keeps its rows in a temporary file
+//! until the workbook is saved (see [`xlsx`]).
 
+pub mod camt053;
+pub mod csv;
+mod export;
+mod model;
+pub mod mt940;
+pub mod onec;
+pub mod xlsx;
+
+pub use camt053::{Camt053Options, write_camt053};
+pub use csv::{CsvDelimiter, CsvOptions, write_csv};
+pub use export::{Column, ExportSummary, IntoStatementLine, Lang, kind_label};
 pub use model::{
-    Counterparty, CounterpartyAccount, DayTurnover, Direction, LineKind, PERIOD_DAYS_MAX, Period, PeriodError,
-    StatementError, StatementHeader, StatementLine, Turnover, TurnoverCheck,
+    Counterparty, CounterpartyAccount, DailyTurnovers, DayTurnover, Direction, LineKind, PERIOD_DAYS_MAX, Period,
+    PeriodError, StatementError, StatementHeader, StatementLine, Turnover, TurnoverCheck,
 };
+pub use mt940::{Mt940Charset, Mt940Options, write_mt940};
+pub use onec::{Cp1251Fallback, OneCEncoding, OneCOptions, write_onec};
+pub use xlsx::{XlsxOptions, write_xlsx};

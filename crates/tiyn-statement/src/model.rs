@@ -204,6 +204,31 @@ pub struct StatementHeader {
     pub turnover: Turnover,
 }
 
+impl StatementHeader {
+    /// Checks what the header says of itself, before any line: its balances and turnovers are
+    /// in its currency and opening + credits − debits = closing. A writer calls this first, so
+    /// an inconsistent header is refused before a byte is written; [`TurnoverCheck::finish`]
+    /// calls it again at the end.
+    pub fn check(&self) -> Result<(), StatementError> {
+        let currency = self.currency;
+        for money in [self.opening, self.closing, self.turnover.debit, self.turnover.credit] {
+            if money.currency() != currency {
+                return Err(StatementError::CurrencyMismatch { expected: currency, found: money.currency() });
+            }
+        }
+        let computed = self.opening.checked_add(self.turnover.credit)?.checked_sub(self.turnover.debit)?;
+        if computed != self.closing {
+            return Err(StatementError::BalanceMismatch {
+                opening: self.opening.amount_string(),
+                credit: self.turnover.credit.amount_string(),
+                debit: self.turnover.debit.amount_string(),
+                closing: self.closing.amount_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StatementError {
     #[error("a line in {found} on a statement of an account in {expected}")]
@@ -224,6 +249,21 @@ pub enum StatementError {
     Money(#[from] MoneyError),
     #[error("writing the export failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The lines' source (a store's cursor) failed part-way: the export is incomplete.
+    #[error("reading the statement's lines failed: {0}")]
+    Source(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// An amount has more digits than the format's amount field holds (MT940's `15d`, ISO
+    /// 20022's 18 digits).
+    #[error("{format} holds amounts of at most {digits_max} digits; {amount} has more")]
+    AmountTooLong { format: &'static str, amount: String, digits_max: usize },
+    /// A text has a character the chosen encoding cannot carry and the options said to refuse
+    /// rather than substitute (the Kazakh letters in Windows-1251).
+    #[error("{format} in {encoding} cannot carry the character {character:?} (in entry {entry:?})")]
+    Unencodable { format: &'static str, encoding: &'static str, character: char, entry: Option<EntryId> },
+    /// The spreadsheet library refused something (a date outside Excel's years 1900–9999, a
+    /// temp directory it cannot write to).
+    #[error("writing the spreadsheet failed: {0}")]
+    Spreadsheet(String),
 }
 
 impl StatementError {
@@ -237,6 +277,10 @@ impl StatementError {
             StatementError::BalanceMismatch { .. } => "statement_balance_mismatch",
             StatementError::Money(_) => "amount_overflow",
             StatementError::Io(_) => "export_io",
+            StatementError::Source(_) => "statement_source",
+            StatementError::AmountTooLong { .. } => "export_amount_too_long",
+            StatementError::Unencodable { .. } => "export_unencodable_character",
+            StatementError::Spreadsheet(_) => "export_spreadsheet",
         }
     }
 }
@@ -318,15 +362,82 @@ impl<'h> TurnoverCheck<'h> {
                 header_credit: header.turnover.credit.amount_string(),
             });
         }
-        let computed = header.opening.checked_add(header.turnover.credit)?.checked_sub(header.turnover.debit)?;
-        if computed != header.closing {
-            return Err(StatementError::BalanceMismatch {
-                opening: header.opening.amount_string(),
-                credit: header.turnover.credit.amount_string(),
-                debit: header.turnover.debit.amount_string(),
-                closing: header.closing.amount_string(),
-            });
-        }
+        header.check()?;
+        debug_assert!(
+            self.day.is_none_or(|day| day.closing == header.closing),
+            "the last day's closing is opening + credits − debits, which the header's closing now equals"
+        );
         Ok(self.day)
+    }
+}
+
+/// Completes the days a [`TurnoverCheck`] closes with the days that had no lines, so that a list
+/// of daily turnovers covers every day of the period: a day without lines has zero turnovers
+/// and the previous day's closing balance (the opening balance before the first line).
+///
+/// Feed it every day the check returns, in order ([`DailyTurnovers::through`]), then the last
+/// day [`TurnoverCheck::finish`] returns, then [`DailyTurnovers::finish`] for the days after it.
+/// Every day of the period is given out exactly once, in order.
+#[derive(Debug, Clone)]
+pub struct DailyTurnovers {
+    /// The first day not yet given out; `None` once the period's last day was.
+    next: Option<Date>,
+    to: Date,
+    closing: Money,
+}
+
+impl DailyTurnovers {
+    pub fn new(header: &StatementHeader) -> DailyTurnovers {
+        DailyTurnovers { next: Some(header.period.from()), to: header.period.to(), closing: header.opening }
+    }
+
+    /// Gives out the days without lines before `day`, then `day` itself.
+    ///
+    /// # Panics
+    /// If `day` is outside the period or not after the last day given out: the days come from a
+    /// [`TurnoverCheck`] of the same header, which refuses such lines, so this is a caller's bug.
+    pub fn through<E>(
+        &mut self,
+        day: DayTurnover,
+        mut each: impl FnMut(DayTurnover) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let next = self.next.expect("a day after the period's last day");
+        assert!(next <= day.date && day.date <= self.to, "days in order, within the period");
+        self.zero_days_before(Some(day.date), &mut each)?;
+        debug_assert_eq!(self.next, Some(day.date));
+        each(day)?;
+        self.closing = day.closing;
+        self.advance(day.date);
+        Ok(())
+    }
+
+    /// Gives out the days without lines after the last day given out, to the end of the period.
+    pub fn finish<E>(mut self, mut each: impl FnMut(DayTurnover) -> Result<(), E>) -> Result<(), E> {
+        self.zero_days_before(None, &mut each)?;
+        debug_assert!(self.next.is_none(), "every day of the period was given out");
+        Ok(())
+    }
+
+    /// Gives out zero-turnover days from the next one up to `until` (excluded), or to the end
+    /// of the period (included) when `until` is `None`.
+    fn zero_days_before<E>(
+        &mut self,
+        until: Option<Date>,
+        each: &mut impl FnMut(DayTurnover) -> Result<(), E>,
+    ) -> Result<(), E> {
+        while let Some(date) = self.next {
+            if until.is_some_and(|until| date >= until) {
+                break;
+            }
+            let currency = self.closing.currency();
+            each(DayTurnover { date, turnover: Turnover::zero(currency), closing: self.closing })?;
+            self.advance(date);
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self, given: Date) {
+        // The period ends at most on jiff's last date, so the day after one before its end exists.
+        self.next = if given >= self.to { None } else { given.tomorrow().ok() };
     }
 }

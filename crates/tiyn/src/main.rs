@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tiyn_api::admin::{CreateOperatorRequest, application_from_json, problem_text};
-use tiyn_bench::{LedgerBenchArgs, PaymentsBenchArgs};
+use tiyn_bench::{ExportBenchArgs, LedgerBenchArgs, PaymentsBenchArgs};
 use tiyn_identity::{BankActor, BankIdentity, Context, Identity};
 use tiyn_server::settings::{LogFormat, ServeArgs, Settings, markdown_table};
 
@@ -158,6 +158,9 @@ enum BenchCommand {
     /// with the SMS code), each client its own signed-in user; latency, and the ledger check.
     /// The server logs warnings and errors only, unless `RUST_LOG` is set.
     Payments(PaymentsBenchArgs),
+    /// Statement exports (CSV, XLSX, MT940, camt.053, 1C) of a synthetic statement streamed to a
+    /// file: rows per second, output size and peak memory, each format in its own process.
+    Export(ExportBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -205,6 +208,10 @@ async fn run(command: Command) -> ExitCode {
         }
         // Logs: warnings and errors unless RUST_LOG says otherwise (`tiyn_bench::run_payments`).
         Command::Bench(BenchCommand::Payments(args)) => match tiyn_bench::run_payments(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error),
+        },
+        Command::Bench(BenchCommand::Export(args)) => match tiyn_bench::run_export(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => fail(&error),
         },
