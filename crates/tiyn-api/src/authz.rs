@@ -91,6 +91,8 @@ pub const API_RULES: &[Rule] = &[
     rule("GET", "/api/v1/accounts", Access::Needs(Permission::ViewAccounts)),
     rule("GET", "/api/v1/accounts/{id}", Access::Needs(Permission::ViewAccounts)),
     rule("GET", "/api/v1/accounts/{id}/restrictions", Access::Needs(Permission::ViewAccountRestrictions)),
+    // Exporting (`format` other than json) needs ExportStatements as well: the use case checks it.
+    rule("GET", "/api/v1/accounts/{id}/statement", Access::Needs(Permission::ViewStatements)),
     rule("GET", "/api/v1/payments", Access::Needs(Permission::ViewPayments)),
     rule("POST", "/api/v1/payments", Access::Needs(Permission::CreatePayments)),
     rule("POST", "/api/v1/payments/import", Access::Needs(Permission::CreatePayments)),

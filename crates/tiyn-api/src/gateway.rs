@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use crate::ApiState;
 use crate::error::{ApiError, FieldError, ProblemDto};
 use crate::extract::ApiJson;
+use crate::money::MoneyDto;
 use crate::payments::MoneyText;
 
 /// The largest pacs.002 document read.
@@ -86,11 +87,21 @@ pub struct IncomingInput {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IncomingDto {
-    /// The account credited (`null` when the money went to the bank's suspense account).
+    /// The account credited (`null` when the money went to the bank's suspense account, or was
+    /// returned).
     pub account: Option<String>,
-    /// The IBAN is not a partner's account in that currency: the bank's suspense account holds it.
+    /// The IBAN is not a partner's account: the bank's suspense account holds the money.
     pub suspense: bool,
     pub replayed: bool,
+    /// What the account received in its currency: converted at the bank's rate when the credit
+    /// came in another currency. `null` when returned, or on a repeat of a converted credit.
+    pub credited: Option<MoneyDto>,
+    /// `credited`, or `returned`: in another currency than the account's and the bank has no rate
+    /// for it, the credit is refused back to the sending bank and nothing is posted.
+    pub outcome: String,
+    /// Why it was returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl IncomingInput {
@@ -151,7 +162,9 @@ impl IncomingInput {
 }
 
 /// Books an incoming credit to the partner account with the payee IBAN (or to the bank's
-/// suspense account). Repeating a message id changes nothing (`replayed: true`).
+/// suspense account). A credit in another currency than the account's is converted at the bank's
+/// rate in force; without a rate it is returned (`outcome: returned`, nothing posted).
+/// Repeating a message id changes nothing (`replayed: true`).
 #[utoipa::path(post, path = "/incoming", tag = "gateway", request_body = IncomingInput,
     responses((status = 201, body = IncomingDto), (status = 200, body = IncomingDto), (status = 401, body = ProblemDto), (status = 422, body = ProblemDto)))]
 pub async fn incoming(
@@ -160,13 +173,16 @@ pub async fn incoming(
 ) -> Result<(StatusCode, Json<IncomingDto>), ApiError> {
     let credit = input.parse()?;
     let credited = state.banking.incoming_credit(&credit).await?;
-    let status = if credited.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if credited.replayed || credited.returned.is_some() { StatusCode::OK } else { StatusCode::CREATED };
     Ok((
         status,
         Json(IncomingDto {
-            account: (!credited.suspense).then(|| credited.account.to_string()),
+            account: credited.account.filter(|_| !credited.suspense).map(|account| account.to_string()),
             suspense: credited.suspense,
             replayed: credited.replayed,
+            credited: credited.credited.map(MoneyDto::from),
+            outcome: if credited.returned.is_some() { "returned" } else { "credited" }.to_owned(),
+            reason: credited.returned.clone(),
         }),
     ))
 }

@@ -23,6 +23,7 @@ pub mod payments;
 pub mod rates;
 pub mod receipts;
 pub mod rules;
+pub mod statements;
 pub mod templates;
 pub mod users;
 
@@ -120,6 +121,7 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(users::schedule_suspension))
         .routes(routes!(accounts::list_accounts))
         .routes(routes!(accounts::get_account))
+        .routes(routes!(statements::account_statement))
         .routes(routes!(rules::account_restrictions))
         .routes(routes!(payments::list_payments, payments::create_payment))
         .routes(routes!(payments::get_payment, payments::patch_payment, payments::delete_payment))

@@ -53,14 +53,27 @@ pub struct IncomingCredit {
 }
 
 /// Where an incoming credit went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credited {
-    pub account: AccountId,
+    /// The account credited: the partner's, or the bank's suspense account; `None` when the credit
+    /// was returned.
+    pub account: Option<AccountId>,
     /// The IBAN was not a partner's account in that currency: the money waits on the bank's
     /// suspense account.
     pub suspense: bool,
-    /// A repeat of a credit already booked.
+    /// A repeat of a credit already booked (or already returned).
     pub replayed: bool,
+    /// What the account received, in its currency: converted at the bank's rate when the credit
+    /// came in another currency. Unknown (`None`) on a repeat of a converted credit.
+    pub credited: Option<Money>,
+    /// Refused back to the sending bank: why. Nothing was posted.
+    pub returned: Option<String>,
+}
+
+impl Credited {
+    fn returned(reason: String, replayed: bool) -> Credited {
+        Credited { account: None, suspense: false, replayed, credited: None, returned: Some(reason) }
+    }
 }
 
 fn key(text: String) -> Result<IdempotencyKey, BankingError> {
@@ -372,22 +385,60 @@ impl Banking {
     }
 
     /// Books an incoming interbank credit once: to the partner account with this IBAN, or to the
-    /// bank's suspense account when there is none in that currency.
+    /// bank's suspense account when there is none. A credit in another currency than the
+    /// account's is converted at the bank's rate in force, through the FX accounts like a
+    /// conversion; when the bank has no rate for it, nothing is posted: the credit is refused back
+    /// to the sending bank (the gateway's answer says so) and recorded, so a repeat is answered the
+    /// same way.
     pub async fn incoming_credit(&self, credit: &IncomingCredit) -> Result<Credited, BankingError> {
         let currency = credit.amount.currency();
-        let account = self
-            .store
-            .account_by_iban(&credit.payee_iban)
-            .await?
-            .filter(|account| account.partner.is_some() && account.currency == currency);
-        let (target, suspense) = match &account {
-            Some(account) => (account.id, false),
-            None => (self.store.bank_account(AccountKind::BankSuspense, currency).await?, true),
-        };
+        if let Some(returned) = self.store.returned_credit(credit.message_id.as_str()).await? {
+            return Ok(Credited::returned(returned.reason, true));
+        }
+        let account = self.store.account_by_iban(&credit.payee_iban).await?.filter(|account| account.partner.is_some());
         let clearing = self.store.bank_account(AccountKind::BankClearing, currency).await?;
-        let entry = JournalEntry::transfer(clearing, target, credit.amount).map_err(ledger)?;
+        let (target, suspense, postings, credited) = match &account {
+            Some(account) if account.currency == currency => {
+                let postings = JournalEntry::transfer(clearing, account.id, credit.amount).map_err(ledger)?;
+                (account.id, false, postings, credit.amount.money())
+            }
+            Some(account) => {
+                let rates = self.store.fx_rates_at(self.now()).await?;
+                match crate::conversion::convert_at(currency, account.currency, credit.amount, &rates) {
+                    Ok(conversion) => {
+                        let postings = self.conversion_postings(&conversion, clearing, account.id).await?;
+                        let entry = JournalEntry::new(postings).map_err(ledger)?;
+                        (account.id, false, entry, conversion.credit)
+                    }
+                    Err(BankingError::Internal(reason)) => return Err(BankingError::Internal(reason)),
+                    Err(error) => return self.return_credit(credit, account, &error).await,
+                }
+            }
+            None => {
+                let suspense = self.store.bank_account(AccountKind::BankSuspense, currency).await?;
+                (
+                    suspense,
+                    true,
+                    JournalEntry::transfer(clearing, suspense, credit.amount).map_err(ledger)?,
+                    credit.amount.money(),
+                )
+            }
+        };
+        let converted = credited.currency() != currency;
+        let entry = postings;
         let payer_id = credit.payer_taxpayer_id.map(|id| format!(" ({id})")).unwrap_or_default();
-        let memo: String = format!("{}{payer_id}: {}", credit.payer_name, credit.purpose)
+        let rate_note = if converted {
+            format!(
+                " [{} {} → {} {}]",
+                credit.amount.money().amount_string(),
+                currency,
+                credited.amount_string(),
+                credited.currency()
+            )
+        } else {
+            String::new()
+        };
+        let memo: String = format!("{}{payer_id}: {}{rate_note}", credit.payer_name, credit.purpose)
             .chars()
             .take(tiyn_ledger::MEMO_LENGTH_MAX)
             .collect();
@@ -397,12 +448,34 @@ impl Banking {
             Action::Post { entry, kind: EntryKind::IncomingCredit, memo },
         )
         .map_err(ledger)?;
-        let executed = self.store.execute(command).await.map_err(|error| match error {
-            tiyn_store::StoreError::Ledger(tiyn_ledger::LedgerError::IdempotencyConflict) => {
-                BankingError::Conflict("idempotency_conflict")
+        // The payer as the payee's statement names it, kept with the entry in its transaction.
+        let details = tiyn_store::statements::IncomingCreditDetails {
+            message_id: credit.message_id.as_str().to_owned(),
+            payer_name: credit.payer_name.to_string(),
+            payer_taxpayer_id: credit.payer_taxpayer_id,
+            payer_iban: credit.payer_iban.clone(),
+            payer_bic: credit.payer_iban.as_ref().and_then(|iban| self.reference.banks().bic_for_iban(iban)).cloned(),
+            knp: None,
+            purpose: credit.purpose.clone(),
+            received_at: self.now(),
+        };
+        let executed = match self.store.book_incoming_credit(command, details).await {
+            Ok(executed) => executed,
+            // A repeat of a converted credit, after the rates changed: the first booking stands.
+            Err(tiyn_store::StoreError::Ledger(tiyn_ledger::LedgerError::IdempotencyConflict)) if converted => {
+                return Ok(Credited {
+                    account: Some(target),
+                    suspense,
+                    replayed: true,
+                    credited: None,
+                    returned: None,
+                });
             }
-            other => other.into(),
-        })?;
+            Err(tiyn_store::StoreError::Ledger(tiyn_ledger::LedgerError::IdempotencyConflict)) => {
+                return Err(BankingError::Conflict("idempotency_conflict"));
+            }
+            Err(other) => return Err(other.into()),
+        };
         debug_assert!(matches!(executed.receipt, Receipt::Posted { .. }));
         let partner = if suspense { None } else { account.as_ref().and_then(|account| account.partner) };
         self.identity
@@ -411,10 +484,15 @@ impl Banking {
                 partner,
                 format!("account:{target}"),
                 Some(format!(
-                    "message {}: {} {}{}{}",
+                    "message {}: {} {}{}{}{}",
                     credit.message_id.as_str(),
                     credit.amount.money().amount_string(),
                     currency.code(),
+                    if converted {
+                        format!(", converted to {} {}", credited.amount_string(), credited.currency())
+                    } else {
+                        String::new()
+                    },
                     if suspense { ", to suspense" } else { "" },
                     if executed.replayed { ", repeated" } else { "" }
                 )),
@@ -427,7 +505,57 @@ impl Banking {
                 tracing::warn!(%error, account = %target, "collecting after an incoming credit failed; the sweep retries");
             }
         }
-        Ok(Credited { account: target, suspense, replayed: executed.replayed })
+        Ok(Credited {
+            account: Some(target),
+            suspense,
+            replayed: executed.replayed,
+            credited: Some(credited),
+            returned: None,
+        })
+    }
+
+    /// Refuses an incoming credit back to the sending bank: nothing is posted, the
+    /// refusal is recorded (a repeat is answered the same) and audited.
+    async fn return_credit(
+        &self,
+        credit: &IncomingCredit,
+        account: &tiyn_store::Account,
+        why: &BankingError,
+    ) -> Result<Credited, BankingError> {
+        let reason = match why {
+            BankingError::Conflict(code) if *code == crate::conversion::codes::NO_RATE => format!(
+                "the bank has no rate to convert {} to {}, the account's currency",
+                credit.amount.currency(),
+                account.currency
+            ),
+            other => format!("the amount cannot be converted to {}: {other}", account.currency),
+        };
+        let returned = self
+            .store
+            .return_credit(tiyn_store::payments::ReturnedCredit {
+                message_id: credit.message_id.as_str().to_owned(),
+                payee_iban: credit.payee_iban.clone(),
+                amount: credit.amount.money(),
+                payer_name: credit.payer_name.to_string(),
+                reason,
+                returned_at: self.now(),
+            })
+            .await?;
+        self.identity
+            .record_system(
+                crate::audit_action::INCOMING_CREDIT,
+                account.partner,
+                format!("account:{}", account.id),
+                Some(format!(
+                    "message {}: {} {} returned to the sending bank: {}",
+                    returned.message_id,
+                    returned.amount.amount_string(),
+                    returned.amount.currency(),
+                    returned.reason
+                )),
+            )
+            .await?;
+        Ok(Credited::returned(returned.reason, false))
     }
 }
 

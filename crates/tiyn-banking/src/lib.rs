@@ -27,6 +27,7 @@ mod import;
 pub mod rates;
 mod receipt;
 pub mod rules;
+pub mod statements;
 mod templates;
 
 use std::sync::Arc;

@@ -215,3 +215,66 @@ async fn r_3_1_1_4_a_later_conversion_converts_at_the_rates_of_its_day() {
     assert_eq!(x.balance(x.kzt.id).await, kzt_before - 490_000, "10 USD at the new sell rate 490.00");
     assert!(x.f.test.store.check_ledger().await.expect("check").is_sound());
 }
+
+async fn incoming(x: &Fixture, message_id: &str, iban: &str, amount: &str, currency: &str) -> (u16, Value) {
+    let key = tiyn_server::payments::gateway_key(&tiyn_auth::MasterKey::from_bytes([9; 32]));
+    let body = json!({"message_id": message_id, "payee_iban": iban, "amount": {"amount": amount, "currency": currency},
+        "payer_name": "Acme Trading LLC", "purpose": "Invoice 42"});
+    let request = axum::http::Request::post("/api/gateway/v1/incoming")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {key}"))
+        .body(axum::body::Body::from(body.to_string()))
+        .expect("request");
+    let response = send(&x.f.test.app, request).await;
+    let status = response.status().as_u16();
+    (status, body_json(response).await)
+}
+
+/// dollars arriving for the tenge account are converted at the bank's buy rate in force
+/// on the day of crediting, through the FX accounts (the margin is the bank's income); pounds,
+/// for which the bank has no rate, are not applied: the credit is returned to the sending bank,
+/// recorded, and a repeat is answered the same even after a rate appears. Nothing is posted for
+/// it.
+#[tokio::test]
+async fn r_13_1_an_incoming_credit_in_another_currency_is_converted_or_returned() {
+    let x = fixture().await;
+    let iban = x.kzt.iban.as_ref().expect("iban").to_string();
+    let kzt_before = x.balance(x.kzt.id).await;
+    let income_before = x.bank(AccountKind::BankFxIncome, Currency::Kzt).await;
+    let (status, credited) = incoming(&x, "IN-USD-1", &iban, "10.00", "USD").await;
+    assert_eq!(status, 201, "{credited}");
+    assert_eq!(credited["outcome"], "credited");
+    assert_eq!(
+        (credited["credited"]["amount"].as_str(), credited["credited"]["currency"].as_str()),
+        (Some("4736.00"), Some("KZT"))
+    );
+    assert_eq!(x.balance(x.kzt.id).await, kzt_before + 473_600, "10 USD at the buy rate 473.60");
+    // Mid 476.60: the bank's margin on 10 USD is 30.00 KZT.
+    assert_eq!(x.bank(AccountKind::BankFxIncome, Currency::Kzt).await - income_before, 3_000);
+    let (status, again) = incoming(&x, "IN-USD-1", &iban, "10.00", "USD").await;
+    assert_eq!((status, again["replayed"].as_bool()), (200, Some(true)), "{again}");
+    assert_eq!(x.balance(x.kzt.id).await, kzt_before + 473_600, "once");
+
+    let gbp_clearing_before = x.bank(AccountKind::BankClearing, Currency::Gbp).await;
+    let (status, returned) = incoming(&x, "IN-GBP-1", &iban, "25.00", "GBP").await;
+    assert_eq!(status, 200, "{returned}");
+    assert_eq!(returned["outcome"], "returned", "{returned}");
+    assert!(returned["reason"].as_str().is_some_and(|reason| reason.contains("GBP")), "{returned}");
+    assert_eq!(returned["account"], Value::Null);
+    assert_eq!(x.balance(x.kzt.id).await, kzt_before + 473_600, "nothing posted");
+    assert_eq!(x.bank(AccountKind::BankClearing, Currency::Gbp).await, gbp_clearing_before);
+    let stored = x.f.test.store.returned_credit("IN-GBP-1").await.expect("read").expect("recorded");
+    assert_eq!(stored.amount.amount_string(), "25.00");
+
+    // A rate for pounds appears; the repeat of the returned message is still returned.
+    let operator = &x.f.test.credentials.operators[0];
+    let operator = x.f.test.sign_in_with(&operator.login, &operator.password, &operator.mobile).await;
+    let rate = json!({"base": "GBP", "quote": "KZT", "buy": "600.00", "sell": "620.00",
+        "valid_from": "2026-01-12T05:00:00Z"});
+    let response = post_json(&x.f.test.app, "/api/admin/v1/rates", Some(&operator), rate).await;
+    assert_eq!(response.status(), 201, "{}", body_text(response).await);
+    let (_, again) = incoming(&x, "IN-GBP-1", &iban, "25.00", "GBP").await;
+    assert_eq!((again["outcome"].as_str(), again["replayed"].as_bool()), (Some("returned"), Some(true)), "{again}");
+    assert_eq!(x.balance(x.kzt.id).await, kzt_before + 473_600);
+    assert!(x.f.test.store.check_ledger().await.expect("check").is_sound());
+}

@@ -17,6 +17,7 @@ mod migrate;
 mod payments;
 mod rows;
 mod rules;
+mod statements;
 mod templates;
 mod tx;
 mod users;
@@ -721,6 +722,20 @@ impl Store for PostgresStore {
         payments::outbox_failed(&self.pool, message_id, next_attempt_at, error).await
     }
 
+    async fn returned_credit(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<tiyn_store::payments::ReturnedCredit>, StoreError> {
+        payments::returned_credit(&self.pool, message_id).await
+    }
+
+    async fn return_credit(
+        &self,
+        credit: tiyn_store::payments::ReturnedCredit,
+    ) -> Result<tiyn_store::payments::ReturnedCredit, StoreError> {
+        payments::return_credit(&self.pool, &credit).await
+    }
+
     async fn account_by_iban(&self, iban: &tiyn_core::iban::Iban) -> Result<Option<Account>, StoreError> {
         let row = sqlx::query(AssertSqlSafe(format!("{} WHERE iban = $1", rows::ACCOUNT_SELECT)))
             .bind(iban.as_str())
@@ -803,5 +818,33 @@ impl Store for PostgresStore {
 
     async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {
         ledger::check(&self.pool).await
+    }
+
+    // ----- statements (issue 6) -----
+
+    async fn statement_totals(
+        &self,
+        account: AccountId,
+        period: tiyn_store::statements::Period,
+    ) -> Result<tiyn_store::statements::StatementTotals, StoreError> {
+        statements::totals(&self.pool, account, period).await
+    }
+
+    async fn statement_lines(
+        &self,
+        request: tiyn_store::statements::LinesRequest,
+    ) -> Result<tiyn_store::statements::LinesPage, StoreError> {
+        statements::lines(&self.pool, &request).await
+    }
+
+    async fn book_incoming_credit(
+        &self,
+        command: Command,
+        details: tiyn_store::statements::IncomingCreditDetails,
+    ) -> Result<Executed, StoreError> {
+        // Counted like every command of `execute` (`/metrics`), which booked credits before.
+        let result = statements::book_incoming_credit(&self.pool, &command, &details).await;
+        self.counters.record(&result);
+        result
     }
 }

@@ -22,6 +22,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/0014_payment_numbers.sql")),
     (15, include_str!("../migrations/0015_collection_transfers.sql")),
     (16, include_str!("../migrations/0016_conversions.sql")),
+    (17, include_str!("../migrations/0017_incoming_credits.sql")),
+    (18, include_str!("../migrations/0018_returned_credits.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

@@ -958,3 +958,47 @@ async fn carry_out_once(pool: &PgPool, due: &DueExecution) -> Result<PaymentOutc
     transaction.commit().await?;
     Ok(outcome)
 }
+
+fn returned_credit_row(row: &sqlx::postgres::PgRow) -> Result<payments::ReturnedCredit, StoreError> {
+    let get = |error: sqlx::Error| StoreError::backend(error);
+    let payee_iban: String = row.try_get(1).map_err(get)?;
+    let currency: String = row.try_get(3).map_err(get)?;
+    payments::ReturnedCredit::from_columns(
+        row.try_get(0).map_err(get)?,
+        &payee_iban,
+        row.try_get(2).map_err(get)?,
+        &currency,
+        row.try_get(4).map_err(get)?,
+        row.try_get(5).map_err(get)?,
+        row.try_get(6).map_err(get)?,
+    )
+}
+
+pub async fn returned_credit(pool: &PgPool, message_id: &str) -> Result<Option<payments::ReturnedCredit>, StoreError> {
+    let sql = format!("SELECT {} FROM returned_credits WHERE message_id = $1", payments::RETURNED_CREDIT_COLUMNS);
+    let row =
+        sqlx::query(AssertSqlSafe(sql)).bind(message_id).fetch_optional(pool).await.map_err(StoreError::backend)?;
+    row.as_ref().map(returned_credit_row).transpose()
+}
+
+pub async fn return_credit(
+    pool: &PgPool,
+    credit: &payments::ReturnedCredit,
+) -> Result<payments::ReturnedCredit, StoreError> {
+    let sql = format!(
+        "INSERT INTO returned_credits ({}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING",
+        payments::RETURNED_CREDIT_COLUMNS
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&credit.message_id)
+        .bind(credit.payee_iban.as_str())
+        .bind(credit.amount.minor())
+        .bind(credit.amount.currency().code())
+        .bind(&credit.payer_name)
+        .bind(&credit.reason)
+        .bind(credit.returned_at.as_microsecond())
+        .execute(pool)
+        .await
+        .map_err(StoreError::backend)?;
+    returned_credit(pool, &credit.message_id).await?.ok_or_else(|| StoreError::backend("a returned credit vanished"))
+}

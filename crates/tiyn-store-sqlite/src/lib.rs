@@ -18,6 +18,7 @@ mod migrate;
 mod payments;
 mod rows;
 mod rules;
+mod statements;
 mod templates;
 mod users;
 
@@ -1087,6 +1088,21 @@ impl Store for SqliteStore {
         self.write(move |connection| payments::outbox_failed(connection, &message_id, next_attempt_at, &error)).await
     }
 
+    async fn returned_credit(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<tiyn_store::payments::ReturnedCredit>, StoreError> {
+        let message_id = message_id.to_owned();
+        self.read(move |connection| payments::returned_credit(connection, &message_id)).await
+    }
+
+    async fn return_credit(
+        &self,
+        credit: tiyn_store::payments::ReturnedCredit,
+    ) -> Result<tiyn_store::payments::ReturnedCredit, StoreError> {
+        self.write(move |connection| payments::return_credit(connection, &credit)).await
+    }
+
     async fn account_by_iban(&self, iban: &tiyn_core::iban::Iban) -> Result<Option<Account>, StoreError> {
         let iban = iban.as_str().to_owned();
         self.read(move |connection| {
@@ -1173,6 +1189,35 @@ impl Store for SqliteStore {
 
     async fn check_ledger(&self) -> Result<LedgerCheck, StoreError> {
         self.read(ledger::check).await
+    }
+
+    // ----- statements (issue 6) -----
+
+    async fn statement_totals(
+        &self,
+        account: AccountId,
+        period: tiyn_store::statements::Period,
+    ) -> Result<tiyn_store::statements::StatementTotals, StoreError> {
+        self.read(move |connection| statements::totals(connection, account, period)).await
+    }
+
+    async fn statement_lines(
+        &self,
+        request: tiyn_store::statements::LinesRequest,
+    ) -> Result<tiyn_store::statements::LinesPage, StoreError> {
+        self.read(move |connection| statements::lines(connection, &request)).await
+    }
+
+    async fn book_incoming_credit(
+        &self,
+        command: Command,
+        details: tiyn_store::statements::IncomingCreditDetails,
+    ) -> Result<Executed, StoreError> {
+        // Counted like every command of `execute` (`/metrics`), which booked credits before.
+        let result =
+            self.write(move |connection| statements::book_incoming_credit(connection, &command, &details)).await;
+        self.counters.record(&result);
+        result
     }
 }
 

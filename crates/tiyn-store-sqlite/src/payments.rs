@@ -745,3 +745,53 @@ pub fn outbox_failed(
         .map_err(StoreError::backend)?;
     if changed == 0 { Err(StoreError::NotFound { what: "outbox message" }) } else { Ok(()) }
 }
+
+fn returned_credit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<payments::ReturnedCredit, StoreError>> {
+    let payee_iban: String = row.get(1)?;
+    let currency: String = row.get(3)?;
+    Ok(payments::ReturnedCredit::from_columns(
+        row.get(0)?,
+        &payee_iban,
+        row.get(2)?,
+        &currency,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+pub fn returned_credit(
+    connection: &Connection,
+    message_id: &str,
+) -> Result<Option<payments::ReturnedCredit>, StoreError> {
+    let sql = format!("SELECT {} FROM returned_credits WHERE message_id = ?1", payments::RETURNED_CREDIT_COLUMNS);
+    connection
+        .prepare_cached(&sql)
+        .and_then(|mut statement| statement.query_row([message_id], returned_credit_row).optional())
+        .map_err(StoreError::backend)?
+        .transpose()
+}
+
+pub fn return_credit(
+    connection: &Connection,
+    credit: &payments::ReturnedCredit,
+) -> Result<payments::ReturnedCredit, StoreError> {
+    connection
+        .execute(
+            &format!(
+                "INSERT INTO returned_credits ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (message_id) DO NOTHING",
+                payments::RETURNED_CREDIT_COLUMNS
+            ),
+            params![
+                credit.message_id,
+                credit.payee_iban.as_str(),
+                credit.amount.minor(),
+                credit.amount.currency().code(),
+                credit.payer_name,
+                credit.reason,
+                credit.returned_at.as_microsecond()
+            ],
+        )
+        .map_err(StoreError::backend)?;
+    returned_credit(connection, &credit.message_id)?.ok_or_else(|| StoreError::backend("a returned credit vanished"))
+}

@@ -37,6 +37,11 @@ pub use fx::{
     r_13_2_concurrent_rates_are_all_kept, r_13_2_nbk_rates_import_idempotently, r_13_2_rate_history_and_rates_by_id,
     r_13_2_rates_in_force_between_changes,
 };
+mod statements;
+pub use statements::{
+    r_3_1_2_3_incoming_credits_name_their_payer, r_6_2_a_walk_sees_the_snapshot_of_its_totals,
+    r_6_3_1_statements_reconcile_for_random_periods,
+};
 
 /// Generates one `#[tokio::test]` per story for a backend. `$open` is an async expression that
 /// yields a fresh `Arc<dyn Store>`.
@@ -94,6 +99,9 @@ macro_rules! store_conformance {
             r_13_2_concurrent_rates_are_all_kept,
             r_13_2_rate_history_and_rates_by_id,
             r_13_2_nbk_rates_import_idempotently,
+            r_6_3_1_statements_reconcile_for_random_periods,
+            r_6_2_a_walk_sees_the_snapshot_of_its_totals,
+            r_3_1_2_3_incoming_credits_name_their_payer,
         );
     };
     (@stories $open:expr; $($story:ident),* $(,)?) => {

@@ -10,6 +10,7 @@ mod means;
 mod model;
 pub mod payments;
 pub mod rules;
+pub mod statements;
 pub mod templates;
 mod users;
 
@@ -405,6 +406,11 @@ pub trait Store: Send + Sync + 'static {
     async fn outbox_failed(&self, message_id: &str, next_attempt_at: Timestamp, error: &str) -> Result<(), StoreError>;
     /// The account with this IBAN (an incoming transfer's payee).
     async fn account_by_iban(&self, iban: &tiyn_core::iban::Iban) -> Result<Option<Account>, StoreError>;
+    /// An incoming credit refused back, by its message id.
+    async fn returned_credit(&self, message_id: &str) -> Result<Option<payments::ReturnedCredit>, StoreError>;
+    /// Records an incoming credit refused back; a second record of the same message id keeps and
+    /// answers the first.
+    async fn return_credit(&self, credit: payments::ReturnedCredit) -> Result<payments::ReturnedCredit, StoreError>;
 
     // ----- FX rates (issue 5, R-13.2, R-3.1.1.4) -----
 
@@ -433,6 +439,33 @@ pub trait Store: Send + Sync + 'static {
     /// The latest day on or before `on_or_before` with official rates stored (an official rate
     /// stays in force until the next one is set).
     async fn latest_nbk_date(&self, on_or_before: jiff::civil::Date) -> Result<Option<jiff::civil::Date>, StoreError>;
+
+    // ----- statements (issue 6) -----
+
+    /// The numbers of `account`'s statement over `period` (R-3.1.2.1, R-6.3.1), from its
+    /// postings alone: the balance at the start of the period's first day (Asia/Almaty), the
+    /// period's debits and credits, the closing balance, the number of operations, and the
+    /// snapshot every page of its lines is read at ([`statements::StatementSnapshot`]), so that
+    /// every walk over the lines sees the lines these totals sum. `NotFound` for an unknown
+    /// account.
+    async fn statement_totals(
+        &self,
+        account: AccountId,
+        period: tiyn_statement::Period,
+    ) -> Result<statements::StatementTotals, StoreError>;
+    /// One page of a statement's lines: the account's postings in the request's posting range,
+    /// booked in the period after its cursor, in line order (booking instant, entry, posting), at
+    /// most `limit` postings, each one line or, with its commission, two. Walk a statement with
+    /// [`statements::LineReader`], which chooses the ranges.
+    async fn statement_lines(&self, request: statements::LinesRequest) -> Result<statements::LinesPage, StoreError>;
+    /// Executes an incoming credit's ledger command and keeps its payer's details with its entry,
+    /// in one transaction (R-3.1.2.3: the payee's statement names the payer). A replay of the
+    /// command writes nothing new and answers the first result.
+    async fn book_incoming_credit(
+        &self,
+        command: Command,
+        details: statements::IncomingCreditDetails,
+    ) -> Result<Executed, StoreError>;
 
     /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;

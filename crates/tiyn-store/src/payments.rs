@@ -743,3 +743,41 @@ pub fn restriction_refusal(
     let debit = crate::rules::payer_debit(command, payer)?;
     crate::rules::restriction_refusal(restrictions, kind, debit, balance, held, at)
 }
+
+/// An incoming credit refused back to the sending bank: its currency is not the payee
+/// account's and the bank had no rate to convert it at. Nothing was posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnedCredit {
+    pub message_id: String,
+    pub payee_iban: tiyn_core::iban::Iban,
+    pub amount: Money,
+    pub payer_name: String,
+    pub reason: String,
+    pub returned_at: Timestamp,
+}
+
+/// The columns both backends keep a returned credit in, in this order.
+pub const RETURNED_CREDIT_COLUMNS: &str = "message_id, payee_iban, amount, currency, payer_name, reason, returned_at";
+
+impl ReturnedCredit {
+    /// Reads the columns back.
+    pub fn from_columns(
+        message_id: String,
+        payee_iban: &str,
+        amount: i64,
+        currency: &str,
+        payer_name: String,
+        reason: String,
+        returned_at: i64,
+    ) -> Result<ReturnedCredit, StoreError> {
+        let bad = || StoreError::backend(format!("stored returned credit {message_id:?} does not read back"));
+        Ok(ReturnedCredit {
+            payee_iban: tiyn_core::iban::Iban::parse(payee_iban).map_err(|_| bad())?,
+            amount: Money::from_minor(amount, tiyn_core::Currency::parse(currency).map_err(|_| bad())?),
+            returned_at: Timestamp::from_microsecond(returned_at).map_err(|_| bad())?,
+            message_id,
+            payer_name,
+            reason,
+        })
+    }
+}

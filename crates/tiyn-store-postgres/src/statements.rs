@@ -1,0 +1,169 @@
+//! Account statements on PostgreSQL (issue 6): the totals and the snapshot, pages of lines, and
+//! the booking of an incoming credit with its payer's details. The SQL and the reading of rows
+//! are `tiyn_store::statements`', shared with SQLite.
+//!
+//! # The snapshot
+//!
+//! Posting ids come from a sequence, so a transaction may hold a small id while a larger one is
+//! already committed: the largest visible id alone bounds nothing. But every posting is written
+//! under its account's row lock (`FOR UPDATE`, taken before the ids are drawn). So the account's
+//! row is taken `FOR SHARE` first: that waits for every transaction posting to the account to
+//! end, and no new one can start posting until the lock is released. The account's last posting
+//! id read under it has every smaller posting of the account committed, and every later posting
+//! draws a larger id. The lock is held for two index lookups only.
+
+use std::sync::LazyLock;
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+use tiyn_core::AccountId;
+use tiyn_ledger::{Command, Executed, Receipt};
+use tiyn_store::StoreError;
+use tiyn_store::statements::{
+    self, ColumnReader, IncomingCreditDetails, LineContext, LinesPage, LinesRequest, Period, StatementRow,
+    StatementSnapshot, StatementTotals, TotalsRow, WINDOW_POSTINGS,
+};
+
+use crate::rows;
+use crate::tx::{ATTEMPTS_MAX, TxError, retryable, with_retries};
+
+static THROUGH_SQL: LazyLock<String> = LazyLock::new(|| statements::dollar_placeholders(statements::THROUGH_SQL));
+static TOTALS_SQL: LazyLock<String> = LazyLock::new(|| statements::dollar_placeholders(statements::TOTALS_SQL));
+static WINDOWS_SQL: LazyLock<String> = LazyLock::new(|| statements::dollar_placeholders(statements::WINDOWS_SQL));
+static LINES_SQL: LazyLock<String> = LazyLock::new(|| statements::dollar_placeholders(statements::LINES_SQL));
+static INSERT_INCOMING_CREDIT_SQL: LazyLock<String> =
+    LazyLock::new(|| statements::dollar_placeholders(statements::INSERT_INCOMING_CREDIT_SQL));
+
+/// A PostgreSQL row as the shared readers see it.
+struct Columns<'a>(&'a PgRow);
+
+impl ColumnReader for Columns<'_> {
+    fn int(&self, index: usize) -> Result<Option<i64>, StoreError> {
+        self.0.try_get(index).map_err(StoreError::backend)
+    }
+
+    fn text(&self, index: usize) -> Result<Option<String>, StoreError> {
+        self.0.try_get(index).map_err(StoreError::backend)
+    }
+}
+
+pub async fn totals(pool: &PgPool, account: AccountId, period: Period) -> Result<StatementTotals, StoreError> {
+    let (currency, through) = with_retries!(snapshot_bound(pool, account))?;
+    let currency = rows::currency(&currency)?;
+    let (start, end) = statements::period_instants(period)?;
+    let row = sqlx::query(TOTALS_SQL.as_str())
+        .bind(account.get())
+        .bind(through)
+        .bind(start)
+        .bind(end)
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::backend)?;
+    let totals = TotalsRow::read(&Columns(&row))?;
+    let windows = sqlx::query(WINDOWS_SQL.as_str())
+        .bind(account.get())
+        .bind(through)
+        .bind(start)
+        .bind(end)
+        .bind(WINDOW_POSTINGS)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::backend)?
+        .iter()
+        .map(|row| statements::window_row(&Columns(row)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let snapshot = StatementSnapshot::new(through, windows)?;
+    statements::totals_from(account, currency, period, totals, snapshot)
+}
+
+/// The account's currency and last posting id, read under its row's share lock (see the module
+/// documentation).
+async fn snapshot_bound(pool: &PgPool, account: AccountId) -> Result<(String, i64), TxError> {
+    let mut transaction = pool.begin().await?;
+    let currency: Option<String> = sqlx::query_scalar("SELECT currency FROM accounts WHERE id = $1 FOR SHARE")
+        .bind(account.get())
+        .fetch_optional(&mut *transaction)
+        .await?;
+    let currency = currency.ok_or(StoreError::NotFound { what: "account" })?;
+    let through: i64 =
+        sqlx::query_scalar(THROUGH_SQL.as_str()).bind(account.get()).fetch_one(&mut *transaction).await?;
+    transaction.commit().await?;
+    Ok((currency, through))
+}
+
+pub async fn lines(pool: &PgPool, request: &LinesRequest) -> Result<LinesPage, StoreError> {
+    let parameters = statements::lines_parameters(request)?;
+    let mut query = sqlx::query(LINES_SQL.as_str());
+    for parameter in parameters {
+        query = query.bind(parameter);
+    }
+    let rows = query
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::backend)?
+        .iter()
+        .map(|row| StatementRow::read(&Columns(row)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    debug_assert!(rows.len() <= request.limit, "the query's LIMIT holds");
+    let context = LineContext {
+        account: request.account,
+        currency: request.currency,
+        period: request.period,
+        bank: &request.bank,
+    };
+    statements::page_of(rows, &context)
+}
+
+/// The credit's command and its details in one transaction, run again from fresh reads after a
+/// deadlock, a serialization failure, or another process executing the same key first (whose
+/// result the next attempt answers as a replay).
+pub async fn book_incoming_credit(
+    pool: &PgPool,
+    command: &Command,
+    details: &IncomingCreditDetails,
+) -> Result<Executed, StoreError> {
+    let mut attempt = 1;
+    loop {
+        match book_once(pool, command, details).await {
+            Ok(executed) => return Ok(executed),
+            Err(TxError::Sql(error)) if attempt < ATTEMPTS_MAX && (retryable(&error) || unique_violation(&error)) => {
+                tracing::debug!(%error, attempt, "booking an incoming credit conflicted; running it again");
+                attempt += 1;
+            }
+            Err(TxError::Sql(error)) => return Err(StoreError::backend(error)),
+            Err(TxError::Store(error)) => return Err(error),
+        }
+    }
+}
+
+fn unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(database) if database.code().as_deref() == Some(crate::UNIQUE_VIOLATION))
+}
+
+async fn book_once(pool: &PgPool, command: &Command, details: &IncomingCreditDetails) -> Result<Executed, TxError> {
+    let mut transaction = pool.begin().await?;
+    let executed = crate::ledger::decide_and_write(&mut transaction, std::slice::from_ref(command))
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::backend("the ledger answered nothing"))??;
+    if !executed.replayed {
+        let Receipt::Posted { entry } = executed.receipt else {
+            return Err(StoreError::backend("an incoming credit's command did not post").into());
+        };
+        let columns = details.columns();
+        sqlx::query(INSERT_INCOMING_CREDIT_SQL.as_str())
+            .bind(entry.get())
+            .bind(columns.message_id)
+            .bind(columns.payer_name)
+            .bind(columns.payer_taxpayer_id)
+            .bind(columns.payer_iban)
+            .bind(columns.payer_bic)
+            .bind(columns.knp)
+            .bind(columns.purpose)
+            .bind(columns.received_at)
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    Ok(executed)
+}
