@@ -39,12 +39,14 @@ export function journey(onStart) {
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
       const entry = `${page.url()}: ${message.text()}`;
-      // htmx logs a request the browser cut short (the page was left while a live check was on
-      // its way) as `htmx:afterRequest` then `htmx:sendAbort`: not a script error. Any other
-      // failed request (an error status) still counts.
+      // htmx logs a request the browser cut short (the page was left while a live check or a
+      // conversion quote was on its way) as `htmx:afterRequest` then `htmx:sendAbort`: not a
+      // script error. Any other failed request (an error status) still counts.
       if (message.text().startsWith('htmx:sendAbort')) {
         const last = consoleErrors.length - 1;
-        if (last >= 0 && consoleErrors[last] === `${page.url()}: htmx:afterRequest, [object HTMLFormElement]`) consoleErrors.pop();
+        const cutShort = /^htmx:afterRequest, \[object HTML(Form|Div)Element\]$/;
+        if (last >= 0 && consoleErrors[last].startsWith(`${page.url()}: `)
+          && cutShort.test(consoleErrors[last].slice(page.url().length + 2))) consoleErrors.pop();
         return;
       }
       consoleErrors.push(entry);

@@ -1552,6 +1552,8 @@ mod tests {
                 ("budget_max", "5000"),
                 ("budget_currency", "KZT"),
                 ("budget_withholding", "separate"),
+                ("conversion_commission", "free"),
+                ("conversion_withholding", "separate"),
             ]
             .into_iter()
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
@@ -1560,7 +1562,7 @@ mod tests {
         let plan = TariffForm::from_pairs(&pairs("separate")).parse(t).expect("valid").expect("own");
         assert_eq!(
             tiyn_store::rules::tariff_to_text(&plan),
-            "internal free separate\ninterbank fixed 150.00 KZT separate\nbudget percent 0.1 min 50.00 KZT max 5000.00 KZT separate"
+            "internal free separate\ninterbank fixed 150.00 KZT separate\nbudget percent 0.1 min 50.00 KZT max 5000.00 KZT separate\nconversion free separate"
         );
         let refused = TariffForm::from_pairs(&pairs("from_amount")).parse(t).expect_err("refused");
         assert_eq!(refused, vec![field("interbank_withholding", t.rules_err_withholding)]);

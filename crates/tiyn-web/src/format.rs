@@ -73,6 +73,11 @@ pub fn time_of_day(at: Timestamp) -> String {
     at.to_zoned(almaty()).strftime("%H:%M").to_string()
 }
 
+/// `HH:MM:SS` in Almaty: the end of a conversion quote's hold, which lasts minutes.
+pub fn time_of_day_seconds(at: Timestamp) -> String {
+    at.to_zoned(almaty()).strftime("%H:%M:%S").to_string()
+}
+
 /// A date as people write it: `31.12.2026` in ru and kk, `2026-12-31` in en.
 pub fn date(date: Date, lang: Lang) -> String {
     match lang {
@@ -101,6 +106,7 @@ mod tests {
     fn times_are_shown_in_almaty() {
         let at: Timestamp = "2026-01-01T19:30:15Z".parse().expect("instant");
         assert_eq!(time_of_day(at), "00:30");
+        assert_eq!(time_of_day_seconds(at), "00:30:15");
         assert_eq!(date_time(at, Lang::Ru), "02.01.2026 00:30");
         assert_eq!(date_time(at, Lang::En), "2026-01-02 00:30");
         assert_eq!(date_time_seconds(at, Lang::Kk), "02.01.2026 00:30:15");

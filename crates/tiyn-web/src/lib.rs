@@ -1,7 +1,8 @@
 //! The cabinet: server-rendered pages for people, in ru, kk and en.
 //!
 //! Pages are rendered by askama templates (checked at compile time) from display rows built here;
-//! htmx, served from our own static files, refreshes parts of a page. There is no inline script
+//! htmx, served from our own static files, refreshes parts of a page, and one small script of
+//! ours, `static/quote.js`, counts down a conversion quote's seconds. There is no inline script
 //! or style anywhere, so the Content-Security-Policy needs no `unsafe-inline`. The cabinet reads
 //! data through `tiyn_api::access`, the same tenant-isolation gate the JSON API uses.
 //!
@@ -12,6 +13,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod bank;
 pub mod bank_rules;
+pub mod conversions;
 pub mod format;
 pub mod forms;
 pub mod i18n;
@@ -101,6 +103,7 @@ pub const WEB_RULES: &[Rule] = &[
     rule("POST", "/payments", CREATE_PAYMENTS),
     rule("GET", "/payments/new", CREATE_PAYMENTS),
     rule("POST", "/payments/validate", CREATE_PAYMENTS),
+    rule("POST", "/payments/conversion-quote", CREATE_PAYMENTS),
     rule("GET", "/payments/{id}", VIEW_PAYMENTS),
     rule("POST", "/payments/{id}", CREATE_PAYMENTS),
     rule("GET", "/payments/{id}/edit", CREATE_PAYMENTS),
@@ -174,6 +177,7 @@ pub fn routes(state: WebState) -> Router {
         .route("/payments", get(payments::list).post(payments::create))
         .route("/payments/new", get(payments::new_form))
         .route("/payments/validate", post(payments::validate))
+        .route("/payments/conversion-quote", post(conversions::quote))
         .route("/payments/signing", post(payments::open_signing))
         .route("/payments/signing/confirm", post(payments::confirm_signing))
         .route("/payments/templates", get(payment_templates::list).post(payment_templates::save))

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use tiyn_api::access::{CurrentPartner, partner_accounts};
 use tiyn_api::authz::{LOGIN_PAGE, RequestContext};
 use tiyn_api::{ApiError, Lang};
+use tiyn_banking::conversion::codes as conversion_codes;
 use tiyn_banking::{BankingError, Confirmed, SigningDocuments};
 use tiyn_core::access::Permission;
 use tiyn_core::{AccountId, Currency, Money, UserId};
@@ -34,6 +35,7 @@ use tiyn_store::Account;
 use tiyn_store::payments::{PaymentOutcome, PaymentQuery, PaymentRecord, conflicts, is_open};
 
 use crate::WebState;
+use crate::conversions::{QUOTE_FIELD, QuoteFacts, QuotePlace, QuoteView};
 use crate::format;
 use crate::forms::{FormErrors, identity_error};
 use crate::i18n::{Texts, fill, texts};
@@ -152,6 +154,8 @@ pub fn field_message(code: &str, t: &'static Texts) -> Option<&'static str> {
         "account_currency_mismatch" => t.err_account_currency_mismatch,
         "account_not_open" => t.err_account_not_open,
         "commission_exceeds_amount" => t.err_commission_exceeds_amount,
+        "amount_too_small" => t.err_amount_too_small,
+        "amount_too_large" => t.err_amount_too_large,
         tiyn_banking::template_codes::INVALID_NAME => t.template_invalid_name,
         _ => return None,
     };
@@ -167,6 +171,8 @@ fn conflict_text(code: &str, t: &'static Texts) -> Option<&'static str> {
         conflicts::CHALLENGE_USED => Some(t.challenge_used_text),
         "batch_too_large" => Some(t.batch_too_large_text),
         "empty_batch" => Some(t.payments_nothing_selected),
+        conversion_codes::NO_RATE => Some(t.quote_no_rate),
+        conversion_codes::QUOTE_CHANGED => Some(t.quote_changed_text),
         _ => None,
     }
 }
@@ -233,7 +239,7 @@ impl PaymentForm {
     pub(crate) fn to_raw(&self) -> RawDocument {
         let kind = DocumentKind::parse(self.kind.trim()).ok();
         let shows_internal = !matches!(kind, Some(DocumentKind::Interbank | DocumentKind::Budget));
-        let shows_bank_payee = kind != Some(DocumentKind::Internal);
+        let shows_bank_payee = !matches!(kind, Some(DocumentKind::Internal | DocumentKind::Conversion));
         let shows_kbk = matches!(kind, None | Some(DocumentKind::Budget));
         let shown = |shows: bool, value: &str| if shows { present(value) } else { None };
         RawDocument {
@@ -291,7 +297,14 @@ impl FieldMessages {
             FORM_FIELDS.iter().map(|(_, id)| (*id, String::new())).collect();
         let mut rest = Vec::new();
         for refusal in refusals {
-            let message = field_message(refusal.code, t).map_or_else(|| refusal.detail.clone(), str::to_owned);
+            let message = match (refusal.field, refusal.code) {
+                // The payee account's currency is wrong either way: the same as the payer's for a
+                // conversion, another for a transfer.
+                (fields::PAYEE_ACCOUNT, tiyn_banking::codes::ACCOUNT_CURRENCY_MISMATCH) => {
+                    t.err_payee_account_currency.to_owned()
+                }
+                (_, code) => field_message(code, t).map_or_else(|| refusal.detail.clone(), str::to_owned),
+            };
             let Some(index) = FORM_FIELDS.iter().position(|(field, _)| *field == refusal.field) else {
                 rest.push(message);
                 continue;
@@ -414,6 +427,8 @@ struct PaymentFormPage {
     messages: FieldMessages,
     payee_name_max: usize,
     purpose_max: usize,
+    /// The form opens on a conversion (a draft, a refused form): its quote block asks at once.
+    quote_on_load: bool,
 }
 
 /// The live check's answer: each input's message and the summary, swapped in by htmx
@@ -481,7 +496,8 @@ pub(crate) fn form_page(
         Some(refused) => (refused.status, refused.summary, refused.messages),
         None => (StatusCode::OK, FormErrors::none(), FieldMessages::none()),
     };
-    let kinds = [DocumentKind::Internal, DocumentKind::Interbank, DocumentKind::Budget]
+    let quote_on_load = DocumentKind::parse(values.kind.trim()) == Ok(DocumentKind::Conversion);
+    let kinds = DocumentKind::ALL
         .into_iter()
         .map(|kind| Choice {
             value: kind.as_str().to_owned(),
@@ -528,6 +544,7 @@ pub(crate) fn form_page(
         messages,
         payee_name_max: tiyn_payments::PAYEE_NAME_LENGTH_MAX,
         purpose_max: tiyn_payments::PURPOSE_LENGTH_MAX,
+        quote_on_load,
     };
     render(&page, status, lang)
 }
@@ -1104,6 +1121,10 @@ struct SigningPage {
     totals: Vec<String>,
     commission: Vec<String>,
     rows: Vec<PaymentRow>,
+    /// The conversions carried out at confirmation, at the rates the code is bound to (R-3.1.1.4).
+    conversions: Vec<QuoteView>,
+    /// The same quotes as the code step carries them back ([`QUOTE_FIELD`]).
+    quote_fields: Vec<String>,
     errors: FormErrors,
 }
 
@@ -1114,6 +1135,8 @@ struct SigningSummary {
     expires_at: String,
     totals: Vec<Money>,
     commission: Vec<Money>,
+    /// The quotes of the batch's conversions carried out today.
+    conversions: Vec<(DocumentId, QuoteFacts)>,
 }
 
 async fn signing_page(
@@ -1134,6 +1157,23 @@ async fn signing_page(
     let by_id = account_map(&accounts);
     let until = summary.expires_at.parse::<Timestamp>().map_or_else(|_| "—".to_owned(), format::time_of_day);
     let money = |amounts: &[Money]| amounts.iter().map(|amount| format::money(*amount, lang.lang)).collect();
+    let now = state.banking.now();
+    let conversions = summary
+        .conversions
+        .iter()
+        .map(|(document, facts)| {
+            let number = documents
+                .iter()
+                .find(|record| record.id == *document)
+                .map_or_else(|| document.to_string(), |record| record.number.to_string());
+            QuoteView {
+                heading: fill(t.signing_conversion_document, &[("number", &number)]),
+                document: document.to_string(),
+                ..QuoteView::new(facts, format!("quote-{document}"), QuotePlace::Signing, now, lang.lang)
+            }
+        })
+        .collect();
+    let quote_fields = summary.conversions.iter().map(|(document, facts)| facts.encode(*document)).collect();
     let page = SigningPage {
         t,
         page: PageMeta::new(lang.lang, state.demo, "payments", PAYMENTS_PAGE, viewer),
@@ -1142,6 +1182,8 @@ async fn signing_page(
         totals: money(&summary.totals),
         commission: money(&summary.commission),
         rows: documents.iter().map(|record| PaymentRow::new(record, &by_id, lang.lang)).collect(),
+        conversions,
+        quote_fields,
         challenge_id: summary.challenge_id,
         sent_to: summary.sent_to,
         expires_at: summary.expires_at,
@@ -1152,7 +1194,8 @@ async fn signing_page(
 
 /// `POST /payments/signing`: opens the confirmation of the ticked documents:
 /// one code bound to their content goes by SMS, and the page shows the count, the totals and
-/// the commission per currency, and where the code went.
+/// the commission per currency, where the code went, and each conversion's amounts and rates
+/// with the time to confirm them before (R-3.1.1.4).
 pub async fn open_signing(
     State(state): State<WebState>,
     lang: PageLang,
@@ -1183,6 +1226,11 @@ pub async fn open_signing(
                     expires_at: signing.challenge.expires_at.to_string(),
                     totals: signing.totals,
                     commission: signing.commission,
+                    conversions: signing
+                        .conversions
+                        .iter()
+                        .map(|(document, quote)| (*document, QuoteFacts::of(quote)))
+                        .collect(),
                 };
                 let outcome = Outcome::shown(None);
                 return signing_page(&state, lang, &viewer, &partner, &documents.documents, summary, outcome).await;
@@ -1205,13 +1253,37 @@ pub async fn open_signing(
 }
 
 /// The code step as posted: the challenge and what the page showed about it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default)]
 pub struct CodeForm {
     pub challenge_id: String,
     pub code: String,
     pub sent_to: String,
     pub expires_at: String,
+    /// The conversions' quotes the page showed ([`QuoteFacts::encode`]), one per conversion.
+    pub quotes: Vec<String>,
+}
+
+impl CodeForm {
+    /// The form's fields; the quote field repeats, so the form is read as pairs.
+    fn from_pairs(pairs: Vec<(String, String)>) -> CodeForm {
+        let mut form = CodeForm::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "challenge_id" => form.challenge_id = value,
+                "code" => form.code = value,
+                "sent_to" => form.sent_to = value,
+                "expires_at" => form.expires_at = value,
+                QUOTE_FIELD => form.quotes.push(value),
+                _ => {}
+            }
+        }
+        form
+    }
+
+    /// The quotes the page showed; any the page did not write is left out.
+    fn conversions(&self) -> Vec<(DocumentId, QuoteFacts)> {
+        self.quotes.iter().filter_map(|text| QuoteFacts::decode(text)).collect()
+    }
 }
 
 #[derive(Template)]
@@ -1224,6 +1296,9 @@ struct SignedPage {
     failure: Option<String>,
     failure_code: String,
     rows: Vec<PaymentRow>,
+    /// The documents of a confirmation refused for its conversions' rates: a button opens a new
+    /// confirmation of them at the current rates. Empty otherwise.
+    reopen: Vec<String>,
 }
 
 fn signed_page(
@@ -1233,6 +1308,18 @@ fn signed_page(
     status: StatusCode,
     failure: Option<(String, String)>,
     rows: Vec<PaymentRow>,
+) -> Response {
+    signed_page_with(state, lang, viewer, status, failure, rows, Vec::new())
+}
+
+fn signed_page_with(
+    state: &WebState,
+    lang: PageLang,
+    viewer: &Viewer,
+    status: StatusCode,
+    failure: Option<(String, String)>,
+    rows: Vec<PaymentRow>,
+    reopen: Vec<String>,
 ) -> Response {
     let t = texts(lang.lang);
     let heading = if failure.is_some() { t.signing_failed_title } else { t.signing_done_title };
@@ -1247,6 +1334,7 @@ fn signed_page(
         failure,
         failure_code,
         rows,
+        reopen,
     };
     render(&page, status, lang)
 }
@@ -1254,16 +1342,19 @@ fn signed_page(
 /// `POST /payments/signing/confirm`: confirms the batch with its one code and
 /// shows what became of each document: executed, sent, confirmed for a later value date, or
 /// refused with its reason. A wrong code shows the page again with the error; a
-/// document changed since the code was sent confirms nothing, and the page says so.
+/// document changed since the code was sent confirms nothing, and the page says so. A code
+/// entered after its conversions' rates stopped holding confirms nothing either: the page says
+/// until when they held and offers a new confirmation of the same documents (R-3.1.1.4).
 pub async fn confirm_signing(
     State(state): State<WebState>,
     lang: PageLang,
     viewer: Viewer,
     MaybePartner(partner): MaybePartner,
     RequestContext(context): RequestContext,
-    Form(form): Form<CodeForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let (Some(partner), Some(principal)) = (partner, viewer.principal.clone()) else { return to_login() };
+    let form = CodeForm::from_pairs(pairs);
     let t = texts(lang.lang);
     let challenge = form.challenge_id.trim();
     let confirmed = state.banking.confirm_signing(&context, &principal, challenge, form.code.trim()).await;
@@ -1284,6 +1375,7 @@ pub async fn confirm_signing(
                         expires_at: form.expires_at.clone(),
                         totals,
                         commission,
+                        conversions: form.conversions(),
                     };
                     let outcome = Outcome::refused(status, errors);
                     signing_page(&state, lang, &viewer, &partner, &documents, summary, outcome).await
@@ -1293,6 +1385,26 @@ pub async fn confirm_signing(
                     signed_page(&state, lang, &viewer, status, Some((errors.code.clone(), text)), Vec::new())
                 }
             }
+        }
+        BankingError::Conflict(code @ (conversion_codes::QUOTE_EXPIRED | conversion_codes::QUOTE_CHANGED)) => {
+            let text = if code == conversion_codes::QUOTE_EXPIRED {
+                // The earliest end the page showed: the one that stopped the confirmation.
+                let until = form.conversions().iter().map(|(_, facts)| facts.expires_at).min();
+                let until = until.map_or_else(|| "—".to_owned(), format::time_of_day_seconds);
+                fill(t.quote_expired_text, &[("until", &until)])
+            } else {
+                t.quote_changed_text.to_owned()
+            };
+            // The same documents, read from the confirmation (not from the page).
+            let reopen = match state.banking.signing_documents(&principal, challenge).await {
+                Ok(signing) => signing.documents.iter().map(|record| record.id.to_string()).collect(),
+                Err(error) => {
+                    tracing::warn!(error = ?error, "the documents of a refused confirmation could not be read");
+                    Vec::new()
+                }
+            };
+            let failure = Some((code.to_owned(), text));
+            signed_page_with(&state, lang, &viewer, StatusCode::CONFLICT, failure, Vec::new(), reopen)
         }
         BankingError::Conflict(code) => {
             let text = conflict_text(code, t)
@@ -1355,6 +1467,9 @@ mod tests {
             tiyn_banking::codes::ACCOUNT_CURRENCY_MISMATCH,
             tiyn_banking::codes::ACCOUNT_NOT_OPEN,
             "commission_exceeds_amount",
+            // A conversion's amount the rates cannot convert (R-3.1.1.4).
+            "amount_too_small",
+            "amount_too_large",
         ];
         for code in tiyn_payments::codes::ALL.into_iter().chain(gate) {
             for t in [&RU, &KK, &EN] {
@@ -1397,8 +1512,12 @@ mod tests {
         let raw = PaymentForm { kind: "interbank".into(), ..form.clone() }.to_raw();
         assert_eq!((raw.payee_account, raw.kbk), (None, None));
         assert_eq!(raw.payee_name.as_deref(), Some("ТОО Ромашка"));
-        let raw = PaymentForm { kind: "budget".into(), ..form }.to_raw();
+        let raw = PaymentForm { kind: "budget".into(), ..form.clone() }.to_raw();
         assert_eq!(raw.kbk.as_deref(), Some("105102"));
+        // A conversion is between the partner's own accounts (R-3.1.1.4).
+        let raw = PaymentForm { kind: "conversion".into(), ..form }.to_raw();
+        assert_eq!(raw.payee_account.as_deref(), Some("2"));
+        assert_eq!((raw.payee_name, raw.payee_iban, raw.kbe, raw.kbk), (None, None, None, None));
     }
 
     #[test]

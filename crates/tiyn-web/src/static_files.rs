@@ -26,6 +26,11 @@ pub const FILES: &[StaticFile] = &[
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../static/htmx.min.js"),
     },
+    StaticFile {
+        name: "quote.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../static/quote.js"),
+    },
     StaticFile { name: "favicon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../static/favicon.svg") },
 ];
 
