@@ -468,16 +468,27 @@ impl Banking {
             }
         }
         let digest = conversion::bound_digest(challenge.digest(), &conversions);
-        let quotes = tariff::batch_commission(
-            &rules.tariff,
-            &awaiting.iter().map(|document| (document.kind(), document.requisites().amount())).collect::<Vec<_>>(),
-        )
-        .map_err(|error| BankingError::Tariff(error.code()))?;
+        // A conversion's commission is on what it sells, in the payer account's currency.
+        let mut priced = Vec::with_capacity(awaiting.len());
+        for document in &awaiting {
+            let base = match conversions.iter().find(|(id, _)| *id == document.id()) {
+                Some((_, quote)) => conversion::commission_base(&quote.conversion)?,
+                None => document.requisites().amount(),
+            };
+            priced.push((document.kind(), base));
+        }
+        let quotes =
+            tariff::batch_commission(&rules.tariff, &priced).map_err(|error| BankingError::Tariff(error.code()))?;
         let totals: Vec<Money> = summary.totals().collect();
-        let commission: Vec<Money> = totals
+        let mut commission: Vec<Money> = totals
             .iter()
             .map(|total| quotes.commission_total(total.currency()).unwrap_or_else(|| Money::zero(total.currency())))
             .collect();
+        commission.extend(
+            quotes
+                .commission_totals()
+                .filter(|fee| fee.is_positive() && !totals.iter().any(|total| total.currency() == fee.currency())),
+        );
         let mut about = format!(
             "{} док. на {}",
             summary.count(),

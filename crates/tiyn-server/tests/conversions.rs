@@ -278,3 +278,40 @@ async fn r_13_1_an_incoming_credit_in_another_currency_is_converted_or_returned(
     assert_eq!(x.balance(x.kzt.id).await, kzt_before + 473_600);
     assert!(x.f.test.store.check_ledger().await.expect("check").is_sound());
 }
+
+/// R-3.1.1.4: the bank's tariff for conversions is on what is sold, in the payer
+/// account's currency: the confirmation shows it in tenge for a purchase of dollars, and it is
+/// posted to the bank's fee income in the conversion's entry.
+#[tokio::test]
+async fn r_4_15_a_conversion_commission_is_on_what_is_sold() {
+    let x = fixture().await;
+    let operator = &x.f.test.credentials.operators[0];
+    let operator = x.f.test.sign_in_with(&operator.login, &operator.password, &operator.mobile).await;
+    let rules = json!({
+        "tariff": {
+            "internal": {"commission": "free", "withholding": "separate"},
+            "interbank": {"commission": "free", "withholding": "separate"},
+            "budget": {"commission": "free", "withholding": "separate"},
+            "conversion": {"commission": "percent", "rate": "0.5", "min": {"amount": "100.00", "currency": "KZT"},
+                "withholding": "separate"},
+        },
+        "limits": [],
+        "disabled_kinds": [],
+    });
+    let path = format!("/api/admin/v1/partners/{}/payment-rules", x.f.test.demo.partner);
+    let response = request_json(&x.f.test.app, "PUT", &path, Some(&operator), rules).await;
+    assert_eq!(response.status(), 200, "{}", body_text(response).await);
+
+    let kzt_before = x.balance(x.kzt.id).await;
+    let fees_before = x.bank(AccountKind::BankFees, Currency::Kzt).await;
+    let id = x.create(conversion(x.kzt.id, x.usd.id, "100.00", "USD", "2026-01-12")).await;
+    let signing = x.sign(&id).await;
+    // 0.5 % of the 47,960.00 KZT sold is 239.80 KZT.
+    let commission = signing["commission"].as_array().expect("commission");
+    assert!(commission.iter().any(|fee| fee["amount"] == "239.80" && fee["currency"] == "KZT"), "{signing}");
+    let (_, results) = x.confirm(&signing).await;
+    assert_eq!(results["results"][0]["status"], "executed", "{results}");
+    assert_eq!(x.balance(x.kzt.id).await, kzt_before - 4_796_000 - 23_980);
+    assert_eq!(x.bank(AccountKind::BankFees, Currency::Kzt).await - fees_before, 23_980);
+    assert!(x.f.test.store.check_ledger().await.expect("check").is_sound());
+}
