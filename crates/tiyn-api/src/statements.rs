@@ -30,10 +30,13 @@ use serde::{Deserialize, Serialize};
 use tiyn_banking::statements::{AccountStatement, StatementUse};
 use tiyn_core::AccountId;
 use tiyn_statement::{
-    Camt053Options, CsvOptions, DailyTurnovers, DayTurnover, Direction, Mt940Options, OneCOptions, Period, PeriodError,
+    Camt053Options, CsvOptions, DailyTurnovers, DayTurnover, Mt940Options, OneCOptions, Period, PeriodError,
     StatementError, StatementHeader, StatementLine, TurnoverCheck, XlsxOptions,
 };
 use utoipa::{IntoParams, ToSchema};
+
+/// The line's direction and kind, for the edges that lay lines out themselves (the cabinet).
+pub use tiyn_statement::{Direction, LineKind};
 
 use crate::ApiState;
 use crate::authz::{Authenticated, RequestContext};
@@ -132,6 +135,13 @@ struct Parsed {
 }
 
 impl StatementQuery {
+    /// The period alone (`from` and `to`), refused as the API refuses it: `required`,
+    /// `invalid_date`, `period_reversed`, `period_too_long`, on the field `from` or `to`.
+    pub fn period(&self) -> Result<Period, ApiError> {
+        let dates = StatementQuery { from: self.from.clone(), to: self.to.clone(), format: None, lang: None };
+        dates.parse().map(|parsed| parsed.period)
+    }
+
     fn parse(&self) -> Result<Parsed, ApiError> {
         let mut errors = Vec::new();
         let from = date_field(self.from.as_deref(), "from", &mut errors);
@@ -364,10 +374,23 @@ pub async fn account_statement(
     ApiQuery(query): ApiQuery<StatementQuery>,
 ) -> Result<Response, ApiError> {
     let id = id.parse::<i64>().map(AccountId::new).map_err(|_| ApiError::NotFound { what: "account" })?;
+    statement_response(&state.banking, &context, &principal, id, &query).await
+}
+
+/// The statement of account `id` as [`account_statement`] answers it, for every edge that serves
+/// the same files (the cabinet's download route calls it with a file `format`): the account gate,
+/// the query, the permissions, the audit record, the JSON or the streamed file.
+pub async fn statement_response(
+    banking: &tiyn_banking::Banking,
+    context: &tiyn_identity::Context,
+    principal: &tiyn_identity::Principal,
+    id: AccountId,
+    query: &StatementQuery,
+) -> Result<Response, ApiError> {
     // The account first: another partner's id answers 404 whatever the parameters say.
-    let account = state.banking.statement_account(&principal, id).await?;
+    let account = banking.statement_account(principal, id).await?;
     let Parsed { period, format, lang } = query.parse()?;
-    let prepared = state.banking.statement(&principal, &account, period).await?;
+    let prepared = banking.statement(principal, &account, period).await?;
     if format == Format::Json && prepared.operations > STATEMENT_JSON_OPERATIONS_MAX {
         return Err(ApiError::invalid(
             "format",
@@ -383,7 +406,7 @@ pub async fn account_statement(
         Format::Json => StatementUse::View,
         other => StatementUse::Export { format: other.name() },
     };
-    let statement = prepared.open(&state.banking, &context, &principal, use_).await?;
+    let statement = prepared.open(banking, context, principal, use_).await?;
     match format {
         Format::Json => Ok(Json(json_statement(&statement).await?).into_response()),
         Format::Pdf => pdf(statement, lang).await,
@@ -391,36 +414,56 @@ pub async fn account_statement(
     }
 }
 
-/// The whole statement as JSON, the days completed with [`DailyTurnovers`].
-async fn json_statement(statement: &AccountStatement) -> Result<StatementDto, ApiError> {
+/// One step of [`walk_statement`].
+#[derive(Debug)]
+pub enum StatementItem<'a> {
+    /// An operation's line, in the statement's order.
+    Line(&'a StatementLine),
+    /// A day of the period, after its lines: its turnovers and closing balance. Every day of the
+    /// period comes, those without lines too.
+    Day(DayTurnover),
+}
+
+/// Walks an opened statement's lines from the store, checking them against the header
+/// ([`TurnoverCheck`]) and closing each day ([`DailyTurnovers`]): the JSON's walk, and the
+/// cabinet's statement page's.
+pub async fn walk_statement(
+    statement: &AccountStatement,
+    mut visit: impl FnMut(StatementItem<'_>) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
     let header = &statement.header;
     let inconsistent = |error: StatementError| ApiError::Internal(format!("statement {}: {error}", header.reference));
     let mut check = TurnoverCheck::new(header);
     let mut days = DailyTurnovers::new(header);
-    let mut day_dtos = Vec::new();
-    let mut lines = Vec::new();
     let mut reader = statement.lines.reader();
     while let Some(page) = reader.next_page().await? {
         for line in page {
             if let Some(closed) = check.push(&line).map_err(inconsistent)? {
-                days.through(closed, |day| -> Result<(), ApiError> {
-                    day_dtos.push(StatementDayDto::from(day));
-                    Ok(())
-                })?;
+                days.through(closed, |day| visit(StatementItem::Day(day)))?;
             }
-            lines.push(StatementLineDto::from(&line));
+            visit(StatementItem::Line(&line))?;
         }
     }
     if let Some(last) = check.finish().map_err(inconsistent)? {
-        days.through(last, |day| -> Result<(), ApiError> {
-            day_dtos.push(StatementDayDto::from(day));
-            Ok(())
-        })?;
+        days.through(last, |day| visit(StatementItem::Day(day)))?;
     }
-    days.finish(|day| -> Result<(), ApiError> {
-        day_dtos.push(StatementDayDto::from(day));
+    days.finish(|day| visit(StatementItem::Day(day)))?;
+    Ok(())
+}
+
+/// The whole statement as JSON, the days completed with [`DailyTurnovers`].
+async fn json_statement(statement: &AccountStatement) -> Result<StatementDto, ApiError> {
+    let header = &statement.header;
+    let mut day_dtos = Vec::new();
+    let mut lines = Vec::new();
+    walk_statement(statement, |item| {
+        match item {
+            StatementItem::Line(line) => lines.push(StatementLineDto::from(line)),
+            StatementItem::Day(day) => day_dtos.push(StatementDayDto::from(day)),
+        }
         Ok(())
-    })?;
+    })
+    .await?;
     debug_assert_eq!(day_dtos.len(), header.period.days() as usize, "every day of the period, once");
     Ok(StatementDto {
         reference: header.reference.clone(),

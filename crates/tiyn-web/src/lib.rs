@@ -2,7 +2,8 @@
 //!
 //! Pages are rendered by askama templates (checked at compile time) from display rows built here;
 //! htmx, served from our own static files, refreshes parts of a page, and one small script of
-//! ours, `static/quote.js`, counts down a conversion quote's seconds. There is no inline script
+//! ours, `static/quote.js`, counts down a conversion quote's seconds (and `static/print.js` opens the
+//! print dialog from a statement's print view). There is no inline script
 //! or style anywhere, so the Content-Security-Policy needs no `unsafe-inline`. The cabinet reads
 //! data through `tiyn_api::access`, the same tenant-isolation gate the JSON API uses.
 //!
@@ -26,6 +27,7 @@ pub mod profile;
 pub mod qr;
 pub mod rates;
 pub mod sign_in;
+pub mod statements;
 pub mod static_files;
 pub mod users;
 
@@ -75,6 +77,9 @@ const API_KEYS: Access = Access::Needs(Permission::ManageApiKeys);
 const VIEW_PAYMENTS: Access = Access::Needs(Permission::ViewPayments);
 const CREATE_PAYMENTS: Access = Access::Needs(Permission::CreatePayments);
 const CONFIRM_PAYMENTS: Access = Access::Needs(Permission::ConfirmPayments);
+/// The same permissions as the API's statement route (R-3.1.2.1), and exporting's own (R-3.1.2.6).
+const VIEW_STATEMENTS: Access = Access::Needs(Permission::ViewStatements);
+const EXPORT_STATEMENTS: Access = Access::Needs(Permission::ExportStatements);
 
 /// The cabinet's rows of the permission matrix (see `tiyn_api::authz`): every page route, once.
 /// The sign-in steps are public (no session yet: SameSite=Strict and the Origin check cover
@@ -98,6 +103,9 @@ pub const WEB_RULES: &[Rule] = &[
     rule("POST", "/profile/lost-access", Access::SignedIn),
     rule("GET", "/accounts", Access::Needs(Permission::ViewAccounts)),
     rule("GET", "/accounts/table", Access::Needs(Permission::ViewAccounts)),
+    rule("GET", "/accounts/{id}/statement", VIEW_STATEMENTS),
+    rule("GET", "/accounts/{id}/statement/print", VIEW_STATEMENTS),
+    rule("GET", "/accounts/{id}/statement/export", EXPORT_STATEMENTS),
     rule("GET", "/rates", Access::Needs(Permission::ViewReferenceData)),
     rule("GET", "/payments", VIEW_PAYMENTS),
     rule("POST", "/payments", CREATE_PAYMENTS),
@@ -173,6 +181,9 @@ pub fn routes(state: WebState) -> Router {
         .route("/profile/lost-access", post(profile::lost_access))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/table", get(pages::accounts_table))
+        .route("/accounts/{id}/statement", get(statements::show))
+        .route("/accounts/{id}/statement/print", get(statements::print))
+        .route("/accounts/{id}/statement/export", get(statements::export))
         .route("/rates", get(rates::show))
         .route("/payments", get(payments::list).post(payments::create))
         .route("/payments/new", get(payments::new_form))
@@ -262,6 +273,10 @@ mod tests {
                     (_, path) if path.starts_with("/payments/signing") => CONFIRM_PAYMENTS,
                     _ => CREATE_PAYMENTS,
                 };
+                assert_eq!(rule.access, expected, "{} {}", rule.method, rule.path);
+            }
+            if rule.path.contains("/statement") {
+                let expected = if rule.path.ends_with("/export") { EXPORT_STATEMENTS } else { VIEW_STATEMENTS };
                 assert_eq!(rule.access, expected, "{} {}", rule.method, rule.path);
             }
             if rule.path.starts_with("/api-keys") {

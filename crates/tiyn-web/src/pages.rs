@@ -234,6 +234,8 @@ struct AccountsPage {
     rows: Vec<AccountRow>,
     /// The accounts' active restrictions, for those allowed to see them.
     restrictions: Option<Vec<crate::bank_rules::OwnRestrictions>>,
+    /// Each row links its statement (R-3.1.2.1) for those allowed to see statements.
+    statements: bool,
 }
 
 #[derive(Template)]
@@ -241,6 +243,7 @@ struct AccountsPage {
 struct AccountsTable {
     t: &'static Texts,
     rows: Vec<AccountRow>,
+    statements: bool,
 }
 
 /// A link under a message.
@@ -280,6 +283,7 @@ pub async fn accounts(State(state): State<WebState>, lang: PageLang, request: Re
         let restrictions = crate::bank_rules::own_restrictions(&state, &viewer, &accounts, lang.lang).await?;
         Ok(AccountsPage {
             restrictions,
+            statements: may_view_statements(&viewer),
             t: texts(lang.lang),
             page: PageMeta::new(lang.lang, state.demo, "accounts", "/accounts", &viewer),
             partner: PartnerView {
@@ -306,10 +310,15 @@ pub async fn accounts_table(State(state): State<WebState>, lang: PageLang, reque
     match partner_accounts(state.store.as_ref(), &partner).await {
         Ok(accounts) => {
             let rows = accounts.iter().map(|account| AccountRow::new(account, lang.lang)).collect();
-            render(&AccountsTable { t: texts(lang.lang), rows }, StatusCode::OK, lang)
+            let statements = may_view_statements(&viewer);
+            render(&AccountsTable { t: texts(lang.lang), rows, statements }, StatusCode::OK, lang)
         }
         Err(error) => failure(&state, lang, &viewer, &error),
     }
+}
+
+fn may_view_statements(viewer: &Viewer) -> bool {
+    viewer.principal.as_ref().is_some_and(|principal| principal.allows(Permission::ViewStatements))
 }
 
 /// A page with a heading, a sentence and an optional link.

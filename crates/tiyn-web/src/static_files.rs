@@ -31,6 +31,11 @@ pub const FILES: &[StaticFile] = &[
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../static/quote.js"),
     },
+    StaticFile {
+        name: "print.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../static/print.js"),
+    },
     StaticFile { name: "favicon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../static/favicon.svg") },
 ];
 
