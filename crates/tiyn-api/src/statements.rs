@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use tiyn_banking::statements::{AccountStatement, StatementUse};
 use tiyn_core::AccountId;
 use tiyn_statement::{
-    Camt053Options, CsvOptions, DailyTurnovers, DayTurnover, Mt940Options, OneCOptions, Period, PeriodError,
-    StatementError, StatementHeader, StatementLine, TurnoverCheck, XlsxOptions,
+    Camt053Options, Cp1251Fallback, CsvDelimiter, CsvOptions, DailyTurnovers, DayTurnover, Mt940Options, OneCEncoding,
+    OneCOptions, Period, PeriodError, StatementError, StatementHeader, StatementLine, TurnoverCheck, XlsxOptions,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -67,6 +67,12 @@ pub struct StatementQuery {
     /// The language of the labels of CSV, XLSX and PDF: `ru` (the default), `kk` or `en`. The
     /// data is shown as it was entered.
     pub lang: Option<String>,
+    /// CSV only: `comma` (the default) or `semicolon`, what Excel expects where the comma is the
+    /// decimal separator (Russian and Kazakh locales).
+    pub delimiter: Option<String>,
+    /// 1C only: `utf-8` (the default) or `windows-1251`, 1C's own default. Windows-1251 has no
+    /// Kazakh letters but І: they are written as their Russian look-alikes (Қ as К, Ә as А, …).
+    pub encoding: Option<String>,
 }
 
 /// A statement's format.
@@ -132,13 +138,54 @@ struct Parsed {
     period: Period,
     format: Format,
     lang: crate::Lang,
+    options: ExportOptions,
+}
+
+/// The per-format options of an export.
+#[derive(Debug, Clone, Copy, Default)]
+struct ExportOptions {
+    delimiter: CsvDelimiter,
+    encoding: OneCEncoding,
+}
+
+impl ExportOptions {
+    fn parse(query: &StatementQuery, errors: &mut Vec<FieldError>) -> ExportOptions {
+        let given = |value: &Option<String>| {
+            value.as_deref().map(str::trim).filter(|value| !value.is_empty()).map(str::to_ascii_lowercase)
+        };
+        let delimiter = match given(&query.delimiter).as_deref() {
+            None | Some("comma") => CsvDelimiter::Comma,
+            Some("semicolon") => CsvDelimiter::Semicolon,
+            Some(_) => {
+                errors.push(FieldError::new("delimiter", "unsupported_delimiter", "comma or semicolon"));
+                CsvDelimiter::Comma
+            }
+        };
+        let encoding = match given(&query.encoding).as_deref() {
+            None | Some("utf-8" | "utf8") => OneCEncoding::Utf8,
+            Some("windows-1251" | "cp1251") => OneCEncoding::Windows1251(Cp1251Fallback::Substitute),
+            Some(_) => {
+                errors.push(FieldError::new("encoding", "unsupported_encoding", "utf-8 or windows-1251"));
+                OneCEncoding::Utf8
+            }
+        };
+        ExportOptions { delimiter, encoding }
+    }
+
+    /// The file's content type: 1C's charset follows its encoding.
+    fn content_type(self, format: Format) -> &'static str {
+        match (format, self.encoding) {
+            (Format::OneC, OneCEncoding::Windows1251(_)) => "text/plain; charset=windows-1251",
+            _ => format.content_type(),
+        }
+    }
 }
 
 impl StatementQuery {
     /// The period alone (`from` and `to`), refused as the API refuses it: `required`,
     /// `invalid_date`, `period_reversed`, `period_too_long`, on the field `from` or `to`.
     pub fn period(&self) -> Result<Period, ApiError> {
-        let dates = StatementQuery { from: self.from.clone(), to: self.to.clone(), format: None, lang: None };
+        let dates = StatementQuery { from: self.from.clone(), to: self.to.clone(), ..StatementQuery::default() };
         dates.parse().map(|parsed| parsed.period)
     }
 
@@ -180,8 +227,11 @@ impl StatementQuery {
             },
             _ => None,
         };
+        let options = ExportOptions::parse(self, &mut errors);
         match (period, format, lang) {
-            (Some(period), Some(format), Some(lang)) if errors.is_empty() => Ok(Parsed { period, format, lang }),
+            (Some(period), Some(format), Some(lang)) if errors.is_empty() => {
+                Ok(Parsed { period, format, lang, options })
+            }
             _ => Err(ApiError::Invalid(errors)),
         }
     }
@@ -389,7 +439,7 @@ pub async fn statement_response(
 ) -> Result<Response, ApiError> {
     // The account first: another partner's id answers 404 whatever the parameters say.
     let account = banking.statement_account(principal, id).await?;
-    let Parsed { period, format, lang } = query.parse()?;
+    let Parsed { period, format, lang, options } = query.parse()?;
     let prepared = banking.statement(principal, &account, period).await?;
     if format == Format::Json && prepared.operations > STATEMENT_JSON_OPERATIONS_MAX {
         return Err(ApiError::invalid(
@@ -410,7 +460,7 @@ pub async fn statement_response(
     match format {
         Format::Json => Ok(Json(json_statement(&statement).await?).into_response()),
         Format::Pdf => pdf(statement, lang).await,
-        streamed => streamed_export(statement, streamed, lang),
+        streamed => streamed_export(statement, streamed, lang, options),
     }
 }
 
@@ -489,7 +539,11 @@ async fn json_statement(statement: &AccountStatement) -> Result<StatementDto, Ap
 
 // ----- Files -----
 
-fn file_headers(header: &StatementHeader, format: Format) -> Result<[(header::HeaderName, HeaderValue); 3], ApiError> {
+fn file_headers(
+    header: &StatementHeader,
+    format: Format,
+    content_type: &'static str,
+) -> Result<[(header::HeaderName, HeaderValue); 3], ApiError> {
     // The IBAN is A–Z and digits, dates are digits and `-`: the name needs no quoting rules.
     let filename = format!(
         "statement-{}-{}-{}.{}",
@@ -501,7 +555,7 @@ fn file_headers(header: &StatementHeader, format: Format) -> Result<[(header::He
     let disposition =
         HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")).map_err(ApiError::internal)?;
     Ok([
-        (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (header::CONTENT_DISPOSITION, disposition),
         // An account's operations stay out of shared caches and the browser's disk cache.
         (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
@@ -526,8 +580,13 @@ fn pdf_lang(lang: crate::Lang) -> tiyn_pdf::Lang {
 
 /// CSV, XLSX, MT940, camt.053 or 1C, written on a blocking thread into the response body as the
 /// lines come from the store.
-fn streamed_export(statement: AccountStatement, format: Format, lang: crate::Lang) -> Result<Response, ApiError> {
-    let headers = file_headers(&statement.header, format)?;
+fn streamed_export(
+    statement: AccountStatement,
+    format: Format,
+    lang: crate::Lang,
+    options: ExportOptions,
+) -> Result<Response, ApiError> {
+    let headers = file_headers(&statement.header, format, options.content_type(format))?;
     let (sender, body) = Channel::<Bytes, io::Error>::new(CHUNKS_QUEUED_MAX);
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
@@ -537,14 +596,18 @@ fn streamed_export(statement: AccountStatement, format: Format, lang: crate::Lan
         let lang = statement_lang(lang);
         let written = match format {
             Format::Csv => {
-                tiyn_statement::write_csv(header, lines, &CsvOptions { lang, ..CsvOptions::default() }, &mut out)
+                let csv = CsvOptions { lang, delimiter: options.delimiter };
+                tiyn_statement::write_csv(header, lines, &csv, &mut out)
             }
             Format::Xlsx => {
                 tiyn_statement::write_xlsx(header, lines, &XlsxOptions { lang, ..XlsxOptions::default() }, &mut out)
             }
             Format::Mt940 => tiyn_statement::write_mt940(header, lines, &Mt940Options::default(), &mut out),
             Format::Camt053 => tiyn_statement::write_camt053(header, lines, &Camt053Options::default(), &mut out),
-            Format::OneC => tiyn_statement::write_onec(header, lines, &OneCOptions::default(), &mut out),
+            Format::OneC => {
+                let onec = OneCOptions { encoding: options.encoding, ..OneCOptions::default() };
+                tiyn_statement::write_onec(header, lines, &onec, &mut out)
+            }
             Format::Json | Format::Pdf => unreachable!("JSON and PDF are not streamed"),
         };
         match written.and_then(|summary| out.finish().map(|()| summary).map_err(StatementError::from)) {
@@ -625,7 +688,7 @@ impl io::Write for ChannelWriter {
 /// The PDF, rendered whole on a blocking thread (two walks over the lines: see
 /// `tiyn_pdf::account_statement`).
 async fn pdf(statement: AccountStatement, lang: crate::Lang) -> Result<Response, ApiError> {
-    let headers = file_headers(&statement.header, Format::Pdf)?;
+    let headers = file_headers(&statement.header, Format::Pdf, Format::Pdf.content_type())?;
     let runtime = tokio::runtime::Handle::current();
     let rendered = tokio::task::spawn_blocking(move || {
         // The PDF takes plain lines: a store error ends the walk, is kept here, and wins over the

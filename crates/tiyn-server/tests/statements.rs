@@ -464,6 +464,37 @@ async fn r_3_1_2_6_every_export_format_is_served() {
     }
 }
 
+/// R-3.1.2.6: the CSV can be separated by `;` (Excel where the comma is the decimal separator),
+/// and the 1C file can be in Windows-1251, 1C's own default, with Kazakh letters as their Russian
+/// look-alikes (Windows-1251 has only І of them); unknown values are refused by name.
+#[tokio::test]
+async fn r_3_1_2_6_csv_with_semicolons_and_1c_in_windows_1251() {
+    let s = scenario().await;
+    let test = &s.f.test;
+    let base = format!("/api/v1/accounts/{}/statement?from=2026-01-12&to=2026-01-14", s.f.main.id);
+    let response = get_as(&test.app, &s.f.session, &format!("{base}&format=csv&delimiter=semicolon")).await;
+    assert_eq!(response.status(), 200);
+    let text = body_text(response).await;
+    let first = text.trim_start_matches('\u{feff}').lines().next().expect("a header row").to_owned();
+    assert!(first.contains(';') && !first.contains(','), "{first}");
+
+    let response = get_as(&test.app, &s.f.session, &format!("{base}&format=1c&encoding=windows-1251")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), Some("text/plain; charset=windows-1251"));
+    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.expect("body").to_bytes();
+    let decoded = tiyn_payments::import::encoding::Encoding::Windows1251.decode(&bytes).expect("Windows-1251");
+    assert!(decoded.starts_with("1CClientBankExchange"), "{decoded}");
+    assert!(decoded.contains("Кодировка=Windows"), "{decoded}");
+    assert!(decoded.contains("ТОО «Казак Тауар Ондеу»"), "Kazakh letters as look-alikes: {decoded}");
+
+    let response = get_as(&test.app, &s.f.session, &format!("{base}&format=1c&encoding=koi8&delimiter=tab")).await;
+    assert_eq!(response.status(), 422);
+    let problem = body_json(response).await;
+    let fields: Vec<&str> =
+        problem["errors"].as_array().expect("errors").iter().filter_map(|error| error["field"].as_str()).collect();
+    assert_eq!(fields, ["delimiter", "encoding"], "{problem}");
+}
+
 /// another partner's account answers exactly like an unknown one: a `create`
 /// user from whom the bank withholds statements gets 403, and one from whom only the export is
 /// withheld may read the statement but not export it.

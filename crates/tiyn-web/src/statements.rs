@@ -42,6 +42,20 @@ pub const STATEMENT_PAGE_OPERATIONS_MAX: u64 = STATEMENT_JSON_OPERATIONS_MAX;
 pub const EXPORT_FORMATS: &[(&str, &str)] =
     &[("csv", "CSV"), ("xlsx", "XLSX"), ("pdf", "PDF"), ("mt940", "MT940"), ("camt053", "camt.053"), ("1c", "1C")];
 
+/// The buttons: every format, plus CSV separated by `;` (Excel in Russian and Kazakh locales)
+/// and 1C in Windows-1251 (1C's own default): the button's key, the format, its label, the
+/// extra query.
+const EXPORT_BUTTONS: &[(&str, &str, &str, &str)] = &[
+    ("csv", "csv", "CSV", ""),
+    ("csv-semicolon", "csv", "CSV (;)", "&delimiter=semicolon"),
+    ("xlsx", "xlsx", "XLSX", ""),
+    ("pdf", "pdf", "PDF", ""),
+    ("mt940", "mt940", "MT940", ""),
+    ("camt053", "camt053", "camt.053", ""),
+    ("1c", "1c", "1C", ""),
+    ("1c-windows-1251", "1c", "1C (Windows-1251)", "&encoding=windows-1251"),
+];
+
 /// The date fields of the period picker, as the refusals name them.
 const PERIOD_FIELDS: &[&str] = &["from", "to"];
 
@@ -51,6 +65,10 @@ pub struct StatementParams {
     pub from: String,
     pub to: String,
     pub format: String,
+    /// CSV: `comma` or `semicolon` (empty: comma).
+    pub delimiter: String,
+    /// 1C: `utf-8` or `windows-1251` (empty: UTF-8).
+    pub encoding: String,
 }
 
 /// One row of the statement's table: an operation, or a day's turnovers after its operations.
@@ -166,13 +184,13 @@ pub async fn show(
     let base = format!("/accounts/{id}/statement");
     let exportable = viewer.principal.as_ref().is_some_and(|principal| principal.allows(Permission::ExportStatements));
     let exports = match (&built.statement, exportable) {
-        (Some(_), true) => EXPORT_FORMATS
+        (Some(_), true) => EXPORT_BUTTONS
             .iter()
-            .map(|&(format, label)| ExportLink {
-                format,
+            .map(|&(key, format, label, extra)| ExportLink {
+                format: key,
                 label,
                 href: format!(
-                    "{base}/export?from={}&to={}&format={format}&lang={}",
+                    "{base}/export?from={}&to={}&format={format}&lang={}{extra}",
                     built.from,
                     built.to,
                     lang.lang.code()
@@ -258,6 +276,8 @@ pub async fn export(
         to: Some(params.to.clone()),
         format: Some(format),
         lang: Some(lang.lang.code().to_owned()),
+        delimiter: Some(params.delimiter.clone()),
+        encoding: Some(params.encoding.clone()),
     };
     match statement_response(&state.banking, &context, &principal, id, &query).await {
         Ok(response) => response,
@@ -316,7 +336,7 @@ async fn build(
     } else {
         (params.from.trim().to_owned(), params.to.trim().to_owned())
     };
-    let query = StatementQuery { from: Some(from.clone()), to: Some(to.clone()), format: None, lang: None };
+    let query = StatementQuery { from: Some(from.clone()), to: Some(to.clone()), ..StatementQuery::default() };
     let period = match query.period() {
         Ok(period) => period,
         Err(ApiError::Invalid(fields)) => {
