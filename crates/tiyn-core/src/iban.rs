@@ -353,6 +353,11 @@ fn bban_classes(format: &'static str) -> impl Iterator<Item = CharClass> {
     })
 }
 
+/// Whether `country` (an ISO 3166 alpha-2 code) issues IBANs: it is in the SWIFT IBAN registry.
+pub fn country_uses_iban(country: &str) -> bool {
+    registry_entry(country).is_some()
+}
+
 fn registry_entry(country: &str) -> Option<&'static RegistryEntry> {
     IBAN_REGISTRY.binary_search_by(|entry| entry.country.cmp(country)).ok().map(|index| &IBAN_REGISTRY[index])
 }

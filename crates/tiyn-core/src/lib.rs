@@ -7,6 +7,7 @@ pub mod access;
 pub mod bic;
 pub mod calendar;
 pub mod codes;
+pub mod country;
 pub mod iban;
 pub mod ids;
 pub mod iin;
@@ -20,6 +21,7 @@ pub use access::{
 pub use bic::{Bic, BicError};
 pub use calendar::{CalendarError, WorkingCalendar};
 pub use codes::{EconomicSector, Kbe, KbeError, Kbk, KbkError, Knp, KnpError, Kod, Residency};
+pub use country::{Country, CountryError};
 pub use iban::{CharClass, Iban, IbanError};
 pub use ids::{AccountId, ApiKeyId, DeviceId, EntryId, HoldId, PartnerId, SessionId, UserId};
 pub use iin::{Bin, BinEntityType, BinError, BinSubdivision, Iin, IinError, TaxpayerId, TaxpayerIdError};

@@ -15,11 +15,13 @@ mod banks;
 mod calendar;
 mod codes;
 mod error;
+mod foreign;
 mod table;
 
 pub use banks::{BankDirectory, BankEntry, InstitutionKind};
 pub use codes::{CodeDirectory, KbeDirectory, KbeEntry, KbkDirectory, KbkEntry, KnpDirectory, KnpEntry};
 pub use error::{RefDataError, RowProblem};
+pub use foreign::{ForeignBank, ForeignBankDirectory};
 
 use tiyn_core::{Bic, Iban, WorkingCalendar};
 
@@ -52,6 +54,8 @@ pub struct CsvTexts<'a> {
     pub holidays: &'a str,
     /// `working_day_transfers_kz.csv`
     pub working_day_transfers: &'a str,
+    /// `data/swift/foreign_banks.csv` (or the bank's SWIFT BIC directory in the same columns)
+    pub foreign_banks: &'a str,
 }
 
 impl CsvTexts<'static> {
@@ -63,6 +67,7 @@ impl CsvTexts<'static> {
         kbe_kod: include_str!("../../../data/kz/kbe_kod_codes.csv"),
         holidays: include_str!("../../../data/kz/holidays_kz_2016_2027.csv"),
         working_day_transfers: include_str!("../../../data/kz/working_day_transfers_kz.csv"),
+        foreign_banks: include_str!("../../../data/swift/foreign_banks.csv"),
     };
 }
 
@@ -74,6 +79,7 @@ pub struct ReferenceData {
     kbk: KbkDirectory,
     kbe: KbeDirectory,
     calendar: WorkingCalendar,
+    foreign_banks: ForeignBankDirectory,
     treasury_iban: Iban,
     treasury_bic: Bic,
 }
@@ -92,8 +98,9 @@ impl ReferenceData {
         let kbk = KbkDirectory::from_csv(texts.kbk)?;
         let kbe = KbeDirectory::from_csv(texts.kbe_kod)?;
         let calendar = calendar::build(texts.holidays, texts.working_day_transfers)?;
+        let foreign_banks = ForeignBankDirectory::from_csv(texts.foreign_banks)?;
         let (treasury_iban, treasury_bic) = check_treasury(&banks)?;
-        Ok(ReferenceData { banks, knp, kbk, kbe, calendar, treasury_iban, treasury_bic })
+        Ok(ReferenceData { banks, knp, kbk, kbe, calendar, foreign_banks, treasury_iban, treasury_bic })
     }
 
     /// The bank directory.
@@ -114,6 +121,11 @@ impl ReferenceData {
     /// The KBe/KOd directory.
     pub fn kbe(&self) -> &KbeDirectory {
         &self.kbe
+    }
+
+    /// Banks abroad by SWIFT BIC.
+    pub fn foreign_banks(&self) -> &ForeignBankDirectory {
+        &self.foreign_banks
     }
 
     /// Kazakhstan's working-day calendar.
