@@ -51,9 +51,14 @@ test('R-3.1.2.1 R-4.2: the demo partner sees its four accounts with IBANs and ba
   for (const [, iban] of table) {
     assert.match(iban, /^KZ\d{2} 722S 0000 0000 000\d$/, `IBAN grouped in fours: ${iban}`);
   }
-  assert.deepEqual(table.map((row) => [row[0], row[2], row[3], row[4], row[5]]), [
+  // The second KZT account: its opening balance and the demo's POS settlements credited since
+  // (issue 6), all of it available.
+  const [main, salary, ...others] = table.map((row) => [row[0], row[2], row[3], row[4], row[5]]);
+  assert.deepEqual([salary[0], salary[1], salary[4]], ['Зарплатный счёт', 'KZT', '0,00 ₸']);
+  assert.equal(salary[2], salary[3], 'all of it available');
+  assert.ok(Number(salary[2].replace(/[^\d,]/g, '').replace(',', '.')) > 2500000, `opening + POS settlements: ${salary[2]}`);
+  assert.deepEqual([main, ...others], [
     ['Основной счёт', 'KZT', '15 000 000,00 ₸', '15 000 000,00 ₸', '0,00 ₸'],
-    ['Зарплатный счёт', 'KZT', '2 500 000,00 ₸', '2 500 000,00 ₸', '0,00 ₸'],
     ['Валютный счёт USD', 'USD', '25 000,00 $', '25 000,00 $', '0,00 $'],
     ['Валютный счёт EUR', 'EUR', '12 500,50 €', '12 500,50 €', '0,00 €'],
   ]);

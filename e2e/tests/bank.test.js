@@ -33,7 +33,7 @@ test('R-8.2 R-6.1.8: the operator connects a partner from its application and bl
   const operator = credentials(server).operators[0];
   await signIn(console_, server, operator, { home: /\/bank$/ });
   assert.equal(await heading(console_), 'Партнёры банка');
-  assert.deepEqual(await navLinks(console_), ['Партнёры', 'Подключить партнёра', 'Журнал банка', 'Список ФТ/ФЭ', 'Курсы валют', 'Новый оператор', 'Профиль']);
+  assert.deepEqual(await navLinks(console_), ['Партнёры', 'Подключить партнёра', 'Уведомления клиентам', 'Журнал банка', 'Список ФТ/ФЭ', 'Курсы валют', 'Новый оператор', 'Профиль']);
   assert.equal(plain(await console_.locator('.site-nav__level').innerText()), 'Администратор банка');
   assert.equal(await console_.locator('table.partners tbody tr').count(), 2, 'the two demo partners');
   await console_.screenshot({ path: path.join(RESULTS, 'bank-partners-ru.png'), fullPage: true });

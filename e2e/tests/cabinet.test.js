@@ -35,7 +35,7 @@ test('R-4.9: the full user signs in with the SMS code, sees the accounts, signs 
   assert.equal(await page.locator('table.accounts tbody tr').count(), 4);
   assert.equal(plain(await page.locator('.site-nav__name').innerText()), 'Айгерим Сапарова');
   assert.equal(plain(await page.locator('.site-nav__level').innerText()), 'Полный доступ');
-  assert.deepEqual(await navLinks(page), ['Счета', 'Курсы валют', 'Платежи', 'Пользователи', 'API-ключи', 'Журнал действий', 'Профиль']);
+  assert.deepEqual(await navLinks(page), ['Счета', 'Курсы валют', 'Справочники', 'POS-терминалы', 'Сообщения банка', 'Сверки маркетплейса', 'Платежи', 'Пользователи', 'API-ключи', 'Журнал действий', 'Профиль']);
   const [cookie] = (await page.context().cookies()).filter((entry) => entry.name === 'tiyn_session');
   assert.ok(cookie, 'a session cookie');
   assert.equal(cookie.httpOnly, true);
@@ -168,7 +168,7 @@ test('R-3.4 R-8.1: the audit trail lists the login; a create-level user has no U
   const clerk = await freshPage();
   await signIn(clerk, server, demoUser(server, 'create'));
   assert.equal(plain(await clerk.locator('.site-nav__level').innerText()), 'Создание документов');
-  assert.deepEqual(await navLinks(clerk), ['Счета', 'Курсы валют', 'Платежи', 'Профиль'], 'no Users or Audit link');
+  assert.deepEqual(await navLinks(clerk), ['Счета', 'Курсы валют', 'Справочники', 'POS-терминалы', 'Сообщения банка', 'Сверки маркетплейса', 'Платежи', 'Профиль'], 'no Users or Audit link');
   for (const section of ['/users', '/audit']) {
     const response = await clerk.goto(`${server.url}${section}`);
     assert.equal(response.status(), 403, section);
@@ -207,7 +207,7 @@ test('the login form speaks Kazakh and English before sign-in; the choice is rem
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/accounts$/);
   assert.equal(await heading(page), 'Accounts and balances');
-  assert.deepEqual(await navLinks(page), ['Accounts', 'Exchange rates', 'Payments', 'Users', 'API keys', 'Audit trail', 'Profile']);
+  assert.deepEqual(await navLinks(page), ['Accounts', 'Exchange rates', 'Directories', 'POS terminals', 'Bank notices', 'Marketplace', 'Payments', 'Users', 'API keys', 'Audit trail', 'Profile']);
 });
 
 test('no page of the journeys logged a CSP violation or script error', () => {

@@ -60,6 +60,11 @@ test('R-3.1.2.1, R-3.1.2.6: the statement page, its files and its print view', a
   assert.ok(text.startsWith('\ufeff'), 'a BOM');
   const rows = text.slice(1).split(/\r?\n/).filter((row) => row.trim() !== '');
   assert.equal(rows.length, 1 + lineCount, 'a header row and a row per operation');
+  // The download showed its progress and says it is done (R-3.1.2.6: long exports show progress).
+  const progress = page.locator('#export-progress');
+  await progress.waitFor({ state: 'visible' });
+  assert.match(await progress.innerText(), /Готово: statement-.*\.csv/);
+  assert.equal(await progress.locator('progress').getAttribute('value'), '100');
 
   // XLSX: a zip.
   const xlsx = await download(page, 'xlsx');

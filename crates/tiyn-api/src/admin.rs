@@ -56,6 +56,8 @@ pub fn admin_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(crate::rules::admin_aml_list, crate::rules::admin_replace_aml_list))
         .routes(routes!(crate::rates::admin_rates, crate::rates::admin_set_rate))
         .routes(routes!(crate::rates::admin_import_nbk))
+        // Notices and marketplace reports (issue 6, R-3.1.2.8).
+        .routes(routes!(crate::messages::admin_publish_message))
 }
 
 /// The signed-in bank operator, as the capability the bank's use cases take. A partner's user

@@ -108,6 +108,8 @@ pub const API_RULES: &[Rule] = &[
     rule("POST", "/api/v1/signing/{challenge_id}/confirm", Access::Needs(Permission::ConfirmPayments)),
     rule("GET", "/api/v1/rates", Access::Needs(Permission::ViewReferenceData)),
     rule("GET", "/api/v1/rates/history", Access::Needs(Permission::ViewReferenceData)),
+    // The directories (R-3.1.2.2): every level reads them (an information service).
+    rule("GET", "/api/v1/directories/{kind}", Access::Needs(Permission::ViewReferenceData)),
     // A quote is the first step of a conversion document; it changes nothing.
     rule("POST", "/api/v1/conversions/quote", Access::Needs(Permission::CreatePayments)),
     rule("GET", "/api/v1/users", Access::Needs(Permission::ManageUsers)),
@@ -121,6 +123,20 @@ pub const API_RULES: &[Rule] = &[
     rule("GET", "/api/v1/audit", Access::Needs(Permission::ViewAudit)),
     rule("POST", "/api/gateway/v1/status", Access::Gateway),
     rule("POST", "/api/gateway/v1/incoming", Access::Gateway),
+    // POS terminals and planned credits (issue 6, R-3.1.2.4, R-3.1.2.5). Exporting operations
+    // (`format` other than json) needs ExportStatements as well: the use case checks it.
+    rule("GET", "/api/v1/pos/terminals", Access::Needs(Permission::ViewPos)),
+    rule("GET", "/api/v1/pos/transactions", Access::Needs(Permission::ViewPos)),
+    rule("GET", "/api/v1/planned-credits", Access::Needs(Permission::ViewPlannedCredits)),
+    rule("POST", "/api/gateway/v1/pos/terminals", Access::Gateway),
+    rule("POST", "/api/gateway/v1/pos/operations", Access::Gateway),
+    rule("POST", "/api/gateway/v1/pos/settlements", Access::Gateway),
+    // Notices and marketplace reports (issue 6, R-3.1.2.8): one information service of every
+    // level; a file of a report needs ExportStatements as well (the use case checks it).
+    rule("GET", "/api/v1/messages", Access::Needs(Permission::ViewMessages)),
+    rule("GET", "/api/v1/marketplace/reports", Access::Needs(Permission::ViewMessages)),
+    rule("GET", "/api/v1/marketplace/reports/{id}", Access::Needs(Permission::ViewMessages)),
+    rule("POST", "/api/gateway/v1/marketplace/reports", Access::Gateway),
     rule("GET", "/api/openapi.json", Access::Public),
     rule("GET", "/healthz", Access::Public),
     rule("GET", "/readyz", Access::Public),
@@ -152,6 +168,9 @@ pub const ADMIN_RULES: &[Rule] = &[
     rule("GET", "/api/admin/v1/rates", Access::Operator),
     rule("POST", "/api/admin/v1/rates", Access::Bank(BankPermission::ManageRates)),
     rule("POST", "/api/admin/v1/rates/nbk", Access::Bank(BankPermission::ManageRates)),
+    // Notices and marketplace (R-3.1.2.8): publishing to partners is partner relations, the
+    // permission that also sets a partner's scope of services.
+    rule("POST", "/api/admin/v1/messages", Access::Bank(BankPermission::CreatePartners)),
 ];
 
 /// The rule tables the middleware enforces (the API's and the cabinet's, joined at start).

@@ -678,6 +678,38 @@ const TITLES: &[(&str, [&str; 3])] = &[
         ["Вход пользователя не заблокирован", "Пайдаланушы кіруі бұғатталмаған", "User is not locked out"],
     ),
     ("invalid_partner", ["Неверный партнёр", "Серіктес қате", "Invalid partner"]),
+    // Notices and marketplace reports (issue 6, R-3.1.2.8).
+    ("invalid_title", ["Неверный заголовок", "Тақырып атауы қате", "Invalid title"]),
+    ("invalid_text", ["Неверный текст", "Мәтін қате", "Invalid text"]),
+    ("invalid_report_id", ["Неверный номер отчёта", "Есеп нөмірі қате", "Invalid report id"]),
+    ("no_orders", ["Нет заказов", "Тапсырыстар жоқ", "No orders"]),
+    ("too_many_orders", ["Слишком много заказов", "Тапсырыстар тым көп", "Too many orders"]),
+    ("too_many_payouts", ["Слишком много выплат", "Төлемдер тым көп", "Too many payouts"]),
+    ("invalid_order_id", ["Неверный номер заказа", "Тапсырыс нөмірі қате", "Invalid order id"]),
+    ("duplicate_order", ["Заказ повторяется", "Тапсырыс қайталанады", "Duplicate order"]),
+    (
+        "commission_exceeds_amount",
+        ["Комиссия больше суммы заказа", "Комиссия тапсырыс сомасынан көп", "Commission exceeds the amount"],
+    ),
+    ("invalid_payout_id", ["Неверный номер выплаты", "Төлем нөмірі қате", "Invalid payout id"]),
+    ("duplicate_payout", ["Выплата повторяется", "Төлем қайталанады", "Duplicate payout"]),
+    (
+        "payout_account_invalid",
+        ["Счёт выплаты не принадлежит клиенту", "Төлем шоты клиентке тиесілі емес", "Not the partner's account"],
+    ),
+    ("unknown_order", ["Заказа нет в отчёте", "Тапсырыс есепте жоқ", "Order not in the report"]),
+    (
+        "order_in_two_payouts",
+        ["Заказ уже оплачен другой выплатой", "Тапсырыс басқа төлеммен төленген", "Order already in another payout"],
+    ),
+    (
+        "payout_amount_mismatch",
+        [
+            "Сумма выплаты не равна сумме заказов за вычетом комиссий",
+            "Төлем сомасы комиссиялар шегерілген тапсырыстар сомасына тең емес",
+            "Payout is not its orders' amounts less commissions",
+        ],
+    ),
 ];
 
 fn title(code: &str, status: StatusCode, lang: Lang) -> &'static str {

@@ -11,15 +11,20 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod conversions;
+pub mod directories;
 pub mod error;
 pub mod extract;
 pub mod gateway;
 pub mod import;
 pub mod lang;
 pub mod means;
+// Notices and marketplace reports (issue 6, R-3.1.2.8).
+pub mod messages;
 pub mod money;
 pub mod multipart;
+pub mod payment_exports;
 pub mod payments;
+pub mod pos;
 pub mod rates;
 pub mod receipts;
 pub mod rules;
@@ -82,8 +87,11 @@ impl ApiState {
         (name = "api-keys", description = "Keys of the partner's integrations (full access)"),
         (name = "accounts", description = "Accounts and balances"),
         (name = "payments", description = "Payment documents and their confirmation with one code"),
+        (name = "directories", description = "Reference directories: KNP, KBK, KBe, banks of Kazakhstan and abroad"),
         (name = "rates", description = "The bank's FX rates in force and their history, with the National Bank's official rates"),
         (name = "gateway", description = "The interbank gateway's callbacks under /api/gateway/v1 (the gateway's key only)"),
+        (name = "pos", description = "POS terminals, their card operations and planned credits"),
+        (name = "messages", description = "The bank's notices and the marketplace's reconciliation reports"),
         (name = "audit", description = "The partner's audit trail (full access)"),
         (name = "admin", description = "The bank operator API under /api/admin/v1 (bank operators only)"),
     ),
@@ -135,8 +143,23 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(rates::rates))
         .routes(routes!(rates::rate_history))
         .routes(routes!(conversions::quote))
-        .routes(routes!(audit::list_audit));
-    let gateway = OpenApiRouter::new().routes(routes!(gateway::status)).routes(routes!(gateway::incoming));
+        .routes(routes!(directories::search))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(pos::list_terminals))
+        .routes(routes!(pos::list_transactions))
+        .routes(routes!(pos::planned_credits))
+        // Notices and marketplace reports (issue 6, R-3.1.2.8).
+        .routes(routes!(messages::list_messages))
+        .routes(routes!(messages::list_reports))
+        .routes(routes!(messages::get_report));
+    let gateway = OpenApiRouter::new()
+        .routes(routes!(gateway::status))
+        .routes(routes!(gateway::incoming))
+        .routes(routes!(pos::register_terminal))
+        .routes(routes!(pos::ingest_operations))
+        .routes(routes!(pos::settle))
+        // Notices and marketplace reports (issue 6, R-3.1.2.8).
+        .routes(routes!(messages::ingest_report));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(API_V1_PREFIX, v1)
         .nest(GATEWAY_V1_PREFIX, gateway)

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tiyn_banking::{BankingError, Confirmed, Signing};
 use tiyn_payments::{DocumentId, RawDocument, Status, digest_hex};
@@ -52,7 +53,7 @@ impl MoneyText {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentInput {
-    /// `internal`, `interbank` or `budget`.
+    /// `internal`, `interbank`, `budget`, `conversion` or `foreign`.
     pub kind: Option<String>,
     /// The id of one of the partner's accounts.
     pub payer_account: Option<String>,
@@ -74,6 +75,35 @@ pub struct PaymentInput {
     pub kbe: Option<String>,
     /// Budget payments only: the budget classification code (6 digits).
     pub kbk: Option<String>,
+    /// Foreign transfers: the payee's address (Latin letters).
+    pub payee_address: Option<String>,
+    /// Foreign transfers: the payee's country, ISO 3166 alpha-2.
+    pub payee_country: Option<String>,
+    /// Foreign transfers: the payee bank's SWIFT BIC.
+    pub payee_swift_bic: Option<String>,
+    /// Foreign transfers: an intermediary (correspondent) bank's SWIFT BIC.
+    pub intermediary_swift_bic: Option<String>,
+    /// Foreign transfers: `OUR`, `SHA` or `BEN`.
+    pub charges: Option<String>,
+    /// Foreign transfers: the currency-control contract, required above the bank's threshold.
+    pub contract: Option<ContractInput>,
+}
+
+/// A currency-control contract: its number (or registration number) and date.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractInput {
+    pub number: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+}
+
+impl ContractInput {
+    /// The contract of stored fields, when they have one.
+    pub fn of(fields: &RawDocument) -> Option<ContractInput> {
+        (fields.contract_number.is_some() || fields.contract_date.is_some())
+            .then(|| ContractInput { number: fields.contract_number.clone(), date: fields.contract_date.clone() })
+    }
 }
 
 impl PaymentInput {
@@ -96,6 +126,13 @@ impl PaymentInput {
             payee_bic: self.payee_bic,
             kbe: self.kbe,
             kbk: self.kbk,
+            payee_address: self.payee_address,
+            payee_country: self.payee_country,
+            payee_swift_bic: self.payee_swift_bic,
+            intermediary_swift_bic: self.intermediary_swift_bic,
+            charges: self.charges,
+            contract_number: self.contract.as_ref().and_then(|contract| contract.number.clone()),
+            contract_date: self.contract.and_then(|contract| contract.date),
         })
     }
 }
@@ -130,6 +167,12 @@ pub struct PaymentDto {
     pub payee_bic: Option<String>,
     pub kbe: Option<String>,
     pub kbk: Option<String>,
+    pub payee_address: Option<String>,
+    pub payee_country: Option<String>,
+    pub payee_swift_bic: Option<String>,
+    pub intermediary_swift_bic: Option<String>,
+    pub charges: Option<String>,
+    pub contract: Option<ContractInput>,
     pub created_by: String,
     pub created_at: String,
     pub edited_by: String,
@@ -167,6 +210,12 @@ impl From<&PaymentRecord> for PaymentDto {
             payee_bic: fields.payee_bic.clone(),
             kbe: fields.kbe.clone(),
             kbk: fields.kbk.clone(),
+            payee_address: fields.payee_address.clone(),
+            payee_country: fields.payee_country.clone(),
+            payee_swift_bic: fields.payee_swift_bic.clone(),
+            intermediary_swift_bic: fields.intermediary_swift_bic.clone(),
+            charges: fields.charges.clone(),
+            contract: ContractInput::of(fields),
             created_by: record.created_by.to_string(),
             created_at: record.created_at.to_string(),
             edited_by: record.edited_by.to_string(),
@@ -205,9 +254,42 @@ pub struct PaymentListQuery {
     /// 1 to 500; 50 by default.
     pub limit: Option<usize>,
     pub cursor: Option<String>,
+    /// `json` (default, a page), or `csv` / `xlsx`: every document the filters select, as a file.
+    pub format: Option<String>,
+    /// The language of a file's headers: `ru` (default), `kk`, `en`.
+    pub lang: Option<String>,
+    /// CSV only: `semicolon` for Excel in a Russian or Kazakh locale; `comma` by default.
+    pub delimiter: Option<String>,
+}
+
+/// What a list request asks for: a page, or the whole list as a file.
+pub enum ListRequest {
+    Page,
+    File { format: crate::payment_exports::ListFormat, lang: crate::Lang, delimiter: tiyn_statement::CsvDelimiter },
 }
 
 impl PaymentListQuery {
+    /// A page (no `format`, or `json`) or a file.
+    pub fn request(&self) -> Result<ListRequest, ApiError> {
+        let format = match self.format.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+            None => return Ok(ListRequest::Page),
+            Some(text) if text.eq_ignore_ascii_case("json") => return Ok(ListRequest::Page),
+            Some(text) => crate::payment_exports::ListFormat::parse(text)
+                .ok_or_else(|| ApiError::invalid("format", "unsupported_format", "json, csv or xlsx"))?,
+        };
+        let lang = match self.lang.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+            None => crate::Lang::Ru,
+            Some(tag) => crate::Lang::parse(tag)
+                .ok_or_else(|| ApiError::invalid("lang", "unsupported_language", "ru, kk or en"))?,
+        };
+        let delimiter = match self.delimiter.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+            None | Some("comma") => tiyn_statement::CsvDelimiter::Comma,
+            Some("semicolon") => tiyn_statement::CsvDelimiter::Semicolon,
+            Some(_) => return Err(ApiError::invalid("delimiter", "unsupported_delimiter", "comma or semicolon")),
+        };
+        Ok(ListRequest::File { format, lang, delimiter })
+    }
+
     pub fn parse(&self) -> Result<PaymentQuery, ApiError> {
         let mut errors = Vec::new();
         let status = match self.status.as_deref().filter(|text| !text.is_empty()) {
@@ -395,19 +477,27 @@ fn document_id(id: &str) -> Result<DocumentId, ApiError> {
     id.parse::<i64>().map(DocumentId::new).map_err(|_| ApiError::NotFound { what: "payment" })
 }
 
-/// The partner's payment documents, newest first.
+/// The partner's payment documents, newest first: a page, or with `format=csv|xlsx` every
+/// document the filters select as a file (R-3.1.2.6; audited).
 #[utoipa::path(get, path = "/payments", tag = "payments", params(PaymentListQuery),
-    responses((status = 200, body = PaymentListDto), (status = 422, body = ProblemDto)))]
+    responses((status = 200, body = PaymentListDto, description = "a page; with format=csv or xlsx, the file"),
+        (status = 409, body = ProblemDto, description = "export_too_large"), (status = 422, body = ProblemDto)))]
 pub async fn list_payments(
     State(state): State<ApiState>,
     Authenticated(principal): Authenticated,
+    RequestContext(context): RequestContext,
     ApiQuery(query): ApiQuery<PaymentListQuery>,
-) -> Result<Json<PaymentListDto>, ApiError> {
+) -> Result<Response, ApiError> {
+    let request = query.request()?;
     let query = query.parse()?;
+    if let ListRequest::File { format, lang, delimiter } = request {
+        let (records, accounts) = state.banking.export_payments(&context, &principal, query, format.name()).await?;
+        return crate::payment_exports::list_file(records, accounts, format, lang, delimiter).await;
+    }
     let limit = query.limit;
     let records = state.banking.payments(&principal, query).await?;
     let next_cursor = (records.len() == limit).then(|| records.last().map(|record| record.id.to_string())).flatten();
-    Ok(Json(PaymentListDto { items: records.iter().map(PaymentDto::from).collect(), next_cursor }))
+    Ok(Json(PaymentListDto { items: records.iter().map(PaymentDto::from).collect(), next_cursor }).into_response())
 }
 
 /// Creates a draft. Every field error is reported at once; `Idempotency-Key` makes a retry safe.

@@ -130,6 +130,14 @@ fn document(receipt: &Receipt, lang: tiyn_pdf::Lang) -> PaymentReceipt {
             bank_name: bank.as_ref().map(|entry| bank_name(entry.name_ru(), entry.name_kk(), lang)),
             bic: payee.bic().to_string(),
         },
+        ReceiptPayee::Foreign { payee, bank } => Party {
+            name: payee.name().to_string(),
+            // A payee abroad has no IIN/BIN: its address and country identify it.
+            taxpayer_id: format!("{}, {}", payee.address(), payee.country()),
+            iban: payee.account().to_string(),
+            bank_name: bank.as_ref().map(|bank| format!("{}, {}", bank.name(), bank.city())),
+            bic: payee.bic().to_string(),
+        },
     };
     let knp_name = match lang {
         tiyn_pdf::Lang::En => receipt.knp_name_en.clone().or_else(|| receipt.knp_name_ru.clone()),
@@ -145,6 +153,7 @@ fn document(receipt: &Receipt, lang: tiyn_pdf::Lang) -> PaymentReceipt {
             DocumentKind::Interbank => PaymentKind::Interbank,
             DocumentKind::Budget => PaymentKind::Budget,
             DocumentKind::Conversion => PaymentKind::Conversion,
+            DocumentKind::Foreign => PaymentKind::Foreign,
         },
         status: if payment.status == Status::Settled { ReceiptStatus::Settled } else { ReceiptStatus::Executed },
         completed_at: receipt.completed_at,

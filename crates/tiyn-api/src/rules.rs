@@ -78,6 +78,11 @@ pub struct TariffPlanDto {
     /// when absent (the bank's margin is in its rates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion: Option<KindTariffDto>,
+    /// Foreign transfers: on what leaves the payer account, in its currency (a minimum or
+    /// maximum in another currency is converted at the bank's rate), withheld separately — from
+    /// the amount only when the payer chose `BEN`. Free when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<KindTariffDto>,
 }
 
 /// One limit.
@@ -144,6 +149,7 @@ impl From<&PaymentRules> for PaymentRulesDto {
                 interbank: kind_tariff_dto(plan.tariff(DocumentKind::Interbank)),
                 budget: kind_tariff_dto(plan.tariff(DocumentKind::Budget)),
                 conversion: Some(kind_tariff_dto(plan.tariff(DocumentKind::Conversion))),
+                foreign: Some(kind_tariff_dto(plan.tariff(DocumentKind::Foreign))),
             }),
             limits: rules
                 .limits
@@ -241,7 +247,13 @@ impl PaymentRulesDto {
                 Some(dto) => parse_kind_tariff("tariff.conversion", dto, &mut errors),
                 None => Some(tiyn_payments::tariff::KindTariff::free()),
             };
-            for (name, tariff) in [("interbank", &interbank), ("budget", &budget), ("conversion", &conversion)] {
+            let foreign = match &plan.foreign {
+                Some(dto) => parse_kind_tariff("tariff.foreign", dto, &mut errors),
+                None => Some(tiyn_payments::tariff::KindTariff::free()),
+            };
+            for (name, tariff) in
+                [("interbank", &interbank), ("budget", &budget), ("conversion", &conversion), ("foreign", &foreign)]
+            {
                 if tariff.is_some_and(|tariff| tariff.withholding() != Withholding::Separate) {
                     errors.push(FieldError::new(
                         format!("tariff.{name}.withholding"),
@@ -255,6 +267,7 @@ impl PaymentRulesDto {
                 (DocumentKind::Interbank, interbank?),
                 (DocumentKind::Budget, budget?),
                 (DocumentKind::Conversion, conversion?),
+                (DocumentKind::Foreign, foreign?),
             ])
             .map_err(|error| errors.push(FieldError::new("tariff", error.code(), error.to_string())))
             .ok()

@@ -539,11 +539,16 @@ async fn json_statement(statement: &AccountStatement) -> Result<StatementDto, Ap
 
 // ----- Files -----
 
+/// How many operations a file carries, for a progress indicator while it downloads (a
+/// commission is a line of its own, so a file may have more lines).
+pub const EXPORT_OPERATIONS_HEADER: &str = "x-export-operations";
+
 fn file_headers(
     header: &StatementHeader,
     format: Format,
     content_type: &'static str,
-) -> Result<[(header::HeaderName, HeaderValue); 3], ApiError> {
+    operations: u64,
+) -> Result<[(header::HeaderName, HeaderValue); 4], ApiError> {
     // The IBAN is A–Z and digits, dates are digits and `-`: the name needs no quoting rules.
     let filename = format!(
         "statement-{}-{}-{}.{}",
@@ -559,10 +564,11 @@ fn file_headers(
         (header::CONTENT_DISPOSITION, disposition),
         // An account's operations stay out of shared caches and the browser's disk cache.
         (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+        (header::HeaderName::from_static(EXPORT_OPERATIONS_HEADER), HeaderValue::from(operations)),
     ])
 }
 
-fn statement_lang(lang: crate::Lang) -> tiyn_statement::Lang {
+pub(crate) fn statement_lang(lang: crate::Lang) -> tiyn_statement::Lang {
     match lang {
         crate::Lang::Ru => tiyn_statement::Lang::Ru,
         crate::Lang::Kk => tiyn_statement::Lang::Kk,
@@ -586,11 +592,10 @@ fn streamed_export(
     lang: crate::Lang,
     options: ExportOptions,
 ) -> Result<Response, ApiError> {
-    let headers = file_headers(&statement.header, format, options.content_type(format))?;
-    let (sender, body) = Channel::<Bytes, io::Error>::new(CHUNKS_QUEUED_MAX);
+    let headers = file_headers(&statement.header, format, options.content_type(format), statement.operations)?;
+    let (mut out, body) = ChannelWriter::body("the statement export stopped before its end");
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
-        let mut out = ChannelWriter { sender: Some(sender), runtime: runtime.clone(), buffer: Vec::new() };
         let header = &statement.header;
         let lines = statement.lines.blocking(runtime);
         let lang = statement_lang(lang);
@@ -625,18 +630,29 @@ fn streamed_export(
             }
         }
     });
-    Ok((headers, Body::new(body)).into_response())
+    Ok((headers, body).into_response())
 }
 
 /// The response body as an `io::Write`: bytes are gathered into chunks and handed to the
-/// connection, waiting (on the blocking thread) while the client is slow.
-struct ChannelWriter {
+/// connection, waiting (on the blocking thread) while the client is slow. For every streamed file
+/// (statements, POS operations).
+pub(crate) struct ChannelWriter {
     sender: Option<Sender<Bytes, io::Error>>,
     runtime: tokio::runtime::Handle,
     buffer: Vec<u8>,
+    /// Why the body ends in an error when the writer is dropped before [`ChannelWriter::finish`].
+    unfinished: &'static str,
 }
 
 impl ChannelWriter {
+    /// A writer and the response body it feeds; call it on the runtime, write on a blocking
+    /// thread.
+    pub(crate) fn body(unfinished: &'static str) -> (ChannelWriter, Body) {
+        let (sender, body) = Channel::<Bytes, io::Error>::new(CHUNKS_QUEUED_MAX);
+        let runtime = tokio::runtime::Handle::current();
+        (ChannelWriter { sender: Some(sender), runtime, buffer: Vec::new(), unfinished }, Body::new(body))
+    }
+
     fn send_buffer(&mut self) -> io::Result<()> {
         if self.buffer.is_empty() {
             return Ok(());
@@ -649,14 +665,14 @@ impl ChannelWriter {
     }
 
     /// Sends what is left and ends the body.
-    fn finish(&mut self) -> io::Result<()> {
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
         self.send_buffer()?;
         self.sender = None;
         Ok(())
     }
 
     /// Ends the body with an error, so the client cannot take what it got for the whole file.
-    fn abort(&mut self, error: io::Error) {
+    pub(crate) fn abort(&mut self, error: io::Error) {
         if let Some(sender) = self.sender.take() {
             sender.abort(error);
         }
@@ -667,7 +683,7 @@ impl ChannelWriter {
 /// the body as if the file were whole.
 impl Drop for ChannelWriter {
     fn drop(&mut self) {
-        self.abort(io::Error::other("the statement export stopped before its end"));
+        self.abort(io::Error::other(self.unfinished));
     }
 }
 
@@ -688,7 +704,7 @@ impl io::Write for ChannelWriter {
 /// The PDF, rendered whole on a blocking thread (two walks over the lines: see
 /// `tiyn_pdf::account_statement`).
 async fn pdf(statement: AccountStatement, lang: crate::Lang) -> Result<Response, ApiError> {
-    let headers = file_headers(&statement.header, Format::Pdf, Format::Pdf.content_type())?;
+    let headers = file_headers(&statement.header, Format::Pdf, Format::Pdf.content_type(), statement.operations)?;
     let runtime = tokio::runtime::Handle::current();
     let rendered = tokio::task::spawn_blocking(move || {
         // The PDF takes plain lines: a store error ends the walk, is kept here, and wins over the

@@ -16,7 +16,7 @@ use crate::authz::{Authenticated, RequestContext};
 use crate::error::{ApiError, ProblemDto};
 use crate::extract::{ApiJson, ApiPath};
 use crate::money::MoneyDto;
-use crate::payments::{MoneyText, PaymentDto, PaymentInput};
+use crate::payments::{ContractInput, MoneyText, PaymentDto, PaymentInput};
 
 /// A template as a client sends it (`POST /payment-templates`): a name and a payment document's
 /// fields as in `POST /payments`, without a value date; the amount may be left out. Every problem
@@ -26,7 +26,7 @@ use crate::payments::{MoneyText, PaymentDto, PaymentInput};
 pub struct TemplateInput {
     /// 1 to 100 characters, unique among the partner's templates.
     pub name: Option<String>,
-    /// `internal`, `interbank` or `budget`.
+    /// `internal`, `interbank`, `budget`, `conversion` or `foreign`.
     pub kind: Option<String>,
     /// The id of one of the partner's accounts.
     pub payer_account: Option<String>,
@@ -47,6 +47,13 @@ pub struct TemplateInput {
     pub kbe: Option<String>,
     /// Budget payments only: the budget classification code (6 digits).
     pub kbk: Option<String>,
+    /// Foreign transfers: as in `POST /payments`.
+    pub payee_address: Option<String>,
+    pub payee_country: Option<String>,
+    pub payee_swift_bic: Option<String>,
+    pub intermediary_swift_bic: Option<String>,
+    pub charges: Option<String>,
+    pub contract: Option<ContractInput>,
 }
 
 impl TemplateInput {
@@ -65,6 +72,12 @@ impl TemplateInput {
             payee_bic: self.payee_bic,
             kbe: self.kbe,
             kbk: self.kbk,
+            payee_address: self.payee_address,
+            payee_country: self.payee_country,
+            payee_swift_bic: self.payee_swift_bic,
+            intermediary_swift_bic: self.intermediary_swift_bic,
+            charges: self.charges,
+            contract: self.contract,
         }
         .into_raw()?;
         Ok((self.name.unwrap_or_default(), raw))
@@ -91,6 +104,12 @@ pub struct TemplateDto {
     pub payee_bic: Option<String>,
     pub kbe: Option<String>,
     pub kbk: Option<String>,
+    pub payee_address: Option<String>,
+    pub payee_country: Option<String>,
+    pub payee_swift_bic: Option<String>,
+    pub intermediary_swift_bic: Option<String>,
+    pub charges: Option<String>,
+    pub contract: Option<ContractInput>,
     pub created_by: String,
     pub created_at: String,
 }
@@ -114,6 +133,12 @@ impl From<&PaymentTemplate> for TemplateDto {
             payee_bic: fields.payee_bic.clone(),
             kbe: fields.kbe.clone(),
             kbk: fields.kbk.clone(),
+            payee_address: fields.payee_address.clone(),
+            payee_country: fields.payee_country.clone(),
+            payee_swift_bic: fields.payee_swift_bic.clone(),
+            intermediary_swift_bic: fields.intermediary_swift_bic.clone(),
+            charges: fields.charges.clone(),
+            contract: ContractInput::of(fields),
             created_by: template.created_by.to_string(),
             created_at: template.created_at.to_string(),
         }

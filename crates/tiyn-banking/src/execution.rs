@@ -57,8 +57,16 @@ impl Banking {
             return self.plan_conversion(record, document, member, rules, today, now, conversion).await;
         }
         let amount = document.requisites().amount();
-        let quote = tariff::quote(&rules.tariff, kind, amount).map_err(|error| BankingError::Tariff(error.code()))?;
         let value_date = document.requisites().value_date();
+        if kind == DocumentKind::Foreign && value_date == today {
+            return self.plan_foreign(record, document, member, rules, aml, now).await;
+        }
+        let quote = match kind {
+            // Priced when it is sent (on its value date), at the rates of that day.
+            DocumentKind::Foreign => None,
+            _ => Some(tariff::quote(&rules.tariff, kind, amount).map_err(|error| BankingError::Tariff(error.code()))?),
+        };
+        let commission = quote.map_or(Money::zero(amount.currency()), |quote| quote.commission());
         let payer = document.requisites().payer_account();
         let aml_refusal = Banking::aml_refusal(aml, document.requisites(), now);
         let execution = if rules.disabled_kinds.contains(&kind) {
@@ -77,13 +85,15 @@ impl Banking {
             ))
         } else if value_date > today {
             Execution::Later
-        } else if is_outgoing(kind) {
+        } else if let Some(quote) = quote
+            && is_outgoing(kind)
+        {
             let action = Action::Hold { account: payer, amount: quote.required_debit(), memo: memo(record) };
             Execution::Hold {
                 command: Command::new(ledger_key(record.id)?, now, action).map_err(ledger)?,
                 message_id: message_id(record.id, today),
             }
-        } else {
+        } else if let Some(quote) = quote {
             let Payee::Internal { account: payee } = document.requisites().payee() else {
                 return Err(BankingError::Internal(format!(
                     "payment {} is internal without a payee account",
@@ -101,8 +111,60 @@ impl Banking {
             let entry = JournalEntry::new(postings).map_err(ledger)?;
             let action = Action::Post { entry, kind: EntryKind::Transfer, memo: memo(record) };
             Execution::Post(Command::new(ledger_key(record.id)?, now, action).map_err(ledger)?)
+        } else {
+            return Err(BankingError::Internal(format!("payment {} has no price", record.id)));
         };
-        Ok(PlannedPayment { member, payer, kind, amount, commission: quote.commission(), execution })
+        Ok(PlannedPayment { member, payer, kind, amount, commission, execution })
+    }
+
+    /// What the confirmation (or the executor, on the value date) does with a foreign transfer
+    /// due today: holds its price in the payer account's currency and sends it to the
+    /// correspondent (R-3.1.1.3, R-13.1); refused when the bank switched the kind off, the payee
+    /// is on the AML list, or there is no rate to estimate the debit at.
+    async fn plan_foreign(
+        &self,
+        record: &PaymentRecord,
+        document: &Document<Draft>,
+        member: SigningMember,
+        rules: &Effective,
+        aml: &[AmlEntry],
+        now: Timestamp,
+    ) -> Result<PlannedPayment, BankingError> {
+        let kind = document.kind();
+        let requisites = document.requisites();
+        let (amount, payer) = (requisites.amount(), requisites.payer_account());
+        let account = self.store.account(payer).await?.ok_or(BankingError::NotFound("account"))?;
+        let planned = |commission: Money, execution: Execution| PlannedPayment {
+            member,
+            payer,
+            kind,
+            amount,
+            commission,
+            execution,
+        };
+        let refuse = |code: RefusalCode, reason: &str| Execution::Refuse(Refusal::new(code, reason, now));
+        let nothing = Money::zero(account.currency);
+        if rules.disabled_kinds.contains(&kind) {
+            let reason = format!("the bank has switched {kind} payments off for this partner");
+            return Ok(planned(nothing, refuse(RefusalCode::ServiceDisabled, &reason)));
+        }
+        if let Some(refusal) = Banking::aml_refusal(aml, requisites, now) {
+            return Ok(planned(nothing, Execution::Refuse(refusal)));
+        }
+        let price = match self.price_foreign(&rules.tariff, requisites, account.currency).await {
+            Ok(price) => price,
+            Err(BankingError::Conflict(code)) if code == conversion::codes::NO_RATE => {
+                let reason = format!("the bank has no rate between {} and {}", amount.currency(), account.currency);
+                return Ok(planned(nothing, refuse(RefusalCode::NoRate, &reason)));
+            }
+            Err(other) => return Err(other),
+        };
+        let action = Action::Hold { account: payer, amount: price.hold, memo: memo(record) };
+        let execution = Execution::Hold {
+            command: Command::new(ledger_key(record.id)?, now, action).map_err(ledger)?,
+            message_id: message_id(record.id, tiyn_identity::business_date(now)),
+        };
+        Ok(planned(price.commission, execution))
     }
 
     /// What the confirmation (or the executor, on the value date) does with a conversion: posted

@@ -15,10 +15,13 @@ use jiff::{SignedDuration, Timestamp};
 use tiyn_core::iban::Iban;
 use tiyn_core::{AccountId, Amount, EconomicSector, Kbe, Money, Residency, TaxpayerId};
 use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, Posting, Receipt};
-use tiyn_payments::iso20022::{InterbankStatus, OutgoingTransfer, Party, TransferStatus, pacs008, parse_pacs002};
+use tiyn_payments::iso20022::{
+    CorrespondentDebit, Equivalent, ForeignTransfer, InterbankStatus, OutgoingTransfer, Party, TransferStatus, pacs008,
+    pacs008_foreign, parse_pacs002,
+};
 use tiyn_payments::{
-    Directories, DocumentNumber, MessageId, PURPOSE_LENGTH_MAX, PayeeName, Purpose, Refusal, RefusalCode, Requisites,
-    Status,
+    Charges, Directories, DocumentNumber, MessageId, PURPOSE_LENGTH_MAX, PayeeName, Purpose, Refusal, RefusalCode,
+    Requisites, Status,
 };
 use tiyn_store::AccountKind;
 use tiyn_store::payments::{GatewayOutcome, OutboxItem, OutboxSource, PaymentRecord, Settlement};
@@ -37,6 +40,21 @@ pub trait Gateway: Send + Sync {
     /// Hands one message over; `Ok` once the gateway has taken it (it deduplicates by message
     /// id, so a repeat after a lost answer is harmless).
     async fn hand_off(&self, transfer: &OutgoingTransfer, pacs008: &str) -> Result<(), String>;
+
+    /// Hands a foreign-currency transfer to the correspondent bank's channel (R-3.1.1.3). A
+    /// gateway that carries only tenge payments keeps this default: the message stays in the
+    /// outbox, retried, and the log says why.
+    async fn hand_off_foreign(&self, transfer: &ForeignTransfer, pacs008: &str) -> Result<(), String> {
+        let _ = pacs008;
+        Err(format!("this gateway does not carry foreign transfers ({})", transfer.message_id.as_str()))
+    }
+}
+
+/// An outgoing message as built from the outbox: a tenge transfer for МСПД/МКС, or a foreign
+/// one for the correspondent bank.
+enum Outgoing {
+    Domestic(OutgoingTransfer),
+    Foreign(ForeignTransfer),
 }
 
 /// An incoming interbank credit (`POST /api/gateway/v1/incoming`).
@@ -127,15 +145,21 @@ impl Banking {
         for item in due {
             let built = match item.source {
                 OutboxSource::Payment(document) => self.outgoing_transfer(&item, document).await,
-                OutboxSource::Collection(collection) => self.collection_transfer(&item, collection).await,
+                OutboxSource::Collection(collection) => {
+                    self.collection_transfer(&item, collection).await.map(Outgoing::Domestic)
+                }
             };
             // A message that cannot be built (its data no longer reads back, a bank left the
             // directory) must not hold up the others: it is retried like an unreachable gateway,
             // and the log says why.
             let handed = match built {
-                Ok(transfer) => {
+                Ok(Outgoing::Domestic(transfer)) => {
                     let message = pacs008(&transfer);
                     gateway.hand_off(&transfer, &message).await
+                }
+                Ok(Outgoing::Foreign(transfer)) => {
+                    let message = pacs008_foreign(&transfer);
+                    gateway.hand_off_foreign(&transfer, &message).await
                 }
                 Err(error) => {
                     tracing::error!(message_id = %item.message_id, %error, "an outbox message cannot be built");
@@ -160,17 +184,34 @@ impl Banking {
     }
 
     /// The pacs.008 content of a payment's outbox message, from its document, the partner and
-    /// the account.
+    /// the account: a tenge transfer, or a foreign one with the commission withheld under `BEN`.
     async fn outgoing_transfer(
         &self,
         item: &OutboxItem,
         document: tiyn_payments::DocumentId,
-    ) -> Result<OutgoingTransfer, BankingError> {
+    ) -> Result<Outgoing, BankingError> {
         let record = self.store.payment(item.partner, document).await?.ok_or(BankingError::NotFound("payment"))?;
         let requisites = Requisites::restore(&record.fields)
             .map_err(|_| BankingError::Internal(format!("stored payment {} does not read back", record.id)))?;
         let payer = self.payer_party(item.partner, requisites.payer_account()).await?;
+        if let Some(payee) = requisites.payee().foreign_payee() {
+            let withheld = match payee.charges() {
+                Charges::Ben => record.commission.filter(|commission| commission.is_positive()),
+                Charges::Our | Charges::Sha => None,
+            };
+            return ForeignTransfer::from_requisites(
+                &requisites,
+                payer,
+                withheld,
+                record.number,
+                message_id(item)?,
+                item.created_at,
+            )
+            .map(Outgoing::Foreign)
+            .map_err(|error| BankingError::Internal(error.code().into()));
+        }
         OutgoingTransfer::from_requisites(&requisites, payer, record.number, message_id(item)?, item.created_at)
+            .map(Outgoing::Domestic)
             .map_err(|error| BankingError::Internal(error.code().into()))
     }
 
@@ -266,9 +307,10 @@ impl Banking {
             .map_err(ledger)?;
         let outcome = match &status.status {
             InterbankStatus::Pending => return Ok(None),
-            InterbankStatus::Settled => {
-                GatewayOutcome::Settled { release, post: self.settlement_post(&record, now).await? }
-            }
+            InterbankStatus::Settled => GatewayOutcome::Settled {
+                release,
+                post: self.settlement_post(&record, status.debit.as_ref(), now).await?,
+            },
             InterbankStatus::Rejected { code, reason } => GatewayOutcome::Rejected {
                 release,
                 refusal: Refusal::new(RefusalCode::GatewayRejected, &rejection_text(code, reason), now),
@@ -349,7 +391,16 @@ impl Banking {
 
     /// The settlement entry of a sent payment: payer −(amount + commission), clearing +amount,
     /// fee income +commission (the tariff of outgoing kinds withholds the commission separately).
-    async fn settlement_post(&self, record: &PaymentRecord, now: Timestamp) -> Result<Command, BankingError> {
+    /// A foreign transfer posts what the correspondent debited ([`Banking::foreign_settlement`]).
+    async fn settlement_post(
+        &self,
+        record: &PaymentRecord,
+        debit: Option<&CorrespondentDebit>,
+        now: Timestamp,
+    ) -> Result<Command, BankingError> {
+        if record.kind() == Some(tiyn_payments::DocumentKind::Foreign) {
+            return self.foreign_settlement(record, debit, now).await;
+        }
         let currency = record.amount.currency();
         let commission = record.commission.unwrap_or(Money::zero(currency));
         let debit = record
@@ -376,6 +427,78 @@ impl Banking {
         }
         let entry = JournalEntry::new(postings).map_err(ledger)?;
         let memo = format!("№ {} settled", record.number);
+        Command::new(
+            key(format!("payment-{}-settle", record.id))?,
+            now,
+            Action::Post { entry, kind: EntryKind::Transfer, memo },
+        )
+        .map_err(ledger)
+    }
+
+    /// The settlement entry of a foreign transfer, in the payer account's currency:
+    /// payer −(what left + commission), clearing (the bank's account with the correspondent)
+    /// +what left, fee income +commission. What left is, from an account in the transfer's
+    /// currency, the amount (less the commission withheld under `BEN`); from an account in
+    /// another currency, the equivalent the correspondent reports it debited, at its rate on its
+    /// day — which the memo states.
+    async fn foreign_settlement(
+        &self,
+        record: &PaymentRecord,
+        debit: Option<&CorrespondentDebit>,
+        now: Timestamp,
+    ) -> Result<Command, BankingError> {
+        let internal = |what: &str| BankingError::Internal(format!("foreign payment {}: {what}", record.id));
+        let requisites = Requisites::restore(&record.fields).map_err(|_| internal("does not read back"))?;
+        let payee = requisites.payee().foreign_payee().ok_or_else(|| internal("has no payee abroad"))?;
+        let payer = requisites.payer_account();
+        let account = self.store.account(payer).await?.ok_or(BankingError::NotFound("account"))?;
+        let currency = account.currency;
+        let commission = record.commission.unwrap_or(Money::zero(currency));
+        if commission.currency() != currency {
+            return Err(internal("has a commission in another currency than its account"));
+        }
+        let amount = record.amount.money();
+        let (left, note) = if amount.currency() == currency {
+            let withheld = if payee.charges() == Charges::Ben { commission } else { Money::zero(currency) };
+            let left = amount.checked_sub(withheld).map_err(|_| internal("a settlement overflows"))?;
+            (left, String::new())
+        } else {
+            let equivalent = debit
+                .and_then(|debit| debit.equivalent)
+                .filter(|equivalent| {
+                    equivalent.amount.currency() == currency && equivalent.currency_of_transfer == amount.currency()
+                })
+                .ok_or(BankingError::Message(
+                    crate::foreign::codes::MISSING_EQUIVALENT,
+                    format!(
+                        "the transfer was in {} from an account in {currency}: the status must report the equivalent the correspondent debited in {currency} (OrgnlTxRef/Amt/EqvtAmt)",
+                        amount.currency()
+                    ),
+                ))?;
+            let left = equivalent.amount.money();
+            let rate = tiyn_fx::Rate::implied(left, amount);
+            let day = debit.and_then(|debit| debit.date).map(|date| format!(" on {date}")).unwrap_or_default();
+            let note = format!(
+                "; correspondent debit {} {currency} for {} {}{}{day}",
+                left.amount_string(),
+                amount.amount_string(),
+                amount.currency(),
+                rate.map(|rate| format!(" at {rate}")).unwrap_or_default(),
+            );
+            (left, note)
+        };
+        let total = left
+            .checked_add(commission)
+            .and_then(Money::checked_neg)
+            .map_err(|_| internal("a settlement overflows"))?;
+        let clearing = self.store.bank_account(AccountKind::BankClearing, currency).await?;
+        let mut postings = vec![Posting { account: payer, amount: total }, Posting { account: clearing, amount: left }];
+        if commission.is_positive() {
+            postings.push(Posting { account: self.fees_account(currency).await?, amount: commission });
+        }
+        let entry = JournalEntry::new(postings).map_err(ledger)?;
+        let memo: String =
+            format!("№ {} settled{note}", record.number).chars().take(tiyn_ledger::MEMO_LENGTH_MAX).collect();
         Command::new(
             key(format!("payment-{}-settle", record.id))?,
             now,
@@ -589,11 +712,50 @@ impl SimulatedGateway {
     }
 }
 
-#[async_trait]
-impl Gateway for SimulatedGateway {
-    async fn hand_off(&self, transfer: &OutgoingTransfer, _pacs008: &str) -> Result<(), String> {
-        let status =
-            TransferStatus { message_id: transfer.message_id.clone(), status: SimulatedGateway::decide(transfer) };
+impl SimulatedGateway {
+    /// The correspondent bank's answer to a foreign transfer: rejected like a tenge one when the
+    /// payee's name says so; otherwise settled today, and from an account in another currency
+    /// with the equivalent debited at the bank's own selling rate in force (the simulator's
+    /// stand-in for the correspondent's rate).
+    async fn decide_foreign(&self, transfer: &ForeignTransfer) -> Result<TransferStatus, String> {
+        let name = transfer.payee.name().to_string().to_uppercase();
+        if SIMULATOR_REJECT_MARKERS.iter().any(|marker| name.contains(marker)) {
+            let status = InterbankStatus::Rejected {
+                code: Some("AC01".to_owned()),
+                reason: Some("the payee's account is unknown at its bank (simulated)".to_owned()),
+            };
+            return Ok(TransferStatus::new(transfer.message_id.clone(), status));
+        }
+        let banking = &self.banking;
+        let account = banking
+            .store
+            .account_by_iban(&transfer.payer.iban)
+            .await
+            .map_err(|error| error.to_string())?
+            .ok_or("the payer's account is unknown")?;
+        let sent = transfer.sent();
+        let equivalent = if account.currency == sent.currency() {
+            None
+        } else {
+            let rates = banking.store.fx_rates_at(banking.now()).await.map_err(|error| error.to_string())?;
+            let sent = Amount::new(sent).map_err(|error| error.to_string())?;
+            let conversion = crate::conversion::convert_at(account.currency, sent.currency(), sent, &rates)
+                .map_err(|error| error.to_string())?;
+            Some(Equivalent {
+                amount: Amount::new(conversion.debit).map_err(|error| error.to_string())?,
+                currency_of_transfer: sent.currency(),
+            })
+        };
+        let debit = CorrespondentDebit { date: Some(banking.today()), equivalent };
+        Ok(TransferStatus {
+            message_id: transfer.message_id.clone(),
+            status: InterbankStatus::Settled,
+            debit: Some(debit),
+        })
+    }
+
+    /// Answers `status` after the simulator's delay, through the pacs.002 path.
+    fn answer_later(&self, status: TransferStatus) {
         let banking = self.banking.clone();
         let delay = self.delay;
         tokio::spawn(async move {
@@ -607,6 +769,19 @@ impl Gateway for SimulatedGateway {
                 tracing::error!(%error, "the simulated gateway's status could not be applied");
             }
         });
+    }
+}
+
+#[async_trait]
+impl Gateway for SimulatedGateway {
+    async fn hand_off(&self, transfer: &OutgoingTransfer, _pacs008: &str) -> Result<(), String> {
+        self.answer_later(TransferStatus::new(transfer.message_id.clone(), SimulatedGateway::decide(transfer)));
+        Ok(())
+    }
+
+    async fn hand_off_foreign(&self, transfer: &ForeignTransfer, _pacs008: &str) -> Result<(), String> {
+        let status = self.decide_foreign(transfer).await?;
+        self.answer_later(status);
         Ok(())
     }
 }

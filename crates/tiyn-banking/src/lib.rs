@@ -22,8 +22,12 @@
 pub mod conversion;
 mod error;
 mod execution;
+pub mod foreign;
 pub mod gateway;
 mod import;
+// Notices and marketplace reports (issue 6, R-3.1.2.8).
+pub mod messages;
+pub mod pos;
 pub mod rates;
 mod receipt;
 pub mod rules;
@@ -59,6 +63,7 @@ pub use templates::{RawMoney, template_audit_action, template_codes};
 /// Audit actions of the payment use cases.
 pub mod audit_action {
     pub const PAYMENT_CREATE: &str = "payments.create";
+    pub const PAYMENT_EXPORT: &str = "payments.export";
     pub const PAYMENT_EDIT: &str = "payments.edit";
     pub const PAYMENT_DELETE: &str = "payments.delete";
     pub const SIGNING_OPEN: &str = "payments.signing_open";
@@ -73,6 +78,9 @@ pub mod audit_action {
 
 /// Codes of the account gate, as field errors.
 pub mod codes {
+    /// An export of the payment list would carry more than `PAYMENT_EXPORT_MAX` documents:
+    /// narrow the dates or the status.
+    pub const EXPORT_TOO_LARGE: &str = "export_too_large";
     /// The account is not one of the partner's (or not one an API key may use): answered exactly
     /// like an unknown id.
     pub const ACCOUNT_NOT_FOUND: &str = "account_not_found";
@@ -99,6 +107,9 @@ pub struct BankingConfig {
     /// How long a conversion's quote holds its rates (R-3.1.1.4): a confirmation entered later is
     /// refused with `quote_expired` and the user confirms the new amounts.
     pub conversion_quote_ttl: jiff::SignedDuration,
+    /// Foreign transfers above this amount (the equivalent at the bank's rates) need the
+    /// currency-control contract (R-3.1.1.3).
+    pub foreign_contract_threshold: Money,
 }
 
 impl BankingConfig {
@@ -110,9 +121,19 @@ impl BankingConfig {
             tariff: TariffPlan::free(),
             documents_per_confirmation_max: 100,
             conversion_quote_ttl: jiff::SignedDuration::from_secs(120),
+            foreign_contract_threshold: FOREIGN_CONTRACT_THRESHOLD_DEFAULT,
         }
     }
 }
+
+/// The currency-control threshold of foreign transfers unless the bank sets another: the USD
+/// 10,000 equivalent above which a contract accompanies a transfer (FACTS.md, "FX").
+pub const FOREIGN_CONTRACT_THRESHOLD_DEFAULT: Money = Money::from_minor(1_000_000, Currency::Usd);
+
+/// The most documents one export of the payment list carries: a year of a busy partner's orders.
+pub const PAYMENT_EXPORT_MAX: usize = 100_000;
+/// Documents read per page while an export collects them.
+const EXPORT_PAGE: usize = 500;
 
 /// The payment use cases over one store and the identity use cases.
 #[derive(Clone)]
@@ -259,14 +280,19 @@ impl Banking {
                 ));
             }
             // A conversion's amount may be in the payee account's currency (what is bought); that
-            // is checked with the payee account below.
-            if payer.currency != requisites.amount().currency() && requisites.kind() != DocumentKind::Conversion {
+            // is checked with the payee account below. A foreign transfer from an account in
+            // another currency is converted by the correspondent bank.
+            let crosses = matches!(requisites.kind(), DocumentKind::Conversion | DocumentKind::Foreign);
+            if payer.currency != requisites.amount().currency() && !crosses {
                 errors.push(field_error(
                     fields::CURRENCY,
                     codes::ACCOUNT_CURRENCY_MISMATCH,
                     format!("the payer account is in {}", payer.currency),
                 ));
             }
+        }
+        if let Some(payer) = &payer {
+            errors.extend(self.check_foreign(&requisites, payer.currency).await?);
         }
         if let Some(account) = requisites.payee().own_account() {
             match self.own_account(principal, account, fields::PAYEE_ACCOUNT).await? {
@@ -377,6 +403,48 @@ impl Banking {
         Ok(records.into_iter().filter(|record| principal.may_use_account(payer_account(record))).collect())
     }
 
+    /// Every document of the query (its status and value dates; its cursor and limit are ignored)
+    /// for an export of the list (R-3.1.2.6), newest first, at most [`PAYMENT_EXPORT_MAX`] — more
+    /// is refused (`export_too_large`) rather than cut short — with the principal's accounts, to
+    /// name them; the export is audited with its format.
+    pub async fn export_payments(
+        &self,
+        context: &Context,
+        principal: &Principal,
+        mut query: PaymentQuery,
+        format: &str,
+    ) -> Result<(Vec<PaymentRecord>, Vec<Account>), BankingError> {
+        let partner = Self::partner(principal)?;
+        query.before = None;
+        query.limit = EXPORT_PAGE;
+        let mut records = Vec::new();
+        loop {
+            let page = self.store.payments(partner, query.clone()).await?;
+            let last = page.last().map(|record| record.id);
+            let full = page.len() == EXPORT_PAGE;
+            records.extend(page.into_iter().filter(|record| principal.may_use_account(payer_account(record))));
+            if records.len() > PAYMENT_EXPORT_MAX {
+                return Err(BankingError::Conflict(codes::EXPORT_TOO_LARGE));
+            }
+            match (full, last) {
+                (true, Some(last)) => query.before = Some(last),
+                _ => break,
+            }
+        }
+        let accounts = self.store.partner_accounts(partner).await?;
+        self.identity
+            .record_detailed(
+                context,
+                principal,
+                audit_action::PAYMENT_EXPORT,
+                None,
+                Some(format!("format={format} documents={}", records.len())),
+                None,
+            )
+            .await?;
+        Ok((records, accounts))
+    }
+
     /// Replaces a draft's requisites (or those of a document awaiting confirmation, which goes
     /// back to draft: a code issued for it then no longer confirms anything).
     pub async fn edit_payment(
@@ -468,27 +536,13 @@ impl Banking {
             }
         }
         let digest = conversion::bound_digest(challenge.digest(), &conversions);
-        // A conversion's commission is on what it sells, in the payer account's currency.
-        let mut priced = Vec::with_capacity(awaiting.len());
+        let mut fees = Vec::with_capacity(awaiting.len());
         for document in &awaiting {
-            let base = match conversions.iter().find(|(id, _)| *id == document.id()) {
-                Some((_, quote)) => conversion::commission_base(&quote.conversion)?,
-                None => document.requisites().amount(),
-            };
-            priced.push((document.kind(), base));
+            let quote = conversions.iter().find(|(id, _)| *id == document.id()).map(|(_, quote)| quote);
+            fees.push(self.document_commission(&rules.tariff, document.requisites(), quote).await?);
         }
-        let quotes =
-            tariff::batch_commission(&rules.tariff, &priced).map_err(|error| BankingError::Tariff(error.code()))?;
         let totals: Vec<Money> = summary.totals().collect();
-        let mut commission: Vec<Money> = totals
-            .iter()
-            .map(|total| quotes.commission_total(total.currency()).unwrap_or_else(|| Money::zero(total.currency())))
-            .collect();
-        commission.extend(
-            quotes
-                .commission_totals()
-                .filter(|fee| fee.is_positive() && !totals.iter().any(|total| total.currency() == fee.currency())),
-        );
+        let commission = commission_totals(&totals, fees)?;
         let mut about = format!(
             "{} док. на {}",
             summary.count(),
@@ -580,24 +634,24 @@ impl Banking {
         for member in &signing.members {
             documents.push(self.payment(principal, member.document).await?);
         }
+        let rules = self.effective_rules(partner).await?;
         let mut totals: std::collections::BTreeMap<Currency, Money> = std::collections::BTreeMap::new();
-        let mut priced = Vec::with_capacity(documents.len());
+        let mut fees = Vec::with_capacity(documents.len());
         for record in &documents {
-            let kind = record
-                .kind()
-                .ok_or_else(|| BankingError::Internal(format!("stored payment {} has no kind", record.id)))?;
-            priced.push((kind, record.amount));
+            let document = restore_draft(record)?;
+            let quote = match document.kind() {
+                DocumentKind::Conversion if document.requisites().value_date() <= self.today() => {
+                    Some(self.quote_document(&document, signing.created_at).await?)
+                }
+                _ => None,
+            };
+            fees.push(self.document_commission(&rules.tariff, document.requisites(), quote.as_ref()).await?);
             let money = record.amount.money();
             let total = totals.entry(money.currency()).or_insert_with(|| Money::zero(money.currency()));
             *total = total.checked_add(money).map_err(|_| BankingError::Tariff("amount_overflow"))?;
         }
-        let quotes = tariff::batch_commission(&self.config.tariff, &priced)
-            .map_err(|error| BankingError::Tariff(error.code()))?;
         let totals: Vec<Money> = totals.into_values().collect();
-        let commission = totals
-            .iter()
-            .map(|total| quotes.commission_total(total.currency()).unwrap_or_else(|| Money::zero(total.currency())))
-            .collect();
+        let commission = commission_totals(&totals, fees)?;
         debug_assert_eq!(documents.len(), signing.members.len());
         Ok(SigningDocuments { documents, totals, commission })
     }
@@ -768,6 +822,37 @@ impl Banking {
         Ok(())
     }
 
+    /// The commission of one document as the confirmation shows it: a conversion's on
+    /// what it sells at its quote, a foreign transfer's on what leaves the account, both in the
+    /// payer account's currency; the others' on the amount.
+    async fn document_commission(
+        &self,
+        plan: &tariff::TariffPlan,
+        requisites: &Requisites,
+        quote: Option<&conversion::ConversionQuote>,
+    ) -> Result<Money, BankingError> {
+        let kind = requisites.kind();
+        let tariff_error = |error: tariff::TariffError| BankingError::Tariff(error.code());
+        match (kind, quote) {
+            (DocumentKind::Conversion, Some(quote)) => {
+                tariff::commission(plan, kind, conversion::commission_base(&quote.conversion)?).map_err(tariff_error)
+            }
+            (DocumentKind::Foreign, _) => {
+                let payer =
+                    self.store.account(requisites.payer_account()).await?.ok_or(BankingError::NotFound("account"))?;
+                match self.price_foreign(plan, requisites, payer.currency).await {
+                    Ok(price) => Ok(price.commission),
+                    // Without a rate the document will be refused (no_rate); it costs nothing.
+                    Err(BankingError::Conflict(code)) if code == conversion::codes::NO_RATE => {
+                        Ok(Money::zero(payer.currency))
+                    }
+                    Err(other) => Err(other),
+                }
+            }
+            _ => tariff::commission(plan, kind, requisites.amount()).map_err(tariff_error),
+        }
+    }
+
     /// The partner's current accounts' bank-side counterparts: the fee income account in a
     /// currency.
     async fn fees_account(&self, currency: Currency) -> Result<AccountId, BankingError> {
@@ -803,6 +888,20 @@ pub(crate) fn own_accounts_currencies(
         )),
         _ => None,
     }
+}
+
+/// Commissions per currency for a confirmation: one per currency of `totals` (zero ones
+/// included, so the user sees "0.00"), then the positive ones in other currencies.
+fn commission_totals(totals: &[Money], fees: Vec<Money>) -> Result<Vec<Money>, BankingError> {
+    let mut sums: std::collections::BTreeMap<Currency, Money> = std::collections::BTreeMap::new();
+    for fee in fees {
+        let sum = sums.entry(fee.currency()).or_insert_with(|| Money::zero(fee.currency()));
+        *sum = sum.checked_add(fee).map_err(|_| BankingError::Tariff("amount_overflow"))?;
+    }
+    let mut commission: Vec<Money> =
+        totals.iter().map(|total| sums.remove(&total.currency()).unwrap_or(Money::zero(total.currency()))).collect();
+    commission.extend(sums.into_values().filter(|fee| fee.is_positive()));
+    Ok(commission)
 }
 
 fn field_error(field: &'static str, code: &'static str, detail: impl Into<String>) -> FieldError {
@@ -876,5 +975,5 @@ fn restore_draft(record: &PaymentRecord) -> Result<Document<Draft>, BankingError
 
 /// Whether a kind goes to the interbank gateway.
 fn is_outgoing(kind: DocumentKind) -> bool {
-    matches!(kind, DocumentKind::Interbank | DocumentKind::Budget)
+    matches!(kind, DocumentKind::Interbank | DocumentKind::Budget | DocumentKind::Foreign)
 }

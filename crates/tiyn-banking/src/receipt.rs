@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use tiyn_identity::Principal;
-use tiyn_payments::{BankPayee, DocumentId, Payee, Requisites, Status};
-use tiyn_refdata::BankEntry;
+use tiyn_payments::{BankPayee, DocumentId, ForeignPayee, Payee, Requisites, Status};
+use tiyn_refdata::{BankEntry, ForeignBank};
 use tiyn_store::payments::PaymentRecord;
 use tiyn_store::{Account, Partner};
 
@@ -46,6 +46,8 @@ pub enum ReceiptPayee {
     Own(Account),
     /// An interbank or budget payment's payee, and its bank as the directory names it.
     Bank { payee: BankPayee, bank: Option<BankEntry> },
+    /// A foreign transfer's payee, and its bank as the directory of banks abroad names it.
+    Foreign { payee: ForeignPayee, bank: Option<ForeignBank> },
 }
 
 impl Banking {
@@ -75,6 +77,10 @@ impl Banking {
             Payee::Interbank(payee) | Payee::Budget { payee, .. } => {
                 ReceiptPayee::Bank { payee: payee.clone(), bank: banks.by_bic(payee.bic()).cloned() }
             }
+            Payee::Foreign(payee) => ReceiptPayee::Foreign {
+                payee: payee.clone(),
+                bank: self.reference.foreign_banks().by_bic(payee.bic()).cloned(),
+            },
         };
         let bank = banks.by_iban_bank_code(&self.config.bank_code).cloned().ok_or_else(|| {
             BankingError::Internal(format!("bank code {} is not in the directory", self.config.bank_code))

@@ -83,6 +83,9 @@ impl Banking {
             tiyn_store::rules::limits_to_text(&rules.limits).replace('\n', ", "),
             tiyn_store::rules::kinds_to_text(&rules.disabled_kinds),
         );
+        // Notices and marketplace (R-3.1.2.8): the plan before, to tell the partner of a change.
+        let tariff_before = self.store.payment_rules(partner).await?.tariff;
+        let tariff_after = rules.tariff;
         self.store.set_payment_rules(partner, rules).await?;
         self.identity
             .record_bank_action(
@@ -94,6 +97,8 @@ impl Banking {
                 Some(details),
             )
             .await?;
+        // Notices and marketplace (R-3.1.2.8): a changed plan in force is announced to the partner.
+        self.publish_tariff_change(context, actor, partner, tariff_before, tariff_after).await?;
         Ok(())
     }
 
@@ -278,14 +283,17 @@ impl Banking {
 
     /// The refusal of a payment whose payee is on the AML list: by IIN/BIN, or by name.
     pub(crate) fn aml_refusal(list: &[AmlEntry], requisites: &Requisites, now: jiff::Timestamp) -> Option<Refusal> {
-        let payee = match requisites.payee() {
+        // A payee abroad has no IIN/BIN: its name is what can match.
+        let (taxpayer_id, name) = match requisites.payee() {
             Payee::Internal { .. } | Payee::Conversion { .. } => return None,
-            Payee::Interbank(payee) | Payee::Budget { payee, .. } => payee,
+            Payee::Interbank(payee) | Payee::Budget { payee, .. } => {
+                (Some(payee.taxpayer_id().to_string()), payee.name().to_string())
+            }
+            Payee::Foreign(payee) => (None, payee.name().to_string()),
         };
-        let taxpayer_id = payee.taxpayer_id().to_string();
-        let name = aml_name_key(&payee.name().to_string());
+        let name = aml_name_key(&name);
         let matched = list.iter().any(|entry| {
-            entry.taxpayer_id.as_deref() == Some(taxpayer_id.as_str())
+            (taxpayer_id.is_some() && entry.taxpayer_id.as_deref() == taxpayer_id.as_deref())
                 || (!name.is_empty() && aml_name_key(&entry.name) == name)
         });
         matched.then(|| {

@@ -80,6 +80,22 @@ impl Rate {
         Ok(Rate(value))
     }
 
+    /// The rate implied by paying `paid` for `bought`: the price of one unit of `bought`'s
+    /// currency in `paid`'s, half up to the rate's six decimals (a correspondent bank's rate,
+    /// reported as the amounts it debited and paid). `None` when either amount is not positive
+    /// or the quotient rounds to nothing or past [`Rate::MAX`].
+    pub fn implied(paid: tiyn_core::Money, bought: tiyn_core::Money) -> Option<Rate> {
+        if !paid.is_positive() || !bought.is_positive() {
+            return None;
+        }
+        let major = |money: tiyn_core::Money| {
+            Decimal::from(money.minor()) / Decimal::from(10_i64.pow(money.currency().exponent()))
+        };
+        let quotient = major(paid).checked_div(major(bought))?;
+        let rounded = quotient.round_dp_with_strategy(RATE_SCALE, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        Rate::from_decimal(rounded).ok()
+    }
+
     /// The rate in millionths (`474.2` is `474_200_000`), as the stores keep it.
     pub fn micros(self) -> i64 {
         let scaled = self.0 * Decimal::from(1_000_000);
@@ -243,5 +259,26 @@ impl RatesInForce {
 
     pub fn all(&self) -> &[DealingRate] {
         &self.rates
+    }
+}
+
+#[cfg(test)]
+mod implied_tests {
+    use tiyn_core::{Currency, Money};
+
+    use super::Rate;
+
+    #[test]
+    fn r_13_1_a_correspondent_rate_is_implied_by_its_amounts() {
+        let paid = Money::from_minor(109_347, Currency::Usd);
+        let bought = Money::from_minor(100_000, Currency::Eur);
+        assert_eq!(Rate::implied(paid, bought).map(|rate| rate.to_string()), Some("1.09347".to_owned()));
+        // The yen has no decimals: 15,000 JPY for 100.00 USD is 150 yen per dollar.
+        let yen = Money::from_minor(15_000, Currency::Jpy);
+        assert_eq!(
+            Rate::implied(yen, Money::from_minor(10_000, Currency::Usd)).map(|rate| rate.to_string()),
+            Some("150.00".into())
+        );
+        assert_eq!(Rate::implied(Money::zero(Currency::Usd), bought), None);
     }
 }

@@ -113,6 +113,11 @@ impl BankActor {
         self.user
     }
 
+    /// Who acted, as records that name the actor say it (an operator's full name, or the console).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     fn entry(&self, action: &'static str, partner: Option<PartnerId>, details: Option<String>) -> Entry<'static> {
         let mut entry = Entry::new(action);
         entry.actor = self.user;

@@ -13,7 +13,7 @@
 //! |---|---|---|
 //! | 1 | document id | i64 BE |
 //! | 2 | document number | u64 BE |
-//! | 3 | kind | `internal`, `interbank`, `budget` |
+//! | 3 | kind | `internal`, `interbank`, `budget`, `conversion`, `foreign` |
 //! | 4 | payer account id | i64 BE |
 //! | 5 | amount | minor units, i64 BE |
 //! | 6 | currency | ISO 4217 alphabetic code |
@@ -27,6 +27,19 @@
 //! | 14 | payee bank BIC | as in the bank directory |
 //! | 15 | KBe | 2 digits |
 //! | 16 | KBK (budget) | 6 digits |
+//!
+//! A foreign transfer (kind `foreign`) writes its payee's name, account (IBAN or account
+//! number) and SWIFT BIC under tags 11, 13 and 14, and then, after tag 16, six more — only
+//! documents of this kind have them, so the bytes of every other kind are unchanged:
+//!
+//! | tag | field | value |
+//! |---|---|---|
+//! | 17 | payee address | UTF-8 |
+//! | 18 | payee country | ISO 3166 alpha-2 |
+//! | 19 | intermediary BIC | SWIFT BIC |
+//! | 20 | charges | `OUR`, `SHA`, `BEN` |
+//! | 21 | contract number | UTF-8 |
+//! | 22 | contract date | `YYYY-MM-DD` |
 //!
 //! Every field is written, in a fixed order, with its length, so two different documents can
 //! never have the same bytes. Authorship, timestamps and status are not content: confirming a
@@ -72,13 +85,23 @@ impl<S: State> Document<S> {
         let payee_account = requisites.payee().own_account().map(|account| account.get().to_be_bytes());
         out.field(10, payee_account.as_ref().map(|bytes| bytes.as_slice()));
         let bank_payee = requisites.payee().bank_payee();
-        out.text(11, bank_payee.map(|payee| payee.name().as_str()));
+        let foreign = requisites.payee().foreign_payee();
+        out.text(11, bank_payee.map(|payee| payee.name().as_str()).or(foreign.map(|payee| payee.name().as_str())));
         out.text(12, bank_payee.map(|payee| payee.taxpayer_id().as_str()));
-        out.text(13, bank_payee.map(|payee| payee.iban().as_str()));
-        out.text(14, bank_payee.map(|payee| payee.bic().as_str()));
+        out.text(13, bank_payee.map(|payee| payee.iban().as_str()).or(foreign.map(|payee| payee.account().as_str())));
+        out.text(14, bank_payee.map(|payee| payee.bic().as_str()).or(foreign.map(|payee| payee.bic().as_str())));
         out.text(15, requisites.kbe().as_ref().map(|kbe| kbe.as_str()));
         out.text(16, requisites.kbk().as_ref().map(|kbk| kbk.as_str()));
-        out.finish(16)
+        let Some(foreign) = foreign else {
+            return out.finish(16);
+        };
+        out.text(17, Some(foreign.address().as_str()));
+        out.text(18, Some(foreign.country().as_str()));
+        out.text(19, foreign.intermediary().map(|bic| bic.as_str()));
+        out.text(20, Some(foreign.charges().as_str()));
+        out.text(21, foreign.contract().map(|contract| contract.number()));
+        out.text(22, foreign.contract().map(|contract| contract.date().to_string()).as_deref());
+        out.finish(22)
     }
 
     /// SHA-256 of [`Self::canonical_bytes`].

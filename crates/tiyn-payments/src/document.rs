@@ -607,7 +607,7 @@ pub enum Route {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfirmedInternal(Document<Confirmed>);
 
-/// A confirmed interbank or budget payment: it can only be sent (or refused).
+/// A confirmed interbank, budget or foreign payment: it can only be sent (or refused).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfirmedOutgoing(Document<Confirmed>);
 
@@ -620,7 +620,9 @@ impl Document<Confirmed> {
         match self.kind() {
             // A conversion is posted through the ledger like an internal transfer.
             DocumentKind::Internal | DocumentKind::Conversion => Route::Internal(ConfirmedInternal(self)),
-            DocumentKind::Interbank | DocumentKind::Budget => Route::Outgoing(ConfirmedOutgoing(self)),
+            DocumentKind::Interbank | DocumentKind::Budget | DocumentKind::Foreign => {
+                Route::Outgoing(ConfirmedOutgoing(self))
+            }
         }
     }
 

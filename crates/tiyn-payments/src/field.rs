@@ -33,6 +33,12 @@ impl FieldError {
         FieldError::new(field, codes::REQUIRED, format!("{field} is required"))
     }
 
+    /// The currency-control contract is required for this amount: the bank's rule, checked
+    /// where its threshold and rates are known.
+    pub fn contract_required(detail: impl Into<String>) -> FieldError {
+        FieldError::new(fields::CONTRACT_NUMBER, codes::CONTRACT_REQUIRED, detail)
+    }
+
     pub(crate) fn not_allowed(field: &'static str, kind: &str) -> FieldError {
         FieldError::new(field, codes::FIELD_NOT_ALLOWED, format!("{field} is not part of a {kind} payment"))
     }
@@ -62,9 +68,34 @@ pub mod fields {
     pub const PAYEE_BIC: &str = "payee_bic";
     pub const KBE: &str = "kbe";
     pub const KBK: &str = "kbk";
+    /// Foreign transfers: the payee's address.
+    pub const PAYEE_ADDRESS: &str = "payee_address";
+    /// Foreign transfers: the payee's country, ISO 3166 alpha-2.
+    pub const PAYEE_COUNTRY: &str = "payee_country";
+    /// Foreign transfers: the payee bank's SWIFT BIC.
+    pub const PAYEE_SWIFT_BIC: &str = "payee_swift_bic";
+    /// Foreign transfers: the intermediary bank's SWIFT BIC.
+    pub const INTERMEDIARY_SWIFT_BIC: &str = "intermediary_swift_bic";
+    /// Foreign transfers: `OUR`, `SHA` or `BEN`.
+    pub const CHARGES: &str = "charges";
+    /// Foreign transfers: the currency-control contract's number (`contract: {number, date}`).
+    pub const CONTRACT_NUMBER: &str = "contract.number";
+    /// Foreign transfers: the currency-control contract's date.
+    pub const CONTRACT_DATE: &str = "contract.date";
+
+    /// The fields only a foreign transfer has (the tenge import formats carry none of them).
+    pub const FOREIGN_ONLY: [&str; 7] = [
+        PAYEE_ADDRESS,
+        PAYEE_COUNTRY,
+        PAYEE_SWIFT_BIC,
+        INTERMEDIARY_SWIFT_BIC,
+        CHARGES,
+        CONTRACT_NUMBER,
+        CONTRACT_DATE,
+    ];
 
     /// Every field, in the order a form shows them.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 21] = [
         KIND,
         PAYER_ACCOUNT,
         AMOUNT,
@@ -79,6 +110,13 @@ pub mod fields {
         PAYEE_BIC,
         KBE,
         KBK,
+        PAYEE_ADDRESS,
+        PAYEE_COUNTRY,
+        PAYEE_SWIFT_BIC,
+        INTERMEDIARY_SWIFT_BIC,
+        CHARGES,
+        CONTRACT_NUMBER,
+        CONTRACT_DATE,
     ];
 }
 
@@ -95,8 +133,6 @@ pub mod codes {
 
     /// `kind`: not a document kind.
     pub const INVALID_KIND: &str = "invalid_kind";
-    /// `kind`: `foreign` or `conversion`, which come with the currency issue.
-    pub const KIND_NOT_SUPPORTED: &str = "kind_not_supported";
 
     /// `payer_account`, `payee_account`: not a positive integer account id.
     pub const INVALID_ACCOUNT_ID: &str = "invalid_account_id";
@@ -178,12 +214,33 @@ pub mod codes {
     /// `value_date`: a day off; payment systems do not work then.
     pub const VALUE_DATE_NOT_WORKING_DAY: &str = "value_date_not_working_day";
 
+    /// `payee_name` (foreign, except roubles), `payee_address`, `contract.number`: a character
+    /// outside the SWIFT set (Latin letters, digits, space and `/ - ? : ( ) . , ' +`).
+    pub const NOT_SWIFT_CHARACTER: &str = "not_swift_character";
+    /// `payee_country`: not two letters (tiyn-core).
+    pub const INVALID_COUNTRY: &str = "invalid_country";
+    /// `payee_country`: two letters that are not an ISO 3166 country (tiyn-core).
+    pub const UNKNOWN_COUNTRY: &str = "unknown_country";
+    /// `payee_swift_bic`, `intermediary_swift_bic`: a valid BIC that no directory of banks
+    /// (abroad or in Kazakhstan) lists.
+    pub const UNKNOWN_SWIFT_BIC: &str = "unknown_swift_bic";
+    /// `intermediary_swift_bic`: the payee's own bank; an intermediary is another bank.
+    pub const INTERMEDIARY_IS_PAYEE_BANK: &str = "intermediary_is_payee_bank";
+    /// `payee_iban` (foreign): neither an IBAN nor an account number of letters and digits.
+    pub const INVALID_ACCOUNT_NUMBER: &str = "invalid_account_number";
+    /// `charges`: not `OUR`, `SHA` or `BEN`.
+    pub const INVALID_CHARGES: &str = "invalid_charges";
+    /// `contract.date`: after today.
+    pub const CONTRACT_DATE_IN_FUTURE: &str = "contract_date_in_future";
+    /// `contract.number`: the amount is above the bank's currency-control threshold, so the
+    /// contract is required.
+    pub const CONTRACT_REQUIRED: &str = "contract_required";
+
     /// Every code, for documentation and for the test that each has a case.
-    pub const ALL: [&str; 37] = [
+    pub const ALL: [&str; 45] = [
         REQUIRED,
         FIELD_NOT_ALLOWED,
         INVALID_KIND,
-        KIND_NOT_SUPPORTED,
         INVALID_ACCOUNT_ID,
         SAME_ACCOUNT,
         INVALID_AMOUNT,
@@ -217,5 +274,14 @@ pub mod codes {
         VALUE_DATE_IN_PAST,
         VALUE_DATE_BEYOND_HORIZON,
         VALUE_DATE_NOT_WORKING_DAY,
+        NOT_SWIFT_CHARACTER,
+        INVALID_COUNTRY,
+        UNKNOWN_COUNTRY,
+        UNKNOWN_SWIFT_BIC,
+        INTERMEDIARY_IS_PAYEE_BANK,
+        INVALID_ACCOUNT_NUMBER,
+        INVALID_CHARGES,
+        CONTRACT_DATE_IN_FUTURE,
+        CONTRACT_REQUIRED,
     ];
 }

@@ -51,6 +51,7 @@ mod digest;
 mod directories;
 mod document;
 mod field;
+mod foreign;
 pub mod import;
 pub mod iso20022;
 mod kind;
@@ -71,6 +72,10 @@ pub use document::{
     Refused, RestoreError, Route, Sent, Settled, State, Status,
 };
 pub use field::{FieldError, codes, fields};
+pub use foreign::{
+    ACCOUNT_NUMBER_LENGTH_MAX, CONTRACT_NUMBER_LENGTH_MAX, Charges, Contract, ForeignAccount, ForeignPayee,
+    PAYEE_ADDRESS_LENGTH_MAX, PayeeAddress,
+};
 pub use kind::{DocumentKind, KindError};
 pub use requisites::{
     BankPayee, Payee, RawDocument, Requisites, VALUE_DATE_HORIZON_WORKING_DAYS_MAX, check_value_date, parse_draft,

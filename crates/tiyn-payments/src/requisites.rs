@@ -10,15 +10,16 @@ use std::fmt;
 
 use jiff::civil::Date;
 use tiyn_core::{
-    AccountId, Amount, AmountError, Bic, BinEntityType, Currency, EconomicSector, Iban, Kbe, Kbk, Knp, Money,
+    AccountId, Amount, AmountError, Bic, BinEntityType, Country, Currency, EconomicSector, Iban, Kbe, Kbk, Knp, Money,
     Residency, TaxpayerId, WorkingCalendar,
 };
 use tiyn_refdata::{InstitutionKind, TREASURY_IBAN};
 
 use crate::directories::Directories;
 use crate::field::{FieldError, codes, fields};
+use crate::foreign::{Charges, Contract, ForeignAccount, ForeignPayee, PayeeAddress};
 use crate::kind::DocumentKind;
-use crate::text::{PayeeName, Purpose};
+use crate::text::{PayeeName, Purpose, TextError};
 
 /// The KNP section of taxes and other payments to the budget (the first digit; NBK resolution
 /// No. 203, Appendix 2; FACTS.md §4: "9 = taxes/budget", 911 tax, 912 penalty).
@@ -58,6 +59,15 @@ pub struct RawDocument {
     pub payee_bic: Option<String>,
     pub kbe: Option<String>,
     pub kbk: Option<String>,
+    /// Foreign transfers (R-3.1.1.3); their account or IBAN is `payee_iban`.
+    pub payee_address: Option<String>,
+    pub payee_country: Option<String>,
+    pub payee_swift_bic: Option<String>,
+    pub intermediary_swift_bic: Option<String>,
+    pub charges: Option<String>,
+    /// The contract object `{number, date}` arrives as its two members.
+    pub contract_number: Option<String>,
+    pub contract_date: Option<String>,
 }
 
 impl RawDocument {
@@ -77,6 +87,7 @@ impl RawDocument {
         };
         match &requisites.payee {
             Payee::Internal { account } | Payee::Conversion { account } => raw.payee_account = text(account),
+            Payee::Foreign(_) => {}
             Payee::Interbank(payee) | Payee::Budget { payee, .. } => {
                 raw.payee_name = text(&payee.name);
                 raw.payee_bin = text(&payee.taxpayer_id);
@@ -87,6 +98,18 @@ impl RawDocument {
         }
         if let Payee::Budget { kbk, .. } = &requisites.payee {
             raw.kbk = text(kbk);
+        }
+        if let Payee::Foreign(payee) = &requisites.payee {
+            raw.payee_name = text(&payee.name);
+            raw.payee_iban = text(&payee.account);
+            raw.kbe = text(&payee.kbe);
+            raw.payee_address = text(&payee.address);
+            raw.payee_country = text(&payee.country);
+            raw.payee_swift_bic = text(&payee.bic);
+            raw.intermediary_swift_bic = payee.intermediary.as_ref().map(|bic| bic.to_string());
+            raw.charges = text(&payee.charges);
+            raw.contract_number = payee.contract.as_ref().map(|contract| contract.number().to_owned());
+            raw.contract_date = payee.contract.as_ref().map(|contract| contract.date().to_string());
         }
         raw
     }
@@ -121,6 +144,9 @@ pub enum Payee {
     /// Another account of the same partner in another currency: a conversion (R-3.1.1.4). As for
     /// an internal transfer, the accounts' currencies and owner are the store's to check.
     Conversion { account: AccountId },
+    /// A payee abroad (or a foreign-currency account at another bank), through a correspondent
+    /// bank, in a currency other than tenge (R-3.1.1.3).
+    Foreign(ForeignPayee),
 }
 
 /// A payee at a bank: the beneficiary requisites of a Kazakhstan payment order (FACTS.md §6).
@@ -167,6 +193,7 @@ impl Payee {
             Payee::Interbank(_) => DocumentKind::Interbank,
             Payee::Budget { .. } => DocumentKind::Budget,
             Payee::Conversion { .. } => DocumentKind::Conversion,
+            Payee::Foreign(_) => DocumentKind::Foreign,
         }
     }
 
@@ -174,15 +201,23 @@ impl Payee {
     pub fn own_account(&self) -> Option<AccountId> {
         match self {
             Payee::Internal { account } | Payee::Conversion { account } => Some(*account),
-            Payee::Interbank(_) | Payee::Budget { .. } => None,
+            Payee::Interbank(_) | Payee::Budget { .. } | Payee::Foreign(_) => None,
         }
     }
 
-    /// The payee at another bank, for interbank and budget payments.
+    /// The payee at another Kazakhstan bank, for interbank and budget payments.
     pub fn bank_payee(&self) -> Option<&BankPayee> {
         match self {
-            Payee::Internal { .. } | Payee::Conversion { .. } => None,
+            Payee::Internal { .. } | Payee::Conversion { .. } | Payee::Foreign(_) => None,
             Payee::Interbank(payee) | Payee::Budget { payee, .. } => Some(payee),
+        }
+    }
+
+    /// The payee abroad, for foreign transfers.
+    pub fn foreign_payee(&self) -> Option<&ForeignPayee> {
+        match self {
+            Payee::Foreign(payee) => Some(payee),
+            Payee::Internal { .. } | Payee::Conversion { .. } | Payee::Interbank(_) | Payee::Budget { .. } => None,
         }
     }
 }
@@ -210,6 +245,9 @@ impl Requisites {
                 assert_eq!(amount.currency(), Currency::Kzt, "budget payments are in tenge");
                 assert_eq!(payee.kbe, budget_payee_kbe(), "the budget payee is a state revenue body");
                 assert_eq!(knp.section(), KNP_SECTION_BUDGET, "budget payments carry a budget KNP");
+            }
+            Payee::Foreign(_) => {
+                assert_ne!(amount.currency(), Currency::Kzt, "foreign transfers are in foreign currency");
             }
         }
         Requisites { payer_account, amount, knp, purpose, value_date, payee }
@@ -244,16 +282,19 @@ impl Requisites {
         &self.payee
     }
 
-    /// The payee's KBe; `None` for an internal transfer.
+    /// The payee's KBe; `None` for transfers between the partner's own accounts.
     pub fn kbe(&self) -> Option<Kbe> {
-        self.payee.bank_payee().map(BankPayee::kbe)
+        match &self.payee {
+            Payee::Foreign(payee) => Some(payee.kbe),
+            other => other.bank_payee().map(BankPayee::kbe),
+        }
     }
 
     /// The KBK of a budget payment; `None` for the other kinds.
     pub fn kbk(&self) -> Option<Kbk> {
         match &self.payee {
             Payee::Budget { kbk, .. } => Some(*kbk),
-            Payee::Internal { .. } | Payee::Interbank(_) | Payee::Conversion { .. } => None,
+            Payee::Internal { .. } | Payee::Interbank(_) | Payee::Conversion { .. } | Payee::Foreign(_) => None,
         }
     }
 }
@@ -377,6 +418,7 @@ impl Parser<'_, '_> {
                 self.own_payee(raw, payer_account, kind)
             }
             Some(kind @ (DocumentKind::Interbank | DocumentKind::Budget)) => self.bank_payee(raw, kind),
+            Some(DocumentKind::Foreign) => self.foreign_payee(raw, amount.map(|amount| amount.currency())),
             None => {
                 self.syntax_only(raw);
                 None
@@ -526,6 +568,7 @@ impl Parser<'_, '_> {
         if present(&raw.kbk).is_some() {
             self.error(fields::KBK, codes::KBK_NOT_ALLOWED, "a KBK belongs only on a budget payment");
         }
+        self.refuse_foreign_fields(raw, kind);
         let account = self.account(fields::PAYEE_ACCOUNT, present(&raw.payee_account))?;
         if payer == Some(account) {
             self.error(fields::PAYEE_ACCOUNT, codes::SAME_ACCOUNT, "the payee account is the payer account");
@@ -542,6 +585,7 @@ impl Parser<'_, '_> {
         if present(&raw.payee_account).is_some() {
             self.errors.push(FieldError::not_allowed(fields::PAYEE_ACCOUNT, kind.as_str()));
         }
+        self.refuse_foreign_fields(raw, kind.as_str());
         let name = self.require(fields::PAYEE_NAME, &raw.payee_name).and_then(|text| self.payee_name(Some(text)));
         let taxpayer_id = self.require(fields::PAYEE_BIN, &raw.payee_bin).and_then(|text| self.taxpayer_id(Some(text)));
         let iban = self.require(fields::PAYEE_IBAN, &raw.payee_iban).and_then(|text| self.iban(Some(text)));
@@ -549,7 +593,7 @@ impl Parser<'_, '_> {
         let kbe = self.require(fields::KBE, &raw.kbe).and_then(|text| self.kbe(Some(text)));
         let kbk = match kind {
             DocumentKind::Budget => self.require(fields::KBK, &raw.kbk).and_then(|text| self.kbk(Some(text))),
-            DocumentKind::Interbank | DocumentKind::Internal | DocumentKind::Conversion => {
+            DocumentKind::Interbank | DocumentKind::Internal | DocumentKind::Conversion | DocumentKind::Foreign => {
                 if present(&raw.kbk).is_some() {
                     self.error(fields::KBK, codes::KBK_NOT_ALLOWED, "a KBK belongs only on a budget payment");
                 }
@@ -584,8 +628,8 @@ impl Parser<'_, '_> {
         match kind {
             DocumentKind::Budget => Some(Payee::Budget { payee, kbk: kbk? }),
             DocumentKind::Interbank => Some(Payee::Interbank(payee)),
-            DocumentKind::Internal | DocumentKind::Conversion => {
-                unreachable!("own accounts' payees are parsed by own_payee")
+            DocumentKind::Internal | DocumentKind::Conversion | DocumentKind::Foreign => {
+                unreachable!("own accounts' and foreign payees have parsers of their own")
             }
         }
     }
@@ -601,6 +645,18 @@ impl Parser<'_, '_> {
         self.bic(present(&raw.payee_bic));
         self.kbe(present(&raw.kbe));
         self.kbk(present(&raw.kbk));
+        if let Some(text) = present(&raw.payee_country) {
+            self.country(text);
+        }
+        if let Some(text) = present(&raw.payee_swift_bic) {
+            self.swift_bic(fields::PAYEE_SWIFT_BIC, text);
+        }
+        if let Some(text) = present(&raw.intermediary_swift_bic) {
+            self.swift_bic(fields::INTERMEDIARY_SWIFT_BIC, text);
+        }
+        if let Some(text) = present(&raw.charges) {
+            self.charges(text);
+        }
     }
 
     fn payee_name(&mut self, text: Option<&str>) -> Option<PayeeName> {
@@ -732,6 +788,222 @@ impl Parser<'_, '_> {
 
     /// `taxpayer_id` is `None` when the payee's IIN/BIN is missing or invalid: then only the
     /// rules that do not depend on it apply.
+    /// The fields of a foreign transfer are refused on every other kind.
+    fn refuse_foreign_fields(&mut self, raw: &RawDocument, kind: &str) {
+        for (field, value) in [
+            (fields::PAYEE_ADDRESS, &raw.payee_address),
+            (fields::PAYEE_COUNTRY, &raw.payee_country),
+            (fields::PAYEE_SWIFT_BIC, &raw.payee_swift_bic),
+            (fields::INTERMEDIARY_SWIFT_BIC, &raw.intermediary_swift_bic),
+            (fields::CHARGES, &raw.charges),
+            (fields::CONTRACT_NUMBER, &raw.contract_number),
+            (fields::CONTRACT_DATE, &raw.contract_date),
+        ] {
+            if present(value).is_some() {
+                self.errors.push(FieldError::not_allowed(field, kind));
+            }
+        }
+    }
+
+    /// The payee of a foreign transfer (R-3.1.1.3): name, address, country, account (an IBAN
+    /// where the payee bank's country issues them), the payee bank's and an optional
+    /// intermediary's SWIFT BIC, the KBe, who pays the charges, and the contract when given.
+    fn foreign_payee(&mut self, raw: &RawDocument, currency: Option<Currency>) -> Option<Payee> {
+        let kind = DocumentKind::Foreign.as_str();
+        if currency == Some(Currency::Kzt) {
+            self.error(
+                fields::CURRENCY,
+                codes::CURRENCY_NOT_ALLOWED,
+                "foreign transfers are in foreign currency; tenge goes to other banks as an interbank payment",
+            );
+        }
+        for (field, value) in [
+            (fields::PAYEE_ACCOUNT, &raw.payee_account),
+            (fields::PAYEE_BIN, &raw.payee_bin),
+            (fields::PAYEE_BIC, &raw.payee_bic),
+        ] {
+            if present(value).is_some() {
+                self.errors.push(FieldError::not_allowed(field, kind));
+            }
+        }
+        if present(&raw.kbk).is_some() {
+            self.error(fields::KBK, codes::KBK_NOT_ALLOWED, "a KBK belongs only on a budget payment");
+        }
+        let name = self.require(fields::PAYEE_NAME, &raw.payee_name).and_then(|text| self.foreign_name(text, currency));
+        let address = self.require(fields::PAYEE_ADDRESS, &raw.payee_address).and_then(|text| {
+            PayeeAddress::parse(text)
+                .map_err(|error| self.error(fields::PAYEE_ADDRESS, error.code(), format!("the payee address: {error}")))
+                .ok()
+        });
+        let country = self.require(fields::PAYEE_COUNTRY, &raw.payee_country).and_then(|text| self.country(text));
+        let bic = self
+            .require(fields::PAYEE_SWIFT_BIC, &raw.payee_swift_bic)
+            .and_then(|text| self.swift_bic(fields::PAYEE_SWIFT_BIC, text));
+        let intermediary =
+            present(&raw.intermediary_swift_bic).and_then(|text| self.swift_bic(fields::INTERMEDIARY_SWIFT_BIC, text));
+        if let (Some(bic), Some(intermediary)) = (&bic, &intermediary)
+            && bic.primary_office() == intermediary.primary_office()
+        {
+            self.error(
+                fields::INTERMEDIARY_SWIFT_BIC,
+                codes::INTERMEDIARY_IS_PAYEE_BANK,
+                "the intermediary is the payee's bank itself; leave it empty or name a correspondent bank",
+            );
+        }
+        let account =
+            self.require(fields::PAYEE_IBAN, &raw.payee_iban).and_then(|text| self.foreign_account(text, bic.as_ref()));
+        let kbe = self.require(fields::KBE, &raw.kbe).and_then(|text| self.kbe(Some(text)));
+        if let (Some(kbe), Some(country)) = (kbe, country)
+            && country != Country::KZ
+            && kbe.residency() != Residency::NonResident
+        {
+            self.error(
+                fields::KBE,
+                codes::KBE_INCONSISTENT_WITH_PAYEE,
+                format!("KBe {kbe}: a payee in {country} is a non-resident, so the first digit is 2"),
+            );
+        }
+        let charges = self.require(fields::CHARGES, &raw.charges).and_then(|text| self.charges(text));
+        let contract = self.contract(raw);
+        let payee = ForeignPayee {
+            name: name?,
+            address: address?,
+            country: country?,
+            account: account?,
+            bic: bic?,
+            intermediary,
+            kbe: kbe?,
+            charges: charges?,
+            contract: contract?,
+        };
+        Some(Payee::Foreign(payee))
+    }
+
+    /// A foreign payee's name travels through correspondent banks in the SWIFT character set;
+    /// only a rouble transfer (to Russia) may name its payee in Cyrillic (FACTS.md, "FX").
+    fn foreign_name(&mut self, text: &str, currency: Option<Currency>) -> Option<PayeeName> {
+        let name = self.payee_name(Some(text))?;
+        if currency != Some(Currency::Rub)
+            && let Some((position, character)) = crate::foreign::first_non_swift(name.as_str())
+        {
+            let error = TextError::NotSwiftCharacter { position, character };
+            self.error(fields::PAYEE_NAME, error.code(), format!("the payee name: {error}; write it in Latin letters"));
+            return None;
+        }
+        Some(name)
+    }
+
+    fn country(&mut self, text: &str) -> Option<Country> {
+        Country::parse(text).map_err(|error| self.error(fields::PAYEE_COUNTRY, error.code(), error.to_string())).ok()
+    }
+
+    /// A SWIFT BIC, which a current draft must find in the directory of banks abroad or of
+    /// Kazakhstan banks.
+    fn swift_bic(&mut self, field: &'static str, text: &str) -> Option<Bic> {
+        let bic = Bic::parse(text).map_err(|error| self.error(field, error.code(), error.to_string())).ok()?;
+        if let Rules::Current { directories, .. } = self.rules {
+            let reference = directories.reference();
+            let known = reference.foreign_banks().by_bic(&bic).is_some() || reference.banks().by_bic(&bic).is_some();
+            if !known {
+                self.error(
+                    field,
+                    codes::UNKNOWN_SWIFT_BIC,
+                    format!("no bank with the BIC {bic} is in the bank directories; check it with the payee"),
+                );
+                return None;
+            }
+            if field == fields::PAYEE_SWIFT_BIC && directories.own_bank().bic().primary_office() == bic.primary_office()
+            {
+                self.error(field, codes::PAYEE_AT_OWN_BANK, "the payee's bank is this bank, not another bank");
+                return None;
+            }
+        }
+        Some(bic)
+    }
+
+    /// The payee's account: an IBAN when the text looks like one or the payee bank's country
+    /// requires them (then it must be a valid IBAN of that country), else an account number.
+    fn foreign_account(&mut self, text: &str, bic: Option<&Bic>) -> Option<ForeignAccount> {
+        let field = fields::PAYEE_IBAN;
+        let bank_country_uses_iban = bic.is_some_and(|bic| crate::foreign::iban_mandatory(bic.country()));
+        let looks_like_iban = text.trim().len() >= 2
+            && text.trim().as_bytes()[..2].iter().all(u8::is_ascii_alphabetic)
+            && tiyn_core::iban::country_uses_iban(&text.trim()[..2].to_ascii_uppercase());
+        if bank_country_uses_iban || looks_like_iban {
+            let iban = Iban::parse(text).map_err(|error| self.error(field, error.code(), error.to_string())).ok()?;
+            if let Some(bic) = bic
+                && bank_country_uses_iban
+                && iban.country() != bic.country()
+            {
+                self.error(
+                    fields::PAYEE_SWIFT_BIC,
+                    codes::BIC_MISMATCH,
+                    format!(
+                        "the IBAN is of an account in {}, but the bank {bic} is in {}",
+                        iban.country(),
+                        bic.country()
+                    ),
+                );
+                return None;
+            }
+            return Some(ForeignAccount::Iban(iban));
+        }
+        match ForeignAccount::number(text) {
+            Some(account) => Some(account),
+            None => {
+                self.error(
+                    field,
+                    codes::INVALID_ACCOUNT_NUMBER,
+                    "an account number is 1 to 34 Latin letters and digits (or the payee's IBAN)",
+                );
+                None
+            }
+        }
+    }
+
+    fn charges(&mut self, text: &str) -> Option<Charges> {
+        let charges = Charges::parse(text);
+        if charges.is_none() {
+            self.error(
+                fields::CHARGES,
+                codes::INVALID_CHARGES,
+                "charges are OUR (the payer pays all), SHA (each side its own bank) or BEN (the payee pays all)",
+            );
+        }
+        charges
+    }
+
+    /// The contract: both its number and date, or neither (`Some(None)`); `None` after an error.
+    fn contract(&mut self, raw: &RawDocument) -> Option<Option<Contract>> {
+        let (number, date) = match (present(&raw.contract_number), present(&raw.contract_date)) {
+            (None, None) => return Some(None),
+            (Some(_), None) => return self.required(fields::CONTRACT_DATE),
+            (None, Some(_)) => return self.required(fields::CONTRACT_NUMBER),
+            (Some(number), Some(date)) => (number, date),
+        };
+        let Some(date) = parse_iso_date(date) else {
+            self.error(fields::CONTRACT_DATE, codes::INVALID_DATE, "a contract date is written YYYY-MM-DD");
+            return None;
+        };
+        if let Rules::Current { today, .. } = self.rules
+            && date > today
+        {
+            self.error(
+                fields::CONTRACT_DATE,
+                codes::CONTRACT_DATE_IN_FUTURE,
+                format!("the contract date {date} is after today"),
+            );
+            return None;
+        }
+        match Contract::new(number, date) {
+            Ok(contract) => Some(Some(contract)),
+            Err(error) => {
+                self.error(fields::CONTRACT_NUMBER, error.code(), format!("the contract number: {error}"));
+                None
+            }
+        }
+    }
+
     fn check_kbe_consistency(&mut self, kbe: Kbe, taxpayer_id: Option<&TaxpayerId>, kind: DocumentKind) {
         if let Some(reason) = kbe_inconsistency(kbe, taxpayer_id, kind) {
             self.error(fields::KBE, codes::KBE_INCONSISTENT_WITH_PAYEE, format!("KBe {kbe}: {reason}"));

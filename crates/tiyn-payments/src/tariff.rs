@@ -367,7 +367,7 @@ impl KindTariff {
 
     /// The commission on `amount` under this tariff; withheld from the amount, it must leave
     /// the payee something.
-    fn commission_on(&self, amount: Amount) -> Result<Money, TariffError> {
+    pub fn commission_on(&self, amount: Amount) -> Result<Money, TariffError> {
         let commission = self.commission.of(amount)?;
         assert!(!commission.is_negative() && commission.currency() == amount.currency(), "a commission is a fee");
         if self.withholding == Withholding::FromAmount && commission.minor() >= amount.minor() {
@@ -387,13 +387,14 @@ pub struct TariffPlan {
     interbank: KindTariff,
     budget: KindTariff,
     conversion: KindTariff,
+    foreign: KindTariff,
 }
 
 impl TariffPlan {
     /// Builds a plan from one tariff per kind. Refuses a kind given twice and a kind left out,
-    /// so that no payment ever meets a plan that cannot price it — except conversions: a plan
-    /// written before they existed charges nothing for them (the bank's margin is in its rates),
-    /// and is read as such.
+    /// so that no payment ever meets a plan that cannot price it — except conversions and foreign
+    /// transfers: a plan written before they existed charges nothing for them, and is read as
+    /// such (for conversions the bank's margin is in its rates).
     pub fn new(tariffs: impl IntoIterator<Item = (DocumentKind, KindTariff)>) -> Result<TariffPlan, TariffPlanError> {
         let mut by_kind: BTreeMap<DocumentKind, KindTariff> = BTreeMap::new();
         for (kind, tariff) in tariffs {
@@ -407,6 +408,7 @@ impl TariffPlan {
             interbank: take(DocumentKind::Interbank)?,
             budget: take(DocumentKind::Budget)?,
             conversion: by_kind.remove(&DocumentKind::Conversion).unwrap_or(KindTariff::free()),
+            foreign: by_kind.remove(&DocumentKind::Foreign).unwrap_or(KindTariff::free()),
         };
         debug_assert!(by_kind.is_empty(), "every kind was taken");
         Ok(plan)
@@ -419,6 +421,7 @@ impl TariffPlan {
             interbank: KindTariff::free(),
             budget: KindTariff::free(),
             conversion: KindTariff::free(),
+            foreign: KindTariff::free(),
         }
     }
 
@@ -429,6 +432,7 @@ impl TariffPlan {
             DocumentKind::Interbank => &self.interbank,
             DocumentKind::Budget => &self.budget,
             DocumentKind::Conversion => &self.conversion,
+            DocumentKind::Foreign => &self.foreign,
         }
     }
 

@@ -35,6 +35,10 @@ pub enum TextError {
     ControlCharacter { position: usize, code_point: u32 },
     #[error("the text starts with ':', which payment message formats read as a field tag")]
     LeadingColon,
+    #[error(
+        "{character:?} at position {position} is not a SWIFT character (Latin letters, digits, space and / - ? : ( ) . , ' +)"
+    )]
+    NotSwiftCharacter { position: usize, character: char },
 }
 
 impl TextError {
@@ -45,6 +49,7 @@ impl TextError {
             TextError::TooLong { .. } => crate::codes::TOO_LONG,
             TextError::ControlCharacter { .. } => crate::codes::CONTROL_CHARACTER,
             TextError::LeadingColon => crate::codes::LEADING_COLON,
+            TextError::NotSwiftCharacter { .. } => crate::codes::NOT_SWIFT_CHARACTER,
         }
     }
 }

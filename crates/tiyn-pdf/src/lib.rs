@@ -26,6 +26,7 @@
 mod fonts;
 mod format;
 mod layout;
+mod pos;
 mod receipt;
 mod statement;
 
@@ -147,4 +148,21 @@ where
     I: IntoIterator<Item = StatementLine>,
 {
     statement::render(header, lines, presentation)
+}
+
+/// A POS terminal's operations over a period as an A4 (landscape) PDF/A-2u (R-3.1.2.4,
+/// R-3.1.2.6): the terminal, one row per operation (the card masked), the period's totals and
+/// each day's, and the bank's stamp with its notice. `operations` is called **twice** and must
+/// give the same operations both times (see `pos.rs`); they must add up to the header's totals.
+pub fn pos_operations<F, I>(
+    header: &tiyn_statement::pos::PosHeader,
+    operations: F,
+    days: &[tiyn_statement::pos::PosDayTotals],
+    presentation: &Presentation,
+) -> Result<Vec<u8>, RenderError>
+where
+    F: FnMut() -> I,
+    I: IntoIterator<Item = tiyn_statement::pos::PosOperation>,
+{
+    pos::render(header, operations, days, presentation)
 }

@@ -90,6 +90,8 @@ pub enum PaymentKind {
     Budget,
     /// Between own accounts in two currencies, at the bank's rates.
     Conversion,
+    /// Foreign currency abroad, through a correspondent bank.
+    Foreign,
 }
 
 /// The final states a receipt is issued for.
@@ -283,6 +285,7 @@ fn kind(kind: PaymentKind, labels: &Labels) -> &'static str {
         PaymentKind::Interbank => labels.kind_interbank,
         PaymentKind::Budget => labels.kind_budget,
         PaymentKind::Conversion => labels.kind_conversion,
+        PaymentKind::Foreign => labels.kind_foreign,
     }
 }
 
@@ -301,6 +304,7 @@ struct Labels {
     kind_interbank: &'static str,
     kind_budget: &'static str,
     kind_conversion: &'static str,
+    kind_foreign: &'static str,
     payer: &'static str,
     payee: &'static str,
     name: &'static str,
@@ -370,6 +374,7 @@ const RU: Labels = Labels {
     kind_interbank: "Межбанковский платёж",
     kind_budget: "Платёж в бюджет",
     kind_conversion: "Конвертация",
+    kind_foreign: "Перевод в иностранной валюте",
     payer: "Плательщик",
     payee: "Получатель",
     name: "Наименование",
@@ -413,6 +418,7 @@ const KK: Labels = Labels {
     kind_interbank: "Банкаралық төлем",
     kind_budget: "Бюджетке төлем",
     kind_conversion: "Айырбастау",
+    kind_foreign: "Шетел валютасындағы аударым",
     payer: "Төлеуші",
     payee: "Алушы",
     name: "Атауы",
@@ -456,6 +462,7 @@ const EN: Labels = Labels {
     kind_interbank: "Interbank payment",
     kind_budget: "Payment to the budget",
     kind_conversion: "Currency conversion",
+    kind_foreign: "Foreign currency transfer",
     payer: "Payer",
     payee: "Payee",
     name: "Name",

@@ -438,7 +438,8 @@ impl<'a> Sheet<'a> {
         flow.block(stamp_height_pt, |top_pt| {
             let center_x_pt = self.left_pt + STAMP_RADIUS_OUTER_PT + 2.0;
             let center_y_pt = top_pt + stamp_height_pt / 2.0;
-            let mut marks = stamp(self.faces, header, labels, center_x_pt, center_y_pt);
+            let mut marks =
+                stamp(self.faces, &header.bank_name, header.bank_bic.as_str(), labels, center_x_pt, center_y_pt);
             marks.extend(text_block(
                 self.faces,
                 labels.stamp_notice,
@@ -450,6 +451,37 @@ impl<'a> Sheet<'a> {
             marks
         })
     }
+}
+
+/// The bank's stamp with its notice (R-3.1.2.6), as the statement draws it, for the other documents
+/// that carry it (the POS operations): the stamp at the left edge, the notice beside it.
+pub(crate) fn stamp_block(
+    flow: &mut Flow<'_>,
+    faces: &'static Faces,
+    bank_name: &str,
+    bic: &str,
+    lang: Lang,
+    left_pt: f32,
+    width_pt: f32,
+) -> Result<(), RenderError> {
+    let labels = Labels::of(lang);
+    let stamp_height_pt = 2.0 * STAMP_RADIUS_OUTER_PT + 4.0;
+    let notice_x_pt = left_pt + 2.0 * STAMP_RADIUS_OUTER_PT + 18.0;
+    let notice_width_pt = (width_pt * 0.6).min(left_pt + width_pt - notice_x_pt);
+    flow.block(stamp_height_pt, |top_pt| {
+        let center_x_pt = left_pt + STAMP_RADIUS_OUTER_PT + 2.0;
+        let center_y_pt = top_pt + stamp_height_pt / 2.0;
+        let mut marks = stamp(faces, bank_name, bic, labels, center_x_pt, center_y_pt);
+        marks.extend(text_block(
+            faces,
+            labels.stamp_notice,
+            TextStyle::regular(8.0),
+            notice_x_pt,
+            notice_width_pt,
+            center_y_pt,
+        ));
+        marks
+    })
 }
 
 /// The counterparty's BIN/IIN and BIC on one line (they wrap if the column is narrow), its
@@ -492,12 +524,12 @@ fn text_block(faces: &Faces, text: &str, style: TextStyle, x_pt: f32, width_pt: 
 
 /// The image of the bank's electronic stamp, drawn (not a picture): two rings, the bank's name
 /// and BIC in capitals around the ring between them, the stamp's purpose in the middle.
-fn stamp(faces: &Faces, header: &StatementHeader, labels: &Labels, center_x_pt: f32, center_y_pt: f32) -> Vec<Mark> {
+fn stamp(faces: &Faces, bank_name: &str, bic: &str, labels: &Labels, center_x_pt: f32, center_y_pt: f32) -> Vec<Mark> {
     let mut marks = vec![
         Mark::Circle { center_x_pt, center_y_pt, radius_pt: STAMP_RADIUS_OUTER_PT, thickness_pt: 1.6, ink: Ink::Stamp },
         Mark::Circle { center_x_pt, center_y_pt, radius_pt: STAMP_RADIUS_INNER_PT, thickness_pt: 0.7, ink: Ink::Stamp },
     ];
-    let (ring, name_chars) = ring_text(faces, &header.bank_name, labels.bic, header.bank_bic.as_str());
+    let (ring, name_chars) = ring_text(faces, bank_name, labels.bic, bic);
     marks.extend(ring_letters(faces, &ring, name_chars, center_x_pt, center_y_pt));
 
     // The middle: the stamp's purpose, wrapped inside the inner ring.

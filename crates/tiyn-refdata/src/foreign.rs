@@ -31,6 +31,8 @@ impl ForeignBank {
         &self.name
     }
 
+    /// The city, or `""` where the source does not say (the national registries the embedded
+    /// list comes from name institutions, not their cities).
     pub fn city(&self) -> &str {
         &self.city
     }
@@ -49,8 +51,8 @@ pub struct ForeignBankDirectory {
 }
 
 impl ForeignBankDirectory {
-    /// Parses `foreign_banks.csv` (columns `bic, name, city, country`). The country must be the
-    /// BIC's own country letters; a BIC listed twice refuses the load.
+    /// Parses `foreign_banks.csv` (columns `bic, name, city, country`; `city` may be empty). The
+    /// country must be the BIC's own country letters; a BIC listed twice refuses the load.
     pub fn from_csv(text: &str) -> Result<ForeignBankDirectory, RefDataError> {
         let rows = read_table(FILE, text, ["bic", "name", "city", "country"])?;
         let mut directory = ForeignBankDirectory { entries: Vec::with_capacity(rows.len()), by_bic: BTreeMap::new() };
@@ -134,10 +136,23 @@ mod tests {
         let deutsche = Bic::parse("DEUTDEFF500").unwrap();
         assert_eq!(directory.by_bic(&deutsche).map(ForeignBank::name), Some("Deutsche Bank AG"));
         assert!(directory.by_bic(&Bic::parse("ZZZZDEFF").unwrap()).is_none());
+        // The curated rows come first, so Deutsche Bank's head office leads its many offices.
         let found: Vec<&str> = directory.search("deut").iter().map(|bank| bank.bic().as_str()).collect();
-        assert_eq!(found, ["DEUTDEFF"]);
+        assert_eq!(found.first(), Some(&"DEUTDEFF"));
+        assert!(found.len() > 10, "{found:?}");
         assert!(directory.search("china beijing").len() >= 3);
         assert!(directory.search("  ").is_empty());
+    }
+
+    #[test]
+    fn a_city_may_be_empty_but_a_name_may_not() {
+        let directory = ForeignBankDirectory::from_csv("bic,name,city,country\nBNPAFRPP,BNP Paribas,,FR\n")
+            .expect("an empty city is allowed");
+        assert_eq!(directory.entries()[0].city(), "");
+        assert!(matches!(
+            ForeignBankDirectory::from_csv("bic,name,city,country\nBNPAFRPP,,Paris,FR\n"),
+            Err(RefDataError::Row { line: 2, problem: RowProblem::EmptyField { column: "name" }, .. })
+        ));
     }
 
     #[test]

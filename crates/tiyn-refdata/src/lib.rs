@@ -14,12 +14,14 @@
 mod banks;
 mod calendar;
 mod codes;
+mod directory;
 mod error;
 mod foreign;
 mod table;
 
 pub use banks::{BankDirectory, BankEntry, InstitutionKind};
 pub use codes::{CodeDirectory, KbeDirectory, KbeEntry, KbkDirectory, KbkEntry, KnpDirectory, KnpEntry};
+pub use directory::{DirectoryItem, DirectoryKind};
 pub use error::{RefDataError, RowProblem};
 pub use foreign::{ForeignBank, ForeignBankDirectory};
 

@@ -186,3 +186,24 @@ fn thirty_working_days_across_new_year() {
     // 31 December 2024 is Sunday 5 January 2025.
     assert_eq!(calendar.next_working_day(date(2024, 12, 31)).unwrap(), date(2025, 1, 5));
 }
+
+/// R-3.1.2.2: the embedded list of banks abroad is a real one (the national registries vendored
+/// by `scripts/build-foreign-banks`, after the curated rows), not a handful of examples.
+#[test]
+fn r_3_1_2_2_the_foreign_bank_list_covers_thousands_of_banks_in_dozens_of_countries() {
+    let data = data();
+    let banks = data.foreign_banks();
+    assert_eq!(banks.entries().len(), data_rows(CsvTexts::EMBEDDED.foreign_banks));
+    assert!(banks.entries().len() >= 3000, "{} banks", banks.entries().len());
+    let countries: std::collections::BTreeSet<&str> =
+        banks.entries().iter().map(|bank| bank.country().as_str()).collect();
+    assert!(countries.len() >= 36, "{countries:?}");
+    assert!(!countries.contains("KZ"), "banks of Kazakhstan are in banks_bic.csv");
+    for (bic, name) in [("DEUTDEFF", "Deutsche Bank"), ("COBADEFF", "Commerzbank"), ("BNPAFRPP", "BNP Paribas")] {
+        let bank = banks.by_bic(&Bic::parse(bic).unwrap()).unwrap_or_else(|| panic!("{bic} is listed"));
+        assert!(bank.name().starts_with(name), "{bic}: {}", bank.name());
+    }
+    // A registry bank without a city, found by a branch BIC.
+    let registry_bank = banks.by_bic(&Bic::parse("ABDIAEADXXX").unwrap()).expect("Abu Dhabi Islamic Bank");
+    assert_eq!(registry_bank.city(), "");
+}

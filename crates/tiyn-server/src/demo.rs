@@ -121,6 +121,11 @@ pub enum DemoError {
     Write { path: String, source: std::io::Error },
     #[error("demo rates: {0}")]
     Rates(String),
+    #[error("demo POS: {0}")]
+    Pos(String),
+    /// Notices and marketplace reports (R-3.1.2.8).
+    #[error("demo notices and marketplace: {0}")]
+    Messages(String),
 }
 
 /// A demo user: one of each level in each partner, and a bank operator.
@@ -480,6 +485,295 @@ async fn seed_partner(
         }
     }
     Ok((partner, posted))
+}
+
+// ----- POS terminals and their operations (issue 6, R-3.1.2.4, R-3.1.2.5) -----
+
+/// The demo partner's POS terminals: (acquirer's id, address), all settling to its second KZT
+/// account ([`DEMO_POS_SETTLEMENT_ACCOUNT`]), so the main account keeps its round opening balance.
+pub const DEMO_TERMINALS: &[(&str, &str)] = &[
+    ("T0012345", "г. Алматы, пр. Абая, 150, магазин «Демо Трейд»"),
+    ("T0012346", "г. Алматы, ул. Толе би, 59, ТРЦ «Достык Плаза», павильон 12"),
+    ("T0023001", "г. Астана, пр. Туран, 37, бутик 4"),
+];
+/// Days of operations before today.
+pub const DEMO_POS_DAYS: i64 = 60;
+/// The index in [`PARTNER_ONE`]'s accounts of the account the terminals settle to.
+pub const DEMO_POS_SETTLEMENT_ACCOUNT: usize = 1;
+/// Settlements whose date is this many days before today or earlier have been credited; the later
+/// ones (yesterday's and today's) are still planned (R-3.1.2.5).
+const DEMO_POS_CREDITED_BEFORE_DAYS: i64 = 1;
+
+/// What [`seed_pos`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PosSeeded {
+    pub operations_created: usize,
+    pub settlements: usize,
+}
+
+/// A small deterministic generator (SplitMix64): the demo's operations are the same on every
+/// start for the same day, so their ids replay instead of conflicting.
+struct DemoRandom(u64);
+
+impl DemoRandom {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `low..=high`.
+    fn between(&mut self, low: u64, high: u64) -> u64 {
+        debug_assert!(low <= high);
+        low + self.next() % (high - low + 1)
+    }
+}
+
+/// Seeds the demo partner's terminals and a few hundred card operations of the last
+/// [`DEMO_POS_DAYS`] days through the acquirer's use cases (registration, ingestion, settlement):
+/// purchases mostly, some refunds, reversals and declines, fees of 1.5–2 %, each settled on the
+/// next working day; settlements up to the day before yesterday are credited to the settlement account
+/// like the acquirer's credits, the later ones stay planned. Idempotent: a second start replays.
+pub async fn seed_pos(banking: &tiyn_banking::Banking, demo: &Demo, now: Timestamp) -> Result<PosSeeded, DemoError> {
+    use tiyn_banking::pos::{PosItemOutcome, RawPosOperation, RawPosTerminal};
+    let failed = |error: tiyn_banking::BankingError| DemoError::Pos(error.to_string());
+    let store = banking.identity().store().clone();
+    let settlement_iban = demo_iban(&PARTNER_ONE.accounts[DEMO_POS_SETTLEMENT_ACCOUNT])?;
+    let bin = demo_bin(PARTNER_ONE.bin_prefix)?;
+    for (terminal_id, address) in DEMO_TERMINALS {
+        let raw = RawPosTerminal {
+            terminal_id: (*terminal_id).to_owned(),
+            partner_bin: bin.as_str().to_owned(),
+            address: (*address).to_owned(),
+            status: "active".to_owned(),
+            settlement_iban: settlement_iban.as_str().to_owned(),
+        };
+        banking.register_pos_terminal(&raw).await.map_err(failed)?;
+    }
+    let calendar = tiyn_refdata::kz_calendar();
+    let today = tiyn_identity::business_date(now);
+    let almaty = jiff::tz::TimeZone::fixed(jiff::tz::offset(5));
+    let mut operations = Vec::new();
+    let mut settlement_dates = std::collections::BTreeSet::new();
+    for days_ago in (1..=DEMO_POS_DAYS).rev() {
+        let day = today.saturating_sub(jiff::Span::new().days(days_ago));
+        let settles = calendar.next_working_day(day).unwrap_or(day);
+        for (index, (terminal_id, _)) in DEMO_TERMINALS.iter().enumerate() {
+            let seed = (day.year() as u64) << 32 | (day.day_of_year() as u64) << 8 | index as u64;
+            let mut random = DemoRandom(seed);
+            // Fewer sales on Sundays; the Astana boutique is the quietest.
+            let busy = if day.weekday() == jiff::civil::Weekday::Sunday { 1 } else { 3 };
+            let count = random.between(1, busy + 2 - index.min(1) as u64);
+            let fee_basis_points = 150 + 25 * index as i64;
+            for number in 0..count {
+                // Between 09:00 and 20:59 in Almaty: every part fits an i8.
+                let minute_of_day = random.between(9 * 60, 21 * 60 - 1);
+                let (hour, minute, second) =
+                    ((minute_of_day / 60) as i8, (minute_of_day % 60) as i8, random.between(0, 59) as i8);
+                let local = day.at(hour, minute, second, 0);
+                let occurred_at = almaty.to_timestamp(local).map_err(|error| DemoError::Pos(error.to_string()))?;
+                let roll = random.between(0, 99);
+                let (kind, status) = match roll {
+                    0..=3 => ("purchase", "declined"),
+                    4..=8 => ("refund", "settled"),
+                    9..=11 => ("reversal", "settled"),
+                    _ => ("purchase", "settled"),
+                };
+                // 1 500 to 85 000 tenge in steps of 10 (a refund or reversal is smaller).
+                let tenge = random.between(150, 8_500) * 10 / if kind == "purchase" { 1 } else { 3 };
+                let minor = i64::try_from(tenge).unwrap_or(1_500) * 100;
+                let fee_minor = if kind == "purchase" && status == "settled" {
+                    (minor * fee_basis_points + 5_000) / 10_000
+                } else {
+                    0
+                };
+                let bin6 = ["440043", "402207", "535687", "220073"][random.between(0, 3) as usize];
+                let last4 = random.between(0, 9_999);
+                operations.push(RawPosOperation {
+                    operation_id: format!("DEMO-{terminal_id}-{}-{number:02}", day.strftime("%Y%m%d")),
+                    terminal_id: (*terminal_id).to_owned(),
+                    occurred_at: occurred_at.to_string(),
+                    kind: kind.to_owned(),
+                    status: status.to_owned(),
+                    card: format!("{bin6}******{last4:04}"),
+                    amount: Money::from_minor(minor, Currency::Kzt).amount_string(),
+                    currency: "KZT".to_owned(),
+                    fee: Money::from_minor(fee_minor, Currency::Kzt).amount_string(),
+                    fee_currency: "KZT".to_owned(),
+                    settlement_date: (status == "settled").then(|| settles.to_string()),
+                });
+            }
+            settlement_dates.insert(settles);
+        }
+    }
+    let mut created = 0;
+    for batch in operations.chunks(tiyn_store::pos::INGEST_BATCH_MAX) {
+        let report = banking.ingest_pos_operations(batch).await.map_err(failed)?;
+        for outcome in &report.outcomes {
+            match outcome {
+                PosItemOutcome::Created { .. } => created += 1,
+                PosItemOutcome::Replayed { .. } => {}
+                PosItemOutcome::Refused { code, detail } => {
+                    return Err(DemoError::Pos(format!("an operation was refused: {code}: {detail}")));
+                }
+            }
+        }
+    }
+    let account =
+        store.account_by_iban(&settlement_iban).await?.ok_or(StoreError::NotFound { what: "demo account" })?;
+    let credited_through = today.saturating_sub(jiff::Span::new().days(DEMO_POS_CREDITED_BEFORE_DAYS + 1));
+    let mut settlements = 0;
+    for date in settlement_dates.into_iter().filter(|date| *date <= credited_through) {
+        let Some(plan) = store.pos_settlement(account.id, date).await?.planned else { continue };
+        let amount = Amount::new(plan.amount()?)?;
+        let input = tiyn_banking::pos::PosSettlementInput {
+            settlement_account_iban: settlement_iban.clone(),
+            settlement_date: date,
+            amount,
+        };
+        banking.settle_pos(&input).await.map_err(failed)?;
+        settlements += 1;
+    }
+    debug_assert!(demo.partner.get() > 0);
+    Ok(PosSeeded { operations_created: created, settlements })
+}
+
+// ----- Notices and marketplace reports (issue 6, R-3.1.2.8) -----
+
+/// The demo's notices: idempotency key, kind, to the demo partner only (else every partner),
+/// title, text. Published with their keys, so a restart replays them.
+pub const DEMO_NOTICES: &[(&str, &str, bool, &str, &str)] = &[
+    (
+        "demo-notice-maintenance-1",
+        "maintenance",
+        false,
+        "Плановые работы в ночь на воскресенье",
+        "С 02:00 до 04:00 по времени Алматы интернет-банк может быть недоступен. Платежи, отправленные до начала \
+         работ, будут исполнены в обычном порядке.",
+    ),
+    (
+        "demo-notice-promotion-1",
+        "promotion",
+        false,
+        "Бесплатные внутренние переводы до конца квартала",
+        "Переводы между счетами клиентов банка проводятся без комиссии до конца текущего квартала. Подключать \
+         ничего не нужно: условие действует для всех клиентов.",
+    ),
+    (
+        "demo-notice-legal-address-1",
+        "legal_address_change",
+        true,
+        "Юридический адрес обновлён",
+        "Банк внёс в ваше досье новый юридический адрес: 050010, г. Алматы, Медеуский район, пр. Достык, д. 43, \
+         офис 512. Если адрес указан неверно, сообщите нам через раздел обращений.",
+    ),
+];
+
+/// Orders in the demo's marketplace report, and how many of them each of its two payouts covers
+/// (the rest are not paid out yet).
+pub const DEMO_MARKETPLACE_ORDERS: usize = 20;
+const DEMO_MARKETPLACE_PAID: [usize; 2] = [8, 7];
+
+/// The demo marketplace report's id for the month before `now`'s: one report a month, the same
+/// content at every start in that month.
+pub fn demo_report_id(now: Timestamp) -> String {
+    let month = tiyn_identity::business_date(now).first_of_month().saturating_sub(jiff::Span::new().days(1));
+    format!("DEMO-MP-{}", month.strftime("%Y-%m"))
+}
+
+/// What [`seed_messages`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessagesSeeded {
+    pub notices_published: usize,
+    pub report_created: bool,
+}
+
+/// Seeds the demo's notices (a maintenance notice and a promotion to every partner, a change of
+/// the demo partner's legal address) and one marketplace report for the demo partner: last
+/// month's [`DEMO_MARKETPLACE_ORDERS`] orders with a commission of 5–12 %, two payouts to its
+/// main account and a few orders not paid out yet — through the use cases the operators and the
+/// marketplace use. Idempotent: a second start replays.
+pub async fn seed_messages(
+    banking: &tiyn_banking::Banking,
+    demo: &Demo,
+    now: Timestamp,
+) -> Result<MessagesSeeded, DemoError> {
+    use tiyn_banking::messages::{RawMarketplaceReport, RawMoneyText, RawNotice, RawOrder, RawPayout};
+    let failed = |error: tiyn_banking::messages::MessagesError| DemoError::Messages(format!("{error:?}"));
+    let actor = tiyn_identity::BankActor::console(None);
+    let context = tiyn_identity::Context::default();
+    let mut notices_published = 0;
+    for (key, kind, own, title, text) in DEMO_NOTICES {
+        let raw = RawNotice {
+            partner_id: own.then(|| demo.partner.to_string()),
+            kind: (*kind).to_owned(),
+            title: (*title).to_owned(),
+            text: (*text).to_owned(),
+        };
+        let published =
+            banking.publish_notice(&context, &actor, &raw, Some((*key).to_owned())).await.map_err(failed)?;
+        notices_published += usize::from(!published.replayed);
+    }
+    let month_end = tiyn_identity::business_date(now).first_of_month().saturating_sub(jiff::Span::new().days(1));
+    let month_start = month_end.first_of_month();
+    let report_id = demo_report_id(now);
+    let almaty = jiff::tz::TimeZone::fixed(jiff::tz::offset(5));
+    let money = |minor: i64| RawMoneyText {
+        amount: Money::from_minor(minor, Currency::Kzt).amount_string(),
+        currency: "KZT".to_owned(),
+    };
+    let mut random =
+        DemoRandom(u64::from(month_start.year().unsigned_abs()) << 8 | u64::from(month_start.month().unsigned_abs()));
+    let mut orders = Vec::with_capacity(DEMO_MARKETPLACE_ORDERS);
+    let mut nets = Vec::with_capacity(DEMO_MARKETPLACE_ORDERS);
+    for number in 0..DEMO_MARKETPLACE_ORDERS {
+        // Spread over the month, between 10:00 and 21:59 in Almaty: every part fits an i8.
+        let day = month_start
+            .saturating_add(jiff::Span::new().days(i64::try_from(number).unwrap_or(0) * 27 / 20))
+            .min(month_end);
+        let (hour, minute) = (random.between(10, 21) as i8, random.between(0, 59) as i8);
+        let sold_at =
+            almaty.to_timestamp(day.at(hour, minute, 0, 0)).map_err(|error| DemoError::Messages(error.to_string()))?;
+        // 2 000 to 60 000 tenge in steps of 10; 5 to 12 % commission, rounded to the tiyn.
+        let minor = i64::try_from(random.between(200, 6_000) * 10 * 100).unwrap_or(200_000);
+        let basis_points = i64::try_from(random.between(500, 1_200)).unwrap_or(800);
+        let commission = (minor * basis_points + 5_000) / 10_000;
+        nets.push(minor - commission);
+        orders.push(RawOrder {
+            order_id: format!("{report_id}-{:03}", number + 1),
+            sold_at: sold_at.to_string(),
+            amount: money(minor),
+            commission: money(commission),
+        });
+    }
+    let main = demo_iban(&PARTNER_ONE.accounts[0])?;
+    let mut payouts = Vec::new();
+    let mut first = 0;
+    for (index, count) in DEMO_MARKETPLACE_PAID.into_iter().enumerate() {
+        let covered = first..first + count;
+        let paid_on = month_start.saturating_add(jiff::Span::new().days(i64::try_from(14 * index + 14).unwrap_or(14)));
+        payouts.push(RawPayout {
+            payout_id: format!("{report_id}-P{}", index + 1),
+            paid_on: paid_on.min(month_end).to_string(),
+            amount: money(nets[covered.clone()].iter().sum()),
+            account_iban: main.as_str().to_owned(),
+            order_ids: orders[covered.clone()].iter().map(|order| order.order_id.clone()).collect(),
+        });
+        first = covered.end;
+    }
+    let raw = RawMarketplaceReport {
+        report_id,
+        partner_bin: demo_bin(PARTNER_ONE.bin_prefix)?.as_str().to_owned(),
+        period_from: month_start.to_string(),
+        period_to: month_end.to_string(),
+        orders,
+        payouts,
+    };
+    let ingested = banking.ingest_marketplace_report(&raw).await.map_err(failed)?;
+    debug_assert!(demo.partner.get() > 0);
+    Ok(MessagesSeeded { notices_published, report_created: !ingested.replayed })
 }
 
 #[cfg(test)]

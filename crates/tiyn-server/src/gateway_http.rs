@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use tiyn_banking::gateway::Gateway;
 use tiyn_identity::Clock;
 use tiyn_notify::http::{ConfigError, SignedClient, SignedClientOptions};
-use tiyn_payments::iso20022::OutgoingTransfer;
+use tiyn_payments::iso20022::{ForeignTransfer, OutgoingTransfer};
 
 /// The header carrying the pacs.008's message id (`GrpHdr/MsgId`), the gateway's deduplication key.
 pub const MESSAGE_ID_HEADER: &str = "x-tiyn-message-id";
@@ -81,7 +81,19 @@ impl HttpGateway {
 #[async_trait]
 impl Gateway for HttpGateway {
     async fn hand_off(&self, transfer: &OutgoingTransfer, pacs008: &str) -> Result<(), String> {
-        let message_id = transfer.message_id.as_str();
+        self.post(transfer.message_id.as_str(), pacs008).await
+    }
+
+    /// A foreign transfer goes the same way: the gateway routes it to the correspondent bank by
+    /// its `SttlmMtd` (`INDA`) and currency.
+    async fn hand_off_foreign(&self, transfer: &ForeignTransfer, pacs008: &str) -> Result<(), String> {
+        self.post(transfer.message_id.as_str(), pacs008).await
+    }
+}
+
+impl HttpGateway {
+    /// Posts one signed message; `Ok` once the gateway answered 2xx.
+    async fn post(&self, message_id: &str, pacs008: &str) -> Result<(), String> {
         // A debug assertion only: a panic here would end the dispatcher's task in production.
         debug_assert!(pacs008.contains(message_id), "the pacs.008 carries the message id it is sent under");
         let timestamp = self.clock.now().as_second().to_string();

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod audit;
 pub mod demo;
+pub mod directories;
 pub mod gateway_http;
 pub mod metrics;
 pub mod payments;

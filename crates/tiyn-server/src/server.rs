@@ -43,6 +43,8 @@ pub enum ServeError {
     Secret(#[from] crate::secrets::SecretError),
     #[error("the embedded reference data is invalid: {0}")]
     ReferenceData(String),
+    #[error(transparent)]
+    Directories(#[from] crate::directories::DirectoryError),
     #[error("TLS: {0}")]
     Tls(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -64,14 +66,15 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let metrics = Arc::new(Metrics::new());
     let store = open(&settings).await?;
     check_durability(store.as_ref(), &settings).await?;
-    let reference = load_reference_data()?;
+    // The directories the bank loaded (`tiyn admin directories load`) replace the compiled-in ones.
+    let reference = crate::directories::reference_data(store.as_ref()).await?;
     let master = crate::secrets::load_or_create_master_key(&settings.secret_key_file)?;
     let hasher = PasswordHasher::default();
     let identity = identity(&settings, store.clone(), &master, hasher)?;
     let banking = banking(&settings, identity.clone(), reference)?;
     let http_gateway = http_gateway(&settings)?;
     let credentials = match settings.demo {
-        true => Some(seed_demo(store.as_ref(), &master, &hasher, &settings).await?),
+        true => Some(seed_demo(store.as_ref(), &banking, &master, &hasher, &settings).await?),
         false => None,
     };
     let tls = match &settings.tls {
@@ -151,6 +154,7 @@ pub fn banking(
     let mut config = tiyn_banking::BankingConfig::standard(settings.bank.bank_code());
     config.conversion_quote_ttl = jiff::SignedDuration::try_from(settings.conversion_quote)
         .map_err(|error| ServeError::ReferenceData(format!("conversion_quote_seconds: {error}")))?;
+    config.foreign_contract_threshold = settings.foreign_contract_threshold;
     tiyn_banking::Banking::new(identity, reference, config)
         .map_err(|error| ServeError::ReferenceData(format!("bank_code: {error}")))
 }
@@ -290,6 +294,7 @@ pub fn load_reference_data() -> Result<Arc<tiyn_refdata::ReferenceData>, ServeEr
 
 async fn seed_demo(
     store: &dyn Store,
+    banking: &tiyn_banking::Banking,
     master: &MasterKey,
     hasher: &PasswordHasher,
     settings: &Settings,
@@ -297,6 +302,11 @@ async fn seed_demo(
     let now = jiff::Timestamp::now();
     let seeded = demo::seed(store, now).await?;
     let credentials = demo::seed_users(store, &seeded, master, hasher, now).await?;
+    let pos = demo::seed_pos(banking, &seeded, now).await?;
+    tracing::info!(operations = pos.operations_created, settlements = pos.settlements, "demo POS operations ready");
+    // Notices and marketplace reports (issue 6, R-3.1.2.8).
+    let messages = demo::seed_messages(banking, &seeded, now).await?;
+    tracing::info!(notices = messages.notices_published, report = messages.report_created, "demo notices ready");
     demo::write_credentials(&settings.data_dir.join(demo::CREDENTIALS_FILE), &credentials)?;
     tracing::info!(
         partner = %seeded.partner,

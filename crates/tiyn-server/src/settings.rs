@@ -103,6 +103,9 @@ pub struct ServeArgs {
     /// How long a conversion's quote holds the bank's rates, in seconds.
     #[arg(long, env = "TIYN_CONVERSION_QUOTE_SECONDS", value_name = "SECONDS")]
     pub conversion_quote_seconds: Option<u32>,
+    /// Foreign transfers above this amount (its equivalent) need the contract, e.g. "10000.00 USD".
+    #[arg(long, env = "TIYN_FOREIGN_CONTRACT_THRESHOLD", value_name = "AMOUNT CURRENCY")]
+    pub foreign_contract_threshold: Option<String>,
     /// Consecutive failed passwords or codes that lock a user.
     #[arg(long, env = "TIYN_LOCKOUT_FAILURES", value_name = "N")]
     pub lockout_failures: Option<u32>,
@@ -148,6 +151,7 @@ pub struct FileSettings {
     pub session_absolute_seconds: Option<u32>,
     pub code_lifetime_seconds: Option<u32>,
     pub conversion_quote_seconds: Option<u32>,
+    pub foreign_contract_threshold: Option<String>,
     pub lockout_failures: Option<u32>,
     pub bank_code: Option<String>,
     pub password_length_min: Option<usize>,
@@ -206,6 +210,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a conversion's quote holds the bank's rates (R-3.1.1.4).
     pub conversion_quote: Duration,
+    /// Foreign transfers above this (its equivalent at the bank's rates) need the contract.
+    pub foreign_contract_threshold: tiyn_core::Money,
 }
 
 /// The bank's settings of the security procedure, checked against the limits of `tiyn-auth`.
@@ -329,7 +335,14 @@ impl Settings {
                 ),
             });
         }
+        let foreign_contract_threshold =
+            match args.foreign_contract_threshold.as_deref().or(file.foreign_contract_threshold.as_deref()) {
+                None => tiyn_banking::FOREIGN_CONTRACT_THRESHOLD_DEFAULT,
+                Some(text) => parse_threshold(text)
+                    .map_err(|message| SettingsError::Security { setting: "foreign_contract_threshold", message })?,
+            };
         Ok(Settings {
+            foreign_contract_threshold,
             conversion_quote: Duration::from_secs(u64::from(conversion_quote_seconds)),
             trusted_proxies,
             password_policy,
@@ -446,6 +459,17 @@ impl SettingDoc {
 }
 
 /// Every setting, documented once.
+/// `"10000.00 USD"`: a positive amount in the currency's exact decimals, then its code.
+fn parse_threshold(text: &str) -> Result<tiyn_core::Money, String> {
+    let (amount, currency) = text
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| format!("{text:?} is not an amount and a currency, such as \"10000.00 USD\""))?;
+    let currency = tiyn_core::Currency::parse(currency.trim()).map_err(|error| error.to_string())?;
+    let amount = tiyn_core::Amount::parse(amount.trim(), currency).map_err(|error| error.to_string())?;
+    Ok(amount.money())
+}
+
 /// A quote holds for two minutes unless the bank says otherwise.
 pub const CONVERSION_QUOTE_SECONDS_DEFAULT: u32 = 120;
 /// Long enough to type a code, short enough that a rate change reaches the next quote.
@@ -552,6 +576,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         meaning: "How long a conversion's quote holds the bank's rates; a confirmation entered later is refused (`quote_expired`) and the user confirms the amounts at the new rates. 10 to 3600.",
     },
     SettingDoc {
+        key: "foreign_contract_threshold",
+        default: "10000.00 USD",
+        meaning: "Foreign transfers above this amount (their equivalent at the bank's rates) need the currency-control contract's number and date (`contract_required`). An amount and an ISO 4217 code.",
+    },
+    SettingDoc {
         key: "code_lifetime_seconds",
         default: "300",
         meaning: "Lifetime of a one-time code (SMS), shown to the user; 30 to 3600.",
@@ -636,6 +665,7 @@ mod tests {
             let sample = match setting.key {
                 "listen" => "\"127.0.0.1:1\"",
                 "demo" | "allow_non_durable" => "true",
+                "foreign_contract_threshold" => "\"50000.00 USD\"",
                 "log_format" => "\"json\"",
                 "request_body_bytes_max" | "request_timeout_seconds" | "shutdown_grace_seconds" => "5",
                 "session_idle_seconds"
@@ -651,6 +681,19 @@ mod tests {
             assert!(toml::from_str::<FileSettings>(&text).is_ok(), "file key {} refused", setting.key);
         }
         assert!(toml::from_str::<FileSettings>("lisen = \"127.0.0.1:1\"").is_err(), "a typo must be refused");
+    }
+
+    /// R-3.1.1.3: the currency-control threshold is an exact amount with its currency.
+    #[test]
+    fn r_3_1_1_3_the_contract_threshold_reads_an_amount_and_a_currency() {
+        assert_eq!(
+            parse_threshold(" 50000.00 USD "),
+            Ok(tiyn_core::Money::from_minor(5_000_000, tiyn_core::Currency::Usd))
+        );
+        assert_eq!(parse_threshold("9000000 KZT").map(|money| money.minor()), Ok(900_000_000));
+        for bad in ["10000", "10000.00 XXX", "-5.00 USD", "0.00 USD", "1.005 USD", "USD 10000.00"] {
+            assert!(parse_threshold(bad).is_err(), "{bad} is refused");
+        }
     }
 
     /// The README's configuration section is this table, verbatim: regenerate it with

@@ -430,7 +430,8 @@ async fn r_8_2_admin_routes_are_for_operators_only() {
         }
     }
     let operator = operator_session(&test).await;
-    assert_eq!(ADMIN_RULES.len(), 19);
+    // 19, and the notices' POST /api/admin/v1/messages (R-3.1.2.8).
+    assert_eq!(ADMIN_RULES.len(), 20);
     for rule in ADMIN_RULES {
         let uri = rule.path.replace("{id}", "987654321").replace("{restriction_id}", "987654321");
         let call = |session: Option<Session>| {
@@ -472,6 +473,8 @@ async fn r_8_2_admin_routes_are_for_operators_only() {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ("POST", "/api/admin/v1/accounts/{id}/restrictions") => StatusCode::UNPROCESSABLE_ENTITY,
+            // R-3.1.2.8: `{}` is not a notice.
+            ("POST", "/api/admin/v1/messages") => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::NOT_FOUND,
         };
         let (status, body) = call(Some(operator.clone())).await;

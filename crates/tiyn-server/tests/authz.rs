@@ -312,6 +312,29 @@ async fn r_6_4_2_every_id_route_hides_other_partners_objects() {
         .expect("their template")
         .id
         .get();
+    // Notices and marketplace reports (R-3.1.2.8): a report of theirs.
+    let their_report = "THEIR-REPORT-1";
+    let money = |minor| tiyn_core::Money::from_minor(minor, tiyn_core::Currency::Kzt);
+    test.store
+        .ingest_marketplace_report(tiyn_store::messages::NewMarketplaceReport {
+            report_id: their_report.to_owned(),
+            partner: test.demo.other_partner,
+            period_from: jiff::civil::date(2025, 12, 1),
+            period_to: jiff::civil::date(2025, 12, 31),
+            currency: tiyn_core::Currency::Kzt,
+            content_digest: "theirs".to_owned(),
+            orders: vec![tiyn_store::messages::MarketplaceOrder {
+                order_id: "THEIR-ORDER-1".to_owned(),
+                sold_at: common::now(),
+                amount: money(100_000),
+                commission: money(5_000),
+                payout_id: None,
+            }],
+            payouts: Vec::new(),
+            received_at: common::now(),
+        })
+        .await
+        .expect("their report");
     let their_user = their_user.get();
     let rules: Vec<&Rule> = RULES
         .iter()
@@ -334,6 +357,8 @@ async fn r_6_4_2_every_id_route_hides_other_partners_objects() {
             their_template.to_string()
         } else if rule.path.contains("/payments/") {
             their_payment.to_string()
+        } else if rule.path.contains("/marketplace/") {
+            their_report.to_owned()
         } else if rule.path.contains("/markers/") {
             "TYN-AAAA-BBBB".to_owned()
         } else {

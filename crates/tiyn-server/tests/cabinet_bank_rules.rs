@@ -103,8 +103,9 @@ async fn r_4_15_r_6_1_7_r_3_2_the_tariff_limits_and_kinds_are_set_through_the_fo
     assert_eq!(
         tariff_to_text(&plan),
         "internal free separate\ninterbank fixed 200.00 KZT separate\n\
-         budget percent 0.15 min 50.00 KZT max 5000.00 KZT separate\nconversion free separate",
-        "a conversion left blank is free"
+         budget percent 0.15 min 50.00 KZT max 5000.00 KZT separate\nconversion free separate\n\
+         foreign free separate",
+        "a conversion or foreign line left blank is free"
     );
     let html = body_text(console.get(&test.app, &format!("{page}?done=tariff")).await).await;
     assert!(html.contains("Тариф сохранён") && html.contains("Действует индивидуальный тариф партнёра"), "{html}");

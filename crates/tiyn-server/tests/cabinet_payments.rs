@@ -312,3 +312,42 @@ async fn the_create_level_cannot_confirm_and_other_partners_documents_are_unknow
     let (status, _) = page(&f, &format!("/payments/{id}")).await;
     assert_eq!(status, StatusCode::OK, "still there");
 }
+
+/// R-3.1.2.6, R-3.1.2.7: the list's export buttons and print view carry its filter, and the file they fetch is the list:
+/// one CSV row per document, in the page's language, with a progress indicator on the page.
+#[tokio::test]
+async fn r_3_1_2_6_the_payments_page_exports_its_list() {
+    let f = fixture("full").await;
+    create_draft(&f, f.main.id, f.salary.id, "1250,00").await;
+    create_draft(&f, f.main.id, f.salary.id, "30").await;
+    let (status, html) = page(&f, "/payments?status=draft").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/payments/export?status=draft&#38;format=csv&#38;delimiter=semicolon\""), "{html}");
+    assert!(html.contains("id=\"export-progress\"") && html.contains("/static/download.js"), "{html}");
+
+    let response = f.browser.get(&f.test.app, "/payments/export?status=draft&format=csv&delimiter=semicolon").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition =
+        response.headers().get("content-disposition").and_then(|value| value.to_str().ok()).map(str::to_owned);
+    assert_eq!(disposition.as_deref(), Some("attachment; filename=\"payments.csv\""));
+    let text = body_text(response).await;
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(b';').from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    assert_eq!(&reader.headers().expect("headers")[0], "Номер");
+    let amounts: Vec<String> = reader.records().map(|row| row.expect("row")[12].to_owned()).collect();
+    assert_eq!(amounts, ["30.00", "1250.00"], "newest first, exact amounts");
+
+    let (status, _) = page(&f, "/payments/export?format=html").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // R-3.1.2.7: the print view of the same list, without the navigation.
+    assert!(html.contains("href=\"/payments/print?status=draft\""), "{html}");
+    let (status, print) = page(&f, "/payments/print?status=draft").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(print.matches("<tr data-payment-id=").count(), 2, "{print}");
+    let spaced = print.replace(['\u{a0}', '\u{202f}'], " ");
+    assert!(
+        spaced.contains("1 250,00") && print.contains("id=\"print-button\"") && !print.contains("site-nav"),
+        "{print}"
+    );
+}

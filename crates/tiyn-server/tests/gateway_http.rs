@@ -198,7 +198,7 @@ async fn pay(f: &Fixture, amount: &str) -> (String, String) {
 async fn settle(f: &Fixture, message_id: &str) -> Value {
     let message_id = MessageId::parse(message_id).expect("message id");
     let report_id = MessageId::parse("GW-REPORT-1").expect("id");
-    let status = TransferStatus { message_id, status: InterbankStatus::Settled };
+    let status = TransferStatus::new(message_id, InterbankStatus::Settled);
     let xml = pacs002(&[status], &report_id, working_day());
     let request = Request::post("/api/gateway/v1/status")
         .header("content-type", "application/xml")

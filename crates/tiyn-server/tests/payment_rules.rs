@@ -435,7 +435,7 @@ async fn r_6_1_2_a_collection_leaves_for_the_creditors_bank_or_comes_back() {
     let at = banking.now();
     let answer = |message: &str, status: InterbankStatus| {
         let message_id = tiyn_payments::MessageId::parse(message).expect("id");
-        pacs002(&[TransferStatus { message_id, status }], &tiyn_payments::MessageId::parse("GW-1").expect("id"), at)
+        pacs002(&[TransferStatus::new(message_id, status)], &tiyn_payments::MessageId::parse("GW-1").expect("id"), at)
     };
     let applied = banking.apply_pacs002(&answer(taxes_message, InterbankStatus::Settled)).await.expect("applied");
     assert_eq!(applied[0].1, tiyn_payments::Status::Settled);

@@ -152,7 +152,7 @@ async fn scenario() -> Scenario {
     let message = f.document(&interbank_id).await["message_id"].as_str().expect("message id").to_owned();
     let report = |message: &str, status: InterbankStatus| {
         let message_id = MessageId::parse(message).expect("message id");
-        pacs002(&[TransferStatus { message_id, status }], &MessageId::parse("GW-1").expect("id"), banking.now())
+        pacs002(&[TransferStatus::new(message_id, status)], &MessageId::parse("GW-1").expect("id"), banking.now())
     };
     banking.apply_pacs002(&report(&message, InterbankStatus::Settled)).await.expect("settled");
     let credit = json!({

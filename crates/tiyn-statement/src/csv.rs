@@ -66,12 +66,7 @@ where
 {
     header.check()?;
     let mut counting = CountingWriter::new(out);
-    counting.write_all(UTF8_BOM)?;
-    let mut writer = ::csv::WriterBuilder::new()
-        .delimiter(options.delimiter.byte())
-        .terminator(::csv::Terminator::CRLF)
-        .buffer_capacity(OUTPUT_BUFFER_BYTES)
-        .from_writer(&mut counting);
+    let mut writer = csv_writer(&mut counting, options)?;
     writer.write_record(Column::ALL.map(|column| column.label(options.lang)))?;
 
     let mut check = TurnoverCheck::new(header);
@@ -88,6 +83,17 @@ where
     drop(writer);
     counting.flush()?;
     Ok(ExportSummary { lines: written, bytes: counting.bytes() })
+}
+
+/// A CSV writer over `out` with the options' separator and CRLF line ends, after the byte-order
+/// mark it writes first.
+pub(crate) fn csv_writer<W: io::Write>(mut out: W, options: &CsvOptions) -> io::Result<::csv::Writer<W>> {
+    out.write_all(UTF8_BOM)?;
+    Ok(::csv::WriterBuilder::new()
+        .delimiter(options.delimiter.byte())
+        .terminator(::csv::Terminator::CRLF)
+        .buffer_capacity(OUTPUT_BUFFER_BYTES)
+        .from_writer(out))
 }
 
 /// The buffers one row is spelled into, reused from row to row.
@@ -140,7 +146,7 @@ impl Row {
 }
 
 /// A free-text field, with a `'` before a formula's first character (see the module docs).
-fn write_text<W: io::Write>(
+pub(crate) fn write_text<W: io::Write>(
     writer: &mut ::csv::Writer<W>,
     guarded: &mut String,
     text: &str,

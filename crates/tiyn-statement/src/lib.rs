@@ -44,6 +44,8 @@ mod export;
 mod model;
 pub mod mt940;
 pub mod onec;
+pub mod pos;
+pub mod table;
 pub mod xlsx;
 
 pub use camt053::{Camt053Options, write_camt053};
@@ -55,4 +57,5 @@ pub use model::{
 };
 pub use mt940::{Mt940Charset, Mt940Options, write_mt940};
 pub use onec::{Cp1251Fallback, OneCEncoding, OneCOptions, write_onec};
+pub use table::{Cell, TableColumn, write_table_csv, write_table_xlsx};
 pub use xlsx::{XlsxOptions, write_xlsx};

@@ -350,7 +350,7 @@ fn column_number(column: Column) -> ColNum {
 }
 
 /// The number format that shows the currency's decimals, with thousands grouped.
-fn amount_number_format(currency: Currency) -> &'static str {
+pub(crate) fn amount_number_format(currency: Currency) -> &'static str {
     match currency.exponent() {
         0 => "#,##0",
         1 => "#,##0.0",
@@ -361,21 +361,21 @@ fn amount_number_format(currency: Currency) -> &'static str {
 
 /// The double nearest to the exact amount, parsed from its decimal string (see the module docs):
 /// the one place in the crate where money becomes a float, for the cell value only.
-fn cell_number(money: Money) -> f64 {
+pub(crate) fn cell_number(money: Money) -> f64 {
     match money.amount_string().parse::<f64>() {
         Ok(number) => number,
         Err(error) => unreachable!("an amount string is a decimal number: {error}"),
     }
 }
 
-fn excel_date(date: Date) -> Result<ExcelDateTime, StatementError> {
+pub(crate) fn excel_date(date: Date) -> Result<ExcelDateTime, StatementError> {
     let year = u16::try_from(date.year())
         .map_err(|_| StatementError::Spreadsheet(format!("the date {date} is before year 0")))?;
     // jiff's months and days are 1..=12 and 1..=31.
     ExcelDateTime::from_ymd(year, date.month().unsigned_abs(), date.day().unsigned_abs()).map_err(spreadsheet)
 }
 
-fn spreadsheet(error: XlsxError) -> StatementError {
+pub(crate) fn spreadsheet(error: XlsxError) -> StatementError {
     match error {
         XlsxError::IoError(error) => StatementError::Io(error),
         other => StatementError::Spreadsheet(other.to_string()),

@@ -9,12 +9,16 @@
 
 mod audit;
 pub mod cluster;
+mod directories;
 mod fx;
 mod identity;
 mod ledger;
 mod means;
+// Notices and marketplace reports (issue 6, R-3.1.2.8).
+mod messages;
 mod migrate;
 mod payments;
+mod pos;
 mod rows;
 mod rules;
 mod statements;
@@ -820,6 +824,19 @@ impl Store for PostgresStore {
         ledger::check(&self.pool).await
     }
 
+    // Directories (issue 6)
+
+    async fn add_directory_text(
+        &self,
+        text: tiyn_store::directories::NewDirectoryText,
+    ) -> Result<tiyn_store::directories::DirectoryText, StoreError> {
+        directories::add(&self.pool, &text).await
+    }
+
+    async fn latest_directory_texts(&self) -> Result<Vec<tiyn_store::directories::DirectoryText>, StoreError> {
+        directories::latest(&self.pool).await
+    }
+
     // ----- statements (issue 6) -----
 
     async fn statement_totals(
@@ -846,5 +863,105 @@ impl Store for PostgresStore {
         let result = statements::book_incoming_credit(&self.pool, &command, &details).await;
         self.counters.record(&result);
         result
+    }
+
+    // POS terminals (issue 6)
+
+    async fn save_pos_terminal(
+        &self,
+        terminal: tiyn_store::pos::NewPosTerminal,
+    ) -> Result<(tiyn_store::pos::PosTerminal, tiyn_store::pos::TerminalSaved), StoreError> {
+        pos::save_terminal(&self.pool, &terminal).await
+    }
+
+    async fn pos_terminal(&self, terminal_id: &str) -> Result<Option<tiyn_store::pos::PosTerminal>, StoreError> {
+        pos::terminal(&self.pool, terminal_id).await
+    }
+
+    async fn pos_terminals(&self, partner: PartnerId) -> Result<Vec<tiyn_store::pos::PosTerminal>, StoreError> {
+        pos::terminals(&self.pool, partner).await
+    }
+
+    async fn ingest_pos_operations(
+        &self,
+        operations: Vec<tiyn_store::pos::NewPosOperation>,
+    ) -> Result<Vec<Result<tiyn_store::pos::PosIngested, StoreError>>, StoreError> {
+        pos::ingest(&self.pool, &operations).await
+    }
+
+    async fn pos_operations(
+        &self,
+        query: tiyn_store::pos::PosOperationsQuery,
+    ) -> Result<Vec<tiyn_store::pos::PosOperation>, StoreError> {
+        pos::operations(&self.pool, &query).await
+    }
+
+    async fn pos_totals(
+        &self,
+        terminal: i64,
+        currency: Currency,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<tiyn_store::pos::PosPeriodTotals, StoreError> {
+        pos::totals(&self.pool, terminal, currency, from_us, to_us).await
+    }
+
+    async fn planned_pos_credits(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Vec<tiyn_store::pos::PlannedPosCredit>, StoreError> {
+        pos::planned(&self.pool, partner).await
+    }
+
+    async fn pos_settlement(
+        &self,
+        account: AccountId,
+        settlement_date: jiff::civil::Date,
+    ) -> Result<tiyn_store::pos::PosSettlementState, StoreError> {
+        pos::settlement(&self.pool, account, settlement_date).await
+    }
+
+    async fn credit_pos_operations(&self, credit: tiyn_store::pos::CreditPosOperations) -> Result<u64, StoreError> {
+        pos::credit(&self.pool, &credit).await
+    }
+
+    // Notices and marketplace reports (issue 6, R-3.1.2.8)
+
+    async fn publish_notice(
+        &self,
+        notice: tiyn_store::messages::NewNotice,
+    ) -> Result<tiyn_store::messages::NoticePublished, StoreError> {
+        messages::publish(&self.pool, &notice).await
+    }
+
+    async fn notices(
+        &self,
+        query: tiyn_store::messages::NoticeQuery,
+    ) -> Result<Vec<tiyn_store::messages::Notice>, StoreError> {
+        messages::notices(&self.pool, &query).await
+    }
+
+    async fn ingest_marketplace_report(
+        &self,
+        report: tiyn_store::messages::NewMarketplaceReport,
+    ) -> Result<tiyn_store::messages::ReportIngested, StoreError> {
+        messages::ingest_report(&self.pool, &report).await
+    }
+
+    async fn marketplace_reports(
+        &self,
+        partner: PartnerId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<tiyn_store::messages::MarketplaceReportSummary>, StoreError> {
+        messages::reports(&self.pool, partner, before, limit).await
+    }
+
+    async fn marketplace_report(
+        &self,
+        partner: PartnerId,
+        report_id: &str,
+    ) -> Result<Option<tiyn_store::messages::MarketplaceReport>, StoreError> {
+        messages::report(&self.pool, partner, report_id).await
     }
 }

@@ -24,6 +24,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../migrations/0016_conversions.sql")),
     (17, include_str!("../migrations/0017_incoming_credits.sql")),
     (18, include_str!("../migrations/0018_returned_credits.sql")),
+    (19, include_str!("../migrations/0019_foreign_transfers.sql")),
+    // 19 and 21 are reserved for other work of issue 6; the numbers need not be contiguous.
+    (20, include_str!("../migrations/0020_pos.sql")),
+    (21, include_str!("../migrations/0021_directories.sql")),
+    // Notices and marketplace reports (issue 6, R-3.1.2.8).
+    (22, include_str!("../migrations/0022_messages.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

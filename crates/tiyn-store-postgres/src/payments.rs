@@ -88,6 +88,8 @@ fn payment_row(row: &PgRow) -> Result<PaymentRow, sqlx::Error> {
         refusal_code: row.try_get(40)?,
         refusal_reason: row.try_get(41)?,
         refused_at: row.try_get(42)?,
+        foreign_fields: row.try_get(43)?,
+        commission_currency: row.try_get(44)?,
     })
 }
 
@@ -248,7 +250,7 @@ async fn insert_draft(
     let sql = AssertSqlSafe(format!(
         "INSERT INTO payment_documents (partner_id, number, status, version, {REQUISITE_COLUMNS},
              created_by, created_at, edited_by, edited_at, request_key, request_digest)
-         VALUES ($1, $2, 'draft', 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+         VALUES ($1, $2, 'draft', 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $21,
              $17, $18, $17, $18, $19, $20)
          RETURNING {PAYMENT_COLUMNS}"
     ));
@@ -273,6 +275,7 @@ async fn insert_draft(
         .bind(payment.created_at.as_microsecond())
         .bind(payment.request_key.as_ref().map(|request| request.key.as_str()))
         .bind(payment.request_key.as_ref().map(|request| request.digest.to_vec()))
+        .bind(&columns.foreign_fields)
         .fetch_one(&mut *transaction)
         .await
         .map_err(|error| match missing_or_sql(error, REFERENCED) {
@@ -307,7 +310,7 @@ pub async fn edit(pool: &PgPool, edit: &PaymentEdit) -> Result<PaymentRecord, St
         "UPDATE payment_documents SET status = 'draft', version = version + 1, kind = $3,
              payer_account_id = $4, currency = $5, amount = $6, knp = $7, purpose = $8, value_date = $9,
              payee_account_id = $10, payee_name = $11, payee_bin = $12, payee_iban = $13, payee_bic = $14,
-             kbe = $15, kbk = $16, edited_by = $17, edited_at = $18,
+             kbe = $15, kbk = $16, edited_by = $17, edited_at = $18, foreign_fields = $19,
              submitted_by = NULL, submitted_at = NULL, content_digest = NULL
          WHERE id = $1 AND partner_id = $2 AND status IN ('draft', 'awaiting_confirmation')
          RETURNING {PAYMENT_COLUMNS}"
@@ -331,6 +334,7 @@ pub async fn edit(pool: &PgPool, edit: &PaymentEdit) -> Result<PaymentRecord, St
         .bind(&columns.kbk)
         .bind(edit.edited_by.get())
         .bind(edit.edited_at.as_microsecond())
+        .bind(&columns.foreign_fields)
         .fetch_optional(pool)
         .await
         .map_err(|error| match missing_or_sql(error, REFERENCED) {
@@ -700,6 +704,7 @@ async fn record_outcomes(
         columns.id.push(planned.member.document.get());
         columns.status.push(outcome.status().as_str());
         columns.commission.push(planned.commission.minor());
+        columns.commission_currency.push(tiyn_store::payments::commission_currency(planned));
         columns.entry.push(entry);
         columns.hold.push(hold);
         columns.message.push(message);
@@ -714,11 +719,11 @@ async fn record_outcomes(
              session_id = $4, channel = $5, batch_digest = $6, business_date = $7, commission = o.commission,
              entry_id = o.entry, hold_id = o.hold, message_id = o.message, executed_at = o.executed_at,
              sent_at = o.sent_at, refusal_code = o.refusal_code, refusal_reason = o.refusal_reason,
-             refused_at = o.refused_at
+             refused_at = o.refused_at, commission_currency = o.commission_currency
          FROM UNNEST($8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[],
-                     $14::bigint[], $15::bigint[], $16::text[], $17::text[], $18::bigint[])
+                     $14::bigint[], $15::bigint[], $16::text[], $17::text[], $18::bigint[], $19::text[])
               AS o (id, status, commission, entry, hold, message, executed_at, sent_at, refusal_code,
-                    refusal_reason, refused_at)
+                    refusal_reason, refused_at, commission_currency)
          WHERE payment_documents.id = o.id",
     )
     .bind(&request.challenge)
@@ -739,6 +744,7 @@ async fn record_outcomes(
     .bind(&columns.refusal_code)
     .bind(&columns.refusal_reason)
     .bind(&columns.refused_at)
+    .bind(&columns.commission_currency)
     .execute(&mut *connection)
     .await?;
     Ok(())
@@ -750,6 +756,7 @@ struct OutcomeColumns {
     id: Vec<i64>,
     status: Vec<&'static str>,
     commission: Vec<i64>,
+    commission_currency: Vec<Option<&'static str>>,
     entry: Vec<Option<i64>>,
     hold: Vec<Option<i64>>,
     message: Vec<Option<String>>,

@@ -37,6 +37,7 @@ fn template_row(row: &PgRow) -> Result<TemplateRow, sqlx::Error> {
         kbk: row.try_get(15)?,
         created_by: row.try_get(16)?,
         created_at: row.try_get(17)?,
+        foreign_fields: row.try_get(18)?,
     })
 }
 
@@ -48,8 +49,9 @@ pub async fn create(pool: &PgPool, template: &NewPaymentTemplate) -> Result<Paym
     let columns = TemplateColumns::of(template)?;
     let sql = AssertSqlSafe(format!(
         "INSERT INTO payment_templates (partner_id, name, kind, payer_account_id, currency, amount, knp, purpose,
-             payee_account_id, payee_name, payee_bin, payee_iban, payee_bic, kbe, kbk, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+             payee_account_id, payee_name, payee_bin, payee_iban, payee_bic, kbe, kbk, created_by, created_at,
+             foreign_fields)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          RETURNING {TEMPLATE_COLUMNS}"
     ));
     let row = sqlx::query(sql)
@@ -70,6 +72,7 @@ pub async fn create(pool: &PgPool, template: &NewPaymentTemplate) -> Result<Paym
         .bind(columns.kbk)
         .bind(columns.created_by)
         .bind(columns.created_at)
+        .bind(columns.foreign_fields)
         .fetch_one(pool)
         .await
         .map_err(|error| unique_or_backend(error, TEMPLATE))?;

@@ -11,11 +11,15 @@
 //! transaction and re-reads the rows it decides on, so a second process on the same file is safe.
 
 mod audit;
+mod directories;
 mod fx;
 mod ledger;
 mod means;
+// Notices and marketplace reports (issue 6, R-3.1.2.8).
+mod messages;
 mod migrate;
 mod payments;
+mod pos;
 mod rows;
 mod rules;
 mod statements;
@@ -1191,6 +1195,19 @@ impl Store for SqliteStore {
         self.read(ledger::check).await
     }
 
+    // Directories (issue 6)
+
+    async fn add_directory_text(
+        &self,
+        text: tiyn_store::directories::NewDirectoryText,
+    ) -> Result<tiyn_store::directories::DirectoryText, StoreError> {
+        self.write(move |connection| directories::add(connection, &text)).await
+    }
+
+    async fn latest_directory_texts(&self) -> Result<Vec<tiyn_store::directories::DirectoryText>, StoreError> {
+        self.read(directories::latest).await
+    }
+
     // ----- statements (issue 6) -----
 
     async fn statement_totals(
@@ -1218,6 +1235,108 @@ impl Store for SqliteStore {
             self.write(move |connection| statements::book_incoming_credit(connection, &command, &details)).await;
         self.counters.record(&result);
         result
+    }
+
+    // POS terminals (issue 6)
+
+    async fn save_pos_terminal(
+        &self,
+        terminal: tiyn_store::pos::NewPosTerminal,
+    ) -> Result<(tiyn_store::pos::PosTerminal, tiyn_store::pos::TerminalSaved), StoreError> {
+        self.write(move |connection| pos::save_terminal(connection, &terminal)).await
+    }
+
+    async fn pos_terminal(&self, terminal_id: &str) -> Result<Option<tiyn_store::pos::PosTerminal>, StoreError> {
+        let terminal_id = terminal_id.to_owned();
+        self.read(move |connection| pos::terminal(connection, &terminal_id)).await
+    }
+
+    async fn pos_terminals(&self, partner: PartnerId) -> Result<Vec<tiyn_store::pos::PosTerminal>, StoreError> {
+        self.read(move |connection| pos::terminals(connection, partner)).await
+    }
+
+    async fn ingest_pos_operations(
+        &self,
+        operations: Vec<tiyn_store::pos::NewPosOperation>,
+    ) -> Result<Vec<Result<tiyn_store::pos::PosIngested, StoreError>>, StoreError> {
+        self.write(move |connection| pos::ingest(connection, &operations)).await
+    }
+
+    async fn pos_operations(
+        &self,
+        query: tiyn_store::pos::PosOperationsQuery,
+    ) -> Result<Vec<tiyn_store::pos::PosOperation>, StoreError> {
+        self.read(move |connection| pos::operations(connection, &query)).await
+    }
+
+    async fn pos_totals(
+        &self,
+        terminal: i64,
+        currency: Currency,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<tiyn_store::pos::PosPeriodTotals, StoreError> {
+        self.read(move |connection| pos::totals(connection, terminal, currency, from_us, to_us)).await
+    }
+
+    async fn planned_pos_credits(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Vec<tiyn_store::pos::PlannedPosCredit>, StoreError> {
+        self.read(move |connection| pos::planned(connection, partner)).await
+    }
+
+    async fn pos_settlement(
+        &self,
+        account: AccountId,
+        settlement_date: jiff::civil::Date,
+    ) -> Result<tiyn_store::pos::PosSettlementState, StoreError> {
+        self.read(move |connection| pos::settlement(connection, account, settlement_date)).await
+    }
+
+    async fn credit_pos_operations(&self, credit: tiyn_store::pos::CreditPosOperations) -> Result<u64, StoreError> {
+        self.write(move |connection| pos::credit(connection, &credit)).await
+    }
+
+    // Notices and marketplace reports (issue 6, R-3.1.2.8)
+
+    async fn publish_notice(
+        &self,
+        notice: tiyn_store::messages::NewNotice,
+    ) -> Result<tiyn_store::messages::NoticePublished, StoreError> {
+        self.write(move |connection| messages::publish(connection, &notice)).await
+    }
+
+    async fn notices(
+        &self,
+        query: tiyn_store::messages::NoticeQuery,
+    ) -> Result<Vec<tiyn_store::messages::Notice>, StoreError> {
+        self.read(move |connection| messages::notices(connection, &query)).await
+    }
+
+    async fn ingest_marketplace_report(
+        &self,
+        report: tiyn_store::messages::NewMarketplaceReport,
+    ) -> Result<tiyn_store::messages::ReportIngested, StoreError> {
+        self.write(move |connection| messages::ingest_report(connection, &report)).await
+    }
+
+    async fn marketplace_reports(
+        &self,
+        partner: PartnerId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<tiyn_store::messages::MarketplaceReportSummary>, StoreError> {
+        self.read(move |connection| messages::reports(connection, partner, before, limit)).await
+    }
+
+    async fn marketplace_report(
+        &self,
+        partner: PartnerId,
+        report_id: &str,
+    ) -> Result<Option<tiyn_store::messages::MarketplaceReport>, StoreError> {
+        let report_id = report_id.to_owned();
+        self.read(move |connection| messages::report(connection, partner, &report_id)).await
     }
 }
 

@@ -60,6 +60,8 @@ fn payment_row(row: &Row<'_>) -> rusqlite::Result<PaymentRow> {
         refusal_code: row.get(40)?,
         refusal_reason: row.get(41)?,
         refused_at: row.get(42)?,
+        foreign_fields: row.get(43)?,
+        commission_currency: row.get(44)?,
     })
 }
 
@@ -149,7 +151,7 @@ fn create_in(savepoint: &Connection, payment: &NewPayment) -> Result<PaymentReco
         .prepare_cached(&format!(
             "INSERT INTO payment_documents (partner_id, number, status, version, {REQUISITE_COLUMNS},
                  created_by, created_at, edited_by, edited_at, request_key, request_digest)
-             VALUES (?1, ?2, 'draft', 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+             VALUES (?1, ?2, 'draft', 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?21,
                  ?17, ?18, ?17, ?18, ?19, ?20)"
         ))
         .and_then(|mut statement| {
@@ -174,6 +176,7 @@ fn create_in(savepoint: &Connection, payment: &NewPayment) -> Result<PaymentReco
                 at,
                 payment.request_key.as_ref().map(|request| request.key.as_str()),
                 payment.request_key.as_ref().map(|request| request.digest.to_vec()),
+                columns.foreign_fields,
             ])
         })
         .map_err(StoreError::backend)?;
@@ -225,7 +228,7 @@ pub fn edit(connection: &mut Connection, edit: &PaymentEdit) -> Result<PaymentRe
             "UPDATE payment_documents SET status = 'draft', version = version + 1, kind = ?3,
                  payer_account_id = ?4, currency = ?5, amount = ?6, knp = ?7, purpose = ?8, value_date = ?9,
                  payee_account_id = ?10, payee_name = ?11, payee_bin = ?12, payee_iban = ?13, payee_bic = ?14,
-                 kbe = ?15, kbk = ?16, edited_by = ?17, edited_at = ?18,
+                 kbe = ?15, kbk = ?16, edited_by = ?17, edited_at = ?18, foreign_fields = ?19,
                  submitted_by = NULL, submitted_at = NULL, content_digest = NULL
              WHERE id = ?1 AND partner_id = ?2",
             params![
@@ -247,6 +250,7 @@ pub fn edit(connection: &mut Connection, edit: &PaymentEdit) -> Result<PaymentRe
                 columns.kbk,
                 edit.edited_by.get(),
                 edit.edited_at.as_microsecond(),
+                columns.foreign_fields,
             ],
         )
         .map_err(StoreError::backend)?;
@@ -518,7 +522,7 @@ fn record_outcome(
             "UPDATE payment_documents SET status = ?2, challenge_id = ?3, confirmed_by = ?4, confirmed_at = ?5,
                  session_id = ?6, channel = ?7, batch_digest = ?8, business_date = ?9, commission = ?10,
                  entry_id = ?11, hold_id = ?12, message_id = ?13, executed_at = ?14, sent_at = ?15,
-                 refusal_code = ?16, refusal_reason = ?17, refused_at = ?18
+                 refusal_code = ?16, refusal_reason = ?17, refused_at = ?18, commission_currency = ?19
              WHERE id = ?1",
         )
         .and_then(|mut statement| {
@@ -541,6 +545,7 @@ fn record_outcome(
                 refusal.map(|refusal| refusal.code.as_str()),
                 refusal.map(|refusal| refusal.reason.as_str()),
                 refusal.map(|refusal| refusal.refused_at.as_microsecond()),
+                tiyn_store::payments::commission_currency(planned),
             ])
         })
         .map_err(StoreError::backend)?;

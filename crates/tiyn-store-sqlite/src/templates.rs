@@ -33,6 +33,7 @@ fn template_row(row: &Row<'_>) -> rusqlite::Result<TemplateRow> {
         kbk: row.get(15)?,
         created_by: row.get(16)?,
         created_at: row.get(17)?,
+        foreign_fields: row.get(18)?,
     })
 }
 
@@ -42,8 +43,9 @@ pub fn create(connection: &mut Connection, template: &NewPaymentTemplate) -> Res
     let id = savepoint
         .query_row(
             "INSERT INTO payment_templates (partner_id, name, kind, payer_account_id, currency, amount, knp, purpose,
-                 payee_account_id, payee_name, payee_bin, payee_iban, payee_bic, kbe, kbk, created_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) RETURNING id",
+                 payee_account_id, payee_name, payee_bin, payee_iban, payee_bic, kbe, kbk, created_by, created_at,
+                 foreign_fields)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) RETURNING id",
             params![
                 columns.partner_id,
                 columns.name,
@@ -61,7 +63,8 @@ pub fn create(connection: &mut Connection, template: &NewPaymentTemplate) -> Res
                 columns.kbe,
                 columns.kbk,
                 columns.created_by,
-                columns.created_at
+                columns.created_at,
+                columns.foreign_fields
             ],
             |row| row.get::<_, i64>(0),
         )

@@ -5,10 +5,14 @@
 pub mod audit;
 pub mod batch;
 pub mod conformance;
+pub mod directories;
 pub mod fx;
 mod means;
+// Notices and marketplace reports (issue 6, R-3.1.2.8).
+pub mod messages;
 mod model;
 pub mod payments;
+pub mod pos;
 pub mod rules;
 pub mod statements;
 pub mod templates;
@@ -440,6 +444,17 @@ pub trait Store: Send + Sync + 'static {
     /// stays in force until the next one is set).
     async fn latest_nbk_date(&self, on_or_before: jiff::civil::Date) -> Result<Option<jiff::civil::Date>, StoreError>;
 
+    // Directories (issue 6)
+
+    /// Keeps a directory text an administrator loaded (R-3.1.2.2) and answers it with its id; it
+    /// is in force from the server's next start. Texts are never changed or deleted.
+    async fn add_directory_text(
+        &self,
+        text: directories::NewDirectoryText,
+    ) -> Result<directories::DirectoryText, StoreError>;
+    /// The newest text of each kind that has one (the highest id), in kind order.
+    async fn latest_directory_texts(&self) -> Result<Vec<directories::DirectoryText>, StoreError>;
+
     // ----- statements (issue 6) -----
 
     /// The numbers of `account`'s statement over `period` (R-3.1.2.1, R-6.3.1), from its
@@ -466,6 +481,79 @@ pub trait Store: Send + Sync + 'static {
         command: Command,
         details: statements::IncomingCreditDetails,
     ) -> Result<Executed, StoreError>;
+
+    // POS terminals (issue 6)
+
+    /// Registers a terminal, or changes its address, status or settlement account. A terminal id
+    /// registered for another partner is `Conflict("terminal_of_another_partner")`.
+    async fn save_pos_terminal(
+        &self,
+        terminal: pos::NewPosTerminal,
+    ) -> Result<(pos::PosTerminal, pos::TerminalSaved), StoreError>;
+    /// The terminal with this acquirer's id, whoever's it is (the gateway's lookup).
+    async fn pos_terminal(&self, terminal_id: &str) -> Result<Option<pos::PosTerminal>, StoreError>;
+    /// The partner's terminals, by terminal id, at most [`pos::TERMINALS_MAX`].
+    async fn pos_terminals(&self, partner: PartnerId) -> Result<Vec<pos::PosTerminal>, StoreError>;
+    /// Ingests a batch of operations in one transaction, each on its own: a new operation id is
+    /// written; a known one with the same content answers its first id (`replayed`); with other
+    /// content, `Conflict("idempotency_conflict")` for that item alone.
+    async fn ingest_pos_operations(
+        &self,
+        operations: Vec<pos::NewPosOperation>,
+    ) -> Result<Vec<Result<pos::PosIngested, StoreError>>, StoreError>;
+    /// One keyset page of a terminal's operations in a period, by (occurred_at, id).
+    async fn pos_operations(&self, query: pos::PosOperationsQuery) -> Result<Vec<pos::PosOperation>, StoreError>;
+    /// A terminal's totals over `[from_us, to_us)` and each business day's, grouped in SQL.
+    async fn pos_totals(
+        &self,
+        terminal: i64,
+        currency: Currency,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<pos::PosPeriodTotals, StoreError>;
+    /// The partner's planned credits (R-3.1.2.5): settled operations not yet credited, per
+    /// settlement account and date, by date.
+    async fn planned_pos_credits(&self, partner: PartnerId) -> Result<Vec<pos::PlannedPosCredit>, StoreError>;
+    /// One settlement account's date: what is planned and what was already credited.
+    async fn pos_settlement(
+        &self,
+        account: AccountId,
+        settlement_date: jiff::civil::Date,
+    ) -> Result<pos::PosSettlementState, StoreError>;
+    /// Marks the planned operations (ids up to `through_operation`) credited by the settlement
+    /// credit booked under `message_id`, in one transaction that re-sums them first
+    /// (`Conflict("settlement_changed")` when they no longer sum to `expected`). Answers how many.
+    async fn credit_pos_operations(&self, credit: pos::CreditPosOperations) -> Result<u64, StoreError>;
+
+    // Notices and marketplace reports (issue 6, R-3.1.2.8)
+
+    /// Publishes a notice. With a key already used: the first notice for the same content
+    /// (`replayed`), `Conflict("idempotency_conflict")` for other content.
+    async fn publish_notice(&self, notice: messages::NewNotice) -> Result<messages::NoticePublished, StoreError>;
+    /// One page of notices, newest first (published_at, id descending).
+    async fn notices(&self, query: messages::NoticeQuery) -> Result<Vec<messages::Notice>, StoreError>;
+    /// Keeps a marketplace report with its orders and payouts in one transaction. A known report
+    /// id with the same content digest answers the first (`replayed`); with another,
+    /// `Conflict("idempotency_conflict")`.
+    async fn ingest_marketplace_report(
+        &self,
+        report: messages::NewMarketplaceReport,
+    ) -> Result<messages::ReportIngested, StoreError>;
+    /// A partner's reports, newest first (by store id), after `before` (a store id), at most
+    /// `limit` ([`messages::REPORTS_PAGE_MAX`]).
+    async fn marketplace_reports(
+        &self,
+        partner: PartnerId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<messages::MarketplaceReportSummary>, StoreError>;
+    /// One of the partner's reports by the marketplace's report id, with its orders and payouts;
+    /// another partner's is `None` like an unknown one.
+    async fn marketplace_report(
+        &self,
+        partner: PartnerId,
+        report_id: &str,
+    ) -> Result<Option<messages::MarketplaceReport>, StoreError>;
 
     /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;

@@ -458,6 +458,16 @@ pub struct PaymentRow {
     pub refusal_code: Option<String>,
     pub refusal_reason: Option<String>,
     pub refused_at: Option<i64>,
+    pub foreign_fields: Option<String>,
+    pub commission_currency: Option<String>,
+}
+
+/// The currency column of a planned document's commission: `None` when it is the amount's
+/// currency (every tenge document), the code otherwise (a foreign transfer or a conversion from
+/// an account in another currency).
+pub fn commission_currency(planned: &PlannedPayment) -> Option<&'static str> {
+    let currency = planned.commission.currency();
+    (currency != planned.amount.currency()).then_some(currency.code())
 }
 
 /// The column list matching [`PaymentRow`]'s field order.
@@ -465,12 +475,13 @@ pub const PAYMENT_COLUMNS: &str = "id, partner_id, number, status, version, kind
      knp, purpose, value_date, payee_account_id, payee_name, payee_bin, payee_iban, payee_bic, kbe, kbk, created_by, \
      created_at, edited_by, edited_at, submitted_by, submitted_at, content_digest, challenge_id, confirmed_by, \
      confirmed_at, session_id, channel, batch_digest, business_date, commission, entry_id, hold_id, message_id, \
-     executed_at, sent_at, settled_at, refusal_code, refusal_reason, refused_at";
+     executed_at, sent_at, settled_at, refusal_code, refusal_reason, refused_at, foreign_fields, \
+     commission_currency";
 
 /// The requisite columns a draft is written with, in this order (after partner, number, status,
 /// version): see [`RequisiteColumns::of`].
 pub const REQUISITE_COLUMNS: &str = "kind, payer_account_id, currency, amount, knp, purpose, value_date, \
-     payee_account_id, payee_name, payee_bin, payee_iban, payee_bic, kbe, kbk";
+     payee_account_id, payee_name, payee_bin, payee_iban, payee_bic, kbe, kbk, foreign_fields";
 
 /// The values of [`REQUISITE_COLUMNS`] for a draft's fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -489,6 +500,8 @@ pub struct RequisiteColumns {
     pub payee_bic: Option<String>,
     pub kbe: Option<String>,
     pub kbk: Option<String>,
+    /// The foreign-transfer requisites as one JSON object ([`encode_foreign_fields`]).
+    pub foreign_fields: Option<String>,
 }
 
 impl RequisiteColumns {
@@ -517,8 +530,50 @@ impl RequisiteColumns {
             payee_bic: fields.payee_bic.clone(),
             kbe: fields.kbe.clone(),
             kbk: fields.kbk.clone(),
+            foreign_fields: encode_foreign_fields(fields),
         })
     }
+}
+
+/// The JSON keys of the foreign-transfer requisites, with their fields.
+fn foreign_slots(fields: &mut RawDocument) -> [(&'static str, &mut Option<String>); 7] {
+    [
+        ("payee_address", &mut fields.payee_address),
+        ("payee_country", &mut fields.payee_country),
+        ("payee_swift_bic", &mut fields.payee_swift_bic),
+        ("intermediary_swift_bic", &mut fields.intermediary_swift_bic),
+        ("charges", &mut fields.charges),
+        ("contract_number", &mut fields.contract_number),
+        ("contract_date", &mut fields.contract_date),
+    ]
+}
+
+/// The foreign-transfer requisites of `fields` as one JSON object of the present ones; `None`
+/// when there are none (every other kind).
+pub fn encode_foreign_fields(fields: &RawDocument) -> Option<String> {
+    let mut fields = fields.clone();
+    let object: serde_json::Map<String, serde_json::Value> = foreign_slots(&mut fields)
+        .into_iter()
+        .filter_map(|(key, value)| value.take().map(|text| (key.to_owned(), serde_json::Value::String(text))))
+        .collect();
+    (!object.is_empty()).then(|| serde_json::Value::Object(object).to_string())
+}
+
+/// Puts stored foreign-transfer requisites back into `fields`.
+pub fn decode_foreign_fields(text: Option<&str>, fields: &mut RawDocument) -> Result<(), StoreError> {
+    let Some(text) = text else {
+        return Ok(());
+    };
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|error| stored("foreign requisites", error))?;
+    for (key, slot) in foreign_slots(fields) {
+        *slot = match object.get(key) {
+            None => None,
+            Some(serde_json::Value::String(text)) => Some(text.clone()),
+            Some(other) => return Err(stored("foreign requisite", format!("{key}: {other}"))),
+        };
+    }
+    Ok(())
 }
 
 fn stored(what: &str, value: impl std::fmt::Display) -> StoreError {
@@ -568,7 +623,10 @@ impl PaymentRow {
             payee_bic: self.payee_bic,
             kbe: self.kbe,
             kbk: self.kbk,
+            ..RawDocument::default()
         };
+        let mut fields = fields;
+        decode_foreign_fields(self.foreign_fields.as_deref(), &mut fields)?;
         let content_digest = digest(self.content_digest)?;
         let submission = match (self.submitted_by, self.submitted_at, content_digest) {
             (Some(by), Some(at), Some(content_digest)) => {
@@ -616,7 +674,14 @@ impl PaymentRow {
             edited_at: instant(self.edited_at)?,
             submission,
             evidence,
-            commission: self.commission.map(|minor| Money::from_minor(minor, currency)),
+            commission: match &self.commission_currency {
+                None => self.commission.map(|minor| Money::from_minor(minor, currency)),
+                Some(code) => {
+                    let commission_currency =
+                        tiyn_core::Currency::parse(code).map_err(|error| stored("commission currency", error))?;
+                    self.commission.map(|minor| Money::from_minor(minor, commission_currency))
+                }
+            },
             entry: self.entry_id.map(EntryId::new),
             hold: self.hold_id.map(HoldId::new),
             message_id: self.message_id,

@@ -87,11 +87,12 @@ pub struct TemplateRow {
     pub kbk: Option<String>,
     pub created_by: i64,
     pub created_at: i64,
+    pub foreign_fields: Option<String>,
 }
 
 /// The column list matching [`TemplateRow`]'s field order.
 pub const TEMPLATE_COLUMNS: &str = "id, partner_id, name, kind, payer_account_id, currency, amount, knp, purpose, \
-     payee_account_id, payee_name, payee_bin, payee_iban, payee_bic, kbe, kbk, created_by, created_at";
+     payee_account_id, payee_name, payee_bin, payee_iban, payee_bic, kbe, kbk, created_by, created_at, foreign_fields";
 
 /// The values a new template is written with, in [`TEMPLATE_COLUMNS`] order after `id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +114,7 @@ pub struct TemplateColumns {
     pub kbk: Option<String>,
     pub created_by: i64,
     pub created_at: i64,
+    pub foreign_fields: Option<String>,
 }
 
 impl TemplateColumns {
@@ -158,6 +160,7 @@ impl TemplateColumns {
             kbk: fields.kbk.clone(),
             created_by: template.created_by.get(),
             created_at: template.created_at.as_microsecond(),
+            foreign_fields: crate::payments::encode_foreign_fields(fields),
         })
     }
 }
@@ -191,7 +194,10 @@ impl TemplateRow {
             payee_bic: self.payee_bic,
             kbe: self.kbe,
             kbk: self.kbk,
+            ..RawDocument::default()
         };
+        let mut fields = fields;
+        crate::payments::decode_foreign_fields(self.foreign_fields.as_deref(), &mut fields)?;
         Ok(PaymentTemplate {
             id: TemplateId::new(self.id),
             partner: PartnerId::new(self.partner_id),

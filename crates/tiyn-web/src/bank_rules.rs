@@ -207,8 +207,11 @@ impl TariffForm {
         let mut errors = Vec::new();
         let mut tariffs = Vec::new();
         for (kind, form) in &self.kinds {
-            // A conversion left blank is free, as a plan written before conversions reads.
-            if *kind == DocumentKind::Conversion && form.commission.is_empty() && form.withholding.is_empty() {
+            // A conversion or foreign line left blank is free, as a plan written before them reads.
+            if matches!(kind, DocumentKind::Conversion | DocumentKind::Foreign)
+                && form.commission.is_empty()
+                && form.withholding.is_empty()
+            {
                 tariffs.push((*kind, KindTariff::free()));
                 continue;
             }
@@ -1562,7 +1565,7 @@ mod tests {
         let plan = TariffForm::from_pairs(&pairs("separate")).parse(t).expect("valid").expect("own");
         assert_eq!(
             tiyn_store::rules::tariff_to_text(&plan),
-            "internal free separate\ninterbank fixed 150.00 KZT separate\nbudget percent 0.1 min 50.00 KZT max 5000.00 KZT separate\nconversion free separate"
+            "internal free separate\ninterbank fixed 150.00 KZT separate\nbudget percent 0.1 min 50.00 KZT max 5000.00 KZT separate\nconversion free separate\nforeign free separate"
         );
         let refused = TariffForm::from_pairs(&pairs("from_amount")).parse(t).expect_err("refused");
         assert_eq!(refused, vec![field("interbank_withholding", t.rules_err_withholding)]);

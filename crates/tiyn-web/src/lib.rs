@@ -15,14 +15,18 @@ pub mod audit;
 pub mod bank;
 pub mod bank_rules;
 pub mod conversions;
+pub mod directories;
 pub mod format;
 pub mod forms;
 pub mod i18n;
 pub mod lang;
 pub mod means;
+// Notices and marketplace reports (issue 6, R-3.1.2.8).
+pub mod messages;
 pub mod pages;
 pub mod payment_templates;
 pub mod payments;
+pub mod pos;
 pub mod profile;
 pub mod qr;
 pub mod rates;
@@ -107,11 +111,19 @@ pub const WEB_RULES: &[Rule] = &[
     rule("GET", "/accounts/{id}/statement/print", VIEW_STATEMENTS),
     rule("GET", "/accounts/{id}/statement/export", EXPORT_STATEMENTS),
     rule("GET", "/rates", Access::Needs(Permission::ViewReferenceData)),
+    // The directories and the form fields' lookups (R-3.1.2.2): every level, like the API's.
+    rule("GET", "/directories", Access::Needs(Permission::ViewReferenceData)),
+    rule("GET", "/directories/{kind}/rows", Access::Needs(Permission::ViewReferenceData)),
+    rule("GET", "/directories/{kind}/lookup", Access::Needs(Permission::ViewReferenceData)),
     rule("GET", "/payments", VIEW_PAYMENTS),
     rule("POST", "/payments", CREATE_PAYMENTS),
     rule("GET", "/payments/new", CREATE_PAYMENTS),
     rule("POST", "/payments/validate", CREATE_PAYMENTS),
     rule("POST", "/payments/conversion-quote", CREATE_PAYMENTS),
+    // The foreign transfer form's SWIFT BIC lookup (R-3.1.1.3).
+    rule("GET", "/payments/swift-bic", CREATE_PAYMENTS),
+    rule("GET", "/payments/export", VIEW_PAYMENTS),
+    rule("GET", "/payments/print", VIEW_PAYMENTS),
     rule("GET", "/payments/{id}", VIEW_PAYMENTS),
     rule("POST", "/payments/{id}", CREATE_PAYMENTS),
     rule("GET", "/payments/{id}/edit", CREATE_PAYMENTS),
@@ -141,6 +153,13 @@ pub const WEB_RULES: &[Rule] = &[
     rule("GET", "/api-keys", API_KEYS),
     rule("POST", "/api-keys", API_KEYS),
     rule("POST", "/api-keys/{id}/revoke", API_KEYS),
+    // POS terminals and planned credits (R-3.1.2.4, R-3.1.2.5): the API's permissions; a file
+    // needs the export service too (the use case also asks ViewPos).
+    rule("GET", "/pos", Access::Needs(Permission::ViewPos)),
+    rule("GET", "/pos/{terminal}", Access::Needs(Permission::ViewPos)),
+    rule("GET", "/pos/{terminal}/print", Access::Needs(Permission::ViewPos)),
+    rule("GET", "/pos/{terminal}/export", EXPORT_STATEMENTS),
+    rule("GET", "/planned-credits", Access::Needs(Permission::ViewPlannedCredits)),
     rule("GET", "/bank", Access::Operator),
     rule("GET", "/bank/partners/new", Access::Bank(BankPermission::CreatePartners)),
     rule("POST", "/bank/partners", Access::Bank(BankPermission::CreatePartners)),
@@ -163,6 +182,15 @@ pub const WEB_RULES: &[Rule] = &[
     rule("POST", "/bank/rates", Access::Bank(BankPermission::ManageRates)),
     rule("POST", "/bank/rates/nbk", Access::Bank(BankPermission::ManageRates)),
     rule("POST", "/bank/operators", Access::Bank(BankPermission::ManageOperators)),
+    // Notices and marketplace reports (issue 6, R-3.1.2.8): the API's permissions; a file needs
+    // the export service too (the use case also asks ViewMessages). Publishing is the bank's
+    // partner relations, like the scope of services.
+    rule("GET", "/messages", Access::Needs(Permission::ViewMessages)),
+    rule("GET", "/marketplace", Access::Needs(Permission::ViewMessages)),
+    rule("GET", "/marketplace/{id}", Access::Needs(Permission::ViewMessages)),
+    rule("GET", "/marketplace/{id}/export", EXPORT_STATEMENTS),
+    rule("GET", "/bank/messages", Access::Bank(BankPermission::CreatePartners)),
+    rule("POST", "/bank/messages", Access::Bank(BankPermission::CreatePartners)),
 ];
 
 /// The cabinet's routes.
@@ -185,10 +213,16 @@ pub fn routes(state: WebState) -> Router {
         .route("/accounts/{id}/statement/print", get(statements::print))
         .route("/accounts/{id}/statement/export", get(statements::export))
         .route("/rates", get(rates::show))
+        .route("/directories", get(directories::show))
+        .route("/directories/{kind}/rows", get(directories::rows))
+        .route("/directories/{kind}/lookup", get(directories::lookup))
         .route("/payments", get(payments::list).post(payments::create))
         .route("/payments/new", get(payments::new_form))
         .route("/payments/validate", post(payments::validate))
         .route("/payments/conversion-quote", post(conversions::quote))
+        .route("/payments/swift-bic", get(payments::swift_bic))
+        .route("/payments/export", get(payments::export))
+        .route("/payments/print", get(payments::print))
         .route("/payments/signing", post(payments::open_signing))
         .route("/payments/signing/confirm", post(payments::confirm_signing))
         .route("/payments/templates", get(payment_templates::list).post(payment_templates::save))
@@ -211,6 +245,11 @@ pub fn routes(state: WebState) -> Router {
         .route("/profile/devices/{id}/revoke", post(means::revoke_device))
         .route("/api-keys", get(api_keys::list).post(api_keys::issue))
         .route("/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route("/pos", get(pos::terminals))
+        .route("/pos/{terminal}", get(pos::terminal))
+        .route("/pos/{terminal}/print", get(pos::print))
+        .route("/pos/{terminal}/export", get(pos::export))
+        .route("/planned-credits", get(pos::planned))
         .route("/bank", get(bank::home))
         .route("/bank/partners", post(bank::create_partner))
         .route("/bank/partners/new", get(bank::new_partner_form))
@@ -231,6 +270,12 @@ pub fn routes(state: WebState) -> Router {
         .route("/bank/operators/new", get(bank::new_operator_form))
         .route("/bank/rates", get(rates::bank_rates).post(rates::set_rate))
         .route("/bank/rates/nbk", post(rates::import_nbk))
+        // Notices and marketplace reports (issue 6, R-3.1.2.8).
+        .route("/messages", get(messages::notices))
+        .route("/marketplace", get(messages::reports))
+        .route("/marketplace/{id}", get(messages::report))
+        .route("/marketplace/{id}/export", get(messages::export))
+        .route("/bank/messages", get(messages::bank_messages).post(messages::bank_publish))
         .route("/static/{file}", get(static_files::serve))
         .with_state(state)
 }
@@ -269,7 +314,10 @@ mod tests {
             }
             if rule.path.starts_with("/payments") {
                 let expected = match (rule.method, rule.path) {
-                    ("GET", "/payments" | "/payments/{id}" | "/payments/templates") => VIEW_PAYMENTS,
+                    (
+                        "GET",
+                        "/payments" | "/payments/{id}" | "/payments/templates" | "/payments/export" | "/payments/print",
+                    ) => VIEW_PAYMENTS,
                     (_, path) if path.starts_with("/payments/signing") => CONFIRM_PAYMENTS,
                     _ => CREATE_PAYMENTS,
                 };

@@ -108,6 +108,10 @@ pub struct NavUser {
     /// The bank's FX rates: the partner's page, and the console's for every operator.
     pub rates: bool,
     pub bank_rates: bool,
+    /// POS terminals and their operations (R-3.1.2.4).
+    pub pos: bool,
+    /// Notices and marketplace reports (R-3.1.2.8).
+    pub messages: bool,
 }
 
 /// Where a signed-in person lands: a partner's user on the accounts, a bank operator on the
@@ -154,6 +158,9 @@ impl PageMeta {
             bank_aml: principal.allows_bank(BankPermission::ManageRestrictions),
             rates: principal.allows(Permission::ViewReferenceData),
             bank_rates: principal.partner().is_none(),
+            pos: principal.partner().is_some() && principal.allows(Permission::ViewPos),
+            // Notices and marketplace reports (R-3.1.2.8).
+            messages: principal.partner().is_some() && principal.allows(Permission::ViewMessages),
         });
         PageMeta {
             lang: lang.code(),

@@ -4,6 +4,12 @@
 //! and the confirmation of a selection with one SMS code bound to the documents' content (R-4.11,
 //! ), which executes them or refuses each with its reason.
 //!
+//! A foreign-currency transfer (R-3.1.1.3) is one more kind of the same form: the payee's address,
+//! country, account or IBAN, the bank's and an intermediary's SWIFT BIC (named under each as it is
+//! typed, `GET /payments/swift-bic`), the charges option and the currency-control contract; its
+//! document and confirmation show them, and from an account in another currency, that the
+//! correspondent bank's rate on the day it sends decides the debit.
+//!
 //! Every read and change is a `tiyn_banking::Banking` use case called with the principal: another
 //! partner's document or account answers exactly like an unknown one. The form's
 //! refusals name the API's fields (`amount.amount`, `payee_iban`, …), so a refusal names the same
@@ -29,7 +35,7 @@ use tiyn_core::access::Permission;
 use tiyn_core::{AccountId, Currency, Money, UserId};
 use tiyn_identity::Principal;
 use tiyn_payments::{
-    ConfirmationChannel, DocumentId, DocumentKind, RawDocument, RefusalCode, Status, digest_hex, fields,
+    Charges, ConfirmationChannel, DocumentId, DocumentKind, RawDocument, RefusalCode, Status, codes, digest_hex, fields,
 };
 use tiyn_store::Account;
 use tiyn_store::payments::{PaymentOutcome, PaymentQuery, PaymentRecord, conflicts, is_open};
@@ -53,7 +59,7 @@ const SELECTION_FIELD: &str = "ids";
 
 /// The form's inputs: the API's field name (what a refusal names) and the input's id and name.
 /// In the order the form shows them.
-const FORM_FIELDS: [(&str, &str); 14] = [
+const FORM_FIELDS: [(&str, &str); 21] = [
     (fields::KIND, "kind"),
     (fields::PAYER_ACCOUNT, "payer_account"),
     (fields::PAYEE_ACCOUNT, "payee_account"),
@@ -63,6 +69,13 @@ const FORM_FIELDS: [(&str, &str); 14] = [
     (fields::PAYEE_BIC, "payee_bic"),
     (fields::KBE, "kbe"),
     (fields::KBK, "kbk"),
+    (fields::PAYEE_ADDRESS, "payee_address"),
+    (fields::PAYEE_COUNTRY, "payee_country"),
+    (fields::PAYEE_SWIFT_BIC, "payee_swift_bic"),
+    (fields::INTERMEDIARY_SWIFT_BIC, "intermediary_swift_bic"),
+    (fields::CHARGES, "charges"),
+    (fields::CONTRACT_NUMBER, "contract_number"),
+    (fields::CONTRACT_DATE, "contract_date"),
     (fields::AMOUNT, "amount"),
     (fields::CURRENCY, "currency"),
     (fields::KNP, "knp"),
@@ -90,6 +103,7 @@ pub fn kind_name(kind: DocumentKind, t: &'static Texts) -> &'static str {
         DocumentKind::Interbank => t.kind_interbank,
         DocumentKind::Budget => t.kind_budget,
         DocumentKind::Conversion => t.kind_conversion,
+        DocumentKind::Foreign => t.kind_foreign,
     }
 }
 
@@ -116,7 +130,6 @@ pub fn field_message(code: &str, t: &'static Texts) -> Option<&'static str> {
         "required" => t.err_required,
         "field_not_allowed" => t.err_field_not_allowed,
         "invalid_kind" => t.err_invalid_kind,
-        "kind_not_supported" => t.err_kind_not_supported,
         "invalid_account_id" => t.err_invalid_account_id,
         "same_account" => t.err_same_account,
         "invalid_amount" => t.err_invalid_amount,
@@ -156,6 +169,17 @@ pub fn field_message(code: &str, t: &'static Texts) -> Option<&'static str> {
         "commission_exceeds_amount" => t.err_commission_exceeds_amount,
         "amount_too_small" => t.err_amount_too_small,
         "amount_too_large" => t.err_amount_too_large,
+        // Foreign transfers (R-3.1.1.3).
+        "not_swift_character" => t.err_not_swift_character,
+        "invalid_country" => t.err_invalid_country,
+        "unknown_country" => t.err_unknown_country,
+        "unknown_swift_bic" => t.err_unknown_swift_bic,
+        "intermediary_is_payee_bank" => t.err_intermediary_is_payee_bank,
+        "invalid_account_number" => t.err_invalid_account_number,
+        "invalid_charges" => t.err_invalid_charges,
+        "contract_date_in_future" => t.err_contract_date_in_future,
+        "contract_required" => t.err_contract_required,
+        tiyn_banking::foreign::codes::BEN_NEEDS_SAME_CURRENCY => t.err_ben_needs_same_currency,
         tiyn_banking::template_codes::INVALID_NAME => t.template_invalid_name,
         _ => return None,
     };
@@ -205,6 +229,16 @@ pub struct PaymentForm {
     pub knp: String,
     pub purpose: String,
     pub value_date: String,
+    /// Foreign transfers (R-3.1.1.3): the payee's address, country (ISO 3166 alpha-2), bank and
+    /// intermediary SWIFT BICs, `OUR`/`SHA`/`BEN`, and the currency-control contract. Their
+    /// account or IBAN is `payee_iban`, as in the API.
+    pub payee_address: String,
+    pub payee_country: String,
+    pub payee_swift_bic: String,
+    pub intermediary_swift_bic: String,
+    pub charges: String,
+    pub contract_number: String,
+    pub contract_date: String,
     /// The name to save the fields under as a template (R-3.1.1.2); not part of a document.
     pub template_name: String,
 }
@@ -228,18 +262,38 @@ impl PaymentForm {
             knp: text(&raw.knp),
             purpose: text(&raw.purpose),
             value_date: record.value_date.to_string(),
+            payee_address: text(&raw.payee_address),
+            payee_country: text(&raw.payee_country),
+            payee_swift_bic: text(&raw.payee_swift_bic),
+            intermediary_swift_bic: text(&raw.intermediary_swift_bic),
+            // Another kind's draft offers the usual choice should the person make it a foreign
+            // transfer; it is sent only for one.
+            charges: raw.charges.clone().unwrap_or_else(|| DEFAULT_CHARGES.as_str().to_owned()),
+            contract_number: text(&raw.contract_number),
+            contract_date: text(&raw.contract_date),
             template_name: String::new(),
         }
+    }
+
+    /// The chosen kind, when it is one.
+    pub(crate) fn kind(&self) -> Option<DocumentKind> {
+        DocumentKind::parse(self.kind.trim()).ok()
     }
 
     /// The fields as the API reads them. The form shows only the payee fields of the chosen kind
     /// (the others are hidden, not removed), so the hidden ones are left out: they are not part
     /// of what the person sees and signs. The amount is written as people write it (`1 500,5`)
     /// and sent in the API's one spelling (`1500.50`).
+    ///
+    /// A foreign transfer (R-3.1.1.3) shares the payee's name, account (`payee_iban`) and KBe with
+    /// the bank payee's inputs and adds its own; the BIN and the Kazakhstan BIC are not its. An
+    /// unknown kind sends everything, for the parser to check each field's syntax.
     pub(crate) fn to_raw(&self) -> RawDocument {
         let kind = DocumentKind::parse(self.kind.trim()).ok();
-        let shows_internal = !matches!(kind, Some(DocumentKind::Interbank | DocumentKind::Budget));
-        let shows_bank_payee = !matches!(kind, Some(DocumentKind::Internal | DocumentKind::Conversion));
+        let shows_internal = matches!(kind, None | Some(DocumentKind::Internal | DocumentKind::Conversion));
+        let shows_bank_payee = matches!(kind, None | Some(DocumentKind::Interbank | DocumentKind::Budget));
+        let shows_foreign = matches!(kind, None | Some(DocumentKind::Foreign));
+        let shows_payee = shows_bank_payee || shows_foreign;
         let shows_kbk = matches!(kind, None | Some(DocumentKind::Budget));
         let shown = |shows: bool, value: &str| if shows { present(value) } else { None };
         RawDocument {
@@ -251,12 +305,19 @@ impl PaymentForm {
             purpose: present(&self.purpose),
             value_date: present(&self.value_date),
             payee_account: shown(shows_internal, &self.payee_account),
-            payee_name: shown(shows_bank_payee, &self.payee_name),
+            payee_name: shown(shows_payee, &self.payee_name),
             payee_bin: shown(shows_bank_payee, &self.payee_bin),
-            payee_iban: shown(shows_bank_payee, &self.payee_iban),
+            payee_iban: shown(shows_payee, &self.payee_iban),
             payee_bic: shown(shows_bank_payee, &self.payee_bic),
-            kbe: shown(shows_bank_payee, &self.kbe),
+            kbe: shown(shows_payee, &self.kbe),
             kbk: shown(shows_kbk, &self.kbk),
+            payee_address: shown(shows_foreign, &self.payee_address),
+            payee_country: shown(shows_foreign, &self.payee_country),
+            payee_swift_bic: shown(shows_foreign, &self.payee_swift_bic),
+            intermediary_swift_bic: shown(shows_foreign, &self.intermediary_swift_bic),
+            charges: shown(shows_foreign, &self.charges),
+            contract_number: shown(shows_foreign, &self.contract_number),
+            contract_date: shown(shows_foreign, &self.contract_date),
         }
     }
 }
@@ -291,8 +352,14 @@ pub struct FieldMessages(Vec<(&'static str, String)>);
 
 impl FieldMessages {
     /// Every refusal of a field the form shows, translated; a field refused twice (a past date
-    /// that is also a Sunday) shows both. Refusals of other fields are answered as `rest`.
-    fn new(refusals: &[tiyn_payments::FieldError], t: &'static Texts) -> (FieldMessages, Vec<String>) {
+    /// that is also a Sunday) shows both. Refusals of other fields are answered as `rest`. A few
+    /// codes say something else about a foreign transfer (`kind`) than about a tenge payment.
+    fn new(
+        refusals: &[tiyn_payments::FieldError],
+        t: &'static Texts,
+        kind: Option<DocumentKind>,
+    ) -> (FieldMessages, Vec<String>) {
+        let foreign = kind == Some(DocumentKind::Foreign);
         let mut messages: Vec<(&'static str, String)> =
             FORM_FIELDS.iter().map(|(_, id)| (*id, String::new())).collect();
         let mut rest = Vec::new();
@@ -303,6 +370,12 @@ impl FieldMessages {
                 (fields::PAYEE_ACCOUNT, tiyn_banking::codes::ACCOUNT_CURRENCY_MISMATCH) => {
                     t.err_payee_account_currency.to_owned()
                 }
+                (fields::CURRENCY, codes::CURRENCY_NOT_ALLOWED) if foreign => t.err_foreign_currency_kzt.to_owned(),
+                (fields::KBE, codes::KBE_INCONSISTENT_WITH_PAYEE) if foreign => {
+                    t.err_foreign_kbe_non_resident.to_owned()
+                }
+                (fields::PAYEE_SWIFT_BIC, codes::BIC_MISMATCH) => t.err_foreign_iban_country.to_owned(),
+                (fields::PAYEE_SWIFT_BIC, codes::PAYEE_AT_OWN_BANK) => t.err_foreign_own_bank.to_owned(),
                 (_, code) => field_message(code, t).map_or_else(|| refusal.detail.clone(), str::to_owned),
             };
             let Some(index) = FORM_FIELDS.iter().position(|(field, _)| *field == refusal.field) else {
@@ -352,13 +425,24 @@ pub(crate) enum Check {
 /// A refusal of the payment use cases as the form shows it, or the error for the failure page
 /// (an unknown document, a server failure).
 pub(crate) fn form_refusal(error: BankingError, lang: Lang, check: Check) -> Result<Refused, ApiError> {
+    form_refusal_of(error, lang, check, None)
+}
+
+/// [`form_refusal`] of a form of `kind`, whose codes may read differently (a foreign transfer's
+/// KBe, currency and SWIFT BIC).
+pub(crate) fn form_refusal_of(
+    error: BankingError,
+    lang: Lang,
+    check: Check,
+    kind: Option<DocumentKind>,
+) -> Result<Refused, ApiError> {
     let t = texts(lang);
     match error {
         BankingError::Invalid(mut refusals) => {
             if check == Check::Live {
                 refusals.retain(|refusal| refusal.code != tiyn_payments::codes::REQUIRED);
             }
-            let (messages, rest) = FieldMessages::new(&refusals, t);
+            let (messages, rest) = FieldMessages::new(&refusals, t, kind);
             let summary = match (check, rest.is_empty()) {
                 (Check::Live, true) => FormErrors::none(),
                 (Check::Live, false) => FormErrors::summary("validation_failed", rest.join("; ")),
@@ -379,7 +463,7 @@ pub(crate) fn form_refusal(error: BankingError, lang: Lang, check: Check) -> Res
                 code,
                 detail: "the tariff cannot price this amount".to_owned(),
             };
-            let (messages, _) = FieldMessages::new(&[refusal], t);
+            let (messages, _) = FieldMessages::new(&[refusal], t, kind);
             let summary = FormErrors::summary(code, t.payment_not_saved);
             Ok(Refused { status: StatusCode::UNPROCESSABLE_ENTITY, summary, messages })
         }
@@ -408,6 +492,69 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// Who pays the banks' charges of a foreign transfer until the person chooses: each side its own
+/// bank, the usual arrangement and the one that surprises neither side.
+const DEFAULT_CHARGES: Charges = Charges::Sha;
+
+/// One of the charges options (`OUR`, `SHA`, `BEN`) with its one-line explanation.
+pub struct ChargesChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+fn charges_text(charges: Charges, t: &'static Texts) -> &'static str {
+    match charges {
+        Charges::Our => t.charges_our,
+        Charges::Sha => t.charges_sha,
+        Charges::Ben => t.charges_ben,
+    }
+}
+
+/// What the directories of banks abroad and of Kazakhstan banks say about a SWIFT BIC typed in
+/// the foreign transfer's form (R-3.1.1.3): the bank's name, city and country, or that it is
+/// unknown. The parser checks the same directories when the draft is saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwiftBank {
+    /// `empty`, `invalid`, `unknown` or `found`: for styles and tests.
+    pub state: &'static str,
+    /// The bank in words (`Deutsche Bank AG, Frankfurt am Main, DE`), or why there is none.
+    pub text: String,
+}
+
+impl SwiftBank {
+    pub(crate) fn look_up(state: &WebState, typed: &str, lang: Lang) -> SwiftBank {
+        let t = texts(lang);
+        let answer = |state: &'static str, text: &str| SwiftBank { state, text: text.to_owned() };
+        if typed.trim().is_empty() {
+            return answer("empty", "");
+        }
+        let Ok(bic) = tiyn_core::Bic::parse(typed) else { return answer("invalid", t.swift_bank_invalid) };
+        let directories = match state.banking.directories() {
+            Ok(directories) => directories,
+            Err(error) => {
+                // The lookup is a convenience: the parser decides when the draft is saved.
+                tracing::warn!(error = ?error, "the bank directories could not be read for a BIC lookup");
+                return answer("unknown", t.swift_bank_unknown);
+            }
+        };
+        let reference = directories.reference();
+        if let Some(bank) = reference.foreign_banks().by_bic(&bic) {
+            let place: Vec<&str> =
+                [bank.city(), bank.country().as_str()].into_iter().filter(|part| !part.is_empty()).collect();
+            return answer("found", &format!("{}, {}", bank.name(), place.join(", ")));
+        }
+        if let Some(bank) = reference.banks().by_bic(&bic) {
+            let name = match lang {
+                Lang::Kk => bank.name_kk().unwrap_or(bank.name_ru()),
+                Lang::Ru | Lang::En => bank.name_ru(),
+            };
+            return answer("found", &format!("{name}, {}", tiyn_core::Country::KZ.as_str()));
+        }
+        answer("unknown", t.swift_bank_unknown)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "payment_form.html")]
 struct PaymentFormPage {
@@ -429,6 +576,15 @@ struct PaymentFormPage {
     purpose_max: usize,
     /// The form opens on a conversion (a draft, a refused form): its quote block asks at once.
     quote_on_load: bool,
+    /// Foreign transfers (R-3.1.1.3): the currencies no account of the partner is in (a
+    /// transfer may be in another currency than its account's), the charges options, and the
+    /// banks the typed SWIFT BICs name (the lookup answers the same as the person types).
+    currencies_other: Vec<Choice>,
+    charges_choices: Vec<ChargesChoice>,
+    payee_bank: SwiftBank,
+    intermediary_bank: SwiftBank,
+    payee_address_max: usize,
+    contract_number_max: usize,
 }
 
 /// The live check's answer: each input's message and the summary, swapped in by htmx
@@ -515,14 +671,28 @@ pub(crate) fn form_page(
     if let Some(typed) = typed.filter(|typed| !currencies.contains(typed)) {
         currencies.push(typed);
     }
-    let currencies = currencies
+    let choice = |currency: Currency| Choice {
+        value: currency.code().to_owned(),
+        label: currency.code().to_owned(),
+        selected: Some(currency) == typed,
+    };
+    let currencies_other = Currency::ALL
         .into_iter()
-        .map(|currency| Choice {
-            value: currency.code().to_owned(),
-            label: currency.code().to_owned(),
-            selected: Some(currency) == typed,
+        .filter(|currency| *currency != Currency::Kzt && !currencies.contains(currency))
+        .map(choice)
+        .collect();
+    let currencies = currencies.into_iter().map(choice).collect();
+    let chosen_charges = Charges::parse(&values.charges);
+    let charges_choices = Charges::ALL
+        .into_iter()
+        .map(|charges| ChargesChoice {
+            value: charges.as_str(),
+            label: charges_text(charges, t),
+            checked: Some(charges) == chosen_charges,
         })
         .collect();
+    let payee_bank = SwiftBank::look_up(state, &values.payee_swift_bic, lang.lang);
+    let intermediary_bank = SwiftBank::look_up(state, &values.intermediary_swift_bic, lang.lang);
     let mut payee_accounts = vec![Choice {
         value: String::new(),
         label: t.payee_account_none.to_owned(),
@@ -545,6 +715,12 @@ pub(crate) fn form_page(
         payee_name_max: tiyn_payments::PAYEE_NAME_LENGTH_MAX,
         purpose_max: tiyn_payments::PURPOSE_LENGTH_MAX,
         quote_on_load,
+        currencies_other,
+        charges_choices,
+        payee_bank,
+        intermediary_bank,
+        payee_address_max: tiyn_payments::PAYEE_ADDRESS_LENGTH_MAX,
+        contract_number_max: tiyn_payments::CONTRACT_NUMBER_LENGTH_MAX,
     };
     render(&page, status, lang)
 }
@@ -563,6 +739,9 @@ pub struct PaymentRow {
     pub status_code: &'static str,
     /// The refusal's reason in words; empty unless refused.
     pub refusal: String,
+    /// A foreign transfer's requisites in one line (account, bank BIC, country, charges); empty
+    /// for other kinds.
+    pub abroad: String,
     /// A draft or a document awaiting confirmation, shown to a user who may confirm.
     pub selectable: bool,
     /// The checkbox's name for screen readers: "Select document No. 12".
@@ -580,6 +759,7 @@ impl PaymentRow {
             value_date: format::date(record.value_date, lang),
             kind: record.kind().map_or("", |kind| kind_name(kind, t)),
             payee: payee_text(record, accounts),
+            abroad: abroad_text(record),
             amount: format::money(record.amount.money(), lang),
             status: status_name(record.status, t),
             status_code: record.status.as_str(),
@@ -600,6 +780,64 @@ fn payee_text(record: &PaymentRecord, accounts: &HashMap<AccountId, &Account>) -
         return account.map_or_else(|| format!("#{id}"), |account| account_label(account));
     }
     record.fields.payee_name.clone().unwrap_or_default()
+}
+
+/// A foreign transfer's requisites in one line: `DE89… · COBADEFF · DE · SHA`.
+fn abroad_text(record: &PaymentRecord) -> String {
+    if record.kind() != Some(DocumentKind::Foreign) {
+        return String::new();
+    }
+    let raw = &record.fields;
+    let parts = [&raw.payee_iban, &raw.payee_swift_bic, &raw.payee_country, &raw.charges];
+    parts.into_iter().flatten().map(String::as_str).collect::<Vec<_>>().join(" · ")
+}
+
+/// A foreign transfer's own requisites (R-3.1.1.3) as the document and its confirmation show
+/// them: address, country, account, the banks by BIC and name, charges, contract, KBe.
+fn foreign_facts(state: &WebState, raw: &RawDocument, lang: Lang) -> Vec<Fact> {
+    let t = texts(lang);
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let bank = |bic: &str| {
+        let found = SwiftBank::look_up(state, bic, lang);
+        if found.state == "found" { format!("{bic} — {}", found.text) } else { bic.to_owned() }
+    };
+    let mut facts = vec![
+        Fact::new("payment-payee-address", t.field_payee_address, text(&raw.payee_address)),
+        Fact::new("payment-payee-country", t.field_payee_country, text(&raw.payee_country)),
+        Fact::code("payment-payee-account", t.field_foreign_account, text(&raw.payee_iban)),
+        Fact::new("payment-payee-bank", t.label_payee_bank, bank(&text(&raw.payee_swift_bic))),
+    ];
+    if let Some(bic) = &raw.intermediary_swift_bic {
+        facts.push(Fact::new("payment-intermediary", t.label_intermediary, bank(bic)));
+    }
+    let charges = raw.charges.as_deref().and_then(Charges::parse);
+    let charges = charges.map_or_else(|| text(&raw.charges), |charges| charges_text(charges, t).to_owned());
+    facts.push(Fact::new("payment-charges", t.field_charges, charges));
+    if let (Some(number), Some(date)) = (&raw.contract_number, &raw.contract_date) {
+        let date = date.parse::<jiff::civil::Date>().map_or_else(|_| date.clone(), |date| format::date(date, lang));
+        let contract = fill(t.contract_value, &[("number", number), ("date", &date)]);
+        facts.push(Fact::new("payment-contract", t.label_contract, contract));
+    }
+    facts.push(Fact::code("payment-kbe", t.field_kbe, text(&raw.kbe)));
+    facts
+}
+
+/// For a foreign transfer from an account in another currency: that the correspondent bank
+/// converts at its rate on the day it sends, and that the commission is in the account's
+/// currency.
+fn foreign_rate_note(
+    record: &PaymentRecord,
+    accounts: &HashMap<AccountId, &Account>,
+    t: &'static Texts,
+) -> Option<String> {
+    if record.kind() != Some(DocumentKind::Foreign) {
+        return None;
+    }
+    let payer = record.fields.payer_account.as_deref()?.parse::<i64>().ok()?;
+    let account = accounts.get(&AccountId::new(payer))?;
+    let currency = record.amount.currency();
+    (account.currency != currency)
+        .then(|| fill(t.foreign_rate_note, &[("currency", currency.code()), ("account", account.currency.code())]))
 }
 
 fn account_map(accounts: &[Account]) -> HashMap<AccountId, &Account> {
@@ -652,6 +890,10 @@ struct PaymentsPage {
     errors: FormErrors,
     /// The next page's address, when this one is full.
     older: Option<String>,
+    /// The list as files, with the page's filter: (label, address, format).
+    exports: Vec<(&'static str, String, &'static str)>,
+    /// The print view of the list, with the page's filter.
+    print_href: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -719,6 +961,18 @@ async fn list_page(
         notice,
         errors,
         older,
+        exports: {
+            let status = filter.map(|status| format!("status={status}&")).unwrap_or_default();
+            vec![
+                ("CSV", format!("/payments/export?{status}format=csv"), "csv"),
+                ("CSV (;)", format!("/payments/export?{status}format=csv&delimiter=semicolon"), "csv-semicolon"),
+                ("XLSX", format!("/payments/export?{status}format=xlsx"), "xlsx"),
+            ]
+        },
+        print_href: {
+            let status = filter.map(|status| format!("?status={status}")).unwrap_or_default();
+            format!("/payments/print{status}")
+        },
     };
     render(&page, status, lang)
 }
@@ -740,27 +994,138 @@ pub async fn list(
     list_page(&state, lang, &viewer, &partner, &query, Outcome::shown(notice)).await
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ExportQuery {
+    pub status: String,
+    /// `csv` or `xlsx`.
+    pub format: String,
+    /// `semicolon` for Excel in a Russian or Kazakh locale.
+    pub delimiter: String,
+}
+
+/// `GET /payments/export?status=&format=csv|xlsx`: every document the list's filter selects, as
+/// a file in the page's language (R-3.1.2.6), by the API's own code; audited.
+pub async fn export(
+    State(state): State<WebState>,
+    lang: PageLang,
+    viewer: Viewer,
+    RequestContext(context): RequestContext,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let Some(principal) = viewer.principal.as_ref() else { return to_login() };
+    let Some(format) = tiyn_api::payment_exports::ListFormat::parse(&query.format) else {
+        return failure(&state, lang, &viewer, &ApiError::NotFound { what: "format" });
+    };
+    let delimiter = match query.delimiter.trim() {
+        "semicolon" => tiyn_api::payment_exports::CsvDelimiter::Semicolon,
+        _ => tiyn_api::payment_exports::CsvDelimiter::Comma,
+    };
+    let payment_query = PaymentQuery { status: Status::parse(query.status.trim()), ..PaymentQuery::default() };
+    let exported = state.banking.export_payments(&context, principal, payment_query, format.name()).await;
+    let result = match exported {
+        Ok((records, accounts)) => {
+            tiyn_api::payment_exports::list_file(records, accounts, format, lang.lang, delimiter).await
+        }
+        Err(error) => Err(ApiError::from(error)),
+    };
+    match result {
+        Ok(response) => response,
+        Err(error) => failure(&state, lang, &viewer, &error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "payments_print.html")]
+struct PaymentsPrint {
+    t: &'static Texts,
+    lang: &'static str,
+    partner_name: String,
+    status_label: &'static str,
+    back_href: String,
+    rows: Vec<PaymentRow>,
+}
+
+/// `GET /payments/print?status=`: the list as the filter selects it, whole, for the browser's
+/// print dialog (R-3.1.2.7); audited like an export.
+pub async fn print(
+    State(state): State<WebState>,
+    lang: PageLang,
+    viewer: Viewer,
+    RequestContext(context): RequestContext,
+    MaybePartner(partner): MaybePartner,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let (Some(principal), Some(partner)) = (viewer.principal.as_ref(), partner) else { return to_login() };
+    let t = texts(lang.lang);
+    let filter = Status::parse(query.status.trim());
+    let payment_query = PaymentQuery { status: filter, ..PaymentQuery::default() };
+    let (records, accounts) = match state.banking.export_payments(&context, principal, payment_query, "print").await {
+        Ok(exported) => exported,
+        Err(error) => return failure(&state, lang, &viewer, &ApiError::from(error)),
+    };
+    let partner_name = match state.store.partner(partner.id()).await {
+        Ok(found) => found.map(|partner| partner.name).unwrap_or_default(),
+        Err(error) => return failure(&state, lang, &viewer, &ApiError::from(error)),
+    };
+    let by_id = account_map(&accounts);
+    let page = PaymentsPrint {
+        t,
+        lang: lang.lang.code(),
+        partner_name,
+        status_label: filter.map_or("", |status| status_name(status, t)),
+        back_href: filter.map_or_else(|| PAYMENTS_PAGE.to_owned(), |status| format!("{PAYMENTS_PAGE}?status={status}")),
+        rows: records.iter().map(|record| PaymentRow::new(record, &by_id, lang.lang)).collect(),
+    };
+    render(&page, StatusCode::OK, lang)
+}
+
 // ----- Creating and editing -----
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NewQuery {
+    /// The kind the form opens on (`foreign`: a transfer abroad); an internal transfer otherwise.
+    pub kind: String,
+}
+
 /// `GET /payments/new`: an internal transfer from the first account, dated the first day the
-/// bank executes payments (today, or the next working day on a day off).
+/// bank executes payments (today, or the next working day on a day off). `?kind=foreign` opens
+/// a foreign transfer (R-3.1.1.3) from the first account in a foreign currency, in its currency,
+/// so the form is right without a script.
 pub async fn new_form(
     State(state): State<WebState>,
     lang: PageLang,
     viewer: Viewer,
     MaybePartner(partner): MaybePartner,
+    query: Result<Query<NewQuery>, QueryRejection>,
 ) -> Response {
     let Some(partner) = partner else { return to_login() };
     let accounts = match partner_accounts(state.store.as_ref(), &partner).await {
         Ok(accounts) => accounts,
         Err(error) => return failure(&state, lang, &viewer, &error),
     };
-    let payer = accounts.first();
+    let asked = query.ok().and_then(|Query(query)| DocumentKind::parse(query.kind.trim()).ok());
+    let kind = match asked {
+        Some(kind @ DocumentKind::Foreign) => kind,
+        _ => DocumentKind::Internal,
+    };
+    let payer = match kind {
+        DocumentKind::Foreign => {
+            accounts.iter().find(|account| account.currency != Currency::Kzt).or_else(|| accounts.first())
+        }
+        _ => accounts.first(),
+    };
+    let currency = match (kind, payer.map(|account| account.currency)) {
+        (DocumentKind::Foreign, None | Some(Currency::Kzt)) => Currency::Usd,
+        (_, currency) => currency.unwrap_or(Currency::Kzt),
+    };
     let values = PaymentForm {
-        kind: DocumentKind::Internal.as_str().to_owned(),
+        kind: kind.as_str().to_owned(),
         payer_account: payer.map(|account| account.id.get().to_string()).unwrap_or_default(),
-        currency: payer.map_or(Currency::Kzt, |account| account.currency).code().to_owned(),
+        currency: currency.code().to_owned(),
         value_date: state.banking.default_value_date().to_string(),
+        charges: DEFAULT_CHARGES.as_str().to_owned(),
         ..PaymentForm::default()
     };
     form_page(&state, lang, &viewer, &accounts, None, values, None)
@@ -792,7 +1157,7 @@ async fn refused_form(
     form: PaymentForm,
     error: BankingError,
 ) -> Response {
-    let refused = match form_refusal(error, lang.lang, Check::Submit) {
+    let refused = match form_refusal_of(error, lang.lang, Check::Submit, form.kind()) {
         Ok(refused) => refused,
         Err(error) => return failure(state, lang, viewer, &error),
     };
@@ -813,7 +1178,7 @@ pub async fn validate(
     let Some(principal) = viewer.principal.as_ref() else { return to_login() };
     let (errors, messages) = match state.banking.check_payment(principal, &form.to_raw()).await {
         Ok(()) => (FormErrors::none(), FieldMessages::none()),
-        Err(error) => match form_refusal(error, lang.lang, Check::Live) {
+        Err(error) => match form_refusal_of(error, lang.lang, Check::Live, form.kind()) {
             Ok(refused) => (refused.summary, refused.messages),
             Err(error) => {
                 // The check is a convenience: a failure here shows nothing, the submit decides.
@@ -824,6 +1189,44 @@ pub async fn validate(
     };
     debug_assert!(messages.all().len() == FORM_FIELDS.len());
     render(&PaymentChecks { errors, messages }, StatusCode::OK, lang)
+}
+
+/// The longest SWIFT BIC the lookup reads: a BIC is 8 or 11 characters; anything longer is not
+/// one, and is answered as such without reading more.
+const SWIFT_BIC_CHARS_MAX: usize = 16;
+
+/// The SWIFT BIC asked about: `bic`, or the form input's own name (htmx sends an input's value
+/// under its name).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SwiftBicQuery {
+    pub bic: String,
+    pub payee_swift_bic: String,
+    pub intermediary_swift_bic: String,
+}
+
+#[derive(Template)]
+#[template(path = "_swift_bank.html")]
+struct SwiftBankFragment {
+    bank: SwiftBank,
+}
+
+/// `GET /payments/swift-bic?bic=`: the bank a SWIFT BIC names, from the directories of banks
+/// abroad and of Kazakhstan banks (R-3.1.1.3), as a fragment for the foreign transfer's form to
+/// show under the BIC as it is typed; or that no bank has it.
+pub async fn swift_bic(
+    State(state): State<WebState>,
+    lang: PageLang,
+    query: Result<Query<SwiftBicQuery>, QueryRejection>,
+) -> Response {
+    let query = query.map(|Query(query)| query).unwrap_or_default();
+    let typed = [&query.bic, &query.payee_swift_bic, &query.intermediary_swift_bic]
+        .into_iter()
+        .find(|typed| !typed.trim().is_empty())
+        .map_or("", String::as_str);
+    let typed: String = typed.chars().take(SWIFT_BIC_CHARS_MAX).collect();
+    let bank = SwiftBank::look_up(&state, &typed, lang.lang);
+    render(&SwiftBankFragment { bank }, StatusCode::OK, lang)
 }
 
 /// The partner's document `id`, or the failure page (404 for another partner's, as for an
@@ -957,6 +1360,8 @@ struct PaymentPage {
     errors: FormErrors,
     can_edit: bool,
     can_confirm: bool,
+    /// A foreign transfer from an account in another currency: how the account is debited.
+    rate_note: Option<String>,
 }
 
 fn user_name(names: &HashMap<UserId, String>, id: UserId) -> String {
@@ -997,16 +1402,20 @@ async fn document_page(
         Fact::new("payment-payer", t.label_payer, payer),
         Fact::new("payment-payee", t.col_payee, payee_text(&record, &by_id)),
     ];
-    let optional = [
-        ("payment-payee-bin", t.field_payee_bin, &raw.payee_bin),
-        ("payment-payee-iban", t.field_payee_iban, &raw.payee_iban),
-        ("payment-payee-bic", t.field_payee_bic, &raw.payee_bic),
-        ("payment-kbe", t.field_kbe, &raw.kbe),
-        ("payment-kbk", t.field_kbk, &raw.kbk),
-    ];
-    for (id, label, value) in optional {
-        if let Some(value) = value {
-            facts.push(Fact::code(id, label, value.clone()));
+    if record.kind() == Some(DocumentKind::Foreign) {
+        facts.extend(foreign_facts(state, raw, lang.lang));
+    } else {
+        let optional = [
+            ("payment-payee-bin", t.field_payee_bin, &raw.payee_bin),
+            ("payment-payee-iban", t.field_payee_iban, &raw.payee_iban),
+            ("payment-payee-bic", t.field_payee_bic, &raw.payee_bic),
+            ("payment-kbe", t.field_kbe, &raw.kbe),
+            ("payment-kbk", t.field_kbk, &raw.kbk),
+        ];
+        for (id, label, value) in optional {
+            if let Some(value) = value {
+                facts.push(Fact::code(id, label, value.clone()));
+            }
         }
     }
     facts.extend([
@@ -1072,6 +1481,7 @@ async fn document_page(
         errors,
         can_edit: open && principal.allows(Permission::CreatePayments),
         can_confirm: open && principal.allows(Permission::ConfirmPayments),
+        rate_note: foreign_rate_note(&record, &by_id, t),
     };
     render(&page, status, lang)
 }
@@ -1125,7 +1535,17 @@ struct SigningPage {
     conversions: Vec<QuoteView>,
     /// The same quotes as the code step carries them back ([`QUOTE_FIELD`]).
     quote_fields: Vec<String>,
+    /// The foreign transfers of the batch with their requisites (R-3.1.1.3).
+    foreign: Vec<ForeignView>,
     errors: FormErrors,
+}
+
+/// A foreign transfer as its confirmation shows it: what the code confirms besides the row.
+pub struct ForeignView {
+    pub document: String,
+    pub heading: String,
+    pub facts: Vec<Fact>,
+    pub note: Option<String>,
 }
 
 /// What the confirmation page shows besides the documents.
@@ -1174,6 +1594,20 @@ async fn signing_page(
         })
         .collect();
     let quote_fields = summary.conversions.iter().map(|(document, facts)| facts.encode(*document)).collect();
+    let foreign = documents
+        .iter()
+        .filter(|record| record.kind() == Some(DocumentKind::Foreign))
+        .map(|record| {
+            let mut facts = vec![Fact::new("payment-payee", t.col_payee, payee_text(record, &by_id))];
+            facts.extend(foreign_facts(state, &record.fields, lang.lang));
+            ForeignView {
+                document: record.id.to_string(),
+                heading: fill(t.foreign_signing_document, &[("number", &record.number.to_string())]),
+                facts,
+                note: foreign_rate_note(record, &by_id, t),
+            }
+        })
+        .collect();
     let page = SigningPage {
         t,
         page: PageMeta::new(lang.lang, state.demo, "payments", PAYMENTS_PAGE, viewer),
@@ -1184,6 +1618,7 @@ async fn signing_page(
         rows: documents.iter().map(|record| PaymentRow::new(record, &by_id, lang.lang)).collect(),
         conversions,
         quote_fields,
+        foreign,
         challenge_id: summary.challenge_id,
         sent_to: summary.sent_to,
         expires_at: summary.expires_at,
@@ -1470,6 +1905,8 @@ mod tests {
             // A conversion's amount the rates cannot convert (R-3.1.1.4).
             "amount_too_small",
             "amount_too_large",
+            // A foreign transfer's charges against its account (R-3.1.1.3).
+            tiyn_banking::foreign::codes::BEN_NEEDS_SAME_CURRENCY,
         ];
         for code in tiyn_payments::codes::ALL.into_iter().chain(gate) {
             for t in [&RU, &KK, &EN] {
@@ -1515,9 +1952,85 @@ mod tests {
         let raw = PaymentForm { kind: "budget".into(), ..form.clone() }.to_raw();
         assert_eq!(raw.kbk.as_deref(), Some("105102"));
         // A conversion is between the partner's own accounts (R-3.1.1.4).
-        let raw = PaymentForm { kind: "conversion".into(), ..form }.to_raw();
+        let raw = PaymentForm { kind: "conversion".into(), ..form.clone() }.to_raw();
         assert_eq!(raw.payee_account.as_deref(), Some("2"));
         assert_eq!((raw.payee_name, raw.payee_iban, raw.kbe, raw.kbk), (None, None, None, None));
+    }
+
+    /// R-3.1.1.3: a foreign transfer sends its payee's name, account, KBe and its own fields,
+    /// never the BIN, the Kazakhstan BIC, the KBK or an own account; no other kind sends its
+    /// fields (the charges' default choice included).
+    #[test]
+    fn r_3_1_1_3_a_foreign_transfer_sends_exactly_its_fields() {
+        let form = PaymentForm {
+            kind: "foreign".into(),
+            payee_account: "2".into(),
+            payee_name: "ACME Corp".into(),
+            payee_bin: "180140010005".into(),
+            payee_iban: "DE89370400440532013000".into(),
+            payee_bic: "CASPKZKA".into(),
+            kbe: "27".into(),
+            kbk: "105102".into(),
+            payee_address: "1 Main St, Berlin".into(),
+            payee_country: "DE".into(),
+            payee_swift_bic: "COBADEFF".into(),
+            intermediary_swift_bic: "DEUTDEFF".into(),
+            charges: "SHA".into(),
+            contract_number: "C-1".into(),
+            contract_date: "2025-12-01".into(),
+            ..PaymentForm::default()
+        };
+        let raw = form.to_raw();
+        assert_eq!((raw.payee_account, raw.payee_bin, raw.payee_bic, raw.kbk), (None, None, None, None));
+        assert_eq!(raw.payee_name.as_deref(), Some("ACME Corp"));
+        assert_eq!(raw.payee_iban.as_deref(), Some("DE89370400440532013000"));
+        assert_eq!(raw.kbe.as_deref(), Some("27"));
+        assert_eq!(raw.payee_address.as_deref(), Some("1 Main St, Berlin"));
+        assert_eq!(raw.payee_country.as_deref(), Some("DE"));
+        assert_eq!(raw.payee_swift_bic.as_deref(), Some("COBADEFF"));
+        assert_eq!(raw.intermediary_swift_bic.as_deref(), Some("DEUTDEFF"));
+        assert_eq!(raw.charges.as_deref(), Some("SHA"));
+        assert_eq!((raw.contract_number.as_deref(), raw.contract_date.as_deref()), (Some("C-1"), Some("2025-12-01")));
+        for kind in ["internal", "interbank", "budget", "conversion"] {
+            let raw = PaymentForm { kind: kind.into(), ..form.clone() }.to_raw();
+            let foreign = [
+                raw.payee_address,
+                raw.payee_country,
+                raw.payee_swift_bic,
+                raw.intermediary_swift_bic,
+                raw.charges,
+                raw.contract_number,
+                raw.contract_date,
+            ];
+            assert!(foreign.iter().all(Option::is_none), "{kind} sent {foreign:?}");
+        }
+    }
+
+    /// R-3.1.1.3: a code reads as what it means for a foreign transfer.
+    #[test]
+    fn r_3_1_1_3_foreign_refusals_speak_of_the_transfer_abroad() {
+        let refusal =
+            |field: &'static str, code: &'static str| tiyn_payments::FieldError { field, code, detail: "x".into() };
+        let refusals = vec![
+            refusal(fields::KBE, codes::KBE_INCONSISTENT_WITH_PAYEE),
+            refusal(fields::CURRENCY, codes::CURRENCY_NOT_ALLOWED),
+            refusal(fields::PAYEE_SWIFT_BIC, codes::BIC_MISMATCH),
+            refusal(fields::CONTRACT_NUMBER, codes::CONTRACT_REQUIRED),
+            refusal(fields::CHARGES, tiyn_banking::foreign::codes::BEN_NEEDS_SAME_CURRENCY),
+        ];
+        let foreign = Some(DocumentKind::Foreign);
+        let refused = form_refusal_of(BankingError::Invalid(refusals.clone()), Lang::Ru, Check::Submit, foreign)
+            .expect("a form refusal");
+        assert_eq!(refused.messages.get("kbe"), "Получатель за рубежом — нерезидент: КБе начинается с 2");
+        assert_eq!(refused.messages.get("currency"), "Перевод в иностранной валюте не может быть в тенге");
+        assert_eq!(refused.messages.get("payee_swift_bic"), "IBAN открыт в другой стране, чем банк с этим BIC");
+        assert_eq!(
+            refused.messages.get("contract_number"),
+            "Для этой суммы нужны номер и дата контракта (валютный контроль)"
+        );
+        assert_eq!(refused.messages.get("charges"), "BEN возможен только со счёта в валюте перевода");
+        let tenge = form_refusal(BankingError::Invalid(refusals), Lang::Ru, Check::Submit).expect("a form refusal");
+        assert_eq!(tenge.messages.get("kbe"), "КБе не соответствует получателю");
     }
 
     #[test]

@@ -36,6 +36,16 @@ pub const FILES: &[StaticFile] = &[
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../static/print.js"),
     },
+    StaticFile {
+        name: "lookup.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../static/lookup.js"),
+    },
+    StaticFile {
+        name: "download.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../static/download.js"),
+    },
     StaticFile { name: "favicon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../static/favicon.svg") },
 ];
 

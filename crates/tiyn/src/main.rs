@@ -105,6 +105,38 @@ enum AdminCommand {
         #[command(flatten)]
         settings: ServeArgs,
     },
+    /// The reference directories (KNP, KBK, KBe, banks, foreign banks): load an updated file, show
+    /// what is in force. Servers use a loaded file from their next start.
+    #[command(subcommand)]
+    Directories(DirectoriesCommand),
+}
+
+/// The names `--kind` takes (`tiyn_refdata::DirectoryKind::as_str`).
+const DIRECTORY_KINDS: [&str; 5] = ["knp", "kbk", "kbe", "banks", "foreign-banks"];
+
+#[derive(Debug, Subcommand)]
+enum DirectoriesCommand {
+    /// Replace one directory with a CSV file in the columns of the compiled-in one
+    /// (data/kz/*.csv, data/swift/foreign_banks.csv). The file is checked together with the other
+    /// directories in force: any problem refuses it whole, naming the file and the line, and
+    /// nothing changes. Audited; running servers use it from their next start.
+    Load {
+        #[arg(long, value_parser = DIRECTORY_KINDS)]
+        kind: String,
+        /// The CSV file (UTF-8, with a header line).
+        #[arg(long, value_name = "PATH")]
+        file: PathBuf,
+        #[command(flatten)]
+        settings: ServeArgs,
+    },
+    /// Print what is in force at the next start of a server: the compiled-in file, or the file
+    /// loaded when and by whom; with its number of entries. Every directory when `--kind` is absent.
+    Show {
+        #[arg(long, value_parser = DIRECTORY_KINDS)]
+        kind: Option<String>,
+        #[command(flatten)]
+        settings: ServeArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,6 +317,9 @@ async fn admin(command: AdminCommand) -> ExitCode {
         }
         AdminCommand::Rates(RatesCommand::ImportNbk { settings, .. } | RatesCommand::Set { settings, .. }) => settings,
         AdminCommand::GatewayKey { settings } => settings,
+        AdminCommand::Directories(
+            DirectoriesCommand::Load { settings, .. } | DirectoriesCommand::Show { settings, .. },
+        ) => settings,
     };
     let settings = match Settings::resolve(args) {
         Ok(settings) => settings,
@@ -313,6 +348,15 @@ async fn admin(command: AdminCommand) -> ExitCode {
         Ok(identity) => identity,
         Err(error) => return fail(&error.to_string()),
     };
+    if let AdminCommand::Directories(command) = command {
+        return match directories_action(&identity, command).await {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(&message),
+        };
+    }
     if let AdminCommand::Rates(command) = command {
         let banking = match tiyn_server::server::load_reference_data()
             .and_then(|reference| tiyn_server::server::banking(&settings, identity, reference))
@@ -400,6 +444,7 @@ async fn admin_action(identity: &Identity, command: AdminCommand) -> Result<Stri
         }
         AdminCommand::Rates(_) => Err("rates commands run through the payment services".to_owned()),
         AdminCommand::GatewayKey { .. } => Err("the gateway key is printed before the store is opened".to_owned()),
+        AdminCommand::Directories(_) => Err("directories commands run on their own".to_owned()),
     }
 }
 
@@ -466,6 +511,55 @@ async fn rates_action(banking: &tiyn_banking::Banking, command: RatesCommand) ->
                 stored.sell(),
                 stored.valid_from()
             ))
+        }
+    }
+}
+
+/// The console's directories commands (R-3.1.2.2): a load is audited as the console's action.
+async fn directories_action(identity: &Identity, command: DirectoriesCommand) -> Result<String, String> {
+    use tiyn_server::directories::{self, DirectoryKind, Origin};
+    let kind_of = |text: &str| DirectoryKind::parse(text).ok_or_else(|| format!("no directory {text:?}"));
+    match command {
+        DirectoriesCommand::Load { kind, file, .. } => {
+            let kind = kind_of(&kind)?;
+            let name = file.display().to_string();
+            let bytes = std::fs::read(&file).map_err(|error| format!("cannot read {name}: {error}"))?;
+            let text = String::from_utf8(bytes).map_err(|error| {
+                format!(
+                    "{name} is refused, nothing changed: not UTF-8 text (byte {})",
+                    error.utf8_error().valid_up_to()
+                )
+            })?;
+            let context = Context { source_ip: None, user_agent: Some("tiyn admin".to_owned()) };
+            let actor = BankActor::console(None);
+            let stored = directories::load(identity, &context, &actor, kind, &name, text)
+                .await
+                .map_err(|error| error.to_string())?;
+            Ok(format!(
+                "{kind}: {} entries from {name} loaded (text {}); servers use them from their next start",
+                stored.rows, stored.id
+            ))
+        }
+        DirectoriesCommand::Show { kind, .. } => {
+            let only = kind.as_deref().map(kind_of).transpose()?;
+            let (_, in_force) = directories::in_force(identity.store().as_ref()).await.map_err(|e| e.to_string())?;
+            let lines: Vec<String> = in_force
+                .iter()
+                .filter(|directory| only.is_none_or(|kind| kind == directory.kind))
+                .map(|directory| match &directory.origin {
+                    Origin::Embedded => {
+                        format!(
+                            "{:<14} {:>6} entries  embedded (compiled into this build)",
+                            directory.kind, directory.rows
+                        )
+                    }
+                    Origin::Loaded(text) => format!(
+                        "{:<14} {:>6} entries  loaded {} by {} from {} (text {})",
+                        directory.kind, directory.rows, text.loaded_at, text.loaded_by_name, text.source, text.id
+                    ),
+                })
+                .collect();
+            Ok(lines.join("\n"))
         }
     }
 }

@@ -787,6 +787,8 @@ impl Reader {
             payee_bic: owned(Slot::PayeeBic),
             kbe: owned(Slot::PayeeKbe),
             kbk: owned(Slot::Kbk),
+            // A 1C payment order is a tenge document: no foreign-transfer fields.
+            ..RawDocument::default()
         };
         let sources = vec![
             kind_source,
@@ -803,7 +805,11 @@ impl Reader {
             source(fields::KBE, Slot::PayeeKbe),
             source(fields::KBK, Slot::Kbk),
         ];
-        debug_assert_eq!(sources.len() + 1, fields::ALL.len(), "every field but payee_account");
+        debug_assert_eq!(
+            sources.len() + 1 + fields::FOREIGN_ONLY.len(),
+            fields::ALL.len(),
+            "every tenge field but payee_account"
+        );
         ImportedDocument::new(section_line, raw, owned(Slot::Number), owned(Slot::PayerIban), ignored_keys, sources)
     }
 

@@ -453,7 +453,11 @@ impl Reader {
         }
         let payer_iban = block.payer_iban.map(|element| element.text.trim()).filter(|text| !text.is_empty());
         source(fields::PAYER_ACCOUNT, PATH_PAYER_IBAN, block.payer_iban);
-        assert_eq!(sources.len() + 1, fields::ALL.len(), "every field but payee_account has a source");
+        assert_eq!(
+            sources.len() + 1 + fields::FOREIGN_ONLY.len(),
+            fields::ALL.len(),
+            "every tenge field but payee_account has a source"
+        );
 
         let owned = |value: Option<(&str, &Element)>| value.map(|(text, _)| text.to_owned());
         let raw = RawDocument {
@@ -471,6 +475,8 @@ impl Reader {
             payee_bic: owned(payee_bic),
             kbe: owned(kbe),
             kbk: owned(kbk),
+            // The import reads tenge transfers: no foreign-transfer fields.
+            ..RawDocument::default()
         };
         let mut ignored_keys = block.ignored_keys.clone();
         ignored_keys.extend(unknown_children(transaction, "CdtTrfTxInf", &TRANSACTION_ELEMENTS_KNOWN));

@@ -58,14 +58,16 @@
 //! before settlement (`RCVD`, `ACTC`, `ACCP`, `ACFC`, `ACWC`) pending; any other code is an
 //! error for a person to look at (see [`parse_pacs002`]).
 
+mod foreign;
 pub mod mapping;
 mod pacs002;
 mod pacs008;
 pub(crate) mod xml;
 
+pub use foreign::{CONTRACT_DETAIL_TYPE, ForeignTransfer, NotForeignError, pacs008_foreign};
 pub use pacs002::{
-    ADDITIONAL_INFORMATION_LENGTH_MAX, InterbankStatus, PACS002_BYTES_MAX, PACS002_NAMESPACE, Pacs002Error,
-    REASON_CODE_LENGTH_MAX, TransferStatus, pacs002, parse_pacs002,
+    ADDITIONAL_INFORMATION_LENGTH_MAX, CorrespondentDebit, Equivalent, InterbankStatus, PACS002_BYTES_MAX,
+    PACS002_NAMESPACE, Pacs002Error, REASON_CODE_LENGTH_MAX, TransferStatus, pacs002, parse_pacs002,
 };
 pub use pacs008::{
     NotInterbankError, OutgoingTransfer, PACS008_NAMESPACE, Party, UNSTRUCTURED_REMITTANCE_LENGTH_MAX, pacs008,

@@ -5,6 +5,8 @@ use std::collections::HashSet;
 use std::fmt;
 
 use jiff::Timestamp;
+use jiff::civil::Date;
+use tiyn_core::{Amount, Currency, Money};
 
 use super::pacs008::iso_date_time;
 use super::xml::{self, Element, Limits, TextPosition, XmlError, XmlWriter, echo, join_pieces, split_chars};
@@ -39,6 +41,34 @@ pub const ADDITIONAL_INFORMATION_LENGTH_MAX: usize = 105;
 pub struct TransferStatus {
     pub message_id: MessageId,
     pub status: InterbankStatus,
+    /// For a settled foreign transfer, what the correspondent bank debited (`OrgnlTxRef`);
+    /// `None` for tenge transfers and when the report does not say.
+    pub debit: Option<CorrespondentDebit>,
+}
+
+impl TransferStatus {
+    /// A status without a correspondent's debit (every tenge transfer's).
+    pub fn new(message_id: MessageId, status: InterbankStatus) -> TransferStatus {
+        TransferStatus { message_id, status, debit: None }
+    }
+}
+
+/// What the correspondent bank reports for a settled foreign transfer: the day it debited this
+/// bank's account with it (`OrgnlTxRef/IntrBkSttlmDt`) and, when that account is in another
+/// currency than the transfer, the equivalent it debited there (`OrgnlTxRef/Amt/EqvtAmt`: the
+/// amount in the account's currency, `CcyOfTrf` the transfer's) — the correspondent's rate is
+/// the equivalent over the transfer's amount (R-13.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CorrespondentDebit {
+    pub date: Option<Date>,
+    pub equivalent: Option<Equivalent>,
+}
+
+/// `EqvtAmt`: an amount in the debtor account's currency for a transfer in another currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Equivalent {
+    pub amount: Amount,
+    pub currency_of_transfer: Currency,
 }
 
 /// What the interbank system decided.
@@ -111,6 +141,8 @@ pub enum Pacs002Error {
     UnknownStatus { at: TextPosition, code: String },
     /// A reason code longer than 35 characters.
     InvalidReasonCode { at: TextPosition },
+    /// An amount, currency or date of `OrgnlTxRef` that does not read.
+    InvalidSettlement { at: TextPosition, what: &'static str },
     /// The report has no status at all.
     NoStatuses,
 }
@@ -126,6 +158,7 @@ impl Pacs002Error {
             Pacs002Error::InvalidMessageId { .. } => "invalid_message_id",
             Pacs002Error::UnknownStatus { .. } => "unknown_status",
             Pacs002Error::InvalidReasonCode { .. } => "invalid_reason_code",
+            Pacs002Error::InvalidSettlement { .. } => "invalid_settlement",
             Pacs002Error::NoStatuses => "no_statuses",
         }
     }
@@ -138,7 +171,8 @@ impl Pacs002Error {
             | Pacs002Error::DuplicateElement { at, .. }
             | Pacs002Error::InvalidMessageId { at, .. }
             | Pacs002Error::UnknownStatus { at, .. }
-            | Pacs002Error::InvalidReasonCode { at } => Some(*at),
+            | Pacs002Error::InvalidReasonCode { at }
+            | Pacs002Error::InvalidSettlement { at, .. } => Some(*at),
             Pacs002Error::NotPacs002 { .. } | Pacs002Error::NoStatuses => None,
         }
     }
@@ -162,6 +196,7 @@ impl fmt::Display for Pacs002Error {
             Pacs002Error::InvalidReasonCode { at } => {
                 write!(f, "{at}: the reason code is longer than {REASON_CODE_LENGTH_MAX} characters")
             }
+            Pacs002Error::InvalidSettlement { at, what } => write!(f, "{at}: OrgnlTxRef: {what}"),
             Pacs002Error::NoStatuses => f.write_str("the report has no transaction or group status"),
         }
     }
@@ -213,7 +248,7 @@ pub fn parse_pacs002(xml: &str) -> Result<Vec<TransferStatus>, Pacs002Error> {
             continue;
         }
         let status = status(group, "GrpSts", "OrgnlGrpInfAndSts/GrpSts")?;
-        statuses.push(TransferStatus { message_id, status });
+        statuses.push(TransferStatus::new(message_id, status));
     }
     if statuses.is_empty() {
         return Err(Pacs002Error::NoStatuses);
@@ -241,7 +276,46 @@ fn transaction_status(transaction: &Element, only_group: Option<&Element>) -> Re
         }
         _ => return Err(Pacs002Error::MissingElement { at: transaction.at, path: "TxInfAndSts/TxSts" }),
     };
-    Ok(TransferStatus { message_id, status })
+    let debit = match (&status, single(transaction, "OrgnlTxRef")?) {
+        (InterbankStatus::Settled, Some(reference)) => correspondent_debit(reference)?,
+        _ => None,
+    };
+    Ok(TransferStatus { message_id, status, debit })
+}
+
+/// `OrgnlTxRef/IntrBkSttlmDt` and `OrgnlTxRef/Amt/EqvtAmt` of a settled transfer; `None` when
+/// neither is there.
+fn correspondent_debit(reference: &Element) -> Result<Option<CorrespondentDebit>, Pacs002Error> {
+    let invalid = |at: TextPosition, what: &'static str| Pacs002Error::InvalidSettlement { at, what };
+    let date = match single(reference, "IntrBkSttlmDt")? {
+        Some(element) => {
+            Some(element.text.trim().parse::<Date>().map_err(|_| invalid(element.at, "IntrBkSttlmDt is not a date"))?)
+        }
+        None => None,
+    };
+    let equivalent = match reference.path(&["Amt", "EqvtAmt"]) {
+        Some(equivalent) => {
+            let amount = equivalent
+                .child("Amt")
+                .ok_or(Pacs002Error::MissingElement { at: equivalent.at, path: "OrgnlTxRef/Amt/EqvtAmt/Amt" })?;
+            let currency = amount
+                .attribute("Ccy")
+                .and_then(|code| Currency::parse(code).ok())
+                .ok_or_else(|| invalid(amount.at, "EqvtAmt/Amt has no known currency (Ccy)"))?;
+            let money = Money::parse(amount.text.trim(), currency)
+                .ok()
+                .and_then(|money| Amount::new(money).ok())
+                .ok_or_else(|| invalid(amount.at, "EqvtAmt/Amt is not a positive amount in its currency"))?;
+            let transfer = equivalent
+                .child("CcyOfTrf")
+                .ok_or(Pacs002Error::MissingElement { at: equivalent.at, path: "OrgnlTxRef/Amt/EqvtAmt/CcyOfTrf" })?;
+            let currency_of_transfer = Currency::parse(transfer.text.trim())
+                .map_err(|_| invalid(transfer.at, "CcyOfTrf is not a known currency"))?;
+            Some(Equivalent { amount: money, currency_of_transfer })
+        }
+        None => None,
+    };
+    Ok((date.is_some() || equivalent.is_some()).then_some(CorrespondentDebit { date, equivalent }))
 }
 
 /// The only child named `name`, or an error when there are several.
@@ -345,6 +419,22 @@ pub fn pacs002(statuses: &[TransferStatus], message_id: &MessageId, created_at: 
         if let InterbankStatus::Rejected { code, reason } = &status.status {
             write_reason(&mut xml, code.as_deref(), reason.as_deref());
         }
+        if let Some(debit) = &status.debit {
+            xml.start("OrgnlTxRef");
+            if let Some(equivalent) = &debit.equivalent {
+                let money = equivalent.amount.money();
+                xml.start("Amt");
+                xml.start("EqvtAmt");
+                xml.text_element_with("Amt", &[("Ccy", money.currency().code())], &money.amount_string());
+                xml.text_element("CcyOfTrf", equivalent.currency_of_transfer.code());
+                xml.end("EqvtAmt");
+                xml.end("Amt");
+            }
+            if let Some(date) = debit.date {
+                xml.text_element("IntrBkSttlmDt", &date.to_string());
+            }
+            xml.end("OrgnlTxRef");
+        }
         xml.end("TxInfAndSts");
     }
     xml.end("FIToFIPmtStsRpt");
@@ -389,14 +479,15 @@ mod tests {
     #[test]
     fn a_report_reads_back_to_the_same_statuses() {
         let statuses = vec![
-            TransferStatus { message_id: id("TIYN-1"), status: InterbankStatus::Settled },
+            TransferStatus::new(id("TIYN-1"), InterbankStatus::Settled),
             TransferStatus {
                 message_id: id("TIYN-2"),
                 status: rejected(Some("AC04"), Some(&format!("Счёт закрыт <{}> & ", "я".repeat(200)))),
+                debit: None,
             },
-            TransferStatus { message_id: id("TIYN-3"), status: InterbankStatus::Pending },
-            TransferStatus { message_id: id("TIYN-4"), status: rejected(Some("NBK-LIMIT-EXCEEDED"), None) },
-            TransferStatus { message_id: id("TIYN-5"), status: rejected(None, None) },
+            TransferStatus::new(id("TIYN-3"), InterbankStatus::Pending),
+            TransferStatus::new(id("TIYN-4"), rejected(Some("NBK-LIMIT-EXCEEDED"), None)),
+            TransferStatus::new(id("TIYN-5"), rejected(None, None)),
         ];
         let xml = pacs002(&statuses, &id("NPC-REPORT-1"), Timestamp::UNIX_EPOCH);
         assert!(xml.contains("<Prtry>NBK-LIMIT-EXCEEDED</Prtry>"), "{xml}");
@@ -404,6 +495,30 @@ mod tests {
         let mut expected = statuses.clone();
         expected[1].status = rejected(Some("AC04"), Some(&format!("Счёт закрыт <{}> &", "я".repeat(200))));
         assert_eq!(parse_pacs002(&xml).unwrap(), expected);
+    }
+
+    /// R-13.1: the correspondent's debit of a foreign transfer — its day and, for an account in
+    /// another currency, the equivalent it debited — survives the report.
+    #[test]
+    fn r_13_1_a_settled_foreign_transfer_carries_the_correspondents_debit() {
+        let equivalent = Equivalent {
+            amount: Amount::parse("1093.47", Currency::Usd).unwrap(),
+            currency_of_transfer: Currency::Eur,
+        };
+        let debit = CorrespondentDebit { date: Some(Date::constant(2026, 11, 24)), equivalent: Some(equivalent) };
+        let statuses = vec![
+            TransferStatus { message_id: id("TIYN-F1"), status: InterbankStatus::Settled, debit: Some(debit) },
+            TransferStatus {
+                message_id: id("TIYN-F2"),
+                status: InterbankStatus::Settled,
+                debit: Some(CorrespondentDebit { date: Some(Date::constant(2026, 11, 25)), equivalent: None }),
+            },
+        ];
+        let xml = pacs002(&statuses, &id("CORR-1"), Timestamp::UNIX_EPOCH);
+        assert!(xml.contains(r#"<Amt Ccy="USD">1093.47</Amt>"#) && xml.contains("<CcyOfTrf>EUR</CcyOfTrf>"), "{xml}");
+        assert_eq!(parse_pacs002(&xml).unwrap(), statuses);
+        let broken = xml.replace("<CcyOfTrf>EUR</CcyOfTrf>", "<CcyOfTrf>EURO</CcyOfTrf>");
+        assert_eq!(parse_pacs002(&broken).unwrap_err().code(), "invalid_settlement");
     }
 
     #[test]
@@ -437,6 +552,7 @@ mod tests {
             [TransferStatus {
                 message_id: id("TIYN20250602000000042"),
                 status: rejected(Some("AC04"), Some("Счёт получателя KZ806014482455345985 закрыт (закрыт 01.06.2025)")),
+                debit: None,
             }]
         );
     }
@@ -453,27 +569,18 @@ mod tests {
         let only_group = wrap(
             "<OrgnlGrpInfAndSts><OrgnlMsgId>M1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId><GrpSts>ACCC</GrpSts></OrgnlGrpInfAndSts>",
         );
-        assert_eq!(
-            parse_pacs002(&only_group).unwrap(),
-            [TransferStatus { message_id: id("M1"), status: InterbankStatus::Settled }]
-        );
+        assert_eq!(parse_pacs002(&only_group).unwrap(), [TransferStatus::new(id("M1"), InterbankStatus::Settled)]);
         // A transaction without its own id or status takes the only group's.
         let fallback = wrap(
             "<OrgnlGrpInfAndSts><OrgnlMsgId>M2</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId><GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts><TxInfAndSts><OrgnlEndToEndId>7</OrgnlEndToEndId></TxInfAndSts>",
         );
-        assert_eq!(
-            parse_pacs002(&fallback).unwrap(),
-            [TransferStatus { message_id: id("M2"), status: rejected(Some("AM04"), None) }]
-        );
+        assert_eq!(parse_pacs002(&fallback).unwrap(), [TransferStatus::new(id("M2"), rejected(Some("AM04"), None))]);
         // Inside an envelope with a business application header.
         let enveloped = format!(
             "<Envelope xmlns=\"urn:example:envelope\"><AppHdr xmlns=\"urn:iso:std:iso:20022:tech:xsd:head.001.001.02\"/>{}</Envelope>",
             wrap("<TxInfAndSts><OrgnlTxId>M3</OrgnlTxId><TxSts>PDNG</TxSts></TxInfAndSts>")
         );
-        assert_eq!(
-            parse_pacs002(&enveloped).unwrap(),
-            [TransferStatus { message_id: id("M3"), status: InterbankStatus::Pending }]
-        );
+        assert_eq!(parse_pacs002(&enveloped).unwrap(), [TransferStatus::new(id("M3"), InterbankStatus::Pending)]);
 
         let codes = |body: &str| parse_pacs002(&wrap(body)).map_err(|error| error.code());
         assert_eq!(codes(""), Err("no_statuses"));
@@ -530,7 +637,7 @@ mod tests {
                 }
             ),
         ];
-        (id, status).prop_map(|(message_id, status)| TransferStatus { message_id, status })
+        (id, status).prop_map(|(message_id, status)| TransferStatus::new(message_id, status))
     }
 
     proptest! {

@@ -68,7 +68,9 @@ const KNP_SECTION_BUDGET: u8 = 9;
 /// [`OutgoingTransfer::from_requisites`] was given an internal transfer, which does not leave
 /// the bank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("an internal transfer is posted by the ledger; only interbank and budget payments go to the interbank systems")]
+#[error(
+    "only interbank and budget payments go to the Kazakhstan interbank systems; internal transfers are posted by the ledger and foreign ones go to the correspondent bank"
+)]
 pub struct NotInterbankError;
 
 impl NotInterbankError {
@@ -90,7 +92,7 @@ impl OutgoingTransfer {
         created_at: Timestamp,
     ) -> Result<OutgoingTransfer, NotInterbankError> {
         let payee = match requisites.payee() {
-            Payee::Internal { .. } | Payee::Conversion { .. } => return Err(NotInterbankError),
+            Payee::Internal { .. } | Payee::Conversion { .. } | Payee::Foreign(_) => return Err(NotInterbankError),
             Payee::Interbank(payee) | Payee::Budget { payee, .. } => payee,
         };
         let transfer = OutgoingTransfer {
@@ -143,25 +145,8 @@ pub fn pacs008(transfer: &OutgoingTransfer) -> String {
     let value_date = transfer.value_date.to_string();
 
     let mut xml = XmlWriter::new();
-    xml.start_with("Document", &[("xmlns", PACS008_NAMESPACE)]);
-    xml.start("FIToFICstmrCdtTrf");
-
-    xml.start("GrpHdr");
-    xml.text_element("MsgId", transfer.message_id.as_str());
-    xml.text_element("CreDtTm", &iso_date_time(transfer.created_at));
-    xml.text_element("NbOfTxs", "1");
-    xml.text_element_with("TtlIntrBkSttlmAmt", &[("Ccy", currency)], &amount);
-    xml.start("SttlmInf");
-    xml.text_element("SttlmMtd", "CLRG");
-    xml.end("SttlmInf");
-    xml.end("GrpHdr");
-
-    xml.start("CdtTrfTxInf");
-    xml.start("PmtId");
-    xml.text_element("InstrId", &number);
-    xml.text_element("EndToEndId", &number);
-    xml.text_element("TxId", transfer.message_id.as_str());
-    xml.end("PmtId");
+    let total = Some((currency, amount.as_str()));
+    open_transaction(&mut xml, &transfer.message_id, transfer.created_at, total, "CLRG", &number);
     xml.text_element_with("IntrBkSttlmAmt", &[("Ccy", currency)], &amount);
     xml.text_element("IntrBkSttlmDt", &value_date);
     xml.text_element("ChrgBr", "SLEV");
@@ -187,6 +172,38 @@ pub fn pacs008(transfer: &OutgoingTransfer) -> String {
     xml.finish()
 }
 
+/// The document, its group header (one transaction, its total when given, the settlement
+/// method) and the opening of the transaction with its ids (`PmtId`): what every pacs.008 we send
+/// starts with. The caller goes on with `IntrBkSttlmAmt` and closes `CdtTrfTxInf`.
+pub(super) fn open_transaction(
+    xml: &mut XmlWriter,
+    message_id: &MessageId,
+    created_at: Timestamp,
+    total: Option<(&str, &str)>,
+    settlement_method: &str,
+    number: &str,
+) {
+    xml.start_with("Document", &[("xmlns", PACS008_NAMESPACE)]);
+    xml.start("FIToFICstmrCdtTrf");
+    xml.start("GrpHdr");
+    xml.text_element("MsgId", message_id.as_str());
+    xml.text_element("CreDtTm", &iso_date_time(created_at));
+    xml.text_element("NbOfTxs", "1");
+    if let Some((currency, amount)) = total {
+        xml.text_element_with("TtlIntrBkSttlmAmt", &[("Ccy", currency)], amount);
+    }
+    xml.start("SttlmInf");
+    xml.text_element("SttlmMtd", settlement_method);
+    xml.end("SttlmInf");
+    xml.end("GrpHdr");
+    xml.start("CdtTrfTxInf");
+    xml.start("PmtId");
+    xml.text_element("InstrId", number);
+    xml.text_element("EndToEndId", number);
+    xml.text_element("TxId", message_id.as_str());
+    xml.end("PmtId");
+}
+
 /// ISO 8601 in UTC to the second (`2025-06-02T10:15:00Z`): `ISODateTime`; the fraction is left
 /// out because nothing downstream needs it.
 pub(crate) fn iso_date_time(instant: Timestamp) -> String {
@@ -194,7 +211,7 @@ pub(crate) fn iso_date_time(instant: Timestamp) -> String {
 }
 
 /// `Nm`, `Id` (BIN under `OrgId`, IIN under `PrvtId`, with the scheme name), `CtryOfRes`.
-fn party(xml: &mut XmlWriter, element: &'static str, party: &Party) {
+pub(super) fn party(xml: &mut XmlWriter, element: &'static str, party: &Party) {
     let identification = match party.taxpayer_id {
         TaxpayerId::Bin(_) => "OrgId",
         TaxpayerId::Iin(_) => "PrvtId",
@@ -217,7 +234,7 @@ fn party(xml: &mut XmlWriter, element: &'static str, party: &Party) {
     xml.end(element);
 }
 
-fn account(xml: &mut XmlWriter, element: &'static str, iban: &Iban) {
+pub(super) fn account(xml: &mut XmlWriter, element: &'static str, iban: &Iban) {
     xml.start(element);
     xml.start("Id");
     xml.text_element("IBAN", iban.as_str());
@@ -225,7 +242,7 @@ fn account(xml: &mut XmlWriter, element: &'static str, iban: &Iban) {
     xml.end(element);
 }
 
-fn agent(xml: &mut XmlWriter, element: &'static str, bic: &Bic) {
+pub(super) fn agent(xml: &mut XmlWriter, element: &'static str, bic: &Bic) {
     xml.start(element);
     xml.start("FinInstnId");
     xml.text_element("BICFI", bic.as_str());

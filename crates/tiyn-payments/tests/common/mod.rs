@@ -99,6 +99,30 @@ pub fn budget() -> RawDocument {
     }
 }
 
+/// 12,000.00 EUR for goods to a company in Germany at Commerzbank, SHA, under a contract.
+pub fn foreign() -> RawDocument {
+    RawDocument {
+        kind: text("foreign"),
+        payer_account: text("1"),
+        amount: text("12000.00"),
+        currency: text("EUR"),
+        knp: text("710"),
+        purpose: text("Payment for goods, invoice 15 of 01.06.2025"),
+        value_date: text("2025-06-03"),
+        payee_name: text("Muster Maschinenbau GmbH"),
+        payee_iban: text("DE89 3704 0044 0532 0130 00"),
+        kbe: text("27"),
+        payee_address: text("Hauptstrasse 1, 50667 Koeln"),
+        payee_country: text("DE"),
+        payee_swift_bic: text("COBADEFFXXX"),
+        intermediary_swift_bic: text("DEUTDEFF"),
+        charges: text("SHA"),
+        contract_number: text("KZ-DE/2025-07"),
+        contract_date: text("2025-03-14"),
+        ..RawDocument::default()
+    }
+}
+
 pub fn at(seconds: i64) -> Timestamp {
     Timestamp::from_second(1_748_822_400 + seconds).expect("a 2025 instant")
 }

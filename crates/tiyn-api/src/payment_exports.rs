@@ -1,0 +1,246 @@
+//! The payment documents list as a file (R-3.1.2.6, R-3.1.2.7): `GET /payments?format=csv|xlsx`
+//! exports every document the filters select (status, value dates), not a page: one row per
+//! document with its number, dates, kind, status, payer account, payee, codes, purpose, amount,
+//! commission and refusal. The web cabinet's export buttons use the same function.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use tiyn_payments::{DocumentKind, Status};
+pub use tiyn_statement::CsvDelimiter;
+use tiyn_statement::{Cell, CsvOptions, TableColumn, write_table_csv, write_table_xlsx};
+use tiyn_store::Account;
+use tiyn_store::payments::PaymentRecord;
+
+use crate::Lang;
+use crate::error::ApiError;
+
+/// The file formats of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    Csv,
+    Xlsx,
+}
+
+impl ListFormat {
+    pub fn parse(text: &str) -> Option<ListFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(ListFormat::Csv),
+            "xlsx" => Some(ListFormat::Xlsx),
+            _ => None,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            ListFormat::Csv => "csv",
+            ListFormat::Xlsx => "xlsx",
+        }
+    }
+
+    const fn content_type(self) -> &'static str {
+        match self {
+            ListFormat::Csv => "text/csv; charset=utf-8",
+            ListFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+}
+
+/// The column headers in `lang`, in row order.
+fn columns(lang: Lang) -> [TableColumn; 17] {
+    let labels: [&'static str; 17] = match lang {
+        Lang::Ru => [
+            "Номер",
+            "Дата документа",
+            "Дата валютирования",
+            "Вид",
+            "Статус",
+            "Счёт плательщика",
+            "Получатель",
+            "БИН/ИИН получателя",
+            "Счёт получателя",
+            "БИК/SWIFT",
+            "КНП",
+            "Назначение платежа",
+            "Сумма",
+            "Валюта",
+            "Комиссия",
+            "Валюта комиссии",
+            "Причина отказа",
+        ],
+        Lang::Kk => [
+            "Нөмірі",
+            "Құжат күні",
+            "Валюталау күні",
+            "Түрі",
+            "Мәртебесі",
+            "Төлеушінің шоты",
+            "Алушы",
+            "Алушының БСН/ЖСН",
+            "Алушының шоты",
+            "БСК/SWIFT",
+            "ТМК",
+            "Төлемнің мақсаты",
+            "Сомасы",
+            "Валюта",
+            "Комиссия",
+            "Комиссия валютасы",
+            "Бас тарту себебі",
+        ],
+        Lang::En => [
+            "Number",
+            "Document date",
+            "Value date",
+            "Kind",
+            "Status",
+            "Payer account",
+            "Payee",
+            "Payee BIN/IIN",
+            "Payee account",
+            "BIC/SWIFT",
+            "KNP",
+            "Purpose",
+            "Amount",
+            "Currency",
+            "Commission",
+            "Commission currency",
+            "Refusal",
+        ],
+    };
+    const WIDTHS: [u16; 17] = [10, 12, 12, 22, 16, 24, 36, 14, 24, 12, 6, 50, 14, 8, 12, 8, 40];
+    std::array::from_fn(|index| TableColumn { label: labels[index], width: WIDTHS[index] })
+}
+
+fn kind_label(kind: Option<DocumentKind>, lang: Lang) -> &'static str {
+    let Some(kind) = kind else {
+        return "";
+    };
+    match (kind, lang) {
+        (DocumentKind::Internal, Lang::Ru) => "Между своими счетами",
+        (DocumentKind::Internal, Lang::Kk) => "Өз шоттары арасында",
+        (DocumentKind::Internal, Lang::En) => "Between own accounts",
+        (DocumentKind::Interbank, Lang::Ru) => "В другой банк",
+        (DocumentKind::Interbank, Lang::Kk) => "Басқа банкке",
+        (DocumentKind::Interbank, Lang::En) => "To another bank",
+        (DocumentKind::Budget, Lang::Ru) => "В бюджет",
+        (DocumentKind::Budget, Lang::Kk) => "Бюджетке",
+        (DocumentKind::Budget, Lang::En) => "To the budget",
+        (DocumentKind::Conversion, Lang::Ru) => "Конвертация",
+        (DocumentKind::Conversion, Lang::Kk) => "Айырбастау",
+        (DocumentKind::Conversion, Lang::En) => "Conversion",
+        (DocumentKind::Foreign, Lang::Ru) => "Перевод в иностранной валюте",
+        (DocumentKind::Foreign, Lang::Kk) => "Шетел валютасындағы аударым",
+        (DocumentKind::Foreign, Lang::En) => "Foreign currency transfer",
+    }
+}
+
+fn status_label(status: Status, lang: Lang) -> &'static str {
+    match (status, lang) {
+        (Status::Draft, Lang::Ru) => "Черновик",
+        (Status::Draft, Lang::Kk) => "Жоба",
+        (Status::Draft, Lang::En) => "Draft",
+        (Status::AwaitingConfirmation, Lang::Ru) => "Ожидает подтверждения",
+        (Status::AwaitingConfirmation, Lang::Kk) => "Растауды күтуде",
+        (Status::AwaitingConfirmation, Lang::En) => "Awaiting confirmation",
+        (Status::Confirmed, Lang::Ru) => "Подтверждён",
+        (Status::Confirmed, Lang::Kk) => "Расталды",
+        (Status::Confirmed, Lang::En) => "Confirmed",
+        (Status::Executed, Lang::Ru) => "Исполнен",
+        (Status::Executed, Lang::Kk) => "Орындалды",
+        (Status::Executed, Lang::En) => "Executed",
+        (Status::Sent, Lang::Ru) => "Отправлен",
+        (Status::Sent, Lang::Kk) => "Жіберілді",
+        (Status::Sent, Lang::En) => "Sent",
+        (Status::Settled, Lang::Ru) => "Проведён",
+        (Status::Settled, Lang::Kk) => "Өткізілді",
+        (Status::Settled, Lang::En) => "Settled",
+        (Status::Refused, Lang::Ru) => "Отказан",
+        (Status::Refused, Lang::Kk) => "Бас тартылды",
+        (Status::Refused, Lang::En) => "Refused",
+    }
+}
+
+fn text(value: Option<&str>) -> Cell {
+    value.filter(|text| !text.is_empty()).map_or(Cell::Empty, |text| Cell::Text(text.to_owned()))
+}
+
+/// One document's row: its payer account by IBAN, the payee as the kind names it (the partner's
+/// own account for transfers between own accounts).
+fn row(record: &PaymentRecord, accounts: &[Account], lang: Lang) -> Vec<Cell> {
+    let fields = &record.fields;
+    let account_iban = |id: Option<&str>| -> Cell {
+        let id = id.and_then(|id| id.parse::<i64>().ok());
+        let account = accounts.iter().find(|account| Some(account.id.get()) == id);
+        match account.and_then(|account| account.iban.as_ref()) {
+            Some(iban) => Cell::Text(iban.to_string()),
+            None => text(id.map(|id| id.to_string()).as_deref()),
+        }
+    };
+    let payee_account = match fields.payee_account.as_deref() {
+        Some(id) => account_iban(Some(id)),
+        None => text(fields.payee_iban.as_deref()),
+    };
+    let bic = fields.payee_bic.as_deref().or(fields.payee_swift_bic.as_deref());
+    let commission = record.commission.filter(|commission| commission.is_positive());
+    vec![
+        Cell::Text(record.number.to_string()),
+        Cell::Date(tiyn_identity::business_date(record.created_at)),
+        Cell::Date(record.value_date),
+        Cell::Text(kind_label(record.kind(), lang).to_owned()),
+        Cell::Text(status_label(record.status, lang).to_owned()),
+        account_iban(fields.payer_account.as_deref()),
+        text(fields.payee_name.as_deref()),
+        text(fields.payee_bin.as_deref()),
+        payee_account,
+        text(bic),
+        text(fields.knp.as_deref()),
+        text(fields.purpose.as_deref()),
+        Cell::Money(record.amount.money()),
+        Cell::Text(record.amount.currency().code().to_owned()),
+        commission.map_or(Cell::Empty, Cell::Money),
+        commission.map_or(Cell::Empty, |commission| Cell::Text(commission.currency().code().to_owned())),
+        text(record.refusal.as_ref().map(|refusal| refusal.reason.as_str())),
+    ]
+}
+
+/// The list as a file: CSV (`delimiter` `,` or `;`) or XLSX, in `lang`.
+pub async fn list_file(
+    records: Vec<PaymentRecord>,
+    accounts: Vec<Account>,
+    format: ListFormat,
+    lang: Lang,
+    delimiter: CsvDelimiter,
+) -> Result<Response, ApiError> {
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let rows = records.iter().map(|record| row(record, &accounts, lang));
+        let mut out = Vec::new();
+        match format {
+            ListFormat::Csv => {
+                let options = CsvOptions { delimiter, lang: crate::statements::statement_lang(lang) };
+                write_table_csv(&columns(lang), rows, &options, &mut out).map_err(ApiError::internal)?;
+            }
+            ListFormat::Xlsx => {
+                let (sheet, title) = match lang {
+                    Lang::Ru => ("Платежи", "Платёжные документы"),
+                    Lang::Kk => ("Төлемдер", "Төлем құжаттары"),
+                    Lang::En => ("Payments", "Payment documents"),
+                };
+                write_table_xlsx(sheet, title, &columns(lang), rows, &mut out).map_err(ApiError::internal)?;
+            }
+        }
+        Ok(out)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"payments.{}\"", format.name()))
+        .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
