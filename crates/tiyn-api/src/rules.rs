@@ -83,6 +83,10 @@ pub struct TariffPlanDto {
     /// the amount only when the payer chose `BEN`. Free when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub foreign: Option<KindTariffDto>,
+    /// Foreign transfers under `OUR` (the payer pays the correspondents too): this fee on top of
+    /// the `foreign` line, converted to the payer account's currency at the bank's rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign_our_fee: Option<RuleMoney>,
 }
 
 /// One limit.
@@ -150,6 +154,7 @@ impl From<&PaymentRules> for PaymentRulesDto {
                 budget: kind_tariff_dto(plan.tariff(DocumentKind::Budget)),
                 conversion: Some(kind_tariff_dto(plan.tariff(DocumentKind::Conversion))),
                 foreign: Some(kind_tariff_dto(plan.tariff(DocumentKind::Foreign))),
+                foreign_our_fee: plan.our_fee().map(|fee| RuleMoney::of(fee.money())),
             }),
             limits: rules
                 .limits
@@ -240,6 +245,7 @@ impl PaymentRulesDto {
     fn parse(&self, partner: PartnerId) -> Result<PaymentRules, ApiError> {
         let mut errors = Vec::new();
         let tariff = self.tariff.as_ref().and_then(|plan| {
+            let plan_dto_our_fee = plan.foreign_our_fee.clone();
             let internal = parse_kind_tariff("tariff.internal", &plan.internal, &mut errors);
             let interbank = parse_kind_tariff("tariff.interbank", &plan.interbank, &mut errors);
             let budget = parse_kind_tariff("tariff.budget", &plan.budget, &mut errors);
@@ -271,6 +277,19 @@ impl PaymentRulesDto {
             ])
             .map_err(|error| errors.push(FieldError::new("tariff", error.code(), error.to_string())))
             .ok()
+            .and_then(|plan| {
+                let fee = match &plan_dto_our_fee {
+                    None => None,
+                    Some(fee) => {
+                        Some(fee.parse("tariff.foreign_our_fee.amount").map_err(|error| errors.push(error)).ok()?)
+                    }
+                };
+                plan.with_our_fee(fee)
+                    .map_err(|error| {
+                        errors.push(FieldError::new("tariff.foreign_our_fee", error.code(), error.to_string()))
+                    })
+                    .ok()
+            })
         });
         let mut limits = Vec::new();
         for (index, dto) in self.limits.iter().enumerate() {

@@ -13,7 +13,8 @@
 //!   only from an account in the transfer's currency, from which the commission is withheld.
 //! - **The commission** is the tariff's `foreign` line on what leaves the account, in the
 //!   account's currency; a minimum or maximum the bank wrote in another currency is converted at
-//!   the bank's rate in force.
+//!   the bank's rate in force. Under `OUR` the plan's OUR fee (what the correspondents will
+//!   charge the bank) is added.
 
 use tiyn_core::{Amount, Currency, Money};
 use tiyn_fx::RatesInForce;
@@ -110,8 +111,20 @@ impl Banking {
         let amount = requisites.amount();
         let rates = self.store.fx_rates_at(self.now()).await?;
         let tariff = tariff_in(plan.tariff(DocumentKind::Foreign), account, &rates)?;
+        // Under OUR the payer pays the correspondents' charges too: the plan's fee for it.
+        let our_fee = match (payee.charges(), plan.our_fee()) {
+            (Charges::Our, Some(fee)) => match Amount::new(fee.money()) {
+                Ok(fee) => equivalent(fee, account, &rates)?,
+                Err(_) => Money::zero(account),
+            },
+            _ => Money::zero(account),
+        };
+        let priced = |base: Amount| -> Result<Money, BankingError> {
+            let tariffed = tariff.commission_on(base).map_err(|error| BankingError::Tariff(error.code()))?;
+            tariffed.checked_add(our_fee).map_err(|_| internal("a commission overflows"))
+        };
         if amount.currency() == account {
-            let commission = tariff.commission_on(amount).map_err(|error| BankingError::Tariff(error.code()))?;
+            let commission = priced(amount)?;
             let (hold, withheld) = if payee.charges() == Charges::Ben {
                 if commission.minor() >= amount.minor() {
                     return Err(BankingError::Tariff("commission_exceeds_amount"));
@@ -125,7 +138,7 @@ impl Banking {
         }
         let estimate = convert_at(account, amount.currency(), amount, &rates)?.debit;
         let base = Amount::new(estimate).map_err(|_| internal("an equivalent is not positive"))?;
-        let commission = tariff.commission_on(base).map_err(|error| BankingError::Tariff(error.code()))?;
+        let commission = priced(base)?;
         let margin = estimate.minor().checked_mul(HOLD_MARGIN_PERCENT).ok_or_else(|| internal("a hold overflows"))?;
         // Rounded up, so the margin never rounds to nothing.
         let margin = margin.div_euclid(100) + i64::from(margin.rem_euclid(100) != 0);

@@ -388,6 +388,9 @@ pub struct TariffPlan {
     budget: KindTariff,
     conversion: KindTariff,
     foreign: KindTariff,
+    /// A foreign transfer whose payer pays every bank's charges (`OUR`) costs this fee on top of
+    /// the `foreign` tariff: what the correspondents will charge the bank for it.
+    our_fee: Option<Fee>,
 }
 
 impl TariffPlan {
@@ -409,6 +412,7 @@ impl TariffPlan {
             budget: take(DocumentKind::Budget)?,
             conversion: by_kind.remove(&DocumentKind::Conversion).unwrap_or(KindTariff::free()),
             foreign: by_kind.remove(&DocumentKind::Foreign).unwrap_or(KindTariff::free()),
+            our_fee: None,
         };
         debug_assert!(by_kind.is_empty(), "every kind was taken");
         Ok(plan)
@@ -422,7 +426,21 @@ impl TariffPlan {
             budget: KindTariff::free(),
             conversion: KindTariff::free(),
             foreign: KindTariff::free(),
+            our_fee: None,
         }
+    }
+
+    /// The plan with the fee a foreign transfer under `OUR` costs on top of its tariff; refuses a
+    /// negative one.
+    pub fn with_our_fee(mut self, fee: Option<Money>) -> Result<TariffPlan, TariffPlanError> {
+        self.our_fee = fee.map(Fee::new).transpose()?;
+        Ok(self)
+    }
+
+    /// The fee of a foreign transfer under `OUR` (the payer pays the correspondents too), on top
+    /// of the `foreign` tariff; `None`: nothing more than `SHA`.
+    pub const fn our_fee(&self) -> Option<Fee> {
+        self.our_fee
     }
 
     /// The tariff of a kind. A new kind will not compile until it is priced here.

@@ -110,6 +110,16 @@ async fn r_4_15_r_6_1_7_r_3_2_the_tariff_limits_and_kinds_are_set_through_the_fo
     let html = body_text(console.get(&test.app, &format!("{page}?done=tariff")).await).await;
     assert!(html.contains("Тариф сохранён") && html.contains("Действует индивидуальный тариф партнёра"), "{html}");
 
+    // the fee a foreign transfer under OUR costs on top, kept with the plan and shown.
+    tariff.extend([("foreign_our_fee", "25"), ("foreign_our_currency", "USD")]);
+    let saved = console.post(&test.app, &format!("{page}/tariff"), &tariff).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let plan = rules(&test, partner).await.tariff.expect("own plan");
+    assert_eq!(plan.our_fee().map(|fee| fee.money().amount_string()), Some("25.00".to_owned()));
+    let html = body_text(console.get(&test.app, &page).await).await;
+    assert_eq!(input_value(&html, "foreign_our_fee"), "25.00");
+    assert!(html.contains("data-tariff=\"foreign_our\"") && html.contains("сверх тарифа за перевод с OUR"), "{html}");
+
     // Limits: one of the partner, one of its user; refusals next to the field.
     let limits = format!("{page}/limits");
     let wrong = console

@@ -84,7 +84,7 @@ fn gateway_key() -> String {
 
 impl Fixture {
     /// A foreign tariff for the partner: 0.2 % with a minimum of 10,000.00 KZT (converted to the
-    /// account's currency at the bank's rate).
+    /// account's currency at the bank's rate), and 25.00 USD more under OUR.
     async fn set_tariff(&self) {
         let rules = json!({
             "tariff": {
@@ -93,6 +93,7 @@ impl Fixture {
                 "budget": {"commission": "free", "withholding": "separate"},
                 "foreign": {"commission": "percent", "rate": "0.2", "min": {"amount": "10000.00", "currency": "KZT"},
                     "withholding": "separate"},
+                "foreign_our_fee": {"amount": "25.00", "currency": "USD"},
             },
             "limits": [], "disabled_kinds": [],
         });
@@ -102,6 +103,7 @@ impl Fixture {
         let body = body_text(response).await;
         assert_eq!(status, 200, "{body}");
         assert!(body.contains("\"foreign\""), "the plan shows its foreign line: {body}");
+        assert!(body.contains("\"foreign_our_fee\":{\"amount\":\"25.00\",\"currency\":\"USD\"}"), "{body}");
     }
 
     async fn account(&self, id: AccountId) -> Account {
@@ -205,8 +207,8 @@ async fn r_3_1_1_3_a_transfer_in_the_accounts_currency_is_held_sent_and_settled(
     assert!(x.f.test.store.check_ledger().await.expect("check").is_sound());
 }
 
-/// R-3.1.1.3: 1,000.00 EUR from the USD account holds the equivalent at the bank's rate
-/// plus 2 % and the commission; the pacs.008 names the intermediary, the payee's address and
+/// R-3.1.1.3, R-4.15: 1,000.00 EUR from the USD account holds the equivalent at the
+/// bank's rate plus 2 % and the commission (with the plan's OUR fee, as the payer pays all); the pacs.008 names the intermediary, the payee's address and
 /// the contract; the correspondent's report of what it debited (1,100.00 USD on its day) is
 /// posted exactly, whatever the bank's own rate was; the hold is released.
 #[tokio::test]
@@ -214,8 +216,8 @@ async fn r_13_1_a_transfer_from_another_currency_is_debited_at_the_correspondent
     let x = fixture().await;
     x.set_tariff().await;
     let estimate = x.dollars_for_euros("1000.00").await;
-    // 0.2 % of the estimate, but at least 10,000.00 KZT = 20.85 USD.
-    let commission = (estimate * 2 / 1000).max(2_085);
+    // 0.2 % of the estimate, but at least 10,000.00 KZT = 20.85 USD; OUR adds 25.00 USD.
+    let commission = (estimate * 2 / 1000).max(2_085) + 2_500;
     let margin = (estimate * 2 + 99) / 100;
     let before = x.account(x.usd.id).await;
     let (id, signing, result) = x.pay(to_cologne(x.usd.id, "1000.00")).await;

@@ -53,6 +53,9 @@ fn money(amount: &str, currency: &str) -> Option<Money> {
     Money::parse_canonical(amount, currency).ok()
 }
 
+/// The line of a plan's fee for foreign transfers under `OUR`: `foreign_our fixed 25.00 USD`.
+const OUR_FEE_LINE: &str = "foreign_our";
+
 /// The text of a tariff plan (see the module documentation).
 pub fn tariff_to_text(plan: &TariffPlan) -> String {
     let mut lines = Vec::new();
@@ -73,15 +76,23 @@ pub fn tariff_to_text(plan: &TariffPlan) -> String {
         };
         lines.push(format!("{} {commission} {}", kind.as_str(), tariff.withholding().as_str()));
     }
+    if let Some(fee) = plan.our_fee() {
+        lines.push(format!("{OUR_FEE_LINE} fixed {}", money_text(fee.money())));
+    }
     lines.join("\n")
 }
 
 /// Reads [`tariff_to_text`]'s text back.
 pub fn tariff_from_text(text: &str) -> Result<TariffPlan, StoreError> {
     let mut tariffs = Vec::new();
+    let mut our_fee = None;
     for line in text.lines().filter(|line| !line.trim().is_empty()) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let bad = || corrupt("tariff", line);
+        if let [OUR_FEE_LINE, "fixed", amount, currency] = words.as_slice() {
+            our_fee = Some(money(amount, currency).ok_or_else(bad)?);
+            continue;
+        }
         let kind = DocumentKind::parse(words.first().ok_or_else(bad)?).map_err(|_| bad())?;
         let withholding = Withholding::parse(words.last().ok_or_else(bad)?).map_err(|_| bad())?;
         let middle = &words[1..words.len().saturating_sub(1)];
@@ -106,7 +117,9 @@ pub fn tariff_from_text(text: &str) -> Result<TariffPlan, StoreError> {
         };
         tariffs.push((kind, KindTariff::new(commission, withholding).map_err(|_| bad())?));
     }
-    TariffPlan::new(tariffs).map_err(|error| StoreError::Backend(format!("stored tariff plan: {error}")))
+    TariffPlan::new(tariffs)
+        .and_then(|plan| plan.with_our_fee(our_fee))
+        .map_err(|error| StoreError::Backend(format!("stored tariff plan: {error}")))
 }
 
 /// The text of a limit set (see the module documentation).
@@ -764,4 +777,38 @@ pub fn restriction_refusal(
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tariff_text_tests {
+    use tiyn_core::{Currency, Money};
+    use tiyn_payments::DocumentKind;
+    use tiyn_payments::tariff::{Commission, KindTariff, Rate, TariffPlan, Withholding};
+
+    use super::{tariff_from_text, tariff_to_text};
+
+    /// a plan with a foreign line and an OUR fee reads back as written.
+    #[test]
+    fn r_4_15_a_plan_with_its_our_fee_reads_back() {
+        let percent = Commission::percent(
+            Rate::parse_percent("0.2").expect("rate"),
+            Some(Money::from_minor(1_000_000, Currency::Kzt)),
+            None,
+        )
+        .expect("percent");
+        let plan = TariffPlan::new([
+            (DocumentKind::Internal, KindTariff::free()),
+            (DocumentKind::Interbank, KindTariff::free()),
+            (DocumentKind::Budget, KindTariff::free()),
+            (DocumentKind::Foreign, KindTariff::new(percent, Withholding::Separate).expect("tariff")),
+        ])
+        .and_then(|plan| plan.with_our_fee(Some(Money::from_minor(2_500, Currency::Usd))))
+        .expect("plan");
+        let text = tariff_to_text(&plan);
+        assert!(text.ends_with("\nforeign_our fixed 25.00 USD"), "{text}");
+        assert_eq!(tariff_from_text(&text).expect("reads"), plan);
+        let without = plan.with_our_fee(None).expect("plan");
+        assert_eq!(tariff_from_text(&tariff_to_text(&without)).expect("reads"), without);
+        assert!(tariff_from_text(&format!("{}\nforeign_our fixed -1.00 USD", tariff_to_text(&without))).is_err());
+    }
 }

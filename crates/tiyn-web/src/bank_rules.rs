@@ -157,6 +157,10 @@ pub struct TariffForm {
     /// `standard` or `own`.
     pub plan: String,
     pub kinds: Vec<(DocumentKind, KindTariffForm)>,
+    /// The fee of a foreign transfer under OUR (`foreign_our_fee`, `foreign_our_currency`);
+    /// empty: none.
+    pub our_fee: String,
+    pub our_fee_currency: String,
 }
 
 impl TariffForm {
@@ -165,6 +169,8 @@ impl TariffForm {
         TariffForm {
             plan: if own.is_some() { "own" } else { "standard" }.to_owned(),
             kinds: DocumentKind::ALL.into_iter().map(|kind| (kind, KindTariffForm::of(plan.tariff(kind)))).collect(),
+            our_fee: plan.our_fee().map(|fee| amount_text(fee.money())).unwrap_or_default(),
+            our_fee_currency: plan.our_fee().map_or("USD", |fee| fee.currency().code()).to_owned(),
         }
     }
 
@@ -176,6 +182,8 @@ impl TariffForm {
         };
         TariffForm {
             plan: value("plan"),
+            our_fee: value("foreign_our_fee"),
+            our_fee_currency: value("foreign_our_currency"),
             kinds: DocumentKind::ALL
                 .into_iter()
                 .map(|kind| {
@@ -264,10 +272,19 @@ impl TariffForm {
                 }
             }
         }
+        let our_fee = match self.our_fee.is_empty() {
+            true => None,
+            false => parse_money(&self.our_fee, &self.our_fee_currency, t)
+                .map_err(|message| errors.push(field("foreign_our_fee", message)))
+                .ok(),
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
-        TariffPlan::new(tariffs).map(Some).map_err(|_| vec![field("plan", t.err_required)])
+        TariffPlan::new(tariffs)
+            .and_then(|plan| plan.with_our_fee(our_fee))
+            .map(Some)
+            .map_err(|_| vec![field("plan", t.err_required)])
     }
 }
 
@@ -763,6 +780,11 @@ pub struct RulesSection {
     pub standard: bool,
     pub plans: Vec<Choice>,
     pub tariffs: Vec<KindTariffView>,
+    /// The OUR fee of foreign transfers: in force (a sentence), and the form's values.
+    pub our_fee_summary: String,
+    pub our_fee: String,
+    pub our_fee_currencies: Vec<Choice>,
+    pub our_fee_error: Option<String>,
     pub limits: Vec<LimitRow>,
     pub limit_form: LimitFormView,
     pub kinds: Vec<Choice>,
@@ -922,6 +944,13 @@ pub async fn section(
             .map(|(code, label)| choice(code, label, form.plan == code))
             .collect(),
         tariffs,
+        our_fee_summary: match effective.our_fee() {
+            Some(fee) => format!("{} {}", crate::format::money(fee.money(), lang), t.tariff_our_fee_applies),
+            None => t.tariff_our_fee_none.to_owned(),
+        },
+        our_fee: form.our_fee.clone(),
+        our_fee_currencies: currency_choices(&form.our_fee_currency, None),
+        our_fee_error: error("foreign_our_fee"),
         limits: rules.limits.limits().iter().map(|limit| limit_row(limit, users, t, lang)).collect(),
         limit_form,
         kinds: DocumentKind::ALL
@@ -1569,7 +1598,7 @@ mod tests {
         );
         let refused = TariffForm::from_pairs(&pairs("from_amount")).parse(t).expect_err("refused");
         assert_eq!(refused, vec![field("interbank_withholding", t.rules_err_withholding)]);
-        let standard = TariffForm { plan: "standard".to_owned(), kinds: Vec::new() };
+        let standard = TariffForm { plan: "standard".to_owned(), ..TariffForm::default() };
         assert_eq!(standard.parse(t), Ok(None));
     }
 }
