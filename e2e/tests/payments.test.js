@@ -1,7 +1,8 @@
 // Payment documents in the demo cabinet, as the partner's confirming user makes them: drafts through
 // the form with its live check (R-3.1.1.2, R-6.1.3), two drafts ticked on the list and confirmed
 // with one SMS code read from the server's sms.jsonl (R-4.11, R-8.8), and a draft above the
-// available balance refused with its reason (R-6.1.1).
+// available balance refused with its reason (R-6.1.1); the list exported as CSV, XLSX and PDF from
+// its buttons (R-3.1.2.6).
 //
 // The demo runs on the real clock. The form's value date starts on the first day the bank
 // executes payments: today on a working day in Almaty, else the next working day. A document
@@ -10,6 +11,8 @@
 // in from the value date the form proposes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RESULTS, heading, journey } from './journey.js';
 import { demoUser, nextCode, plain, signIn, smsCount } from './signin.js';
@@ -49,6 +52,16 @@ async function createTransfer(page, { from, to, amount, purpose }) {
   assert.equal(plain(await page.locator('#payment-status').innerText()), 'Черновик');
   const id = new URL(page.url()).pathname.split('/').pop();
   return { id, valueDate };
+}
+
+/** The main account's balance on the accounts page, in tiyn (the demo credits it as it runs). */
+async function mainBalance(page) {
+  await page.goto(`${server.url}/accounts`);
+  const main = page.locator('table.accounts tbody tr', { hasText: 'Основной счёт' });
+  const balance = plain(await main.locator('td').nth(3).innerText());
+  const match = /^([\d ]+),(\d\d) ₸$/.exec(balance);
+  assert.ok(match, `a balance in tenge: ${balance}`);
+  return Number(match[1].replace(/ /g, '')) * 100 + Number(match[2]);
 }
 
 /** On the confirmation page: the code from the SMS sent after `seen`, then the result page. */
@@ -107,6 +120,7 @@ test('R-3.1.1.2 R-4.11 R-8.8: two drafts through the form, ticked and confirmed 
   const second = await createTransfer(page, { from: 'Основной счёт', to: 'Зарплатный счёт', amount: '2 500,50', purpose: 'Пополнение зарплатного счёта, аванс' });
   const today = first.valueDate === almatyToday();
   assert.ok(first.valueDate >= almatyToday(), `the form proposes today or the next working day: ${first.valueDate}`);
+  const before = await mainBalance(page);
 
   await page.goto(`${server.url}/payments`);
   await page.locator(`#select-${first.id}`).check();
@@ -145,9 +159,7 @@ test('R-3.1.1.2 R-4.11 R-8.8: two drafts through the form, ticked and confirmed 
   assert.match(plain(await page.locator('#payment-content-digest').innerText()), /^[0-9a-f]{64}$/);
   assert.equal(await page.locator('#edit-payment').count(), 0, 'a confirmed document is not edited');
   if (today) {
-    await page.goto(`${server.url}/accounts`);
-    const main = page.locator('table.accounts tbody tr', { hasText: 'Основной счёт' });
-    assert.match(plain(await main.innerText()), /14 996 499,50 ₸/, 'the money moved at once');
+    assert.equal(await mainBalance(page), before - 350050, 'the money moved at once: 1 000,00 + 2 500,50');
   }
 });
 
@@ -191,6 +203,45 @@ test('R-6.1.1: a draft above the available balance is refused at confirmation wi
   const listed = page.locator(`tr[data-payment-id="${draft.id}"]`);
   assert.match(plain(await listed.innerText()), /Недостаточно средств/);
   assert.equal(await page.locator('table.payments tbody tr').count(), 1, 'the filter by status');
+});
+
+test('R-3.1.2.6: the list of documents downloads as CSV, XLSX and PDF from its buttons', async () => {
+  const page = await freshPage();
+  await signIn(page, server, demoUser(server, 'confirm'));
+  const draft = await createTransfer(page, { from: 'Основной счёт', to: 'Зарплатный счёт', amount: '777,70', purpose: 'Выгрузка списка: проверка' });
+  await page.goto(`${server.url}/payments?status=draft`);
+  const listed = await page.locator('tr[data-payment-id]').count();
+  assert.ok(listed >= 1, 'the draft is listed');
+  const download = async (format) => {
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator(`#payments-exports a[data-format="${format}"]`).click(),
+    ]);
+    const target = path.join(RESULTS, `payments-${server.backend ?? 'e2e'}-${format}-${file.suggestedFilename()}`);
+    await file.saveAs(target);
+    return { target, name: file.suggestedFilename() };
+  };
+
+  const csv = await download('csv-semicolon');
+  assert.equal(csv.name, 'payments.csv');
+  const text = readFileSync(csv.target, 'utf8');
+  assert.ok(text.startsWith('\ufeff'), 'a BOM');
+  const rows = text.slice(1).split(/\r?\n/).filter((row) => row.trim() !== '');
+  assert.ok(rows.length - 1 >= listed, `a header row and a row per document the filter selects: ${rows.length - 1} for ${listed} on the page`);
+  assert.ok(rows.slice(1).every((row) => row.includes(';Черновик;')), 'only drafts: the filter applies');
+  assert.ok(rows.some((row) => row.includes('777.70') && row.includes('Выгрузка списка: проверка')), 'the draft\'s row');
+
+  const xlsx = await download('xlsx');
+  assert.equal(readFileSync(xlsx.target).subarray(0, 2).toString('latin1'), 'PK');
+
+  const pdf = await download('pdf');
+  assert.equal(pdf.name, 'payments.pdf');
+  const pdfText = execFileSync('/usr/bin/pdftotext', ['-layout', pdf.target, '-'], { encoding: 'utf8' }).replace(/\u00a0/g, ' ');
+  assert.match(pdfText, /Платёжные документы/);
+  assert.match(pdfText, /Черновик/);
+  assert.match(pdfText, /777,70 KZT/);
+  assert.match(pdfText, /не является оригиналом печати банка/);
+  assert.ok(draft.id, 'the draft was made');
 });
 
 test('no page of the payment journeys logged a CSP violation or script error', () => {

@@ -66,11 +66,33 @@ test('R-3.1.2.1, R-3.1.2.6: the statement page, its files and its print view', a
   assert.match(await progress.innerText(), /Готово: statement-.*\.csv/);
   assert.equal(await progress.locator('progress').getAttribute('value'), '100');
 
-  // XLSX: a zip.
+  // XLSX: a zip whose sheet holds the IBAN and a numeric cell per amount (read with unzip).
   const xlsx = await download(page, 'xlsx');
   const bytes = readFileSync(xlsx.target);
   assert.ok(bytes.length > 0 && statSync(xlsx.target).size === bytes.length);
   assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK');
+  const sheets = execFileSync('/usr/bin/unzip', ['-p', xlsx.target, 'xl/worksheets/*.xml'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.ok(compact(sheets).includes(compact(iban)), 'the IBAN in the workbook');
+  assert.match(sheets, /<c r="[A-Z]+\d+"[^>]*><v>-?\d+(\.\d+)?<\/v><\/c>/, 'amounts are numbers, not text');
+
+  // camt.053: valid against the ISO 20022 schema the repository ships (xmllint), for the account.
+  const camt = await download(page, 'camt053');
+  const xsd = path.resolve('..', 'crates', 'tiyn-statement', 'tests', 'data', 'camt.053.001.08.xsd');
+  execFileSync('/usr/bin/xmllint', ['--noout', '--schema', xsd, camt.target], { stdio: 'pipe' });
+  assert.ok(readFileSync(camt.target, 'utf8').includes(`<IBAN>${compact(iban)}</IBAN>`), 'the account in camt.053');
+
+  // MT940: the SWIFT blocks with the account and the opening and closing balances.
+  const mt940 = readFileSync((await download(page, 'mt940')).target, 'latin1');
+  assert.match(mt940, new RegExp(`:25:${compact(iban)}`));
+  assert.match(mt940, /:60F:[CD]\d{6}KZT[\d,]+/);
+  assert.match(mt940, /:62F:[CD]\d{6}KZT[\d,]+/);
+
+  // 1C: the exchange file's header, the account section and its closing balance.
+  const onec = readFileSync((await download(page, '1c')).target, 'utf8');
+  assert.match(onec, /^1CClientBankExchange\r?\n/);
+  assert.match(onec, new RegExp(`РасчСчет=${compact(iban)}`));
+  assert.match(onec, /КонечныйОстаток=-?\d+\.\d\d/);
+  assert.match(onec, /КонецФайла\s*$/);
 
   // PDF: its text names the account and the closing balance the page shows.
   const pdf = await download(page, 'pdf');

@@ -1,16 +1,19 @@
-//! The payment documents list as a file (R-3.1.2.6, R-3.1.2.7): `GET /payments?format=csv|xlsx`
+//! The payment documents list as a file (R-3.1.2.6, R-3.1.2.7): `GET /payments?format=csv|xlsx|pdf`
 //! exports every document the filters select (status, value dates), not a page: one row per
 //! document with its number, dates, kind, status, payer account, payee, codes, purpose, amount,
-//! commission and refusal. The web cabinet's export buttons use the same function.
+//! commission and refusal. The PDF (landscape A4) joins the payee's requisites in one cell and
+//! the refusal to the status, sums the amounts and commissions per currency, and carries the
+//! bank's stamp with its notice. The web cabinet's export buttons use the same function.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use tiyn_banking::PaymentsExport;
 use tiyn_payments::{DocumentKind, Status};
 pub use tiyn_statement::CsvDelimiter;
 use tiyn_statement::{Cell, CsvOptions, TableColumn, write_table_csv, write_table_xlsx};
 use tiyn_store::Account;
-use tiyn_store::payments::PaymentRecord;
+use tiyn_store::payments::{PaymentQuery, PaymentRecord};
 
 use crate::Lang;
 use crate::error::ApiError;
@@ -20,6 +23,7 @@ use crate::error::ApiError;
 pub enum ListFormat {
     Csv,
     Xlsx,
+    Pdf,
 }
 
 impl ListFormat {
@@ -27,6 +31,7 @@ impl ListFormat {
         match text.trim().to_ascii_lowercase().as_str() {
             "csv" => Some(ListFormat::Csv),
             "xlsx" => Some(ListFormat::Xlsx),
+            "pdf" => Some(ListFormat::Pdf),
             _ => None,
         }
     }
@@ -35,6 +40,7 @@ impl ListFormat {
         match self {
             ListFormat::Csv => "csv",
             ListFormat::Xlsx => "xlsx",
+            ListFormat::Pdf => "pdf",
         }
     }
 
@@ -42,6 +48,7 @@ impl ListFormat {
         match self {
             ListFormat::Csv => "text/csv; charset=utf-8",
             ListFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ListFormat::Pdf => "application/pdf",
         }
     }
 }
@@ -203,16 +210,17 @@ fn row(record: &PaymentRecord, accounts: &[Account], lang: Lang) -> Vec<Cell> {
     ]
 }
 
-/// The list as a file: CSV (`delimiter` `,` or `;`) or XLSX, in `lang`.
+/// The list as a file: CSV (`delimiter` `,` or `;`), XLSX or PDF, in `lang`. A list too long
+/// for a PDF is 422 `list_too_long_for_pdf` (CSV and XLSX have no such bound).
 pub async fn list_file(
-    records: Vec<PaymentRecord>,
-    accounts: Vec<Account>,
+    export: PaymentsExport,
     format: ListFormat,
     lang: Lang,
     delimiter: CsvDelimiter,
 ) -> Result<Response, ApiError> {
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let rows = records.iter().map(|record| row(record, &accounts, lang));
+        let (records, accounts) = (&export.records, &export.accounts);
+        let rows = records.iter().map(|record| row(record, accounts, lang));
         let mut out = Vec::new();
         match format {
             ListFormat::Csv => {
@@ -220,13 +228,10 @@ pub async fn list_file(
                 write_table_csv(&columns(lang), rows, &options, &mut out).map_err(ApiError::internal)?;
             }
             ListFormat::Xlsx => {
-                let (sheet, title) = match lang {
-                    Lang::Ru => ("Платежи", "Платёжные документы"),
-                    Lang::Kk => ("Төлемдер", "Төлем құжаттары"),
-                    Lang::En => ("Payments", "Payment documents"),
-                };
-                write_table_xlsx(sheet, title, &columns(lang), rows, &mut out).map_err(ApiError::internal)?;
+                write_table_xlsx(sheet_name(lang), title(lang), &columns(lang), rows, &mut out)
+                    .map_err(ApiError::internal)?;
             }
+            ListFormat::Pdf => out = pdf(&export, lang)?,
         }
         Ok(out)
     })
@@ -243,4 +248,130 @@ pub async fn list_file(
         Body::from(bytes),
     )
         .into_response())
+}
+
+const fn title(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "Платёжные документы",
+        Lang::Kk => "Төлем құжаттары",
+        Lang::En => "Payment documents",
+    }
+}
+
+const fn sheet_name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "Платежи",
+        Lang::Kk => "Төлемдер",
+        Lang::En => "Payments",
+    }
+}
+
+/// The PDF's columns: the CSV's, with the payee's requisites in one cell, the refusal under the
+/// status and each amount with its currency (a landscape page holds eleven columns, not 17).
+fn pdf_columns(lang: Lang) -> Vec<tiyn_pdf::ListColumn> {
+    let all = columns(lang);
+    let column = |index: usize, share: u16, summed: bool| tiyn_pdf::ListColumn {
+        label: all[index].label.to_owned(),
+        share,
+        summed,
+    };
+    vec![
+        column(0, 6, false),
+        column(1, 9, false),
+        column(2, 9, false),
+        column(3, 12, false),
+        column(4, 12, false),
+        column(5, 17, false),
+        column(6, 30, false),
+        column(10, 4, false),
+        column(11, 28, false),
+        column(12, 13, true),
+        column(14, 11, true),
+    ]
+}
+
+/// One document's PDF row, from its CSV row (one place decides what a document's cells are).
+fn pdf_row(record: &PaymentRecord, accounts: &[Account], lang: Lang) -> Vec<Cell> {
+    let mut cells = row(record, accounts, lang).into_iter();
+    let mut next = || cells.next().unwrap_or(Cell::Empty);
+    let [number, created, value_date, kind, status, payer, payee, bin, payee_account, bic, knp, purpose] =
+        std::array::from_fn(|_| next());
+    let [amount, _currency, commission, _commission_currency, refusal] = std::array::from_fn(|_| next());
+    let joined = |parts: &[&Cell], separator: &str| -> Cell {
+        let texts: Vec<&str> = parts
+            .iter()
+            .filter_map(|cell| match cell {
+                Cell::Text(text) if !text.is_empty() => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        if texts.is_empty() { Cell::Empty } else { Cell::Text(texts.join(separator)) }
+    };
+    let requisites = joined(&[&bin, &payee_account, &bic], " · ");
+    vec![
+        number,
+        created,
+        value_date,
+        kind,
+        joined(&[&status, &refusal], "\n"),
+        payer,
+        joined(&[&payee, &requisites], "\n"),
+        knp,
+        purpose,
+        amount,
+        commission,
+    ]
+}
+
+fn filter_text(filter: &PaymentQuery, lang: Lang) -> String {
+    let status = match filter.status {
+        Some(status) => status_label(status, lang),
+        None => match lang {
+            Lang::Ru => "все статусы",
+            Lang::Kk => "барлық мәртебелер",
+            Lang::En => "all statuses",
+        },
+    };
+    let date = |date: jiff::civil::Date| match lang {
+        Lang::Ru | Lang::Kk => date.strftime("%d.%m.%Y").to_string(),
+        Lang::En => date.to_string(),
+    };
+    let dates = match (filter.from, filter.to) {
+        (None, None) => None,
+        (from, to) => Some(format!(
+            "{}: {} – {}",
+            columns(lang)[2].label,
+            from.map(date).unwrap_or_default(),
+            to.map(date).unwrap_or_default()
+        )),
+    };
+    match dates {
+        Some(dates) => format!("{status}; {dates}"),
+        None => status.to_owned(),
+    }
+}
+
+fn pdf(export: &PaymentsExport, lang: Lang) -> Result<Vec<u8>, ApiError> {
+    let (holder, filter) = match lang {
+        Lang::Ru => ("Клиент", "Отбор"),
+        Lang::Kk => ("Клиент", "Іріктеу"),
+        Lang::En => ("Customer", "Filter"),
+    };
+    let document = tiyn_pdf::ListDocument {
+        bank_name: export.bank.name.clone(),
+        bank_bic: export.bank.bic.as_str().to_owned(),
+        title: title(lang).to_owned(),
+        fields: vec![
+            (holder.to_owned(), export.holder_name.clone()),
+            (filter.to_owned(), filter_text(&export.filter, lang)),
+        ],
+        columns: pdf_columns(lang),
+        created_at: export.created_at,
+    };
+    let presentation = tiyn_pdf::Presentation::kazakhstan(crate::statements::pdf_lang(lang));
+    let rows = || export.records.iter().map(|record| pdf_row(record, &export.accounts, lang));
+    tiyn_pdf::list(&document, rows, &presentation).map_err(|error| match error {
+        tiyn_pdf::RenderError::ListTooLong { .. } => ApiError::invalid("format", error.code(), error.to_string()),
+        other => ApiError::internal(other),
+    })
 }

@@ -254,7 +254,8 @@ pub struct PaymentListQuery {
     /// 1 to 500; 50 by default.
     pub limit: Option<usize>,
     pub cursor: Option<String>,
-    /// `json` (default, a page), or `csv` / `xlsx`: every document the filters select, as a file.
+    /// `json` (default, a page), or `csv` / `xlsx` / `pdf`: every document the filters select, as
+    /// a file.
     pub format: Option<String>,
     /// The language of a file's headers: `ru` (default), `kk`, `en`.
     pub lang: Option<String>,
@@ -275,7 +276,7 @@ impl PaymentListQuery {
             None => return Ok(ListRequest::Page),
             Some(text) if text.eq_ignore_ascii_case("json") => return Ok(ListRequest::Page),
             Some(text) => crate::payment_exports::ListFormat::parse(text)
-                .ok_or_else(|| ApiError::invalid("format", "unsupported_format", "json, csv or xlsx"))?,
+                .ok_or_else(|| ApiError::invalid("format", "unsupported_format", "json, csv, xlsx or pdf"))?,
         };
         let lang = match self.lang.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
             None => crate::Lang::Ru,
@@ -477,11 +478,12 @@ fn document_id(id: &str) -> Result<DocumentId, ApiError> {
     id.parse::<i64>().map(DocumentId::new).map_err(|_| ApiError::NotFound { what: "payment" })
 }
 
-/// The partner's payment documents, newest first: a page, or with `format=csv|xlsx` every
+/// The partner's payment documents, newest first: a page, or with `format=csv|xlsx|pdf` every
 /// document the filters select as a file (R-3.1.2.6; audited).
 #[utoipa::path(get, path = "/payments", tag = "payments", params(PaymentListQuery),
-    responses((status = 200, body = PaymentListDto, description = "a page; with format=csv or xlsx, the file"),
-        (status = 409, body = ProblemDto, description = "export_too_large"), (status = 422, body = ProblemDto)))]
+    responses((status = 200, body = PaymentListDto, description = "a page; with format=csv, xlsx or pdf, the file"),
+        (status = 409, body = ProblemDto, description = "export_too_large"),
+        (status = 422, body = ProblemDto, description = "invalid filters, or list_too_long_for_pdf")))]
 pub async fn list_payments(
     State(state): State<ApiState>,
     Authenticated(principal): Authenticated,
@@ -491,8 +493,8 @@ pub async fn list_payments(
     let request = query.request()?;
     let query = query.parse()?;
     if let ListRequest::File { format, lang, delimiter } = request {
-        let (records, accounts) = state.banking.export_payments(&context, &principal, query, format.name()).await?;
-        return crate::payment_exports::list_file(records, accounts, format, lang, delimiter).await;
+        let export = state.banking.export_payments(&context, &principal, query, format.name()).await?;
+        return crate::payment_exports::list_file(export, format, lang, delimiter).await;
     }
     let limit = query.limit;
     let records = state.banking.payments(&principal, query).await?;

@@ -576,7 +576,7 @@ pub(crate) fn statement_lang(lang: crate::Lang) -> tiyn_statement::Lang {
     }
 }
 
-fn pdf_lang(lang: crate::Lang) -> tiyn_pdf::Lang {
+pub(crate) fn pdf_lang(lang: crate::Lang) -> tiyn_pdf::Lang {
     match lang {
         crate::Lang::Ru => tiyn_pdf::Lang::Ru,
         crate::Lang::Kk => tiyn_pdf::Lang::Kk,

@@ -214,7 +214,7 @@ impl Banking {
     }
 
     /// This bank as its statements name it: the directory's name and BIC of its bank code.
-    fn own_bank(&self) -> Result<OwnBank, BankingError> {
+    pub(crate) fn own_bank(&self) -> Result<OwnBank, BankingError> {
         let entry = self.reference.banks().by_iban_bank_code(&self.config.bank_code).ok_or_else(|| {
             BankingError::Internal(format!("bank code {} is not in the directory", self.config.bank_code))
         })?;

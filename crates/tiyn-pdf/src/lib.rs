@@ -1,5 +1,5 @@
-//! Tiyn's documents as PDF: the receipt of an executed payment and the account statement
-//! (R-3.1.2.6, R-3.1.2.7).
+//! Tiyn's documents as PDF: the receipt of an executed payment, the account statement,
+//! a POS terminal's operations and any other list a partner sees (R-3.1.2.6, R-3.1.2.7).
 //!
 //! Each document is plain data filled by the edge (tiyn-api, tiyn-web) from the use cases'
 //! results, and one function that renders it: `data → bytes`. The receipt is a struct of this
@@ -26,11 +26,14 @@
 mod fonts;
 mod format;
 mod layout;
+mod list;
 mod pos;
 mod receipt;
+mod sheet;
 mod statement;
 
 pub use layout::PAGES_MAX;
+pub use list::{ListColumn, ListDocument};
 pub use receipt::{ConfirmationMethod, Party, PaymentKind, PaymentReceipt, ReceiptConfirmation, ReceiptStatus};
 pub use statement::STATEMENT_PAGES_MAX;
 use tiyn_statement::{StatementError, StatementHeader, StatementLine};
@@ -86,6 +89,11 @@ pub enum RenderError {
         "the statement would have more than {pages_max} pages as PDF: choose a shorter period, or export it as CSV or XLSX, which have no such limit"
     )]
     StatementTooLong { pages_max: usize },
+    /// A list too long for one PDF. Refused before anything is drawn, never truncated.
+    #[error(
+        "the list would have more than {pages_max} pages as PDF: narrow it with the filters, or export it as CSV or XLSX, which have no such limit"
+    )]
+    ListTooLong { pages_max: usize },
     /// The statement's lines do not agree with its header (tiyn-statement's check: turnovers,
     /// balances, currency, order, period).
     #[error("the statement is inconsistent: {0}")]
@@ -108,6 +116,7 @@ impl RenderError {
             RenderError::Fonts => "pdf_fonts",
             RenderError::TooManyPages { .. } => "pdf_too_many_pages",
             RenderError::StatementTooLong { .. } => "statement_too_long_for_pdf",
+            RenderError::ListTooLong { .. } => "list_too_long_for_pdf",
             RenderError::Statement(error) => error.code(),
             RenderError::LinesChanged { .. } => "statement_lines_changed",
             RenderError::Pdf(_) => "pdf_writer",
@@ -165,4 +174,18 @@ where
     I: IntoIterator<Item = tiyn_statement::pos::PosOperation>,
 {
     pos::render(header, operations, days, presentation)
+}
+
+/// A list (the payment documents, R-3.1.2.6, R-3.1.2.7) as an A4 (landscape) PDF/A-2u: the
+/// document's title and fields, one table row per item from the typed cells the CSV and XLSX
+/// writers take, the count and each summed column's sums per currency, and the bank's stamp
+/// with its notice. `rows` is called **twice** and must give the same rows both times; every
+/// row has one cell per column. Errors: [`RenderError::ListTooLong`] over [`PAGES_MAX`] pages,
+/// [`RenderError::LinesChanged`] when the two walks differ.
+pub fn list<F, I>(document: &ListDocument, rows: F, presentation: &Presentation) -> Result<Vec<u8>, RenderError>
+where
+    F: FnMut() -> I,
+    I: IntoIterator<Item = Vec<tiyn_statement::Cell>>,
+{
+    list::render(document, rows, presentation)
 }

@@ -13,16 +13,13 @@ use tiyn_statement::pos::{PosColumn, PosDayTotals, PosHeader, PosOperation, PosT
 use crate::fonts::Faces;
 use crate::format;
 use crate::layout::{self, Align, Cell, DocumentInfo, Flow, Mark, OwnedCell, PageFormat, Painter, TextStyle};
-use crate::{Lang, Presentation, RenderError};
+use crate::{Lang, Presentation, RenderError, sheet};
 
 const FORMAT: PageFormat = PageFormat::A4_LANDSCAPE;
 const GUTTER_PT: f32 = 6.0;
 const ROW_PADDING_PT: f32 = 1.5;
 const BODY: TextStyle = TextStyle::regular(7.5);
 const HEAD: TextStyle = TextStyle::bold(7.0);
-const LABEL: TextStyle = TextStyle::regular(8.5);
-const VALUE: TextStyle = TextStyle::bold(8.5);
-const LABEL_WIDTH_PT: f32 = 170.0;
 
 /// The table's columns in [`PosColumn::ALL`] order but the currency (named in the amounts'
 /// titles), with their widths in points; the operation id takes what is left.
@@ -60,7 +57,6 @@ struct Sheet<'a> {
     /// (x, width) per column of [`WIDTHS_PT`].
     columns: Vec<(f32, f32)>,
     left_pt: f32,
-    width_pt: f32,
 }
 
 pub(crate) fn render<F, I>(
@@ -84,7 +80,13 @@ where
     let drawn = sheet.walk(operations(), |mut page| {
         number += 1;
         if number <= counted.pages {
-            layout::add_footer(faces, FORMAT, &mut page, &title, &page_label(presentation.lang, number, counted.pages));
+            layout::add_footer(
+                faces,
+                FORMAT,
+                &mut page,
+                &title,
+                &sheet::page_label(presentation.lang, number, counted.pages),
+            );
             painter.page(&page);
         }
         Ok(())
@@ -98,14 +100,6 @@ where
         });
     }
     painter.finish()
-}
-
-fn page_label(lang: Lang, page: usize, pages: usize) -> String {
-    match lang {
-        Lang::Ru => format!("Страница {page} из {pages}"),
-        Lang::Kk => format!("{pages} беттің {page}-беті"),
-        Lang::En => format!("Page {page} of {pages}"),
-    }
 }
 
 impl<'a> Sheet<'a> {
@@ -130,7 +124,7 @@ impl<'a> Sheet<'a> {
                 column
             })
             .collect();
-        Sheet { faces, header, days, presentation, columns, left_pt, width_pt }
+        Sheet { faces, header, days, presentation, columns, left_pt }
     }
 
     fn lang(&self) -> Lang {
@@ -162,12 +156,7 @@ impl<'a> Sheet<'a> {
         let mut count = 0_u64;
         let result = (|| -> Result<usize, RenderError> {
             self.title_block(&mut flow)?;
-            let head = self.head();
-            flow.row(&head.iter().map(OwnedCell::as_cell).collect::<Vec<_>>())?;
-            flow.space(1.0);
-            flow.rule(0.5)?;
-            flow.space(2.0);
-            flow.set_head(Some(head));
+            sheet::start_table(&mut flow, self.head())?;
             for operation in operations {
                 sums.add(&operation).map_err(|error| RenderError::Pdf(error.to_string()))?;
                 self.operation_row(&mut flow, &operation)?;
@@ -182,24 +171,8 @@ impl<'a> Sheet<'a> {
             }
             self.totals_block(&mut flow)?;
             self.days_block(&mut flow)?;
-            flow.space(12.0);
-            crate::statement::stamp_block(
-                &mut flow,
-                self.faces,
-                &self.header.bank_name,
-                &self.header.bank_bic,
-                self.lang(),
-                self.left_pt,
-                self.width_pt,
-            )?;
-            let pages = flow.page_count();
-            for full in flow.take_full() {
-                page(full)?;
-            }
-            for last in flow.finish_rest() {
-                page(last)?;
-            }
-            Ok(pages)
+            let header = self.header;
+            sheet::finish(flow, self.faces, &header.bank_name, &header.bank_bic, self.lang(), &mut page)
         })();
         let pages = result.map_err(|error| match error {
             RenderError::TooManyPages { pages_max } => RenderError::StatementTooLong { pages_max },
@@ -208,41 +181,21 @@ impl<'a> Sheet<'a> {
         Ok(Walked { operations: count, pages })
     }
 
-    fn field(&self, flow: &mut Flow<'_>, label: &str, value: &str) -> Result<(), RenderError> {
-        flow.row(&[
-            Cell { x_pt: self.left_pt, width_pt: LABEL_WIDTH_PT, text: label, style: LABEL, align: Align::Left },
-            Cell {
-                x_pt: self.left_pt + LABEL_WIDTH_PT,
-                width_pt: self.width_pt - LABEL_WIDTH_PT,
-                text: value,
-                style: VALUE,
-                align: Align::Left,
-            },
-        ])?;
-        flow.space(1.5);
-        Ok(())
-    }
-
     fn title_block(&self, flow: &mut Flow<'_>) -> Result<(), RenderError> {
         let (header, lang) = (self.header, statement_lang(self.lang()));
-        flow.paragraph(&header.bank_name, TextStyle::bold(11.0))?;
-        flow.space(4.0);
-        flow.rule(0.8)?;
-        flow.space(8.0);
-        flow.paragraph(tiyn_statement::pos::title(lang), TextStyle::bold(14.0))?;
-        flow.space(6.0);
+        sheet::title_head(flow, &header.bank_name, tiyn_statement::pos::title(lang))?;
         let [_, holder, terminal, address, account, period] = tiyn_statement::pos::header_labels(lang);
         let period_text = format!(
             "{} – {}",
             format::date(header.period.from(), self.lang()),
             format::date(header.period.to(), self.lang())
         );
-        self.field(flow, holder, &header.holder_name)?;
-        self.field(flow, terminal, &header.terminal_id)?;
-        self.field(flow, address, &header.address)?;
-        self.field(flow, account, &header.settlement_iban)?;
-        self.field(flow, period, &period_text)?;
-        self.field(flow, created_label(self.lang()), &format::instant(header.created_at, self.presentation))?;
+        sheet::field(flow, holder, &header.holder_name)?;
+        sheet::field(flow, terminal, &header.terminal_id)?;
+        sheet::field(flow, address, &header.address)?;
+        sheet::field(flow, account, &header.settlement_iban)?;
+        sheet::field(flow, period, &period_text)?;
+        sheet::field(flow, sheet::created_label(self.lang()), &format::instant(header.created_at, self.presentation))?;
         flow.space(8.0);
         Ok(())
     }
@@ -296,11 +249,11 @@ impl<'a> Sheet<'a> {
         let labels = tiyn_statement::pos::totals_labels(statement_lang(self.lang()));
         let net = totals.net().map_err(|error| RenderError::Pdf(error.to_string()))?;
         flow.space(8.0);
-        self.field(flow, labels[0], &totals.operations.to_string())?;
+        sheet::field(flow, labels[0], &totals.operations.to_string())?;
         for (label, money) in
             labels[1..].iter().zip([totals.purchases, totals.refunds, totals.reversals, totals.fees, net])
         {
-            self.field(flow, label, &format::money(money, self.lang()))?;
+            sheet::field(flow, label, &format::money(money, self.lang()))?;
         }
         Ok(())
     }
@@ -361,14 +314,6 @@ impl<'a> Sheet<'a> {
             flow.space(ROW_PADDING_PT);
         }
         Ok(())
-    }
-}
-
-const fn created_label(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Ru => "Дата и время формирования",
-        Lang::Kk => "Қалыптастырылған күні мен уақыты",
-        Lang::En => "Created at",
     }
 }
 

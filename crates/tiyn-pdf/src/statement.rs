@@ -432,35 +432,29 @@ impl<'a> Sheet<'a> {
         flow.space(4.0);
         flow.paragraph(labels.days_without_operations, TextStyle::regular(7.0))?;
         flow.space(10.0);
-        let stamp_height_pt = 2.0 * STAMP_RADIUS_OUTER_PT + 4.0;
-        let notice_x_pt = self.left_pt + 2.0 * STAMP_RADIUS_OUTER_PT + 18.0;
-        let notice_width_pt = (self.width_pt * 0.6).min(self.left_pt + self.width_pt - notice_x_pt);
-        flow.block(stamp_height_pt, |top_pt| {
-            let center_x_pt = self.left_pt + STAMP_RADIUS_OUTER_PT + 2.0;
-            let center_y_pt = top_pt + stamp_height_pt / 2.0;
-            let mut marks =
-                stamp(self.faces, &header.bank_name, header.bank_bic.as_str(), labels, center_x_pt, center_y_pt);
-            marks.extend(text_block(
-                self.faces,
-                labels.stamp_notice,
-                TextStyle::regular(8.0),
-                notice_x_pt,
-                notice_width_pt,
-                center_y_pt,
-            ));
-            marks
-        })
+        stamp_block(
+            flow,
+            self.faces,
+            &header.bank_name,
+            header.bank_bic.as_str(),
+            lang,
+            labels.stamp_notice,
+            self.left_pt,
+            self.width_pt,
+        )
     }
 }
 
-/// The bank's stamp with its notice (R-3.1.2.6), as the statement draws it, for the other documents
-/// that carry it (the POS operations): the stamp at the left edge, the notice beside it.
+/// The bank's stamp with its notice (R-3.1.2.6) for every document that carries it (the
+/// statement, the POS operations, the lists): the stamp at the left edge, `notice` beside it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn stamp_block(
     flow: &mut Flow<'_>,
     faces: &'static Faces,
     bank_name: &str,
     bic: &str,
     lang: Lang,
+    notice: &str,
     left_pt: f32,
     width_pt: f32,
 ) -> Result<(), RenderError> {
@@ -472,14 +466,7 @@ pub(crate) fn stamp_block(
         let center_x_pt = left_pt + STAMP_RADIUS_OUTER_PT + 2.0;
         let center_y_pt = top_pt + stamp_height_pt / 2.0;
         let mut marks = stamp(faces, bank_name, bic, labels, center_x_pt, center_y_pt);
-        marks.extend(text_block(
-            faces,
-            labels.stamp_notice,
-            TextStyle::regular(8.0),
-            notice_x_pt,
-            notice_width_pt,
-            center_y_pt,
-        ));
+        marks.extend(text_block(faces, notice, TextStyle::regular(8.0), notice_x_pt, notice_width_pt, center_y_pt));
         marks
     })
 }
@@ -805,6 +792,24 @@ static EN: Labels = Labels {
     stamp_notice: "The image of the bank's electronic stamp on this statement is not the original of the \
                    bank's stamp and has no legal force.",
 };
+
+/// The stamp's notice on a document other than a statement (R-3.1.2.6).
+pub(crate) const fn document_stamp_notice(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => {
+            "Изображение электронной печати банка, нанесённое на документ, не является оригиналом печати банка и \
+             не имеет юридической силы."
+        }
+        Lang::Kk => {
+            "Құжатқа басылған банктің электрондық мөрінің бейнесі банк мөрінің түпнұсқасы болып табылмайды және \
+             заңды күші жоқ."
+        }
+        Lang::En => {
+            "The image of the bank's electronic stamp on this document is not the original of the bank's stamp and \
+             has no legal force."
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -340,6 +340,15 @@ async fn r_3_1_2_6_the_payments_page_exports_its_list() {
     let (status, _) = page(&f, "/payments/export?format=html").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // The PDF button: the same list, with its total.
+    assert!(html.contains("href=\"/payments/export?status=draft&#38;format=pdf\""), "{html}");
+    let response = f.browser.get(&f.test.app, "/payments/export?status=draft&format=pdf").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let pdf = axum::body::to_bytes(response.into_body(), 16 << 20).await.expect("body");
+    let text = pdftotext(&pdf);
+    assert!(text.contains("Платёжные документы") && text.contains("Черновик"), "{text}");
+    assert!(text.contains("1 280,00 KZT"), "the drafts' total:\n{text}");
+
     // R-3.1.2.7: the print view of the same list, without the navigation.
     assert!(html.contains("href=\"/payments/print?status=draft\""), "{html}");
     let (status, print) = page(&f, "/payments/print?status=draft").await;

@@ -388,3 +388,23 @@ impl PaymentFixture {
         body_json(get_as(&self.test.app, &self.session, &format!("/api/v1/payments/{id}")).await).await
     }
 }
+
+/// The text of a PDF as poppler's `pdftotext -layout` reads it (an independent reader), with
+/// no-break spaces as spaces.
+pub fn pdftotext(pdf: &[u8]) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("tiyn-test-{}-{serial}.pdf", std::process::id()));
+    std::fs::write(&path, pdf).expect("written");
+    let output = std::process::Command::new("/usr/bin/pdftotext")
+        .arg("-layout")
+        .arg("-enc")
+        .arg("UTF-8")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (poppler-utils)");
+    std::fs::remove_file(&path).expect("removed");
+    assert!(output.status.success(), "pdftotext reads the PDF");
+    String::from_utf8(output.stdout).expect("utf-8").replace('\u{a0}', " ")
+}

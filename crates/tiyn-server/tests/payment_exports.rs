@@ -1,6 +1,6 @@
 //! The payment documents list as a file through the HTTP API (issue 6, R-3.1.2.6, R-3.1.2.7):
-//! CSV read back with the csv crate and XLSX with calamine, the filters applied, the export
-//! audited. Runs on SQLite, and on PostgreSQL with `TIYN_TEST_BACKEND=postgres`.
+//! CSV read back with the csv crate, XLSX with calamine and PDF with poppler's pdftotext, the
+//! filters applied, the export audited. Runs on SQLite, and on PostgreSQL with `TIYN_TEST_BACKEND=postgres`.
 
 mod common;
 
@@ -59,4 +59,50 @@ async fn r_3_1_2_6_the_payment_list_exports_as_csv_and_xlsx() {
     let full = f.test.sign_in("full", true).await;
     let audit = body_json(get_as(&f.test.app, &full, "/api/v1/audit").await).await;
     assert!(audit.to_string().contains("payments.export"), "the export is audited: {audit}");
+}
+
+/// R-3.1.2.6, R-3.1.2.7: the list as a PDF, read with pdftotext: every document with its
+/// Cyrillic payee and purpose, the refusal beside its status, the sums per currency, the page
+/// numbers and the stamp's notice; a filter narrows it and is named.
+#[tokio::test]
+async fn r_3_1_2_6_the_payment_list_exports_as_pdf_with_totals() {
+    let f = payment_fixture().await;
+    let (_, sent) = f.pay(interbank_order(f.main.id, "1500.05", "ТОО «Ромашка»")).await;
+    assert_eq!(sent["status"], "sent", "{sent}");
+    for (amount, payee) in [("20.00", "ИП Арман"), ("0.95", "ТОО «Береке»")] {
+        let draft =
+            post_json(&f.test.app, "/api/v1/payments", Some(&f.session), interbank_order(f.main.id, amount, payee))
+                .await;
+        assert_eq!(draft.status(), 201);
+    }
+
+    let (status, content_type, pdf) = file(&f, "/api/v1/payments?format=pdf").await;
+    assert_eq!((status, content_type.as_str()), (200, "application/pdf"), "{}", String::from_utf8_lossy(&pdf));
+    let text = pdftotext(&pdf);
+    for expected in [
+        "Платёжные документы",
+        "ТОО «Ромашка»",
+        "ИП Арман",
+        "ТОО «Береке»",
+        "KZ806014482455345985",
+        "1 500,05 KZT",
+        "Отправлен",
+        "Черновик",
+        "все статусы",
+        "Количество",
+        "Итого: Сумма",
+        // 1500.05 + 20.00 + 0.95
+        "1 521,00 KZT",
+        "Страница 1 из 1",
+        "не является оригиналом",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in the PDF:\n{text}");
+    }
+
+    let (status, _, pdf) = file(&f, "/api/v1/payments?format=pdf&status=draft&lang=en").await;
+    assert_eq!(status, 200);
+    let text = pdftotext(&pdf);
+    assert!(text.contains("Payment documents") && text.contains("Draft"), "{text}");
+    assert!(!text.contains("ТОО «Ромашка»"), "the sent document is filtered out:\n{text}");
+    assert!(text.contains("20.95 KZT"), "the drafts' total:\n{text}");
 }

@@ -967,6 +967,7 @@ async fn list_page(
                 ("CSV", format!("/payments/export?{status}format=csv"), "csv"),
                 ("CSV (;)", format!("/payments/export?{status}format=csv&delimiter=semicolon"), "csv-semicolon"),
                 ("XLSX", format!("/payments/export?{status}format=xlsx"), "xlsx"),
+                ("PDF", format!("/payments/export?{status}format=pdf"), "pdf"),
             ]
         },
         print_href: {
@@ -998,13 +999,13 @@ pub async fn list(
 #[serde(default)]
 pub struct ExportQuery {
     pub status: String,
-    /// `csv` or `xlsx`.
+    /// `csv`, `xlsx` or `pdf`.
     pub format: String,
     /// `semicolon` for Excel in a Russian or Kazakh locale.
     pub delimiter: String,
 }
 
-/// `GET /payments/export?status=&format=csv|xlsx`: every document the list's filter selects, as
+/// `GET /payments/export?status=&format=csv|xlsx|pdf`: every document the list's filter selects, as
 /// a file in the page's language (R-3.1.2.6), by the API's own code; audited.
 pub async fn export(
     State(state): State<WebState>,
@@ -1024,9 +1025,7 @@ pub async fn export(
     let payment_query = PaymentQuery { status: Status::parse(query.status.trim()), ..PaymentQuery::default() };
     let exported = state.banking.export_payments(&context, principal, payment_query, format.name()).await;
     let result = match exported {
-        Ok((records, accounts)) => {
-            tiyn_api::payment_exports::list_file(records, accounts, format, lang.lang, delimiter).await
-        }
+        Ok(export) => tiyn_api::payment_exports::list_file(export, format, lang.lang, delimiter).await,
         Err(error) => Err(ApiError::from(error)),
     };
     match result {
@@ -1056,23 +1055,19 @@ pub async fn print(
     MaybePartner(partner): MaybePartner,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    let (Some(principal), Some(partner)) = (viewer.principal.as_ref(), partner) else { return to_login() };
+    let (Some(principal), Some(_)) = (viewer.principal.as_ref(), partner) else { return to_login() };
     let t = texts(lang.lang);
     let filter = Status::parse(query.status.trim());
     let payment_query = PaymentQuery { status: filter, ..PaymentQuery::default() };
-    let (records, accounts) = match state.banking.export_payments(&context, principal, payment_query, "print").await {
+    let export = match state.banking.export_payments(&context, principal, payment_query, "print").await {
         Ok(exported) => exported,
         Err(error) => return failure(&state, lang, &viewer, &ApiError::from(error)),
     };
-    let partner_name = match state.store.partner(partner.id()).await {
-        Ok(found) => found.map(|partner| partner.name).unwrap_or_default(),
-        Err(error) => return failure(&state, lang, &viewer, &ApiError::from(error)),
-    };
-    let by_id = account_map(&accounts);
+    let (records, by_id) = (&export.records, account_map(&export.accounts));
     let page = PaymentsPrint {
         t,
         lang: lang.lang.code(),
-        partner_name,
+        partner_name: export.holder_name.clone(),
         status_label: filter.map_or("", |status| status_name(status, t)),
         back_href: filter.map_or_else(|| PAYMENTS_PAGE.to_owned(), |status| format!("{PAYMENTS_PAGE}?status={status}")),
         rows: records.iter().map(|record| PaymentRow::new(record, &by_id, lang.lang)).collect(),
