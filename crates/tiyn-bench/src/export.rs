@@ -12,6 +12,8 @@
 //! the file is deleted unless `--keep`. Peak memory is the process's high-water mark (`VmHWM` in
 //! `/proc/self/status`), so with more than one format each is run in a child process of its own
 //! (`… export --format <one>`), and each figure is that format's own.
+//!
+//! With `--database`, the statement is read from a real store instead (the `export_db` module).
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -23,9 +25,9 @@ use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use tiyn_core::{Bic, Currency, EntryId, Iban, Knp, Money, TaxpayerId};
 use tiyn_statement::{
-    Camt053Options, Counterparty, CounterpartyAccount, CsvOptions, Direction, ExportSummary, LineKind, Mt940Options,
-    OneCOptions, Period, StatementError, StatementHeader, StatementLine, Turnover, XlsxOptions, write_camt053,
-    write_csv, write_mt940, write_onec, write_xlsx,
+    Camt053Options, Counterparty, CounterpartyAccount, CsvOptions, Direction, ExportSummary, IntoStatementLine,
+    LineKind, Mt940Options, OneCOptions, Period, StatementError, StatementHeader, StatementLine, Turnover, XlsxOptions,
+    write_camt053, write_csv, write_mt940, write_onec, write_xlsx,
 };
 
 /// What `tiyn bench export` takes.
@@ -43,6 +45,15 @@ pub struct ExportBenchArgs {
     /// Keep the written files.
     #[arg(long)]
     pub keep: bool,
+    /// Export a statement read from a store instead of the synthetic one: `sqlite` (a fresh
+    /// durable file), `postgres` (a fresh throwaway cluster), or a database URL / SQLite path. One
+    /// account is seeded with `--lines` postings first (timed apart), then each format runs in a
+    /// child process against the same database, timed from the totals to the last byte.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// The seeded account a child process exports (set by the parent of `--database`).
+    #[arg(long, hide = true, requires = "database")]
+    pub account: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,7 +67,7 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ExportFormat::Csv => "csv",
             ExportFormat::Xlsx => "xlsx",
@@ -66,7 +77,7 @@ impl ExportFormat {
         }
     }
 
-    fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             ExportFormat::Csv => "csv",
             ExportFormat::Xlsx => "xlsx",
@@ -78,8 +89,8 @@ impl ExportFormat {
 }
 
 /// The target for CSV (R-3.1.2.7).
-const CSV_ROWS_PER_SECOND_MIN: f64 = 300_000.0;
-const CSV_PEAK_BYTES_MAX: u64 = 200 * 1024 * 1024;
+pub(crate) const CSV_ROWS_PER_SECOND_MIN: f64 = 300_000.0;
+pub(crate) const CSV_PEAK_BYTES_MAX: u64 = 200 * 1024 * 1024;
 
 /// What one format's run measured.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +109,11 @@ impl ExportReport {
 }
 
 /// Runs the benchmark and prints its figures; with several formats, one child process each.
-pub fn run_export(args: ExportBenchArgs) -> Result<(), String> {
+/// With `--database`, the statement is read from a store (`export_db`).
+pub async fn run_export(args: ExportBenchArgs) -> Result<(), String> {
+    if let Some(database) = args.database.clone() {
+        return crate::export_db::run_database_export(args, database).await;
+    }
     if args.format.len() > 1 {
         for format in &args.format {
             run_in_child(&args, *format)?;
@@ -129,13 +144,21 @@ pub fn run_export(args: ExportBenchArgs) -> Result<(), String> {
 
 /// The same command for one format in a child process: the arguments up to `export`, then ours.
 fn run_in_child(args: &ExportBenchArgs, format: ExportFormat) -> Result<(), String> {
+    let mut extra = Vec::new();
+    if let Some(dir) = &args.dir {
+        extra.extend(["--dir".into(), dir.clone().into_os_string()]);
+    }
+    run_child_with(args, format, extra)
+}
+
+/// The child of one format: the arguments up to `export`, `--lines`, `--format`, `extra`, and
+/// `--keep` when given.
+pub(crate) fn run_child_with(args: &ExportBenchArgs, format: ExportFormat, extra: Vec<OsString>) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|error| error.to_string())?;
     let mut child_args: Vec<OsString> = std::env::args_os().skip(1).take_while(|arg| arg != "export").collect();
     child_args.push("export".into());
     child_args.extend(["--lines".into(), args.lines.to_string().into(), "--format".into(), format.name().into()]);
-    if let Some(dir) = &args.dir {
-        child_args.extend(["--dir".into(), dir.clone().into_os_string()]);
-    }
+    child_args.extend(extra);
     if args.keep {
         child_args.push("--keep".into());
     }
@@ -165,13 +188,17 @@ pub fn measure_export(format: ExportFormat, lines: u64, dir: &Path, keep: bool) 
     Ok(ExportReport { format, summary, elapsed, peak_bytes: peak_resident_bytes() })
 }
 
-fn write(
+pub(crate) fn write<L>(
     format: ExportFormat,
     header: &StatementHeader,
-    lines: SyntheticLines,
+    lines: L,
     file: File,
     dir: &Path,
-) -> Result<ExportSummary, StatementError> {
+) -> Result<ExportSummary, StatementError>
+where
+    L: IntoIterator,
+    L::Item: IntoStatementLine,
+{
     match format {
         ExportFormat::Csv => write_csv(header, lines, &CsvOptions::default(), file),
         ExportFormat::Xlsx => {
@@ -185,7 +212,7 @@ fn write(
 }
 
 /// `VmHWM` of this process, in bytes.
-fn peak_resident_bytes() -> u64 {
+pub(crate) fn peak_resident_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()

@@ -6,12 +6,16 @@
 //! the HTTP API, against the real application served over TCP.
 //!
 //! `tiyn bench export` (the `export` module): statement exports (CSV, XLSX, MT940, camt.053, 1C)
-//! of a synthetic million-line statement streamed to a file: rows per second, size, peak memory.
+//! of a synthetic million-line statement streamed to a file: rows per second, size, peak memory;
+//! with `--database`, of a statement seeded into SQLite or PostgreSQL and read back the way the
+//! API's export reads it (the `export_db` module).
 
 mod export;
+mod export_db;
 mod payments;
 
 pub use export::{ExportBenchArgs, ExportFormat, ExportReport, measure_export, run_export};
+pub use export_db::{DatabaseExportReport, Seeded, measure_database_export, seed_statement};
 pub use payments::{PaymentsBenchArgs, PaymentsReport, measure_payments, run_payments};
 
 use std::path::PathBuf;

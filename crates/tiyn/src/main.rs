@@ -190,8 +190,9 @@ enum BenchCommand {
     /// with the SMS code), each client its own signed-in user; latency, and the ledger check.
     /// The server logs warnings and errors only, unless `RUST_LOG` is set.
     Payments(PaymentsBenchArgs),
-    /// Statement exports (CSV, XLSX, MT940, camt.053, 1C) of a synthetic statement streamed to a
-    /// file: rows per second, output size and peak memory, each format in its own process.
+    /// Statement exports (CSV, XLSX, MT940, camt.053, 1C) of a synthetic statement, or with
+    /// `--database` of one seeded into a store and read back page by page, streamed to a file:
+    /// rows per second, output size and peak memory, each format in its own process.
     Export(ExportBenchArgs),
 }
 
@@ -243,7 +244,7 @@ async fn run(command: Command) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => fail(&error),
         },
-        Command::Bench(BenchCommand::Export(args)) => match tiyn_bench::run_export(args) {
+        Command::Bench(BenchCommand::Export(args)) => match tiyn_bench::run_export(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => fail(&error),
         },
