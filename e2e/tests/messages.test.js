@@ -2,7 +2,7 @@
 // R-3.1.2.8, R-3.1.2.6): the create-level demo user (information services are every level's)
 // follows the navigation to the bank's notices and finds the demo's notice of the partner's new
 // legal address and the promotion to every partner, opens the marketplace reports, the demo's
-// report with its two payouts and the orders each covered, downloads the CSV through its button
+// report with its three payouts (two credited, one expected) and the orders each covered, downloads the CSV through its button
 // and checks it against the page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,9 +59,11 @@ test('R-3.1.2.8: the notices, a marketplace report with its payouts, and its CSV
   await page.waitForURL(new RegExp(`/marketplace/${reportId}$`));
 
   const payouts = page.locator('.marketplace-payout');
-  assert.equal(await payouts.count(), 2, 'two payouts');
+  assert.equal(await payouts.count(), 3, 'three payouts');
+  assert.equal(await payouts.locator('[data-credited="true"]').count(), 2, 'two payouts credited');
+  assert.equal(await payouts.locator('[data-credited="false"]').count(), 1, 'one expected');
   const covered = {};
-  for (let index = 0; index < 2; index += 1) {
+  for (let index = 0; index < 3; index += 1) {
     const payout = payouts.nth(index);
     const id = await payout.getAttribute('data-payout');
     const orders = await payout.locator('tr[data-order]').evaluateAll((rows) => rows.map((row) => row.dataset.order));

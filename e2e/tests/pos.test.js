@@ -5,6 +5,7 @@
 // button and parses it against the page, and opens the planned credits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RESULTS, heading, journey } from './journey.js';
@@ -76,6 +77,26 @@ test('R-3.1.2.4, R-3.1.2.6: a terminal\'s operations, its chart and its CSV', as
   assert.ok(net, 'the net total');
   const pageNet = (await page.locator('#pos-total-net').innerText()).replace(/[^\d,]/g, '').replace(',', '.');
   assert.equal(net[6], pageNet, 'the same net amount');
+
+  // XLSX (read with unzip: the operation ids of the page, amounts as numbers) and PDF (pdftotext:
+  // the terminal, the first operation, the net total and the stamp's notice).
+  const save = async (format) => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator(`#pos-exports a[data-format="${format}"]`).click(),
+    ]);
+    const saved = path.join(RESULTS, `pos-${server.backend ?? 'e2e'}-${download.suggestedFilename()}`);
+    await download.saveAs(saved);
+    return saved;
+  };
+  const sheet = execFileSync('/usr/bin/unzip', ['-p', await save('xlsx'), 'xl/worksheets/*.xml'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.ok(pageIds.every((id) => sheet.includes(id)), 'every operation of the page in the workbook');
+  assert.match(sheet, /<c r="[A-Z]+\d+"[^>]*><v>-?\d+(\.\d+)?<\/v><\/c>/, 'amounts are numbers');
+  const pdfText = execFileSync('/usr/bin/pdftotext', ['-layout', await save('pdf'), '-'], { encoding: 'utf8' }).replace(/\u00a0/g, ' ');
+  assert.ok(pdfText.includes(terminalId), 'the terminal in the PDF');
+  assert.ok(pdfText.includes(pageIds[0]), 'the first operation in the PDF');
+  assert.ok(pdfText.replace(/\s/g, '').includes(pageNet.replace('.', ',')), `the net total ${pageNet} in the PDF`);
+  assert.match(pdfText, /не является оригиналом печати банка/);
 
   // The planned credits: the last days' settlements are still expected.
   await page.goto(`${server.url}/planned-credits`);

@@ -137,6 +137,9 @@ pub const API_RULES: &[Rule] = &[
     rule("GET", "/api/v1/marketplace/reports", Access::Needs(Permission::ViewMessages)),
     rule("GET", "/api/v1/marketplace/reports/{id}", Access::Needs(Permission::ViewMessages)),
     rule("POST", "/api/gateway/v1/marketplace/reports", Access::Gateway),
+    // Marketplace payouts in planned credits (issue 6, R-3.1.2.5): the marketplace's credit of a
+    // payout, matched like the acquirer's POS settlement.
+    rule("POST", "/api/gateway/v1/marketplace/payouts", Access::Gateway),
     rule("GET", "/api/openapi.json", Access::Public),
     rule("GET", "/healthz", Access::Public),
     rule("GET", "/readyz", Access::Public),

@@ -17,6 +17,8 @@ pub mod extract;
 pub mod gateway;
 pub mod import;
 pub mod lang;
+// Marketplace payouts in planned credits (issue 6, R-3.1.2.5).
+pub mod marketplace;
 pub mod means;
 // Notices and marketplace reports (issue 6, R-3.1.2.8).
 pub mod messages;
@@ -159,7 +161,9 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(pos::ingest_operations))
         .routes(routes!(pos::settle))
         // Notices and marketplace reports (issue 6, R-3.1.2.8).
-        .routes(routes!(messages::ingest_report));
+        .routes(routes!(messages::ingest_report))
+        // Marketplace payouts in planned credits (issue 6, R-3.1.2.5).
+        .routes(routes!(marketplace::credit_payout));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(API_V1_PREFIX, v1)
         .nest(GATEWAY_V1_PREFIX, gateway)

@@ -379,6 +379,8 @@ pub struct ReportPayoutDto {
     pub account_iban: String,
     /// The orders it covered.
     pub order_ids: Vec<String>,
+    /// When its credit arrived and was matched (RFC 3339); null: expected (R-3.1.2.5).
+    pub credited_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -421,6 +423,7 @@ impl ReportDto {
                     .filter(|order| order.payout_id.as_deref() == Some(payout.payout_id.as_str()))
                     .map(|order| order.order_id.clone())
                     .collect(),
+                credited_at: payout.credited_at.map(|at| at.to_string()),
             })
             .collect();
         Ok(ReportDto {

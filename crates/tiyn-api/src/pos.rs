@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tiyn_banking::BankingError;
 use tiyn_banking::pos::{
-    OwnTerminal, PlannedCredit, PosDayTotals, PosItemOutcome, PosOperation, PosSettlementInput, PosStatement,
-    PosTotals, PosUse, RawPosOperation, RawPosTerminal, codes,
+    OwnTerminal, PlannedCredit, PlannedSource, PosDayTotals, PosItemOutcome, PosOperation, PosSettlementInput,
+    PosStatement, PosTotals, PosUse, RawPosOperation, RawPosTerminal, codes,
 };
 use tiyn_core::Amount;
 use tiyn_core::iban::Iban;
@@ -466,12 +466,25 @@ pub struct PlannedCreditDto {
     /// The account id the credit is expected on.
     pub account: String,
     pub iban: String,
-    /// The settlement date.
+    /// The settlement date (POS) or the payout's date (marketplace).
     pub expected_date: String,
-    /// Purchases − refunds − reversals − acquiring fees.
+    /// POS: purchases − refunds − reversals − acquiring fees; marketplace: the payout.
     pub amount: MoneyDto,
-    /// POS operations it settles.
-    pub operations: u64,
+    /// `pos` (the acquirer's settlement) or `marketplace` (a payout of a marketplace report).
+    #[schema(example = "pos")]
+    pub source: String,
+    /// POS operations it settles (`pos` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operations: Option<u64>,
+    /// The marketplace's report id (`marketplace` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<String>,
+    /// The payout's id in the report (`marketplace` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payout_id: Option<String>,
+    /// Orders the payout covers (`marketplace` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -482,18 +495,36 @@ pub struct PlannedCreditListDto {
 
 impl From<&PlannedCredit> for PlannedCreditDto {
     fn from(credit: &PlannedCredit) -> PlannedCreditDto {
-        PlannedCreditDto {
+        let mut dto = PlannedCreditDto {
             account: credit.account.id.to_string(),
             iban: credit.account.iban.as_ref().map(|iban| iban.as_str().to_owned()).unwrap_or_default(),
             expected_date: credit.expected_date.to_string(),
             amount: credit.amount.into(),
-            operations: credit.operations,
+            source: String::new(),
+            operations: None,
+            report_id: None,
+            payout_id: None,
+            orders: None,
+        };
+        match &credit.source {
+            PlannedSource::Pos { operations } => {
+                dto.source = "pos".to_owned();
+                dto.operations = Some(*operations);
+            }
+            PlannedSource::Marketplace { report_id, payout_id, orders } => {
+                dto.source = "marketplace".to_owned();
+                dto.report_id = Some(report_id.clone());
+                dto.payout_id = Some(payout_id.clone());
+                dto.orders = Some(*orders);
+            }
         }
+        dto
     }
 }
 
 /// Scheduled incoming credits (R-3.1.2.5): the settlements of POS operations not yet credited,
-/// per account and expected date. A credit leaves the list when it arrives.
+/// per account and expected date, and the payouts of marketplace reports not yet credited; by
+/// expected date, then account. A credit leaves the list when it arrives.
 #[utoipa::path(get, path = "/planned-credits", tag = "pos",
     responses((status = 200, body = PlannedCreditListDto), (status = 403, body = ProblemDto)))]
 pub async fn planned_credits(
@@ -612,7 +643,8 @@ pub struct PosOperationsInput {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PosOperationResultDto {
     pub operation_id: String,
-    /// `created`, `replayed` or `refused`.
+    /// `created`, `settled` (an approved operation sent again as settled, with its settlement
+    /// date), `replayed` or `refused`.
     pub outcome: String,
     pub replayed: bool,
     /// Why it was refused: `full_card_number`, `invalid_masked_card`, `unknown_terminal`,
@@ -635,8 +667,9 @@ fn amount_text(money: &MoneyInput) -> String {
 }
 
 /// Card operations of POS terminals from the acquirer (at most 1000 per call), each with its own
-/// result in order: `created`, `replayed` (the same operation id with the same content) or
-/// `refused` with a code (`idempotency_conflict` for the same id with other content,
+/// result in order: `created`, `settled` (an operation sent before as approved, now settled with
+/// its settlement date and otherwise the same), `replayed` (the same operation id with the same
+/// content) or `refused` with a code (`idempotency_conflict` for the same id with other content,
 /// `full_card_number` for an unmasked card number, which is never stored).
 #[utoipa::path(post, path = "/pos/operations", tag = "gateway", request_body = PosOperationsInput,
     responses((status = 200, body = PosOperationsResultDto), (status = 401, body = ProblemDto),
@@ -678,6 +711,7 @@ pub async fn ingest_operations(
             let (name, code, message) = match outcome {
                 PosItemOutcome::Created { .. } => ("created", None, None),
                 PosItemOutcome::Replayed { .. } => ("replayed", None, None),
+                PosItemOutcome::Settled { .. } => ("settled", None, None),
                 PosItemOutcome::Refused { code, detail } => ("refused", Some(code.to_owned()), Some(detail)),
             };
             PosOperationResultDto {

@@ -27,6 +27,8 @@ pub mod gateway;
 mod import;
 // Notices and marketplace reports (issue 6, R-3.1.2.8).
 pub mod messages;
+// Marketplace payouts in planned credits (issue 6, R-3.1.2.5).
+pub mod marketplace;
 pub mod pos;
 pub mod rates;
 mod receipt;
@@ -132,6 +134,21 @@ pub const FOREIGN_CONTRACT_THRESHOLD_DEFAULT: Money = Money::from_minor(1_000_00
 
 /// The most documents one export of the payment list carries: a year of a busy partner's orders.
 pub const PAYMENT_EXPORT_MAX: usize = 100_000;
+
+/// The payment documents a list export selected (R-3.1.2.6), with what its file says around them.
+#[derive(Debug, Clone)]
+pub struct PaymentsExport {
+    /// Newest first.
+    pub records: Vec<PaymentRecord>,
+    /// The partner's accounts, to name the documents' accounts by IBAN.
+    pub accounts: Vec<Account>,
+    /// The partner's name.
+    pub holder_name: String,
+    pub bank: tiyn_store::statements::OwnBank,
+    /// The filter the documents were selected by (its cursor and limit mean nothing here).
+    pub filter: PaymentQuery,
+    pub created_at: Timestamp,
+}
 /// Documents read per page while an export collects them.
 const EXPORT_PAGE: usize = 500;
 
@@ -413,8 +430,9 @@ impl Banking {
         principal: &Principal,
         mut query: PaymentQuery,
         format: &str,
-    ) -> Result<(Vec<PaymentRecord>, Vec<Account>), BankingError> {
+    ) -> Result<PaymentsExport, BankingError> {
         let partner = Self::partner(principal)?;
+        let filter = query.clone();
         query.before = None;
         query.limit = EXPORT_PAGE;
         let mut records = Vec::new();
@@ -432,6 +450,9 @@ impl Banking {
             }
         }
         let accounts = self.store.partner_accounts(partner).await?;
+        let holder_name =
+            self.store.partner(partner).await?.map(|partner| partner.name).ok_or(BankingError::NotFound("partner"))?;
+        let bank = self.own_bank()?;
         self.identity
             .record_detailed(
                 context,
@@ -442,7 +463,7 @@ impl Banking {
                 None,
             )
             .await?;
-        Ok((records, accounts))
+        Ok(PaymentsExport { records, accounts, holder_name, bank, filter, created_at: self.now() })
     }
 
     /// Replaces a draft's requisites (or those of a document awaiting confirmation, which goes

@@ -590,6 +590,7 @@ pub async fn parse_report(
                 paid_on,
                 amount,
                 account_iban: iban.as_str().to_owned(),
+                credited_at: None,
             });
         }
     }

@@ -5,8 +5,9 @@
 //! batch on its own — its terminal, kind, status, amount and fee in the settlement account's
 //! currency, and its card number as a [`MaskedPan`] (a full card number is refused with
 //! `full_card_number` and never stored, logged or repeated back) — and the store keeps it under
-//! the acquirer's operation id: the same content again answers `replayed`, other content
-//! `idempotency_conflict`. Terminals are registered the same way ([`register_terminal`]).
+//! the acquirer's operation id: the same content again answers `replayed`; an operation sent
+//! as approved and again as settled (with its settlement date, otherwise the same) is `settled`;
+//! other content is `idempotency_conflict`. Terminals are registered the same way ([`register_terminal`]).
 //!
 //! **Views** (the partner): [`Banking::pos_terminals`], [`Banking::pos_statement`] (one terminal,
 //! a period of at most three years — the statements' [`Period`] —, its totals and daily totals
@@ -135,6 +136,10 @@ pub enum PosItemOutcome {
     },
     /// The same operation was ingested before: nothing changed.
     Replayed {
+        id: i64,
+    },
+    /// The operation was ingested as approved and is now settled (its settlement date set).
+    Settled {
         id: i64,
     },
     /// Refused, with a stable code and an explanation (never the card number).
@@ -317,10 +322,13 @@ pub async fn ingest(
         for (index, result) in positions.into_iter().zip(stored) {
             outcomes[index] = Some(match result {
                 Ok(ingested) if ingested.replayed => PosItemOutcome::Replayed { id: ingested.id },
+                Ok(ingested) if ingested.settled => PosItemOutcome::Settled { id: ingested.id },
                 Ok(ingested) => PosItemOutcome::Created { id: ingested.id },
-                Err(StoreError::Conflict(code)) => {
-                    refused(code, "this operation id was already sent with other contents; the first stays as it was")
-                }
+                Err(StoreError::Conflict(code)) => refused(
+                    code,
+                    "this operation id was already sent with other contents (only an approved operation may \
+                         come again as settled, with its settlement date); the first stays as it was",
+                ),
                 Err(other) => return Err(other.into()),
             });
         }
@@ -496,7 +504,16 @@ pub struct PlannedCredit {
     pub account: Account,
     pub expected_date: Date,
     pub amount: Money,
-    pub operations: u64,
+    pub source: PlannedSource,
+}
+
+/// Where a planned credit comes from (R-3.1.2.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlannedSource {
+    /// The acquirer's settlement of this many POS operations.
+    Pos { operations: u64 },
+    /// A payout of a marketplace report, covering this many orders.
+    Marketplace { report_id: String, payout_id: String, orders: u64 },
 }
 
 /// The acquirer's settlement credit (`POST /api/gateway/v1/pos/settlements`).
@@ -532,13 +549,14 @@ impl Banking {
         let report = ingest(self.store.as_ref(), operations, self.now()).await?;
         let created = report.count(|outcome| matches!(outcome, PosItemOutcome::Created { .. }));
         let replayed = report.count(|outcome| matches!(outcome, PosItemOutcome::Replayed { .. }));
-        let refused = report.outcomes.len() - created - replayed;
+        let settled = report.count(|outcome| matches!(outcome, PosItemOutcome::Settled { .. }));
+        let refused = report.outcomes.len() - created - replayed - settled;
         self.identity
             .record_system(
                 audit_action::POS_INGEST,
                 None,
                 "pos_operations".to_owned(),
-                Some(format!("{created} created, {replayed} repeated, {refused} refused")),
+                Some(format!("{created} created, {settled} settled, {replayed} repeated, {refused} refused")),
             )
             .await?;
         Ok(report)
@@ -629,15 +647,10 @@ impl Banking {
             .partner(terminal.terminal.partner)
             .await?
             .ok_or_else(|| BankingError::Internal("a terminal of an unknown partner".into()))?;
-        let (bank_name, bank_bic) = self
-            .reference
-            .banks()
-            .by_iban_bank_code(&self.config.bank_code)
-            .map(|entry| (entry.name_ru().to_owned(), entry.bic().as_str().to_owned()))
-            .unwrap_or_default();
+        let bank = self.own_bank()?;
         let header = tiyn_store::pos::PosHeader {
-            bank_name,
-            bank_bic,
+            bank_name: bank.name,
+            bank_bic: bank.bic.as_str().to_owned(),
             holder_name: partner.name,
             terminal_id: terminal.terminal.terminal_id.clone(),
             address: terminal.terminal.address.clone(),
@@ -662,7 +675,9 @@ impl Banking {
     }
 
     /// The partner's planned credits (R-3.1.2.5): per settlement account and date, the expected
-    /// amount of its settled, not yet credited POS operations. The read is audited.
+    /// amount of its settled, not yet credited POS operations; and the payouts of its marketplace
+    /// reports not yet credited ([`crate::marketplace`]). By expected date, then account. The
+    /// read is audited.
     pub async fn planned_credits(
         &self,
         context: &Context,
@@ -683,9 +698,23 @@ impl Banking {
                 account,
                 expected_date: plan.settlement_date,
                 amount: plan.amount()?,
-                operations: plan.totals.operations,
+                source: PlannedSource::Pos { operations: plan.totals.operations },
             });
         }
+        for planned in self.planned_payouts(partner, &accounts).await? {
+            credits.push(PlannedCredit {
+                account: planned.account,
+                expected_date: planned.payout.paid_on,
+                amount: planned.payout.amount,
+                source: PlannedSource::Marketplace {
+                    report_id: planned.payout.report_id,
+                    payout_id: planned.payout.payout_id,
+                    orders: planned.payout.orders,
+                },
+            });
+        }
+        // Both sources by expected date, then account; stable, so each source keeps its order.
+        credits.sort_by_key(|credit| (credit.expected_date, credit.account.id));
         self.identity
             .record_detailed(
                 context,

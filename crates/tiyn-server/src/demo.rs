@@ -614,7 +614,7 @@ pub async fn seed_pos(banking: &tiyn_banking::Banking, demo: &Demo, now: Timesta
         for outcome in &report.outcomes {
             match outcome {
                 PosItemOutcome::Created { .. } => created += 1,
-                PosItemOutcome::Replayed { .. } => {}
+                PosItemOutcome::Replayed { .. } | PosItemOutcome::Settled { .. } => {}
                 PosItemOutcome::Refused { code, detail } => {
                     return Err(DemoError::Pos(format!("an operation was refused: {code}: {detail}")));
                 }
@@ -671,10 +671,14 @@ pub const DEMO_NOTICES: &[(&str, &str, bool, &str, &str)] = &[
     ),
 ];
 
-/// Orders in the demo's marketplace report, and how many of them each of its two payouts covers
-/// (the rest are not paid out yet).
+/// Orders in the demo's marketplace report, and how many of them each of its payouts covers (the
+/// rest are not paid out yet). The first two are paid out in the report's month and credited;
+/// the last is dated the last day of the current month and not credited yet, so the demo
+/// partner's planned credits show a marketplace payout (R-3.1.2.5).
 pub const DEMO_MARKETPLACE_ORDERS: usize = 20;
-const DEMO_MARKETPLACE_PAID: [usize; 2] = [8, 7];
+pub const DEMO_MARKETPLACE_PAID: [usize; 3] = [8, 7, 3];
+/// Payouts of the demo's report credited when it is seeded: all but the last.
+pub const DEMO_MARKETPLACE_CREDITED: usize = DEMO_MARKETPLACE_PAID.len() - 1;
 
 /// The demo marketplace report's id for the month before `now`'s: one report a month, the same
 /// content at every start in that month.
@@ -692,14 +696,16 @@ pub struct MessagesSeeded {
 
 /// Seeds the demo's notices (a maintenance notice and a promotion to every partner, a change of
 /// the demo partner's legal address) and one marketplace report for the demo partner: last
-/// month's [`DEMO_MARKETPLACE_ORDERS`] orders with a commission of 5–12 %, two payouts to its
-/// main account and a few orders not paid out yet — through the use cases the operators and the
-/// marketplace use. Idempotent: a second start replays.
+/// month's [`DEMO_MARKETPLACE_ORDERS`] orders with a commission of 5–12 %, three payouts to its
+/// salary account (two credited, one expected at the end of this month) and a few orders not paid
+/// out yet — through the use cases the operators and the marketplace use. Idempotent: a second
+/// start replays.
 pub async fn seed_messages(
     banking: &tiyn_banking::Banking,
     demo: &Demo,
     now: Timestamp,
 ) -> Result<MessagesSeeded, DemoError> {
+    use tiyn_banking::marketplace::MarketplacePayoutCredit;
     use tiyn_banking::messages::{RawMarketplaceReport, RawMoneyText, RawNotice, RawOrder, RawPayout};
     let failed = |error: tiyn_banking::messages::MessagesError| DemoError::Messages(format!("{error:?}"));
     let actor = tiyn_identity::BankActor::console(None);
@@ -748,21 +754,44 @@ pub async fn seed_messages(
             commission: money(commission),
         });
     }
-    let main = demo_iban(&PARTNER_ONE.accounts[0])?;
+    // To the salary account, where the POS settlements go too: the main account's balance is the
+    // one a person checks a payment against.
+    let payee = demo_iban(&PARTNER_ONE.accounts[1])?;
     let mut payouts = Vec::new();
     let mut first = 0;
     for (index, count) in DEMO_MARKETPLACE_PAID.into_iter().enumerate() {
         let covered = first..first + count;
-        let paid_on = month_start.saturating_add(jiff::Span::new().days(i64::try_from(14 * index + 14).unwrap_or(14)));
+        let paid_on = if index < DEMO_MARKETPLACE_CREDITED {
+            month_start
+                .saturating_add(jiff::Span::new().days(i64::try_from(14 * index + 14).unwrap_or(14)))
+                .min(month_end)
+        } else {
+            // The same date at every start in the month (the report's content must not change),
+            // and never in the past.
+            tiyn_identity::business_date(now).last_of_month()
+        };
         payouts.push(RawPayout {
             payout_id: format!("{report_id}-P{}", index + 1),
-            paid_on: paid_on.min(month_end).to_string(),
+            paid_on: paid_on.to_string(),
             amount: money(nets[covered.clone()].iter().sum()),
-            account_iban: main.as_str().to_owned(),
+            account_iban: payee.as_str().to_owned(),
             order_ids: orders[covered.clone()].iter().map(|order| order.order_id.clone()).collect(),
         });
         first = covered.end;
     }
+    let credits = payouts[..DEMO_MARKETPLACE_CREDITED]
+        .iter()
+        .map(|payout| {
+            let amount = Amount::parse(&payout.amount.amount, Currency::Kzt)
+                .map_err(|error| DemoError::Messages(format!("payout {}: {error}", payout.payout_id)))?;
+            Ok(MarketplacePayoutCredit {
+                account_iban: payee.clone(),
+                report_id: report_id.clone(),
+                payout_id: payout.payout_id.clone(),
+                amount,
+            })
+        })
+        .collect::<Result<Vec<_>, DemoError>>()?;
     let raw = RawMarketplaceReport {
         report_id,
         partner_bin: demo_bin(PARTNER_ONE.bin_prefix)?.as_str().to_owned(),
@@ -772,6 +801,10 @@ pub async fn seed_messages(
         payouts,
     };
     let ingested = banking.ingest_marketplace_report(&raw).await.map_err(failed)?;
+    // The payouts already made arrive as the marketplace's credits (a restart replays them).
+    for credit in &credits {
+        banking.credit_marketplace_payout(credit).await.map_err(|error| DemoError::Messages(format!("{error:?}")))?;
+    }
     debug_assert!(demo.partner.get() > 0);
     Ok(MessagesSeeded { notices_published, report_created: !ingested.replayed })
 }

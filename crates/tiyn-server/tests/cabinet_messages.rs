@@ -77,13 +77,14 @@ async fn r_3_1_2_8_the_report_pages_show_payouts_and_their_orders() {
 
     let (status, html) = page(&fx.browser, &fx.test, &format!("/marketplace/{report_id}")).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert_eq!(html.matches("class=\"marketplace-payout\"").count(), 2, "two payouts");
+    assert_eq!(html.matches("class=\"marketplace-payout\"").count(), demo::DEMO_MARKETPLACE_PAID.len(), "the payouts");
     assert!(html.contains(&format!("data-payout=\"{report_id}-P1\"")));
     assert!(html.contains(&format!("data-order=\"{report_id}-001\"")));
-    // 20 orders: 8 + 7 paid out, 5 waiting.
+    // 20 orders: 8 + 7 + 3 paid out, 2 waiting.
     assert_eq!(html.matches("data-order=\"").count(), demo::DEMO_MARKETPLACE_ORDERS);
     let unpaid = &html[html.find("id=\"marketplace-unpaid-orders\"").expect("unpaid section")..];
-    assert_eq!(unpaid.matches("data-order=\"").count(), 5);
+    let paid: usize = demo::DEMO_MARKETPLACE_PAID.iter().sum();
+    assert_eq!(unpaid.matches("data-order=\"").count(), demo::DEMO_MARKETPLACE_ORDERS - paid);
     assert_no_inline_code(&html);
 
     let href = export_href(&html, "csv");
@@ -149,4 +150,30 @@ async fn r_3_1_2_8_the_console_form_publishes_a_notice() {
 
     let (status, _) = page(&fx.browser, &fx.test, "/bank/messages").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a partner's user cannot open the console's form");
+}
+
+/// R-3.1.2.5: the planned credits page shows the demo report's payout still expected, with its
+/// source (the marketplace, the report and the payout); the report's page marks the payouts
+/// already credited (with the date) and the one expected.
+#[tokio::test]
+async fn r_3_1_2_5_the_planned_credits_page_shows_the_expected_marketplace_payout() {
+    let fx = fixture().await;
+    let report_id = demo::demo_report_id(now());
+    let (status, html) = page(&fx.browser, &fx.test, "/planned-credits").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(html.matches("data-source=\"marketplace\"").count(), 1, "{html}");
+    let expected = format!("{report_id}-P{}", demo::DEMO_MARKETPLACE_PAID.len());
+    assert!(html.contains(&format!("data-payout=\"{expected}\"")), "{html}");
+    assert!(html.contains(&format!("href=\"/marketplace/{report_id}\"")), "{html}");
+    assert!(html.contains("Выплата маркетплейса") && html.contains("Источник"), "{html}");
+    assert_no_inline_code(&html);
+
+    let (status, html) = page(&fx.browser, &fx.test, &format!("/marketplace/{report_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(html.matches("data-credited=\"true\"").count(), demo::DEMO_MARKETPLACE_CREDITED, "{html}");
+    assert_eq!(html.matches("data-credited=\"false\"").count(), 1, "{html}");
+    assert!(html.contains("Зачислена") && html.contains("Ожидается"), "{html}");
+    let response = fx.browser.get(&fx.test.app, "/planned-credits?lang=en").await;
+    let english = body_text(response).await;
+    assert!(english.contains("Marketplace payout") && english.contains("Source"), "{english}");
 }

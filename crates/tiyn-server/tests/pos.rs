@@ -172,8 +172,8 @@ fn transactions(terminal: &str, extra: &str) -> String {
     format!("/api/v1/pos/transactions?terminal={terminal}&from=2025-12-01&to=2025-12-31{extra}")
 }
 
-/// R-3.1.2.4: the same operation again is a replay; other content under its id is a conflict,
-/// and the first stays as it was.
+/// R-3.1.2.4, R-3.1.2.5: the same operation again is a replay; an approved operation sent again
+/// as settled is settled; other content under its id is a conflict, and the first stays as it was.
 #[tokio::test]
 async fn r_3_1_2_4_ingestion_is_idempotent_by_operation_id() {
     let pos = fixture().await;
@@ -194,6 +194,31 @@ async fn r_3_1_2_4_ingestion_is_idempotent_by_operation_id() {
     let (_, page) = json_of(get_as(&pos.test.app, &pos.session, &transactions(TERMINAL, "")).await).await;
     let first = page["items"].as_array().expect("items").iter().find(|item| item["operation_id"] == "OP-1").cloned();
     assert_eq!(first.expect("OP-1")["amount"]["amount"], "15000.00", "the first content stays");
+
+    // The acquirer reports OP-7 again once it is settled: the same operation, now settled on its
+    // date (and then planned for that date); a repeat replays; going back to approved is refused.
+    let settled = operation(
+        "OP-7",
+        TERMINAL,
+        "2025-12-12T05:00:00Z",
+        "purchase",
+        "settled",
+        "100.00",
+        "1.80",
+        Some("2025-12-15"),
+    );
+    let back = operation("OP-7", TERMINAL, "2025-12-12T05:00:00Z", "purchase", "approved", "100.00", "1.80", None);
+    let (_, body) =
+        json_of(gateway(&pos.test, "/pos/operations", json!({"operations": [settled.clone(), settled, back]})).await)
+            .await;
+    let outcomes: Vec<&str> =
+        body["results"].as_array().expect("results").iter().filter_map(|result| result["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["settled", "replayed", "refused"], "{body}");
+    let (_, planned) = json_of(get_as(&pos.test.app, &pos.session, "/api/v1/planned-credits").await).await;
+    let planned_op7 = planned["items"].as_array().expect("items").iter().any(|item| {
+        item["expected_date"] == "2025-12-15" && item["amount"]["amount"] == "98.20" && item["operations"] == 1
+    });
+    assert!(planned_op7, "the settled operation is planned on its date: {planned}");
 
     // Unknown terminals, bad kinds and more than 1000 operations are refused.
     let unknown = operation("X-1", "T9999999", "2025-12-12T05:00:00Z", "purchase", "approved", "1.00", "0.00", None);
@@ -432,22 +457,6 @@ async fn r_3_1_2_4_exports_read_back_with_independent_readers() {
     }
 }
 
-fn pdftotext(pdf: &[u8]) -> String {
-    let path = std::env::temp_dir().join(format!("tiyn-pos-{}.pdf", std::process::id()));
-    std::fs::write(&path, pdf).expect("written");
-    let output = std::process::Command::new("/usr/bin/pdftotext")
-        .arg("-layout")
-        .arg("-enc")
-        .arg("UTF-8")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext runs (poppler-utils)");
-    std::fs::remove_file(&path).expect("removed");
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).expect("utf-8").replace('\u{a0}', " ")
-}
-
 /// R-3.1.2.5: settled operations not yet credited are planned per account and date; the
 /// acquirer's credit of another amount is refused naming both; the right one is booked on the
 /// account and leaves the plan; a repeat changes nothing.
@@ -463,9 +472,9 @@ async fn r_3_1_2_5_a_planned_credit_leaves_the_plan_when_its_settlement_arrives(
         planned["items"],
         json!([
             {"account": account.id.to_string(), "iban": iban(&PARTNER_ONE), "expected_date": "2025-12-11",
-                "amount": kzt("18630.67"), "operations": 3},
+                "amount": kzt("18630.67"), "source": "pos", "operations": 3},
             {"account": account.id.to_string(), "iban": iban(&PARTNER_ONE), "expected_date": "2025-12-12",
-                "amount": kzt("19140.00"), "operations": 2},
+                "amount": kzt("19140.00"), "source": "pos", "operations": 2},
         ])
     );
     let settlement = |amount: &str| json!({"settlement_account_iban": iban(&PARTNER_ONE), "settlement_date": "2025-12-11", "amount": kzt(amount)});

@@ -964,4 +964,29 @@ impl Store for PostgresStore {
     ) -> Result<Option<tiyn_store::messages::MarketplaceReport>, StoreError> {
         messages::report(&self.pool, partner, report_id).await
     }
+
+    // Marketplace payouts in planned credits (issue 6, R-3.1.2.5)
+
+    async fn planned_marketplace_payouts(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Vec<tiyn_store::messages::PlannedPayout>, StoreError> {
+        messages::planned_payouts(&self.pool, partner).await
+    }
+
+    async fn marketplace_payout(
+        &self,
+        partner: PartnerId,
+        report_id: &str,
+        payout_id: &str,
+    ) -> Result<Option<tiyn_store::messages::PlannedPayout>, StoreError> {
+        messages::payout(&self.pool, partner, report_id, payout_id).await
+    }
+
+    async fn credit_marketplace_payout(
+        &self,
+        credit: tiyn_store::messages::CreditMarketplacePayout,
+    ) -> Result<bool, StoreError> {
+        messages::credit_payout(&self.pool, &credit).await
+    }
 }

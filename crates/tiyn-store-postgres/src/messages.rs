@@ -8,10 +8,11 @@ use sqlx::{AssertSqlSafe, PgPool, Row};
 use tiyn_core::PartnerId;
 use tiyn_store::StoreError;
 use tiyn_store::messages::{
-    IDEMPOTENCY_CONFLICT, MarketplaceReport, MarketplaceReportSummary, NOTICE_COLUMNS, NOTICES_PAGE_MAX,
-    NewMarketplaceReport, NewNotice, Notice, NoticeAudience, NoticeCursor, NoticePublished, NoticeQuery, NoticeRow,
-    ORDER_COLUMNS, OrderRow, PAYOUT_COLUMNS, PayoutRow, REPORT_ORDERS_MAX, REPORT_PAYOUTS_MAX, REPORTS_PAGE_MAX,
-    ReportIngested, SUMMARY_COLUMNS, SummaryRow,
+    CreditMarketplacePayout, IDEMPOTENCY_CONFLICT, MarketplaceReport, MarketplaceReportSummary, NOTICE_COLUMNS,
+    NOTICES_PAGE_MAX, NewMarketplaceReport, NewNotice, Notice, NoticeAudience, NoticeCursor, NoticePublished,
+    NoticeQuery, NoticeRow, ORDER_COLUMNS, OrderRow, PAYOUT_COLUMNS, PAYOUT_CREDITED_OTHERWISE, PLANNED_PAYOUT_COLUMNS,
+    PLANNED_PAYOUTS_MAX, PayoutRow, PlannedPayout, PlannedPayoutRow, REPORT_ORDERS_MAX, REPORT_PAYOUTS_MAX,
+    REPORTS_PAGE_MAX, ReportIngested, SUMMARY_COLUMNS, SummaryRow,
 };
 
 // Every `AssertSqlSafe` below splices only constants of `tiyn_store::messages` and of this module.
@@ -252,6 +253,7 @@ pub async fn report(
                     paid_on: row.try_get(1)?,
                     amount: row.try_get(2)?,
                     account_iban: row.try_get(3)?,
+                    credited_at: row.try_get(4)?,
                 })
             };
             read().map_err(StoreError::backend)?.into_payout(currency)
@@ -259,4 +261,91 @@ pub async fn report(
         .collect::<Result<Vec<_>, _>>()?;
     debug_assert_eq!(orders.len() as u64, summary.orders);
     Ok(Some(MarketplaceReport { summary, orders, payouts }))
+}
+
+// ----- Marketplace payouts in planned credits (issue 6, R-3.1.2.5) -----
+
+fn planned_payout(row: &PgRow) -> Result<PlannedPayout, StoreError> {
+    let read = || -> Result<PlannedPayoutRow, sqlx::Error> {
+        Ok(PlannedPayoutRow {
+            report: row.try_get(0)?,
+            payout: row.try_get(1)?,
+            partner_id: row.try_get(2)?,
+            report_id: row.try_get(3)?,
+            payout_id: row.try_get(4)?,
+            paid_on: row.try_get(5)?,
+            amount: row.try_get(6)?,
+            currency: row.try_get(7)?,
+            account_iban: row.try_get(8)?,
+            orders: row.try_get(9)?,
+            credited_message_id: row.try_get(10)?,
+            credited_at: row.try_get(11)?,
+        })
+    };
+    read().map_err(StoreError::backend)?.into_planned()
+}
+
+pub async fn planned_payouts(pool: &PgPool, partner: PartnerId) -> Result<Vec<PlannedPayout>, StoreError> {
+    let sql = AssertSqlSafe(format!(
+        "SELECT {PLANNED_PAYOUT_COLUMNS} FROM marketplace_reports r JOIN marketplace_payouts p ON p.report = r.id
+         WHERE r.partner_id = $1 AND p.credited_message_id IS NULL
+         ORDER BY p.paid_on, p.id LIMIT {PLANNED_PAYOUTS_MAX}"
+    ));
+    let rows = sqlx::query(sql).bind(partner.get()).fetch_all(pool).await.map_err(StoreError::backend)?;
+    let planned = rows.iter().map(planned_payout).collect::<Result<Vec<_>, StoreError>>()?;
+    debug_assert!(planned.iter().all(|payout| payout.partner == partner && payout.credited.is_none()));
+    Ok(planned)
+}
+
+pub async fn payout(
+    pool: &PgPool,
+    partner: PartnerId,
+    report_id: &str,
+    payout_id: &str,
+) -> Result<Option<PlannedPayout>, StoreError> {
+    let sql = AssertSqlSafe(format!(
+        "SELECT {PLANNED_PAYOUT_COLUMNS} FROM marketplace_reports r JOIN marketplace_payouts p ON p.report = r.id
+         WHERE r.partner_id = $1 AND r.report_id = $2 AND p.payout_id = $3"
+    ));
+    let row = sqlx::query(sql)
+        .bind(partner.get())
+        .bind(report_id)
+        .bind(payout_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::backend)?;
+    row.as_ref().map(planned_payout).transpose()
+}
+
+/// One conditional update, safe with several processes: of two concurrent marks the row lock
+/// lets one through and the other re-reads the stored credit (READ COMMITTED re-evaluates the
+/// condition on the new row version), so a payout is credited at most once.
+pub async fn credit_payout(pool: &PgPool, credit: &CreditMarketplacePayout) -> Result<bool, StoreError> {
+    credit.validate()?;
+    let changed = sqlx::query(
+        "UPDATE marketplace_payouts SET credited_message_id = $1, credited_at = $2
+         WHERE id = $3 AND credited_message_id IS NULL",
+    )
+    .bind(&credit.message_id)
+    .bind(credit.at.as_microsecond())
+    .bind(credit.payout)
+    .execute(pool)
+    .await
+    .map_err(StoreError::backend)?
+    .rows_affected();
+    if changed == 1 {
+        return Ok(false);
+    }
+    let stored: Option<Option<String>> =
+        sqlx::query_scalar("SELECT credited_message_id FROM marketplace_payouts WHERE id = $1")
+            .bind(credit.payout)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::backend)?;
+    match stored {
+        None => Err(StoreError::NotFound { what: "marketplace payout" }),
+        Some(Some(message_id)) if message_id == credit.message_id => Ok(true),
+        Some(Some(_)) => Err(StoreError::Conflict(PAYOUT_CREDITED_OTHERWISE)),
+        Some(None) => Err(StoreError::backend(format!("marketplace payout {} was not marked", credit.payout))),
+    }
 }

@@ -30,6 +30,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("../migrations/0021_directories.sql")),
     // Notices and marketplace reports (issue 6, R-3.1.2.8).
     (22, include_str!("../migrations/0022_messages.sql")),
+    // Marketplace payouts in planned credits (issue 6, R-3.1.2.5).
+    (23, include_str!("../migrations/0023_marketplace_payout_credits.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.

@@ -9,11 +9,11 @@ use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Transaction};
 use tiyn_core::{AccountId, Currency, PartnerId};
 use tiyn_store::StoreError;
 use tiyn_store::pos::{
-    BUSINESS_DAY_SQL, CreditPosOperations, IDEMPOTENCY_CONFLICT, NewPosOperation, NewPosTerminal, OPERATION_COLUMNS,
-    OPERATIONS_PAGE_MAX, PLANNED_GROUP, PLANNED_ROWS_MAX, PLANNED_SELECT, PlannedPosCredit, PlannedRow, PosIngested,
-    PosOperation, PosOperationRow, PosOperationsQuery, PosPeriodTotals, PosSettlementState, PosTerminal,
-    PosTerminalRow, SETTLEMENT_CHANGED, TERMINAL_COLUMNS, TERMINAL_OF_ANOTHER_PARTNER, TERMINALS_MAX, TerminalSaved,
-    TotalsRow, fold_planned, fold_totals,
+    BUSINESS_DAY_SQL, CreditPosOperations, IDEMPOTENCY_CONFLICT, KnownOperation, NewPosOperation, NewPosTerminal,
+    OPERATION_COLUMNS, OPERATIONS_PAGE_MAX, PLANNED_GROUP, PLANNED_ROWS_MAX, PLANNED_SELECT, PlannedPosCredit,
+    PlannedRow, PosIngested, PosOperation, PosOperationRow, PosOperationsQuery, PosPeriodTotals, PosSettlementState,
+    PosTerminal, PosTerminalRow, SETTLEMENT_CHANGED, TERMINAL_COLUMNS, TERMINAL_OF_ANOTHER_PARTNER, TERMINALS_MAX,
+    TerminalSaved, TotalsRow, fold_planned, fold_totals,
 };
 
 // Every `AssertSqlSafe` below splices only constants of `tiyn_store::pos` and of this module.
@@ -170,8 +170,14 @@ pub async fn ingest(
         operation.validate()?;
     }
     let mut transaction = pool.begin().await.map_err(StoreError::backend)?;
-    let mut results = Vec::with_capacity(operations.len());
-    for operation in operations {
+    // Rows are inserted in operation-id order, whatever the batch's order: two batches that
+    // overlap then lock their common ids in the same order and never deadlock (in the batch's
+    // own order they did, when the acquirer sent overlapping batches in different orders).
+    let mut order: Vec<usize> = (0..operations.len()).collect();
+    order.sort_by(|&a, &b| operations[a].operation_id.cmp(&operations[b].operation_id));
+    let mut results: Vec<Option<Result<PosIngested, StoreError>>> = operations.iter().map(|_| None).collect();
+    for index in order {
+        let operation = &operations[index];
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO pos_operations (terminal_id, operation_id, occurred_at, kind, status, card_masked, amount,
                  currency, fee, settlement_date, created_at)
@@ -193,23 +199,49 @@ pub async fn ingest(
         .await
         .map_err(StoreError::backend)?;
         let result = match inserted {
-            Some(id) => Ok(PosIngested { id, replayed: false }),
+            Some(id) => Ok(PosIngested::created(id)),
             None => {
                 let stored = stored_operation(&mut transaction, &operation.operation_id)
                     .await?
                     .ok_or_else(|| StoreError::backend("an operation id in conflict is missing"))?;
-                if operation.same_content(&stored) {
-                    Ok(PosIngested { id: stored.id, replayed: true })
-                } else {
-                    Err(StoreError::Conflict(IDEMPOTENCY_CONFLICT))
+                match operation.against(&stored) {
+                    KnownOperation::Repeat => Ok(PosIngested::replayed(stored.id)),
+                    KnownOperation::Settlement => {
+                        // Guarded by the status: of two concurrent settlements of one operation,
+                        // the second finds it settled (after the first commits) and is a repeat.
+                        let updated = sqlx::query(
+                            "UPDATE pos_operations SET status = 'settled', settlement_date = $2
+                             WHERE id = $1 AND status = 'approved'",
+                        )
+                        .bind(stored.id)
+                        .bind(operation.settlement_date.map(|date| date.to_string()))
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(StoreError::backend)?
+                        .rows_affected();
+                        if updated == 1 {
+                            Ok(PosIngested::settled(stored.id))
+                        } else {
+                            let now = stored_operation(&mut transaction, &operation.operation_id)
+                                .await?
+                                .ok_or_else(|| StoreError::backend("a settled operation is missing"))?;
+                            match operation.against(&now) {
+                                KnownOperation::Repeat => Ok(PosIngested::replayed(now.id)),
+                                _ => Err(StoreError::Conflict(IDEMPOTENCY_CONFLICT)),
+                            }
+                        }
+                    }
+                    KnownOperation::Conflict => Err(StoreError::Conflict(IDEMPOTENCY_CONFLICT)),
                 }
             }
         };
-        results.push(result);
+        results[index] = Some(result);
     }
     transaction.commit().await.map_err(StoreError::backend)?;
-    debug_assert_eq!(results.len(), operations.len());
-    Ok(results)
+    results
+        .into_iter()
+        .map(|result| result.ok_or_else(|| StoreError::backend("an operation of the batch was not ingested")))
+        .collect()
 }
 
 pub async fn operations(pool: &PgPool, query: &PosOperationsQuery) -> Result<Vec<PosOperation>, StoreError> {

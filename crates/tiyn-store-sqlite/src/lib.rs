@@ -1338,6 +1338,32 @@ impl Store for SqliteStore {
         let report_id = report_id.to_owned();
         self.read(move |connection| messages::report(connection, partner, &report_id)).await
     }
+
+    // Marketplace payouts in planned credits (issue 6, R-3.1.2.5)
+
+    async fn planned_marketplace_payouts(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Vec<tiyn_store::messages::PlannedPayout>, StoreError> {
+        self.read(move |connection| messages::planned_payouts(connection, partner)).await
+    }
+
+    async fn marketplace_payout(
+        &self,
+        partner: PartnerId,
+        report_id: &str,
+        payout_id: &str,
+    ) -> Result<Option<tiyn_store::messages::PlannedPayout>, StoreError> {
+        let (report_id, payout_id) = (report_id.to_owned(), payout_id.to_owned());
+        self.read(move |connection| messages::payout(connection, partner, &report_id, &payout_id)).await
+    }
+
+    async fn credit_marketplace_payout(
+        &self,
+        credit: tiyn_store::messages::CreditMarketplacePayout,
+    ) -> Result<bool, StoreError> {
+        self.write(move |connection| messages::credit_payout(connection, &credit)).await
+    }
 }
 
 fn unique_or_backend(error: rusqlite::Error, what: &'static str) -> StoreError {

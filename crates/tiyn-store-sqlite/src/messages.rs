@@ -6,10 +6,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyn_core::PartnerId;
 use tiyn_store::StoreError;
 use tiyn_store::messages::{
-    IDEMPOTENCY_CONFLICT, MarketplaceReport, MarketplaceReportSummary, NOTICE_COLUMNS, NOTICES_PAGE_MAX,
-    NewMarketplaceReport, NewNotice, Notice, NoticeAudience, NoticeCursor, NoticePublished, NoticeQuery, NoticeRow,
-    ORDER_COLUMNS, OrderRow, PAYOUT_COLUMNS, PayoutRow, REPORT_ORDERS_MAX, REPORT_PAYOUTS_MAX, REPORTS_PAGE_MAX,
-    ReportIngested, SUMMARY_COLUMNS, SummaryRow,
+    CreditMarketplacePayout, IDEMPOTENCY_CONFLICT, MarketplaceReport, MarketplaceReportSummary, NOTICE_COLUMNS,
+    NOTICES_PAGE_MAX, NewMarketplaceReport, NewNotice, Notice, NoticeAudience, NoticeCursor, NoticePublished,
+    NoticeQuery, NoticeRow, ORDER_COLUMNS, OrderRow, PAYOUT_COLUMNS, PAYOUT_CREDITED_OTHERWISE, PLANNED_PAYOUT_COLUMNS,
+    PLANNED_PAYOUTS_MAX, PayoutRow, PlannedPayout, PlannedPayoutRow, REPORT_ORDERS_MAX, REPORT_PAYOUTS_MAX,
+    REPORTS_PAGE_MAX, ReportIngested, SUMMARY_COLUMNS, SummaryRow,
 };
 
 fn notice_row(row: &Row<'_>) -> rusqlite::Result<NoticeRow> {
@@ -250,6 +251,7 @@ pub fn report(
                 paid_on: row.get(1)?,
                 amount: row.get(2)?,
                 account_iban: row.get(3)?,
+                credited_at: row.get(4)?,
             })
         })
         .map_err(StoreError::backend)?
@@ -257,4 +259,83 @@ pub fn report(
         .collect::<Result<Vec<_>, _>>()?;
     debug_assert_eq!(orders.len() as u64, summary.orders);
     Ok(Some(MarketplaceReport { summary, orders, payouts }))
+}
+
+// ----- Marketplace payouts in planned credits (issue 6, R-3.1.2.5) -----
+
+fn planned_payout_row(row: &Row<'_>) -> rusqlite::Result<PlannedPayoutRow> {
+    Ok(PlannedPayoutRow {
+        report: row.get(0)?,
+        payout: row.get(1)?,
+        partner_id: row.get(2)?,
+        report_id: row.get(3)?,
+        payout_id: row.get(4)?,
+        paid_on: row.get(5)?,
+        amount: row.get(6)?,
+        currency: row.get(7)?,
+        account_iban: row.get(8)?,
+        orders: row.get(9)?,
+        credited_message_id: row.get(10)?,
+        credited_at: row.get(11)?,
+    })
+}
+
+pub fn planned_payouts(connection: &Connection, partner: PartnerId) -> Result<Vec<PlannedPayout>, StoreError> {
+    let sql = format!(
+        "SELECT {PLANNED_PAYOUT_COLUMNS} FROM marketplace_reports r JOIN marketplace_payouts p ON p.report = r.id
+         WHERE r.partner_id = ?1 AND p.credited_message_id IS NULL
+         ORDER BY p.paid_on, p.id LIMIT {PLANNED_PAYOUTS_MAX}"
+    );
+    let mut statement = connection.prepare_cached(&sql).map_err(StoreError::backend)?;
+    let rows = statement.query_map(params![partner.get()], planned_payout_row).map_err(StoreError::backend)?;
+    let planned =
+        rows.map(|row| row.map_err(StoreError::backend)?.into_planned()).collect::<Result<Vec<_>, StoreError>>()?;
+    debug_assert!(planned.iter().all(|payout| payout.partner == partner && payout.credited.is_none()));
+    Ok(planned)
+}
+
+pub fn payout(
+    connection: &Connection,
+    partner: PartnerId,
+    report_id: &str,
+    payout_id: &str,
+) -> Result<Option<PlannedPayout>, StoreError> {
+    let sql = format!(
+        "SELECT {PLANNED_PAYOUT_COLUMNS} FROM marketplace_reports r JOIN marketplace_payouts p ON p.report = r.id
+         WHERE r.partner_id = ?1 AND r.report_id = ?2 AND p.payout_id = ?3"
+    );
+    let row = connection
+        .prepare_cached(&sql)
+        .and_then(|mut statement| {
+            statement.query_row(params![partner.get(), report_id, payout_id], planned_payout_row).optional()
+        })
+        .map_err(StoreError::backend)?;
+    row.map(PlannedPayoutRow::into_planned).transpose()
+}
+
+/// One conditional update; when it changes nothing, the stored credit says why.
+pub fn credit_payout(connection: &mut Connection, credit: &CreditMarketplacePayout) -> Result<bool, StoreError> {
+    credit.validate()?;
+    let changed = connection
+        .prepare_cached(
+            "UPDATE marketplace_payouts SET credited_message_id = ?1, credited_at = ?2
+             WHERE id = ?3 AND credited_message_id IS NULL",
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![credit.message_id, credit.at.as_microsecond(), credit.payout])
+        })
+        .map_err(StoreError::backend)?;
+    if changed == 1 {
+        return Ok(false);
+    }
+    let stored: Option<Option<String>> = connection
+        .prepare_cached("SELECT credited_message_id FROM marketplace_payouts WHERE id = ?1")
+        .and_then(|mut statement| statement.query_row(params![credit.payout], |row| row.get(0)).optional())
+        .map_err(StoreError::backend)?;
+    match stored {
+        None => Err(StoreError::NotFound { what: "marketplace payout" }),
+        Some(Some(message_id)) if message_id == credit.message_id => Ok(true),
+        Some(Some(_)) => Err(StoreError::Conflict(PAYOUT_CREDITED_OTHERWISE)),
+        Some(None) => Err(StoreError::backend(format!("marketplace payout {} was not marked", credit.payout))),
+    }
 }

@@ -7,11 +7,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tiyn_core::{AccountId, Currency, PartnerId};
 use tiyn_store::StoreError;
 use tiyn_store::pos::{
-    BUSINESS_DAY_SQL, CreditPosOperations, IDEMPOTENCY_CONFLICT, NewPosOperation, NewPosTerminal, OPERATION_COLUMNS,
-    OPERATIONS_PAGE_MAX, PLANNED_GROUP, PLANNED_ROWS_MAX, PLANNED_SELECT, PlannedPosCredit, PlannedRow, PosIngested,
-    PosOperation, PosOperationRow, PosOperationsQuery, PosPeriodTotals, PosSettlementState, PosTerminal,
-    PosTerminalRow, SETTLEMENT_CHANGED, TERMINAL_COLUMNS, TERMINAL_OF_ANOTHER_PARTNER, TERMINALS_MAX, TerminalSaved,
-    TotalsRow, fold_planned, fold_totals,
+    BUSINESS_DAY_SQL, CreditPosOperations, IDEMPOTENCY_CONFLICT, KnownOperation, NewPosOperation, NewPosTerminal,
+    OPERATION_COLUMNS, OPERATIONS_PAGE_MAX, PLANNED_GROUP, PLANNED_ROWS_MAX, PLANNED_SELECT, PlannedPosCredit,
+    PlannedRow, PosIngested, PosOperation, PosOperationRow, PosOperationsQuery, PosPeriodTotals, PosSettlementState,
+    PosTerminal, PosTerminalRow, SETTLEMENT_CHANGED, TERMINAL_COLUMNS, TERMINAL_OF_ANOTHER_PARTNER, TERMINALS_MAX,
+    TerminalSaved, TotalsRow, fold_planned, fold_totals,
 };
 
 fn terminal_row(row: &Row<'_>) -> rusqlite::Result<PosTerminalRow> {
@@ -146,10 +146,22 @@ pub fn ingest(
     for operation in operations {
         operation.validate()?;
         if let Some(stored) = stored_operation(connection, &operation.operation_id)? {
-            results.push(if operation.same_content(&stored) {
-                Ok(PosIngested { id: stored.id, replayed: true })
-            } else {
-                Err(StoreError::Conflict(IDEMPOTENCY_CONFLICT))
+            results.push(match operation.against(&stored) {
+                KnownOperation::Repeat => Ok(PosIngested::replayed(stored.id)),
+                KnownOperation::Settlement => {
+                    connection
+                        .prepare_cached(
+                            "UPDATE pos_operations SET status = 'settled', settlement_date = ?2
+                             WHERE id = ?1 AND status = 'approved'",
+                        )
+                        .and_then(|mut statement| {
+                            statement
+                                .execute(params![stored.id, operation.settlement_date.map(|date| date.to_string())])
+                        })
+                        .map_err(StoreError::backend)?;
+                    Ok(PosIngested::settled(stored.id))
+                }
+                KnownOperation::Conflict => Err(StoreError::Conflict(IDEMPOTENCY_CONFLICT)),
             });
             continue;
         }
@@ -178,7 +190,7 @@ pub fn ingest(
                 )
             })
             .map_err(StoreError::backend)?;
-        results.push(Ok(PosIngested { id, replayed: false }));
+        results.push(Ok(PosIngested::created(id)));
     }
     debug_assert_eq!(results.len(), operations.len());
     Ok(results)

@@ -42,6 +42,15 @@ pub use statements::{
     r_3_1_2_3_incoming_credits_name_their_payer, r_6_2_a_walk_sees_the_snapshot_of_its_totals,
     r_6_3_1_statements_reconcile_for_random_periods,
 };
+mod info;
+pub use info::{
+    r_3_1_2_2_the_newest_directory_text_of_each_kind_is_in_force,
+    r_3_1_2_4_an_approved_operation_is_settled_by_its_second_report,
+    r_3_1_2_4_concurrent_ingestion_writes_each_operation_once,
+    r_3_1_2_4_operations_ingest_once_page_in_order_and_total, r_3_1_2_4_terminals_are_kept_per_partner,
+    r_3_1_2_5_planned_pos_credits_are_credited_once, r_3_1_2_8_marketplace_reports_are_kept_whole_and_once,
+    r_3_1_2_8_notices_reach_their_partners_newest_first,
+};
 
 /// Generates one `#[tokio::test]` per story for a backend. `$open` is an async expression that
 /// yields a fresh `Arc<dyn Store>`.
@@ -102,6 +111,14 @@ macro_rules! store_conformance {
             r_6_3_1_statements_reconcile_for_random_periods,
             r_6_2_a_walk_sees_the_snapshot_of_its_totals,
             r_3_1_2_3_incoming_credits_name_their_payer,
+            r_3_1_2_4_terminals_are_kept_per_partner,
+            r_3_1_2_4_operations_ingest_once_page_in_order_and_total,
+            r_3_1_2_4_an_approved_operation_is_settled_by_its_second_report,
+            r_3_1_2_4_concurrent_ingestion_writes_each_operation_once,
+            r_3_1_2_5_planned_pos_credits_are_credited_once,
+            r_3_1_2_2_the_newest_directory_text_of_each_kind_is_in_force,
+            r_3_1_2_8_notices_reach_their_partners_newest_first,
+            r_3_1_2_8_marketplace_reports_are_kept_whole_and_once,
         );
     };
     (@stories $open:expr; $($story:ident),* $(,)?) => {

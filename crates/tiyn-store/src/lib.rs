@@ -555,6 +555,25 @@ pub trait Store: Send + Sync + 'static {
         report_id: &str,
     ) -> Result<Option<messages::MarketplaceReport>, StoreError>;
 
+    // Marketplace payouts in planned credits (issue 6, R-3.1.2.5)
+
+    /// The payouts of the partner's reports not credited yet, by paid_on then id, at most
+    /// [`messages::PLANNED_PAYOUTS_MAX`].
+    async fn planned_marketplace_payouts(&self, partner: PartnerId)
+    -> Result<Vec<messages::PlannedPayout>, StoreError>;
+    /// One payout of one of the partner's reports, credited or not; another partner's is `None`
+    /// like an unknown one.
+    async fn marketplace_payout(
+        &self,
+        partner: PartnerId,
+        report_id: &str,
+        payout_id: &str,
+    ) -> Result<Option<messages::PlannedPayout>, StoreError>;
+    /// Marks a payout credited, in one conditional update (only while it is not credited).
+    /// Answers `true` (replayed) when it was already credited under the same message id;
+    /// `Conflict("payout_already_credited")` under another; `NotFound` for an unknown payout.
+    async fn credit_marketplace_payout(&self, credit: messages::CreditMarketplacePayout) -> Result<bool, StoreError>;
+
     /// Sums every posting per currency: the zero-sum invariant alone (one scan of the postings).
     async fn posting_totals(&self) -> Result<Vec<CurrencyTotal>, StoreError>;
 

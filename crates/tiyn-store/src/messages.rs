@@ -239,6 +239,9 @@ pub struct MarketplacePayout {
     pub paid_on: Date,
     pub amount: Money,
     pub account_iban: String,
+    /// When its credit arrived and was matched (R-3.1.2.5); `None`: expected. Not content of the
+    /// report: a report to keep has none.
+    pub credited_at: Option<Timestamp>,
 }
 
 /// A report to keep, already checked (`tiyn-banking`): one currency, each order in at most one
@@ -396,7 +399,7 @@ impl OrderRow {
     }
 }
 
-pub const PAYOUT_COLUMNS: &str = "p.payout_id, p.paid_on, p.amount, p.account_iban";
+pub const PAYOUT_COLUMNS: &str = "p.payout_id, p.paid_on, p.amount, p.account_iban, p.credited_at";
 
 /// A payout as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,6 +408,7 @@ pub struct PayoutRow {
     pub paid_on: String,
     pub amount: i64,
     pub account_iban: String,
+    pub credited_at: Option<i64>,
 }
 
 impl PayoutRow {
@@ -414,6 +418,114 @@ impl PayoutRow {
             payout_id: self.payout_id,
             amount: Money::from_minor(self.amount, currency),
             account_iban: self.account_iban,
+            credited_at: self.credited_at.map(Timestamp::from_microsecond).transpose().map_err(StoreError::backend)?,
+        })
+    }
+}
+
+// ----- Marketplace payouts in planned credits (issue 6, R-3.1.2.5) -----
+
+/// Most payouts one partner's plan lists: far more than its reports carry between two credits
+/// (a report has at most [`REPORT_PAYOUTS_MAX`]); a bound on what one page of the plan reads.
+pub const PLANNED_PAYOUTS_MAX: usize = 10_000;
+/// The longest message id a payout's credit is booked under (an ISO 20022 `MsgId`).
+pub const PAYOUT_MESSAGE_ID_LENGTH_MAX: usize = 35;
+/// The payout was already credited by another incoming credit.
+pub const PAYOUT_CREDITED_OTHERWISE: &str = "payout_already_credited";
+
+/// How a payout's credit was matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutCredit {
+    /// The incoming credit's message id (its `incoming_credits` row).
+    pub message_id: String,
+    pub at: Timestamp,
+}
+
+/// A payout of one of the partner's reports, with its store ids, the orders it covers and its
+/// credit: planned while `credited` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedPayout {
+    /// The report's store id.
+    pub report: i64,
+    /// The payout's store id.
+    pub payout: i64,
+    pub partner: PartnerId,
+    pub report_id: String,
+    pub payout_id: String,
+    pub paid_on: Date,
+    /// In the report's currency.
+    pub amount: Money,
+    pub account_iban: String,
+    /// Orders it covers.
+    pub orders: u64,
+    pub credited: Option<PayoutCredit>,
+}
+
+/// Marks a payout credited by the incoming credit booked under `message_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditMarketplacePayout {
+    /// The payout's store id.
+    pub payout: i64,
+    pub message_id: String,
+    pub at: Timestamp,
+}
+
+impl CreditMarketplacePayout {
+    /// Checks what the table also checks, before a backend writes.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if (1..=PAYOUT_MESSAGE_ID_LENGTH_MAX).contains(&self.message_id.len()) {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid("a payout's credit needs a message id of 1 to 35 characters"))
+        }
+    }
+}
+
+/// A payout's columns for the plan and for crediting: `r` the report, `p` the payout.
+pub const PLANNED_PAYOUT_COLUMNS: &str = "r.id, p.id, r.partner_id, r.report_id, p.payout_id, p.paid_on, p.amount, \
+     r.currency, p.account_iban, (SELECT COUNT(*) FROM marketplace_orders o WHERE o.payout = p.id), \
+     p.credited_message_id, p.credited_at";
+
+/// A payout as read for the plan, in [`PLANNED_PAYOUT_COLUMNS`] order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedPayoutRow {
+    pub report: i64,
+    pub payout: i64,
+    pub partner_id: i64,
+    pub report_id: String,
+    pub payout_id: String,
+    pub paid_on: String,
+    pub amount: i64,
+    pub currency: String,
+    pub account_iban: String,
+    pub orders: i64,
+    pub credited_message_id: Option<String>,
+    pub credited_at: Option<i64>,
+}
+
+impl PlannedPayoutRow {
+    pub fn into_planned(self) -> Result<PlannedPayout, StoreError> {
+        let broken = |what: &str| StoreError::backend(format!("marketplace payout {}: {what}", self.payout));
+        let currency = Currency::parse(&self.currency).map_err(|_| broken("currency"))?;
+        let credited = match (self.credited_message_id.clone(), self.credited_at) {
+            (None, None) => None,
+            (Some(message_id), Some(at)) => Some(PayoutCredit {
+                message_id,
+                at: Timestamp::from_microsecond(at).map_err(|_| broken("credited_at"))?,
+            }),
+            _ => return Err(broken("credited half-way")),
+        };
+        Ok(PlannedPayout {
+            report: self.report,
+            payout: self.payout,
+            partner: PartnerId::new(self.partner_id),
+            paid_on: self.paid_on.parse().map_err(|_| broken("paid_on"))?,
+            amount: Money::from_minor(self.amount, currency),
+            orders: u64::try_from(self.orders).map_err(|_| broken("a negative count"))?,
+            report_id: self.report_id,
+            payout_id: self.payout_id,
+            account_iban: self.account_iban,
+            credited,
         })
     }
 }

@@ -5,9 +5,10 @@
 //! - A terminal belongs to one partner and settles to one of its accounts; its `terminal_id` is
 //!   the acquirer's and unique in the bank.
 //! - An operation is keyed by the acquirer's `operation_id`: ingesting it again with the same
-//!   content answers the first id (`replayed`); other content under the same id is
-//!   `Conflict("idempotency_conflict")`. Its card number is a [`MaskedPan`] (the tables' CHECKs
-//!   refuse anything else).
+//!   content answers the first id (`replayed`); an approved operation sent again as settled,
+//!   with its settlement date and otherwise the same, becomes settled (`settled`); other content
+//!   under the same id is `Conflict("idempotency_conflict")`. Its card number is a
+//!   [`MaskedPan`] (the tables' CHECKs refuse anything else).
 //! - Lists are keyset pages ordered by (occurred_at, id) ([`PosCursor`]); totals are grouped in
 //!   SQL per business day, kind and status, and folded here ([`fold_totals`]).
 //! - A planned credit is the settled, not yet credited operations of one settlement account and
@@ -122,6 +123,24 @@ pub struct NewPosOperation {
 }
 
 impl NewPosOperation {
+    /// What this operation is against the stored one with its id: a repeat, the settlement of an
+    /// approved operation (every field the same but the status, approved → settled, and the
+    /// settlement date the stored one lacked), or a conflict. An acquirer reports an operation
+    /// when it is approved and again when it is settled; any other change is refused, and a
+    /// settled operation never changes again.
+    pub fn against(&self, stored: &PosOperationRow) -> KnownOperation {
+        if self.same_content(stored) {
+            return KnownOperation::Repeat;
+        }
+        let settles = stored.status == PosStatus::Approved.as_str()
+            && stored.settlement_date.is_none()
+            && self.status == PosStatus::Settled
+            && self.settlement_date.is_some()
+            && NewPosOperation { status: PosStatus::Approved, settlement_date: None, ..self.clone() }
+                .same_content(stored);
+        if settles { KnownOperation::Settlement } else { KnownOperation::Conflict }
+    }
+
     /// Whether a stored row holds exactly this content (the idempotency rule).
     pub fn same_content(&self, stored: &PosOperationRow) -> bool {
         stored.terminal == self.terminal
@@ -152,6 +171,35 @@ pub struct PosIngested {
     pub id: i64,
     /// The operation id was ingested before with the same content: nothing was written.
     pub replayed: bool,
+    /// The operation was stored as approved and this is its settlement: the same operation,
+    /// now settled on its settlement date ([`NewPosOperation::settles`]). Only the status and
+    /// the date were written.
+    pub settled: bool,
+}
+
+impl PosIngested {
+    pub const fn created(id: i64) -> PosIngested {
+        PosIngested { id, replayed: false, settled: false }
+    }
+
+    pub const fn replayed(id: i64) -> PosIngested {
+        PosIngested { id, replayed: true, settled: false }
+    }
+
+    pub const fn settled(id: i64) -> PosIngested {
+        PosIngested { id, replayed: false, settled: true }
+    }
+}
+
+/// What a known operation id with this content means, against the stored operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnownOperation {
+    /// The same content: a repeat.
+    Repeat,
+    /// The approved operation, now settled: its status and settlement date are to be written.
+    Settlement,
+    /// Other content: `Conflict("idempotency_conflict")`.
+    Conflict,
 }
 
 /// Where a page of operations starts: after this operation, in (occurred_at, id) order.

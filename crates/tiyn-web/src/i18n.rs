@@ -827,6 +827,15 @@ texts! {
     bank_messages_submit,
     bank_messages_published,
     bank_messages_recent,
+    // Marketplace payouts in planned credits
+    planned_col_source,
+    planned_col_count,
+    planned_source_pos,
+    planned_source_marketplace,
+    planned_report,
+    planned_payout,
+    marketplace_payout_credited,
+    marketplace_payout_expected,
 }
 
 pub const RU: Texts = Texts {
@@ -1632,6 +1641,15 @@ pub const RU: Texts = Texts {
     bank_messages_submit: "Опубликовать",
     bank_messages_published: "Уведомление опубликовано.",
     bank_messages_recent: "Последние уведомления",
+    // Marketplace payouts in planned credits
+    planned_col_source: "Источник",
+    planned_col_count: "Операций / заказов",
+    planned_source_pos: "POS-терминалы",
+    planned_source_marketplace: "Выплата маркетплейса",
+    planned_report: "Отчёт",
+    planned_payout: "выплата",
+    marketplace_payout_credited: "Зачислена",
+    marketplace_payout_expected: "Ожидается",
 };
 
 pub const KK: Texts = Texts {
@@ -2437,6 +2455,15 @@ pub const KK: Texts = Texts {
     bank_messages_submit: "Жариялау",
     bank_messages_published: "Хабарлама жарияланды.",
     bank_messages_recent: "Соңғы хабарламалар",
+    // Marketplace payouts in planned credits
+    planned_col_source: "Көзі",
+    planned_col_count: "Операциялар / тапсырыстар",
+    planned_source_pos: "POS-терминалдар",
+    planned_source_marketplace: "Маркетплейс төлемі",
+    planned_report: "Есеп",
+    planned_payout: "төлем",
+    marketplace_payout_credited: "Есепке алынды",
+    marketplace_payout_expected: "Күтілуде",
 };
 
 pub const EN: Texts = Texts {
@@ -3242,6 +3269,15 @@ pub const EN: Texts = Texts {
     bank_messages_submit: "Publish",
     bank_messages_published: "The notice is published.",
     bank_messages_recent: "Latest notices",
+    // Marketplace payouts in planned credits
+    planned_col_source: "Source",
+    planned_col_count: "Operations / orders",
+    planned_source_pos: "POS terminals",
+    planned_source_marketplace: "Marketplace payout",
+    planned_report: "Report",
+    planned_payout: "payout",
+    marketplace_payout_credited: "Credited",
+    marketplace_payout_expected: "Expected",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

@@ -213,6 +213,8 @@ pub struct PayoutView {
     pub paid_on: String,
     pub amount: String,
     pub account: String,
+    /// When its credit arrived (R-3.1.2.5), as a date; `None`: expected.
+    pub credited: Option<String>,
     pub orders: Vec<OrderRow>,
 }
 
@@ -271,6 +273,7 @@ fn report_page(
             paid_on: format::date(payout.paid_on, lang),
             amount: format::money(payout.amount, lang),
             account: payout.account_iban.clone(),
+            credited: payout.credited_at.map(|at| format::date(at.to_zoned(format::almaty()).date(), lang)),
             orders: all_orders
                 .iter()
                 .filter(|order| order.payout.as_deref() == Some(payout.payout_id.as_str()))

@@ -20,7 +20,8 @@ use tiyn_api::pos::{PosTransactionsQuery, pos_error, transactions_response};
 use tiyn_api::statements::StatementQuery;
 use tiyn_api::{ApiError, Lang};
 use tiyn_banking::pos::{
-    OwnTerminal, PosDayTotals, PosKind, PosOperation, PosStatement, PosStatus, PosTerminalStatus, PosTotals, PosUse,
+    OwnTerminal, PlannedSource, PosDayTotals, PosKind, PosOperation, PosStatement, PosStatus, PosTerminalStatus,
+    PosTotals, PosUse,
 };
 use tiyn_core::Money;
 use tiyn_core::access::Permission;
@@ -149,7 +150,14 @@ pub struct PlannedRow {
     pub date: String,
     pub date_code: String,
     pub amount: String,
-    pub operations: u64,
+    /// `pos` or `marketplace`.
+    pub source_code: &'static str,
+    pub source: &'static str,
+    /// The marketplace's report and payout ids; empty for POS.
+    pub report_id: String,
+    pub payout_id: String,
+    /// POS operations, or orders of the payout.
+    pub count: u64,
 }
 
 #[derive(Template)]
@@ -413,15 +421,28 @@ pub async fn planned(
         Ok(credits) => credits,
         Err(error) => return failure(&state, lang, &viewer, &pos_error(error)),
     };
+    let t = texts(lang.lang);
     let rows = credits
         .iter()
-        .map(|credit| PlannedRow {
-            account: credit.account.name.clone(),
-            iban: credit.account.iban.as_ref().map(|iban| iban.grouped()).unwrap_or_default(),
-            date: format::date(credit.expected_date, lang.lang),
-            date_code: credit.expected_date.to_string(),
-            amount: format::money(credit.amount, lang.lang),
-            operations: credit.operations,
+        .map(|credit| {
+            let (source_code, source, report_id, payout_id, count) = match &credit.source {
+                PlannedSource::Pos { operations } => ("pos", t.planned_source_pos, "", "", *operations),
+                PlannedSource::Marketplace { report_id, payout_id, orders } => {
+                    ("marketplace", t.planned_source_marketplace, report_id.as_str(), payout_id.as_str(), *orders)
+                }
+            };
+            PlannedRow {
+                account: credit.account.name.clone(),
+                iban: credit.account.iban.as_ref().map(|iban| iban.grouped()).unwrap_or_default(),
+                date: format::date(credit.expected_date, lang.lang),
+                date_code: credit.expected_date.to_string(),
+                amount: format::money(credit.amount, lang.lang),
+                source_code,
+                source,
+                report_id: report_id.to_owned(),
+                payout_id: payout_id.to_owned(),
+                count,
+            }
         })
         .collect();
     let page = PlannedPage {
