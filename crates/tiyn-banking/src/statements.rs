@@ -11,14 +11,14 @@
 //! 3. [`PreparedStatement::open`] — exporting needs its own permission; the read is recorded in
 //!    the audit trail; only then are the lines available ([`StatementLines`]).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use tiyn_core::access::Permission;
 use tiyn_core::{AccountId, TaxpayerId};
 use tiyn_identity::{Context, IdentityError, Principal};
-use tiyn_store::statements::{LineReader, OwnBank, Period, StatementHeader, StatementLine, StatementTotals};
-use tiyn_store::{Account, Store, StoreError};
+pub use tiyn_store::statements::BlockingLines;
+use tiyn_store::statements::{LineReader, OwnBank, Period, StatementHeader, StatementTotals};
+use tiyn_store::{Account, Store};
 
 use crate::{Banking, BankingError};
 
@@ -107,38 +107,7 @@ impl StatementLines {
     /// blocking thread: each page waits for the store on `runtime`). A store error is the last
     /// item.
     pub fn blocking(&self, runtime: tokio::runtime::Handle) -> BlockingLines {
-        BlockingLines { reader: self.reader(), runtime, buffered: VecDeque::new(), finished: false }
-    }
-}
-
-/// See [`StatementLines::blocking`].
-pub struct BlockingLines {
-    reader: LineReader,
-    runtime: tokio::runtime::Handle,
-    buffered: VecDeque<StatementLine>,
-    finished: bool,
-}
-
-impl Iterator for BlockingLines {
-    type Item = Result<StatementLine, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(line) = self.buffered.pop_front() {
-                return Some(Ok(line));
-            }
-            if self.finished {
-                return None;
-            }
-            match self.runtime.block_on(self.reader.next_page()) {
-                Ok(Some(lines)) => self.buffered.extend(lines),
-                Ok(None) => self.finished = true,
-                Err(error) => {
-                    self.finished = true;
-                    return Some(Err(error));
-                }
-            }
-        }
+        BlockingLines::new(self.reader(), runtime)
     }
 }
 

@@ -17,7 +17,6 @@
 //! the totals to the last byte handed to the file. The parent keeps the throwaway cluster (or the
 //! SQLite file) until the children end.
 
-use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -32,8 +31,8 @@ use tiyn_core::iban::Iban;
 use tiyn_core::iin::Bin;
 use tiyn_core::{AccountId, Amount, Bic, Currency, EntryId, Knp, Money, TaxpayerId};
 use tiyn_ledger::{Action, Command, EntryKind, IdempotencyKey, JournalEntry, Receipt};
-use tiyn_statement::{ExportSummary, Period, StatementHeader, StatementLine};
-use tiyn_store::statements::{IncomingCreditDetails, LineReader, OwnBank, period_instants};
+use tiyn_statement::{ExportSummary, Period, StatementHeader};
+use tiyn_store::statements::{BlockingLines, IncomingCreditDetails, LineReader, OwnBank, period_instants};
 use tiyn_store::{AccountKind, NewAccount, NewPartner, Store, StoreError};
 
 use tiyn_backend::{DatabaseLocation, open_store};
@@ -367,46 +366,6 @@ impl DatabaseExportReport {
     }
 }
 
-/// The lines as a blocking iterator over the reader's pages (as `tiyn_banking`'s `BlockingLines`,
-/// which only a `Banking` with a signed-in principal can make), timing each page's wait.
-struct TimedLines {
-    reader: LineReader,
-    runtime: tokio::runtime::Handle,
-    buffered: VecDeque<StatementLine>,
-    finished: bool,
-    waited: Duration,
-    pages: u64,
-}
-
-impl Iterator for TimedLines {
-    type Item = Result<StatementLine, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(line) = self.buffered.pop_front() {
-                return Some(Ok(line));
-            }
-            if self.finished {
-                return None;
-            }
-            let asked = Instant::now();
-            let page = self.runtime.block_on(self.reader.next_page());
-            self.waited += asked.elapsed();
-            match page {
-                Ok(Some(lines)) => {
-                    self.pages += 1;
-                    self.buffered.extend(lines);
-                }
-                Ok(None) => self.finished = true,
-                Err(error) => {
-                    self.finished = true;
-                    return Some(Err(error));
-                }
-            }
-        }
-    }
-}
-
 /// Exports `account`'s 2025 statement from `store` as `format` into the file `out` (XLSX's
 /// temporary files go next to it), timed from asking for the totals to the last byte.
 pub async fn measure_database_export(
@@ -443,17 +402,13 @@ pub async fn measure_database_export(
         turnover: totals.turnover,
     };
     let (postings, opening, closing) = (totals.postings, totals.opening, totals.closing);
-    let mut lines = TimedLines {
-        reader: LineReader::new(Arc::clone(&store), &totals, bank, STATEMENT_PAGE_POSTINGS),
-        runtime: tokio::runtime::Handle::current(),
-        buffered: VecDeque::new(),
-        finished: false,
-        waited: Duration::ZERO,
-        pages: 0,
-    };
+    let mut lines = BlockingLines::new(
+        LineReader::new(Arc::clone(&store), &totals, bank, STATEMENT_PAGE_POSTINGS),
+        tokio::runtime::Handle::current(),
+    );
     let written = tokio::task::spawn_blocking(move || {
         let summary = crate::export::write(format, &header, &mut lines, file, &dir);
-        (summary, started.elapsed(), lines.waited, lines.pages)
+        (summary, started.elapsed(), lines.waited(), lines.pages())
     })
     .await
     .map_err(|error| error.to_string())?;

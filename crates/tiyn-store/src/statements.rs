@@ -995,6 +995,71 @@ impl LinePlanner {
     }
 }
 
+/// A [`LineReader`] as a blocking iterator, for the writers that take an `Iterator`: run it on a
+/// blocking thread, where each page waits for the store on `runtime`. A store error is the last
+/// item. It counts the pages it read and the time it waited for them (the benchmark's split of
+/// an export's time between the store and the writer).
+pub struct BlockingLines {
+    reader: LineReader,
+    runtime: tokio::runtime::Handle,
+    buffered: std::collections::VecDeque<StatementLine>,
+    finished: bool,
+    pages: u64,
+    waited: std::time::Duration,
+}
+
+impl BlockingLines {
+    pub fn new(reader: LineReader, runtime: tokio::runtime::Handle) -> BlockingLines {
+        BlockingLines {
+            reader,
+            runtime,
+            buffered: std::collections::VecDeque::new(),
+            finished: false,
+            pages: 0,
+            waited: std::time::Duration::ZERO,
+        }
+    }
+
+    /// Pages read so far.
+    pub fn pages(&self) -> u64 {
+        self.pages
+    }
+
+    /// Time spent waiting for the store so far.
+    pub fn waited(&self) -> std::time::Duration {
+        self.waited
+    }
+}
+
+impl Iterator for BlockingLines {
+    type Item = Result<StatementLine, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(line) = self.buffered.pop_front() {
+                return Some(Ok(line));
+            }
+            if self.finished {
+                return None;
+            }
+            let asked = std::time::Instant::now();
+            let page = self.runtime.block_on(self.reader.next_page());
+            self.waited += asked.elapsed();
+            match page {
+                Ok(Some(lines)) => {
+                    self.pages += 1;
+                    self.buffered.extend(lines);
+                }
+                Ok(None) => self.finished = true,
+                Err(error) => {
+                    self.finished = true;
+                    return Some(Err(error));
+                }
+            }
+        }
+    }
+}
+
 /// A walk over a statement's lines, page by page, at the totals' snapshot. Start a new one for
 /// each pass: every walk gives the same lines.
 pub struct LineReader {
