@@ -251,3 +251,34 @@ async fn r_3_1_2_5_the_demo_plans_its_expected_marketplace_payout() {
     assert_eq!(credited, demo::DEMO_MARKETPLACE_CREDITED, "{detail}");
     assert!(test.store.check_ledger().await.expect("check").is_sound());
 }
+
+/// R-3.1.2.5: a data directory made by an earlier version holds this month's demo report with
+/// other content; the demo still starts (the stored report is kept, nothing is credited for it).
+#[tokio::test]
+async fn r_3_1_2_5_the_demo_starts_over_a_report_of_an_earlier_version() {
+    use tiyn_banking::messages::{RawMarketplaceReport, RawMoneyText, RawOrder};
+    let test = test_app().await;
+    let banking = test.app_banking();
+    let month_end = tiyn_identity::business_date(now()).first_of_month().yesterday().expect("a date");
+    let kzt = |amount: &str| RawMoneyText { amount: amount.to_owned(), currency: "KZT".to_owned() };
+    let earlier = RawMarketplaceReport {
+        report_id: demo::demo_report_id(now()),
+        partner_bin: demo::demo_bin(PARTNER_ONE.bin_prefix).expect("bin").as_str().to_owned(),
+        period_from: month_end.first_of_month().to_string(),
+        period_to: month_end.to_string(),
+        orders: vec![RawOrder {
+            order_id: "EARLIER-1".to_owned(),
+            sold_at: format!("{month_end}T10:00:00+05:00"),
+            amount: kzt("1000.00"),
+            commission: kzt("50.00"),
+        }],
+        payouts: Vec::new(),
+    };
+    banking.ingest_marketplace_report(&earlier).await.expect("the earlier version's report");
+    let seeded = demo::seed_messages(&banking, &test.demo, now()).await.expect("the demo starts");
+    assert!(!seeded.report_created);
+    let session = test.sign_in("full", true).await;
+    let (_, planned) = json_get(&test, &session, "/api/v1/planned-credits").await;
+    let marketplace = planned["items"].as_array().expect("items").iter().filter(|item| item["source"] == "marketplace");
+    assert_eq!(marketplace.count(), 0, "the earlier report has no payouts: {planned}");
+}
