@@ -836,6 +836,10 @@ texts! {
     planned_payout,
     marketplace_payout_credited,
     marketplace_payout_expected,
+    // Payment list files too large
+    payments_export_title,
+    payments_export_too_large,
+    payments_pdf_too_long,
 }
 
 pub const RU: Texts = Texts {
@@ -1650,6 +1654,10 @@ pub const RU: Texts = Texts {
     planned_payout: "выплата",
     marketplace_payout_credited: "Зачислена",
     marketplace_payout_expected: "Ожидается",
+    // Payment list files too large
+    payments_export_title: "Выгрузка платёжных документов",
+    payments_export_too_large: "Список слишком большой для одного файла (более 100 000 документов): выберите статус, чтобы сузить его.",
+    payments_pdf_too_long: "Список слишком длинный для PDF: выберите статус, чтобы сузить его, или выгрузите его в CSV или XLSX.",
 };
 
 pub const KK: Texts = Texts {
@@ -2464,6 +2472,10 @@ pub const KK: Texts = Texts {
     planned_payout: "төлем",
     marketplace_payout_credited: "Есепке алынды",
     marketplace_payout_expected: "Күтілуде",
+    // Payment list files too large
+    payments_export_title: "Төлем құжаттарын жүктеп алу",
+    payments_export_too_large: "Тізім бір файл үшін тым үлкен (100 000-нан астам құжат): оны тарылту үшін мәртебені таңдаңыз.",
+    payments_pdf_too_long: "Тізім PDF үшін тым ұзын: оны тарылту үшін мәртебені таңдаңыз немесе CSV не XLSX түрінде жүктеп алыңыз.",
 };
 
 pub const EN: Texts = Texts {
@@ -3278,6 +3290,10 @@ pub const EN: Texts = Texts {
     planned_payout: "payout",
     marketplace_payout_credited: "Credited",
     marketplace_payout_expected: "Expected",
+    // Payment list files too large
+    payments_export_title: "Payment documents export",
+    payments_export_too_large: "The list is too large for one file (over 100,000 documents): choose a status to narrow it.",
+    payments_pdf_too_long: "The list is too long for a PDF: choose a status to narrow it, or export it as CSV or XLSX.",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

@@ -46,7 +46,7 @@ use crate::format;
 use crate::forms::{FormErrors, identity_error};
 use crate::i18n::{Texts, fill, texts};
 use crate::lang::PageLang;
-use crate::pages::{MaybePartner, PageMeta, Viewer, failure, render};
+use crate::pages::{MaybePartner, PageMeta, Viewer, failure, message, render};
 
 pub const PAYMENTS_PAGE: &str = "/payments";
 
@@ -1028,8 +1028,20 @@ pub async fn export(
         Ok(export) => tiyn_api::payment_exports::list_file(export, format, lang.lang, delimiter).await,
         Err(error) => Err(ApiError::from(error)),
     };
+    // A list too large for a file, or too long for a PDF, is the person's to narrow: said so in
+    // their language, not as a failure of the page.
+    let too_large = |text: &'static str| {
+        let t = texts(lang.lang);
+        message(&state, lang, &viewer, StatusCode::UNPROCESSABLE_ENTITY, t.payments_export_title, text, None)
+    };
     match result {
         Ok(response) => response,
+        Err(ApiError::Conflict { code, .. }) if code == tiyn_banking::codes::EXPORT_TOO_LARGE => {
+            too_large(texts(lang.lang).payments_export_too_large)
+        }
+        Err(ApiError::Invalid(fields)) if fields.iter().any(|field| field.code == "list_too_long_for_pdf") => {
+            too_large(texts(lang.lang).payments_pdf_too_long)
+        }
         Err(error) => failure(&state, lang, &viewer, &error),
     }
 }
