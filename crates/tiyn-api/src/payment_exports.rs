@@ -277,14 +277,14 @@ fn pdf_columns(lang: Lang) -> Vec<tiyn_pdf::ListColumn> {
     };
     vec![
         column(0, 6, false),
-        column(1, 9, false),
-        column(2, 9, false),
+        column(1, 11, false),
+        column(2, 14, false),
         column(3, 12, false),
-        column(4, 12, false),
-        column(5, 17, false),
-        column(6, 30, false),
+        column(4, 11, false),
+        column(5, 21, false),
+        column(6, 25, false),
         column(10, 4, false),
-        column(11, 28, false),
+        column(11, 25, false),
         column(12, 13, true),
         column(14, 11, true),
     ]

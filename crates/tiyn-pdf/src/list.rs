@@ -212,7 +212,8 @@ impl<'a> Sheet<'a> {
                 width_pt: *width_pt,
                 text: column.label.clone(),
                 style: HEAD,
-                align: Align::Left,
+                // A summed column holds amounts, right-aligned: so is its title.
+                align: if column.summed { Align::Right } else { Align::Left },
             })
             .collect()
     }
