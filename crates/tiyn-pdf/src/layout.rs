@@ -408,6 +408,22 @@ impl<'f> Flow<'f> {
     pub(crate) fn finish_rest(self) -> Vec<Vec<Mark>> {
         self.pages
     }
+
+    /// Hands every page not taken yet to `page`, in order (each without its footer), and
+    /// answers the document's page count: the end of a document drawn as its pages fill.
+    pub(crate) fn hand_out(
+        mut self,
+        page: &mut impl FnMut(Vec<Mark>) -> Result<(), RenderError>,
+    ) -> Result<usize, RenderError> {
+        let pages = self.page_count();
+        for full in self.take_full() {
+            page(full)?;
+        }
+        for last in self.finish_rest() {
+            page(last)?;
+        }
+        Ok(pages)
+    }
 }
 
 /// The height of a row of `cells`: its tallest cell's.

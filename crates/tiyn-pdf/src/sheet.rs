@@ -79,12 +79,5 @@ pub(crate) fn finish(
     let (left_pt, width_pt) = (flow.left_pt(), flow.content_width_pt());
     let notice = crate::statement::document_stamp_notice(lang);
     crate::statement::stamp_block(&mut flow, faces, bank_name, bank_bic, lang, notice, left_pt, width_pt)?;
-    let pages = flow.page_count();
-    for full in flow.take_full() {
-        page(full)?;
-    }
-    for last in flow.finish_rest() {
-        page(last)?;
-    }
-    Ok(pages)
+    flow.hand_out(page)
 }

@@ -275,14 +275,7 @@ impl<'a> Sheet<'a> {
             }
             flow.set_head(None);
             self.closing_block(&mut flow)?;
-            let pages = flow.page_count();
-            for full in flow.take_full() {
-                page(full)?;
-            }
-            for last in flow.finish_rest() {
-                page(last)?;
-            }
-            Ok(pages)
+            flow.hand_out(&mut page)
         })();
         let pages = result.map_err(|error| match error {
             RenderError::TooManyPages { pages_max } => RenderError::StatementTooLong { pages_max },
