@@ -367,7 +367,8 @@ fn assign_ids(
 
 async fn write_batch(connection: &mut PgConnection, accepted: &[Accepted], book: &Book) -> Result<(), sqlx::Error> {
     let mut entries = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()); // id, kind, memo, reverses, at
-    let mut postings = (Vec::new(), Vec::new(), Vec::new(), Vec::new()); // entry, account, currency, amount
+    // entry, account, currency, amount, booked at (the entry's instant)
+    let mut postings = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut new_holds = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut closed_holds = (Vec::new(), Vec::new(), Vec::new(), Vec::new()); // id, status, entry, at
     let mut operations = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -388,6 +389,7 @@ async fn write_batch(connection: &mut PgConnection, accepted: &[Accepted], book:
                     postings.1.push(posting.account.get());
                     postings.2.push(currency);
                     postings.3.push(posting.amount.minor());
+                    postings.4.push(at);
                     *written_sum.entry(currency).or_default() += i128::from(posting.amount.minor());
                 }
                 if let Some(hold) = captures {
@@ -462,6 +464,7 @@ async fn write_batch(connection: &mut PgConnection, accepted: &[Accepted], book:
         .bind(&account_ids)
         .bind(&balances)
         .bind(&held)
+        .bind(&postings.4)
         .fetch_one(&mut *connection)
         .await?;
     // The holds were locked and seen active in this transaction.
@@ -476,8 +479,8 @@ const WRITE_SQL: &str = "
         INSERT INTO entries (id, kind, memo, reverses, created_at)
         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
     ), new_postings AS (
-        INSERT INTO postings (entry_id, account_id, currency, amount)
-        SELECT * FROM UNNEST($6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
+        INSERT INTO postings (entry_id, account_id, currency, amount, booked_at)
+        SELECT * FROM UNNEST($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $29::bigint[])
     ), new_holds AS (
         INSERT INTO holds (id, account_id, currency, amount, status, memo, created_at)
         SELECT h.id, h.account_id, h.currency, h.amount, 'active', h.memo, h.created_at

@@ -854,6 +854,13 @@ impl Store for PostgresStore {
         statements::lines(&self.pool, &request).await
     }
 
+    async fn statement_page_end(
+        &self,
+        request: tiyn_store::statements::LinesRequest,
+    ) -> Result<Option<tiyn_store::statements::LineCursor>, StoreError> {
+        statements::page_end(&self.pool, &request).await
+    }
+
     async fn book_incoming_credit(
         &self,
         command: Command,

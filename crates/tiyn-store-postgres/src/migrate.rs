@@ -32,6 +32,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("../migrations/0022_messages.sql")),
     // Marketplace payouts in planned credits (issue 6, R-3.1.2.5).
     (23, include_str!("../migrations/0023_marketplace_payout_credits.sql")),
+    // The booking instant on postings, for statements in index order (issue 6, R-3.1.2.7).
+    (24, include_str!("../migrations/0024_postings_booked_at.sql")),
 ];
 
 /// An arbitrary constant that names Tiyn's migration lock among the database's advisory locks.
@@ -44,7 +46,7 @@ pub async fn apply(pool: &PgPool) -> Result<(), StoreError> {
         .execute(&mut *connection)
         .await
         .map_err(StoreError::backend)?;
-    let result = apply_locked(&mut connection).await;
+    let result = apply_locked(&mut connection, i64::MAX).await;
     let unlocked =
         sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *connection).await;
     result?;
@@ -52,14 +54,15 @@ pub async fn apply(pool: &PgPool) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn apply_locked(connection: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+/// The migrations up to `last` (the upgrade tests stop at an earlier release's).
+async fn apply_locked(connection: &mut sqlx::PgConnection, last: i64) -> Result<(), StoreError> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
     .execute(&mut *connection)
     .await
     .map_err(StoreError::backend)?;
-    for (version, sql) in MIGRATIONS {
+    for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version <= last) {
         let applied: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)")
             .bind(version)
             .fetch_one(&mut *connection)
@@ -82,4 +85,48 @@ async fn apply_locked(connection: &mut sqlx::PgConnection) -> Result<(), StoreEr
         transaction.commit().await.map_err(StoreError::backend)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::*;
+
+    /// Migration 0024 on a ledger written before it: every posting gets its entry's instant, the
+    /// ids stay, and postings stay immutable.
+    #[tokio::test]
+    async fn postings_written_before_0024_get_their_entrys_instant() {
+        let url = tokio::task::spawn_blocking(crate::cluster::fresh_test_database)
+            .await
+            .expect("joined")
+            .expect("a PostgreSQL test database");
+        let mut connection = sqlx::PgConnection::connect(&url).await.expect("connect");
+        apply_locked(&mut connection, 23).await.expect("the migrations of the earlier release");
+        sqlx::raw_sql(
+            "INSERT INTO accounts (id, currency, kind, name, created_at) VALUES (1, 'KZT', 'clearing', 'a', 0), \
+                 (2, 'KZT', 'fees', 'b', 0); \
+             INSERT INTO entries (id, kind, memo, created_at) VALUES (10, 'transfer', 'x', 1000), \
+                 (11, 'transfer', 'y', 500); \
+             INSERT INTO postings (id, entry_id, account_id, currency, amount) VALUES \
+                 (5, 10, 1, 'KZT', -7), (6, 10, 2, 'KZT', 7), (9, 11, 2, 'KZT', -3), (12, 11, 1, 'KZT', 3);",
+        )
+        .execute(&mut connection)
+        .await
+        .expect("an earlier ledger");
+        apply_locked(&mut connection, i64::MAX).await.expect("upgrade");
+        let postings: Vec<(i64, i64, i64)> = sqlx::query_as("SELECT id, entry_id, booked_at FROM postings ORDER BY id")
+            .fetch_all(&mut connection)
+            .await
+            .expect("rows");
+        assert_eq!(postings, [(5, 10, 1000), (6, 10, 1000), (9, 11, 500), (12, 11, 500)]);
+        let error =
+            sqlx::query("UPDATE postings SET amount = 1").execute(&mut connection).await.expect_err("immutable");
+        assert!(error.to_string().contains("immutable"), "{error}");
+        let missing =
+            sqlx::query("INSERT INTO postings (entry_id, account_id, currency, amount) VALUES (10, 1, 'KZT', 1)")
+                .execute(&mut connection)
+                .await;
+        assert!(missing.is_err(), "a posting without its instant is refused");
+    }
 }

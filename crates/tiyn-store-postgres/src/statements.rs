@@ -8,9 +8,9 @@
 //! already committed: the largest visible id alone bounds nothing. But every posting is written
 //! under its account's row lock (`FOR UPDATE`, taken before the ids are drawn). So the account's
 //! row is taken `FOR SHARE` first: that waits for every transaction posting to the account to
-//! end, and no new one can start posting until the lock is released. The account's last posting
-//! id read under it has every smaller posting of the account committed, and every later posting
-//! draws a larger id. The lock is held for two index lookups only.
+//! end, and no new one can start posting until the lock is released. So while it is held every
+//! posting of the account is committed, and the last committed posting id read under it (of any
+//! account: ids come from one sequence) is below every id the account's later postings draw. The lock is held for two index lookups only.
 
 use std::sync::LazyLock;
 
@@ -20,8 +20,8 @@ use tiyn_core::AccountId;
 use tiyn_ledger::{Command, Executed, Receipt};
 use tiyn_store::StoreError;
 use tiyn_store::statements::{
-    self, ColumnReader, IncomingCreditDetails, LineContext, LinesPage, LinesRequest, Period, StatementRow,
-    StatementSnapshot, StatementTotals, TotalsRow, WINDOW_POSTINGS,
+    self, ColumnReader, IncomingCreditDetails, LINES_JOINS_NESTED, LINES_ORDER, LINES_SELECT, LineContext, LineCursor,
+    LinesPage, LinesRequest, Period, StatementRow, StatementTotals, TotalsRow,
 };
 
 use crate::rows;
@@ -29,8 +29,10 @@ use crate::tx::{ATTEMPTS_MAX, TxError, retryable, with_retries};
 
 static THROUGH_SQL: LazyLock<String> = LazyLock::new(|| statements::dollar_placeholders(statements::THROUGH_SQL));
 static TOTALS_SQL: LazyLock<String> = LazyLock::new(|| statements::dollar_placeholders(statements::TOTALS_SQL));
-static WINDOWS_SQL: LazyLock<String> = LazyLock::new(|| statements::dollar_placeholders(statements::WINDOWS_SQL));
-static LINES_SQL: LazyLock<String> = LazyLock::new(|| statements::dollar_placeholders(statements::LINES_SQL));
+/// A page of lines, with the joins grouped (see [`LINES_JOINS_NESTED`]).
+static LINES_SQL: LazyLock<String> =
+    LazyLock::new(|| statements::dollar_placeholders(&format!("{LINES_SELECT}{LINES_JOINS_NESTED}{LINES_ORDER}")));
+static PAGE_END_SQL: LazyLock<String> = LazyLock::new(|| statements::dollar_placeholders(statements::PAGE_END_SQL));
 static INSERT_INCOMING_CREDIT_SQL: LazyLock<String> =
     LazyLock::new(|| statements::dollar_placeholders(statements::INSERT_INCOMING_CREDIT_SQL));
 
@@ -60,23 +62,10 @@ pub async fn totals(pool: &PgPool, account: AccountId, period: Period) -> Result
         .await
         .map_err(StoreError::backend)?;
     let totals = TotalsRow::read(&Columns(&row))?;
-    let windows = sqlx::query(WINDOWS_SQL.as_str())
-        .bind(account.get())
-        .bind(through)
-        .bind(start)
-        .bind(end)
-        .bind(WINDOW_POSTINGS)
-        .fetch_all(pool)
-        .await
-        .map_err(StoreError::backend)?
-        .iter()
-        .map(|row| statements::window_row(&Columns(row)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let snapshot = StatementSnapshot::new(through, windows)?;
-    statements::totals_from(account, currency, period, totals, snapshot)
+    statements::totals_from(account, currency, period, totals, through)
 }
 
-/// The account's currency and last posting id, read under its row's share lock (see the module
+/// The account's currency and the last posting id, read under its row's share lock (see the module
 /// documentation).
 async fn snapshot_bound(pool: &PgPool, account: AccountId) -> Result<(String, i64), TxError> {
     let mut transaction = pool.begin().await?;
@@ -85,21 +74,43 @@ async fn snapshot_bound(pool: &PgPool, account: AccountId) -> Result<(String, i6
         .fetch_optional(&mut *transaction)
         .await?;
     let currency = currency.ok_or(StoreError::NotFound { what: "account" })?;
-    let through: i64 =
-        sqlx::query_scalar(THROUGH_SQL.as_str()).bind(account.get()).fetch_one(&mut *transaction).await?;
+    let through: i64 = sqlx::query_scalar(THROUGH_SQL.as_str()).fetch_one(&mut *transaction).await?;
     transaction.commit().await?;
     Ok((currency, through))
 }
 
-/// Nested loops only, for the transaction of a page of lines. A page joins its postings (the
-/// page and two windows of slack: about 9,000) to their entries, documents, credits and
-/// collections, each by a unique key: index probes, whatever the tables' sizes. Left to its
-/// costs, the planner hash-joined them with a (parallel) sequential scan of the whole `entries`
-/// table once the tables had statistics — 53 ms a page at 300,000 entries and 165–215 ms at
-/// 1,000,000, growing with the table — even with `random_page_cost` at an SSD's 1.1; with nested
-/// loops it is 25 ms at either size (`EXPLAIN ANALYZE`, `docs/benchmarks.md`).
-const LINES_NESTED_LOOPS: &str =
-    "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)";
+/// The plan of a page of lines, for its transaction only: the page's postings read in order from
+/// the index `postings_lines`, and joined by nested loops. A page is at most
+/// [`statements::PAGE_POSTINGS_MAX`] postings of a range of the index, each joined to its entry,
+/// document, credit and collection by a unique key: index probes, whatever the tables' sizes.
+/// Left to its costs, the planner hash-joined them with a (parallel) sequential scan of the whole
+/// `entries` table once the tables had statistics (165–215 ms a page at 1,000,000 entries, even
+/// with `random_page_cost` at an SSD's 1.1), and before they had any it read all of the period's
+/// postings by a bitmap and sorted them to keep 5,000 (44 ms for 150,000); in order from the
+/// index it is 1 ms (`EXPLAIN ANALYZE`, `docs/benchmarks.md`). With those settings one plan
+/// suits every page, so the prepared statement's generic plan is used from the first page on
+/// instead of planning each page again.
+const PAGE_PLAN: &str = "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), \
+     set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true), \
+     set_config('plan_cache_mode', 'force_generic_plan', true)";
+
+/// A transaction planned for a page ([`PAGE_PLAN`]).
+async fn page_transaction(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+    let mut transaction = pool.begin().await.map_err(StoreError::backend)?;
+    sqlx::query(PAGE_PLAN).execute(&mut *transaction).await.map_err(StoreError::backend)?;
+    Ok(transaction)
+}
+
+pub async fn page_end(pool: &PgPool, request: &LinesRequest) -> Result<Option<LineCursor>, StoreError> {
+    let mut query = sqlx::query(PAGE_END_SQL.as_str());
+    for parameter in statements::page_end_parameters(request)? {
+        query = query.bind(parameter);
+    }
+    let mut transaction = page_transaction(pool).await?;
+    let row = query.fetch_optional(&mut *transaction).await.map_err(StoreError::backend)?;
+    transaction.commit().await.map_err(StoreError::backend)?;
+    row.map(|row| statements::cursor_row(&Columns(&row))).transpose()
+}
 
 pub async fn lines(pool: &PgPool, request: &LinesRequest) -> Result<LinesPage, StoreError> {
     let parameters = statements::lines_parameters(request)?;
@@ -107,8 +118,7 @@ pub async fn lines(pool: &PgPool, request: &LinesRequest) -> Result<LinesPage, S
     for parameter in parameters {
         query = query.bind(parameter);
     }
-    let mut transaction = pool.begin().await.map_err(StoreError::backend)?;
-    sqlx::query(LINES_NESTED_LOOPS).execute(&mut *transaction).await.map_err(StoreError::backend)?;
+    let mut transaction = page_transaction(pool).await?;
     let rows = query.fetch_all(&mut *transaction).await.map_err(StoreError::backend)?;
     transaction.commit().await.map_err(StoreError::backend)?;
     let rows = rows.iter().map(|row| StatementRow::read(&Columns(row))).collect::<Result<Vec<_>, StoreError>>()?;

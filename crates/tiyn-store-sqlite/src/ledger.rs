@@ -209,12 +209,15 @@ fn write_decision(
                 .map_err(StoreError::backend)?;
             let entry_id = EntryId::new(transaction.last_insert_rowid());
             let mut insert = transaction
-                .prepare_cached("INSERT INTO postings (entry_id, account_id, currency, amount) VALUES (?1, ?2, ?3, ?4)")
+                .prepare_cached(
+                    "INSERT INTO postings (entry_id, account_id, currency, amount, booked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
                 .map_err(StoreError::backend)?;
             for posting in entry.postings() {
                 let currency = posting.amount.currency().code();
+                // The entry's instant, kept on each posting for statements (migration 0024).
                 insert
-                    .execute(params![entry_id.get(), posting.account.get(), currency, posting.amount.minor()])
+                    .execute(params![entry_id.get(), posting.account.get(), currency, posting.amount.minor(), at])
                     .map_err(StoreError::backend)?;
                 *written_sum.entry(currency).or_default() += i128::from(posting.amount.minor());
             }

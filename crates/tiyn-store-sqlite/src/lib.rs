@@ -1225,6 +1225,13 @@ impl Store for SqliteStore {
         self.read(move |connection| statements::lines(connection, &request)).await
     }
 
+    async fn statement_page_end(
+        &self,
+        request: tiyn_store::statements::LinesRequest,
+    ) -> Result<Option<tiyn_store::statements::LineCursor>, StoreError> {
+        self.read(move |connection| statements::page_end(connection, &request)).await
+    }
+
     async fn book_incoming_credit(
         &self,
         command: Command,

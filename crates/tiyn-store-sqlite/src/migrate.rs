@@ -31,15 +31,22 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("../migrations/0022_messages.sql")),
     // Marketplace payouts in planned credits (issue 6, R-3.1.2.5).
     (23, include_str!("../migrations/0023_marketplace_payout_credits.sql")),
+    // The booking instant on postings, for statements in index order (issue 6, R-3.1.2.7).
+    (24, include_str!("../migrations/0024_postings_booked_at.sql")),
 ];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {
+    apply_through(connection, i64::MAX)
+}
+
+/// The migrations up to `last` (a database as an earlier release left it, for the upgrade tests).
+fn apply_through(connection: &mut Connection, last: i64) -> Result<(), StoreError> {
     connection
         .execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
         )
         .map_err(StoreError::backend)?;
-    for (version, sql) in MIGRATIONS {
+    for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version <= last) {
         // IMMEDIATE: two processes starting at once apply each migration once.
         let transaction =
             connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::backend)?;
@@ -60,4 +67,43 @@ pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {
         transaction.commit().map_err(StoreError::backend)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    /// Migration 0024 on a ledger written before it: every posting gets its entry's instant, the
+    /// ids stay, and postings stay immutable.
+    #[test]
+    fn postings_written_before_0024_get_their_entrys_instant() {
+        let mut connection = Connection::open_in_memory().expect("open");
+        apply_through(&mut connection, 23).expect("the migrations of the earlier release");
+        connection
+            .execute_batch(
+                "INSERT INTO accounts (id, currency, kind, name, created_at) VALUES (1, 'KZT', 'clearing', 'a', 0), \
+                     (2, 'KZT', 'fees', 'b', 0); \
+                 INSERT INTO entries (id, kind, memo, created_at) VALUES (10, 'transfer', 'x', 1000), \
+                     (11, 'transfer', 'y', 500); \
+                 INSERT INTO postings (id, entry_id, account_id, currency, amount) VALUES \
+                     (5, 10, 1, 'KZT', -7), (6, 10, 2, 'KZT', 7), (9, 11, 2, 'KZT', -3), (12, 11, 1, 'KZT', 3);",
+            )
+            .expect("an earlier ledger");
+        apply(&mut connection).expect("upgrade");
+        let postings: Vec<(i64, i64, i64)> = connection
+            .prepare("SELECT id, entry_id, booked_at FROM postings ORDER BY id")
+            .expect("prepare")
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(postings, [(5, 10, 1000), (6, 10, 1000), (9, 11, 500), (12, 11, 500)]);
+        let error = connection.execute("UPDATE postings SET amount = 1", []).expect_err("immutable");
+        assert!(error.to_string().contains("immutable"), "{error}");
+        let missing = connection
+            .execute("INSERT INTO postings (entry_id, account_id, currency, amount) VALUES (10, 1, 'KZT', 1)", []);
+        assert!(missing.is_err(), "a posting without its instant is refused");
+    }
 }

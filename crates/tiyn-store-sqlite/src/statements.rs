@@ -3,20 +3,25 @@
 //! `tiyn_store::statements`', shared with PostgreSQL.
 //!
 //! The snapshot needs no lock here: SQLite commits one write transaction at a time and gives a
-//! new posting an id above every committed one, so the account's last posting id, read once,
-//! bounds the same postings for every later read.
+//! new posting an id above every committed one, so the last posting id, read once, bounds the
+//! same postings for every later read.
+
+use std::sync::LazyLock;
 
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use tiyn_core::AccountId;
 use tiyn_ledger::{Command, Executed, Receipt};
 use tiyn_store::StoreError;
 use tiyn_store::statements::{
-    self, ColumnReader, INSERT_INCOMING_CREDIT_SQL, IncomingCreditDetails, LINES_SQL, LineContext, LinesPage,
-    LinesRequest, Period, StatementRow, StatementSnapshot, StatementTotals, THROUGH_SQL, TOTALS_SQL, TotalsRow,
-    WINDOW_POSTINGS, WINDOWS_SQL,
+    self, ColumnReader, INSERT_INCOMING_CREDIT_SQL, IncomingCreditDetails, LINES_JOINS, LINES_ORDER, LINES_SELECT,
+    LineContext, LineCursor, LinesPage, LinesRequest, PAGE_END_SQL, Period, StatementRow, StatementTotals, THROUGH_SQL,
+    TOTALS_SQL, TotalsRow,
 };
 
 use crate::rows;
+
+/// A page of lines, with the joins one after the other (see [`LINES_JOINS`]).
+static LINES_SQL: LazyLock<String> = LazyLock::new(|| format!("{LINES_SELECT}{LINES_JOINS}{LINES_ORDER}"));
 
 /// A rusqlite row as the shared readers see it.
 struct Columns<'a, 'b>(&'a Row<'b>);
@@ -40,7 +45,7 @@ pub fn totals(connection: &Connection, account: AccountId, period: Period) -> Re
     let (start, end) = statements::period_instants(period)?;
     let through: i64 = connection
         .prepare_cached(THROUGH_SQL)
-        .and_then(|mut statement| statement.query_row([account.get()], |row| row.get(0)))
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
         .map_err(StoreError::backend)?;
     let totals = connection
         .prepare_cached(TOTALS_SQL)
@@ -48,21 +53,12 @@ pub fn totals(connection: &Connection, account: AccountId, period: Period) -> Re
             statement.query_row(params![account.get(), through, start, end], |row| Ok(TotalsRow::read(&Columns(row))))
         })
         .map_err(StoreError::backend)??;
-    let mut statement = connection.prepare_cached(WINDOWS_SQL).map_err(StoreError::backend)?;
-    let windows = statement
-        .query_map(params![account.get(), through, start, end, WINDOW_POSTINGS], |row| {
-            Ok(statements::window_row(&Columns(row)))
-        })
-        .map_err(StoreError::backend)?
-        .map(|window| window.map_err(StoreError::backend)?)
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let snapshot = StatementSnapshot::new(through, windows)?;
-    statements::totals_from(account, currency, period, totals, snapshot)
+    statements::totals_from(account, currency, period, totals, through)
 }
 
 pub fn lines(connection: &Connection, request: &LinesRequest) -> Result<LinesPage, StoreError> {
     let parameters = statements::lines_parameters(request)?;
-    let mut statement = connection.prepare_cached(LINES_SQL).map_err(StoreError::backend)?;
+    let mut statement = connection.prepare_cached(&LINES_SQL).map_err(StoreError::backend)?;
     let rows = statement
         .query_map(params_from_iter(parameters.iter()), |row| Ok(StatementRow::read(&Columns(row))))
         .map_err(StoreError::backend)?
@@ -76,6 +72,19 @@ pub fn lines(connection: &Connection, request: &LinesRequest) -> Result<LinesPag
         bank: &request.bank,
     };
     statements::page_of(rows, &context)
+}
+
+pub fn page_end(connection: &Connection, request: &LinesRequest) -> Result<Option<LineCursor>, StoreError> {
+    let parameters = statements::page_end_parameters(request)?;
+    connection
+        .prepare_cached(PAGE_END_SQL)
+        .and_then(|mut statement| {
+            statement
+                .query_row(params_from_iter(parameters.iter()), |row| Ok(statements::cursor_row(&Columns(row))))
+                .optional()
+        })
+        .map_err(StoreError::backend)?
+        .transpose()
 }
 
 /// In the writer's transaction: the credit's command through the ledger, then its details with

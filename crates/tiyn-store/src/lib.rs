@@ -460,7 +460,7 @@ pub trait Store: Send + Sync + 'static {
     /// The numbers of `account`'s statement over `period` (R-3.1.2.1, R-6.3.1), from its
     /// postings alone: the balance at the start of the period's first day (Asia/Almaty), the
     /// period's debits and credits, the closing balance, the number of operations, and the
-    /// snapshot every page of its lines is read at ([`statements::StatementSnapshot`]), so that
+    /// snapshot every page of its lines is read at (`through_posting`), so that
     /// every walk over the lines sees the lines these totals sum. `NotFound` for an unknown
     /// account.
     async fn statement_totals(
@@ -468,11 +468,18 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         period: tiyn_statement::Period,
     ) -> Result<statements::StatementTotals, StoreError>;
-    /// One page of a statement's lines: the account's postings in the request's posting range,
-    /// booked in the period after its cursor, in line order (booking instant, entry, posting), at
-    /// most `limit` postings, each one line or, with its commission, two. Walk a statement with
-    /// [`statements::LineReader`], which chooses the ranges.
+    /// One page of a statement's lines: the account's postings up to the request's snapshot,
+    /// booked in the period after its cursor (and up to its upper cursor, when given), in line
+    /// order (booking instant, entry, posting), at most `limit` postings, each one line or, with
+    /// its commission, two. Walk a statement with [`statements::LineReader`].
     async fn statement_lines(&self, request: statements::LinesRequest) -> Result<statements::LinesPage, StoreError>;
+    /// Where a full page of the request would end: the cursor of its `limit`-th posting, or
+    /// `None` when fewer remain ([`statements::PAGE_END_SQL`]). The request's upper cursor is
+    /// ignored.
+    async fn statement_page_end(
+        &self,
+        request: statements::LinesRequest,
+    ) -> Result<Option<statements::LineCursor>, StoreError>;
     /// Executes an incoming credit's ledger command and keeps its payer's details with its entry,
     /// in one transaction (R-3.1.2.3: the payee's statement names the payer). A replay of the
     /// command writes nothing new and answers the first result.
