@@ -87,12 +87,13 @@ async fn snapshot_bound(pool: &PgPool, account: AccountId) -> Result<(String, i6
 /// `entries` table once the tables had statistics (165–215 ms a page at 1,000,000 entries, even
 /// with `random_page_cost` at an SSD's 1.1), and before they had any it read all of the period's
 /// postings by a bitmap and sorted them to keep 5,000 (44 ms for 150,000); in order from the
-/// index it is 1 ms (`EXPLAIN ANALYZE`, `docs/benchmarks.md`). With those settings one plan
-/// suits every page, so the prepared statement's generic plan is used from the first page on
-/// instead of planning each page again.
+/// index it is 1 ms (`EXPLAIN ANALYZE`, `docs/benchmarks.md`). The joins run in the order
+/// written ([`LINES_JOINS_NESTED`] says why). With those settings one plan suits every page, so
+/// the prepared statement's generic plan is used from the first page on instead of planning each
+/// page again.
 const PAGE_PLAN: &str = "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), \
      set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true), \
-     set_config('plan_cache_mode', 'force_generic_plan', true)";
+     set_config('join_collapse_limit', '1', true), set_config('plan_cache_mode', 'force_generic_plan', true)";
 
 /// A transaction planned for a page ([`PAGE_PLAN`]).
 async fn page_transaction(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
