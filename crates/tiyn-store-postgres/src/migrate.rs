@@ -103,23 +103,16 @@ mod tests {
             .expect("a PostgreSQL test database");
         let mut connection = sqlx::PgConnection::connect(&url).await.expect("connect");
         apply_locked(&mut connection, 23).await.expect("the migrations of the earlier release");
-        sqlx::raw_sql(
-            "INSERT INTO accounts (id, currency, kind, name, created_at) VALUES (1, 'KZT', 'clearing', 'a', 0), \
-                 (2, 'KZT', 'fees', 'b', 0); \
-             INSERT INTO entries (id, kind, memo, created_at) VALUES (10, 'transfer', 'x', 1000), \
-                 (11, 'transfer', 'y', 500); \
-             INSERT INTO postings (id, entry_id, account_id, currency, amount) VALUES \
-                 (5, 10, 1, 'KZT', -7), (6, 10, 2, 'KZT', 7), (9, 11, 2, 'KZT', -3), (12, 11, 1, 'KZT', 3);",
-        )
-        .execute(&mut connection)
-        .await
-        .expect("an earlier ledger");
+        sqlx::raw_sql(tiyn_store::conformance::LEDGER_BEFORE_0024_SQL)
+            .execute(&mut connection)
+            .await
+            .expect("an earlier ledger");
         apply_locked(&mut connection, i64::MAX).await.expect("upgrade");
         let postings: Vec<(i64, i64, i64)> = sqlx::query_as("SELECT id, entry_id, booked_at FROM postings ORDER BY id")
             .fetch_all(&mut connection)
             .await
             .expect("rows");
-        assert_eq!(postings, [(5, 10, 1000), (6, 10, 1000), (9, 11, 500), (12, 11, 500)]);
+        assert_eq!(postings, tiyn_store::conformance::POSTINGS_AFTER_0024);
         let error =
             sqlx::query("UPDATE postings SET amount = 1").execute(&mut connection).await.expect_err("immutable");
         assert!(error.to_string().contains("immutable"), "{error}");

@@ -81,16 +81,7 @@ mod tests {
     fn postings_written_before_0024_get_their_entrys_instant() {
         let mut connection = Connection::open_in_memory().expect("open");
         apply_through(&mut connection, 23).expect("the migrations of the earlier release");
-        connection
-            .execute_batch(
-                "INSERT INTO accounts (id, currency, kind, name, created_at) VALUES (1, 'KZT', 'clearing', 'a', 0), \
-                     (2, 'KZT', 'fees', 'b', 0); \
-                 INSERT INTO entries (id, kind, memo, created_at) VALUES (10, 'transfer', 'x', 1000), \
-                     (11, 'transfer', 'y', 500); \
-                 INSERT INTO postings (id, entry_id, account_id, currency, amount) VALUES \
-                     (5, 10, 1, 'KZT', -7), (6, 10, 2, 'KZT', 7), (9, 11, 2, 'KZT', -3), (12, 11, 1, 'KZT', 3);",
-            )
-            .expect("an earlier ledger");
+        connection.execute_batch(tiyn_store::conformance::LEDGER_BEFORE_0024_SQL).expect("an earlier ledger");
         apply(&mut connection).expect("upgrade");
         let postings: Vec<(i64, i64, i64)> = connection
             .prepare("SELECT id, entry_id, booked_at FROM postings ORDER BY id")
@@ -99,7 +90,7 @@ mod tests {
             .expect("query")
             .collect::<Result<_, _>>()
             .expect("rows");
-        assert_eq!(postings, [(5, 10, 1000), (6, 10, 1000), (9, 11, 500), (12, 11, 500)]);
+        assert_eq!(postings, tiyn_store::conformance::POSTINGS_AFTER_0024);
         let error = connection.execute("UPDATE postings SET amount = 1", []).expect_err("immutable");
         assert!(error.to_string().contains("immutable"), "{error}");
         let missing = connection

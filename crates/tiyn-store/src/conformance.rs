@@ -37,6 +37,17 @@ pub use fx::{
     r_13_2_concurrent_rates_are_all_kept, r_13_2_nbk_rates_import_idempotently, r_13_2_rate_history_and_rates_by_id,
     r_13_2_rates_in_force_between_changes,
 };
+/// Migration 0024's upgrade (both backends' `migrate` tests): a ledger as the release before it
+/// wrote it (SQL both dialects read), and each posting's (id, entry, booked_at) after it, by id.
+pub const LEDGER_BEFORE_0024_SQL: &str = "\
+    INSERT INTO accounts (id, currency, kind, name, created_at) VALUES (1, 'KZT', 'clearing', 'a', 0), \
+        (2, 'KZT', 'fees', 'b', 0); \
+    INSERT INTO entries (id, kind, memo, created_at) VALUES (10, 'transfer', 'x', 1000), (11, 'transfer', 'y', 500); \
+    INSERT INTO postings (id, entry_id, account_id, currency, amount) VALUES \
+        (5, 10, 1, 'KZT', -7), (6, 10, 2, 'KZT', 7), (9, 11, 2, 'KZT', -3), (12, 11, 1, 'KZT', 3);";
+/// See [`LEDGER_BEFORE_0024_SQL`].
+pub const POSTINGS_AFTER_0024: [(i64, i64, i64); 4] = [(5, 10, 1000), (6, 10, 1000), (9, 11, 500), (12, 11, 500)];
+
 mod statements;
 pub use statements::{
     r_3_1_2_3_incoming_credits_name_their_payer, r_6_2_a_walk_sees_the_snapshot_of_its_totals,
