@@ -3,7 +3,7 @@
 //!
 //! Tests share one cluster per machine user (started by whichever test process needs it first,
 //! under a file lock, and reused by the others and by later runs; it is left running) and each
-//! test gets a fresh database in it; set
+//! test gets a fresh database in it, dropped by a later test once its process has ended; set
 //! `TIYN_TEST_DATABASE_URL` to use an existing server instead (its role needs CREATEDB). Benchmarks
 //! start a private, durable cluster and stop it when done.
 
@@ -60,19 +60,77 @@ fn url(port: u16, database: &str) -> String {
 }
 
 /// The URL of a fresh, empty database for one test: on `TIYN_TEST_DATABASE_URL`'s server when
-/// set, otherwise on the shared throwaway cluster (started here if it is not running).
+/// set, otherwise on the shared throwaway cluster (started here if it is not running). The
+/// database belongs to this process; see [`fresh_test_database_owned_by`].
 pub fn fresh_test_database() -> Result<String, String> {
+    fresh_test_database_owned_by(std::process::id())
+}
+
+/// A fresh test database that belongs to process `owner` (for `tiyn dev test-database`, whose
+/// caller keeps using the database after the command has exited). Its name carries the owner's
+/// id; on the shared cluster, each call first drops the test databases whose owners have ended,
+/// so a full run leaves a few databases behind, not hundreds of gigabytes' worth.
+pub fn fresh_test_database_owned_by(owner: u32) -> Result<String, String> {
     let server = match std::env::var(TEST_DATABASE_URL_ENV) {
         Ok(url) if !url.is_empty() => url,
-        _ => url(shared_test_cluster_port()?, "postgres"),
+        _ => {
+            let server = url(shared_test_cluster_port()?, "postgres");
+            drop_abandoned_test_databases(&server);
+            server
+        }
     };
-    let name = format!("tiyn_test_{}_{}_{}", std::process::id(), unique(), time_salt());
+    let name = format!("{TEST_DATABASE_PREFIX}{owner}_{}_{}", unique(), time_salt());
     let psql = Command::new(binary("psql")?)
         .args([server.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", &format!("CREATE DATABASE {name}")])
         .output()
         .map_err(|error| format!("psql: {error}"))?;
     check(&psql, "CREATE DATABASE")?;
     Ok(replace_database(&server, &name))
+}
+
+const TEST_DATABASE_PREFIX: &str = "tiyn_test_";
+
+/// Drops, on the shared cluster of this machine, the test databases whose owning process has
+/// ended. Best effort: a plain `DROP DATABASE` (never `FORCE`) fails while anyone is still
+/// connected, and the next call tries again. Only where `/proc` tells which processes live.
+fn drop_abandoned_test_databases(server: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(psql) = binary("psql") else { return };
+    let listed = Command::new(&psql)
+        .args([
+            server,
+            "-XAtc",
+            &format!("SELECT datname FROM pg_database WHERE datname LIKE '{TEST_DATABASE_PREFIX}%'"),
+        ])
+        .output();
+    let Ok(listed) = listed else { return };
+    if !listed.status.success() {
+        return;
+    }
+    let abandoned: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|name| test_database_owner(name).is_some_and(|owner| !Path::new(&format!("/proc/{owner}")).exists()))
+        .map(|name| format!("DROP DATABASE IF EXISTS {name}"))
+        .collect();
+    if abandoned.is_empty() {
+        return;
+    }
+    let mut drop = Command::new(&psql);
+    drop.args([server, "-Xq"]);
+    for statement in &abandoned {
+        drop.args(["-c", statement]); // each -c its own statement: DROP DATABASE refuses a transaction
+    }
+    let _ = drop.output();
+}
+
+/// The owning process of a test database, from its name (`tiyn_test_<pid>_<n>_<salt>`).
+fn test_database_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(TEST_DATABASE_PREFIX)?;
+    let (owner, rest) = rest.split_once('_')?;
+    rest.bytes().all(|byte| byte.is_ascii_digit() || byte == b'_').then_some(())?;
+    owner.parse().ok()
 }
 
 fn shared_root() -> PathBuf {
@@ -242,7 +300,15 @@ fn replace_database(server_url: &str, database: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::replace_database;
+    use super::{replace_database, test_database_owner};
+
+    #[test]
+    fn a_test_database_names_its_owner() {
+        assert_eq!(test_database_owner("tiyn_test_4242_0_123456"), Some(4242));
+        assert_eq!(test_database_owner("tiyn_test_x_0_1"), None);
+        assert_eq!(test_database_owner("tiyn_test_12_0_1; DROP"), None);
+        assert_eq!(test_database_owner("postgres"), None);
+    }
 
     #[test]
     fn replaces_the_database_of_a_url() {

@@ -46,6 +46,7 @@ enum Command {
 enum DevCommand {
     /// Print the URL of a fresh, empty PostgreSQL database on the shared throwaway test cluster
     /// (started if needed; `TIYN_TEST_DATABASE_URL` names another server). Used by the e2e tests.
+    /// The database belongs to the calling process: a later test drops it once that has ended.
     TestDatabase,
 }
 
@@ -248,13 +249,15 @@ async fn run(command: Command) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => fail(&error),
         },
-        Command::Dev(DevCommand::TestDatabase) => match tiyn_store_postgres::cluster::fresh_test_database() {
-            Ok(url) => {
-                println!("{url}");
-                ExitCode::SUCCESS
+        Command::Dev(DevCommand::TestDatabase) => {
+            match tiyn_store_postgres::cluster::fresh_test_database_owned_by(std::os::unix::process::parent_id()) {
+                Ok(url) => {
+                    println!("{url}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => fail(&error),
             }
-            Err(error) => fail(&error),
-        },
+        }
         Command::Audit(command) => audit(command).await,
         Command::Admin(command) => admin(command).await,
         Command::SettingsDoc => {
