@@ -20,8 +20,10 @@
 //! date must equal the planned amount (purchases − refunds − reversals − fees of the settled,
 //! not yet credited operations); it is booked exactly like an incoming interbank credit
 //! ([`Banking::incoming_credit`], keyed by a message id derived from the account, the date and the
-//! last planned operation, so a repeat replays) and the operations are marked credited with its
-//! entry: they leave the plan.
+//! last planned operation, so a repeat replays) and the operations of the plan as read are
+//! marked credited with its entry: they leave the plan. An operation that settles for the same
+//! date while the credit is booked (an approved one of a lower id, say) is not among them: it
+//! stays planned for the next settlement.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -796,7 +798,7 @@ impl Banking {
             .credit_pos_operations(CreditPosOperations {
                 account: account.id,
                 settlement_date: input.settlement_date,
-                through_operation: plan.through_operation,
+                operations: state.operations,
                 message_id: message_id.as_str().to_owned(),
                 expected: planned,
             })

@@ -12,8 +12,8 @@ use tiyn_store::pos::{
     BUSINESS_DAY_SQL, CreditPosOperations, IDEMPOTENCY_CONFLICT, KnownOperation, NewPosOperation, NewPosTerminal,
     OPERATION_COLUMNS, OPERATIONS_PAGE_MAX, PLANNED_GROUP, PLANNED_ROWS_MAX, PLANNED_SELECT, PlannedPosCredit,
     PlannedRow, PosIngested, PosOperation, PosOperationRow, PosOperationsQuery, PosPeriodTotals, PosSettlementState,
-    PosTerminal, PosTerminalRow, SETTLEMENT_CHANGED, TERMINAL_COLUMNS, TERMINAL_OF_ANOTHER_PARTNER, TERMINALS_MAX,
-    TerminalSaved, TotalsRow, fold_planned, fold_totals,
+    PosTerminal, PosTerminalRow, SETTLEMENT_OPERATIONS_SELECT, TERMINAL_COLUMNS, TERMINAL_OF_ANOTHER_PARTNER,
+    TERMINALS_MAX, TerminalSaved, TotalsRow, check_credited, fold_planned, fold_totals, settlement_plan,
 };
 
 // Every `AssertSqlSafe` below splices only constants of `tiyn_store::pos` and of this module.
@@ -330,75 +330,54 @@ pub async fn planned(pool: &PgPool, partner: PartnerId) -> Result<Vec<PlannedPos
 }
 
 pub async fn settlement(pool: &PgPool, account: AccountId, date: Date) -> Result<PosSettlementState, StoreError> {
-    let mut found = Vec::with_capacity(2);
-    for filter in [PLANNED, CREDITED] {
-        let rows =
-            sqlx::query(planned_sql(&format!("{filter} AND t.settlement_account_id = $1 AND o.settlement_date = $2")))
-                .bind(account.get())
-                .bind(date.to_string())
-                .fetch_all(pool)
-                .await
-                .map_err(StoreError::backend)?;
-        found.push(fold_planned(&planned_rows(&rows)?)?.into_iter().next());
-    }
-    let credited = found.pop().flatten().map(|credit| credit.totals);
-    let planned = found.pop().flatten();
-    Ok(PosSettlementState { planned, credited })
+    let operations = sqlx::query(AssertSqlSafe(format!(
+        "{SETTLEMENT_OPERATIONS_SELECT} WHERE {PLANNED} AND t.settlement_account_id = $1 AND o.settlement_date = $2 \
+         ORDER BY o.id"
+    )))
+    .bind(account.get())
+    .bind(date.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::backend)?;
+    let (planned, operations) = settlement_plan(&planned_rows(&operations)?)?;
+    let credited =
+        sqlx::query(planned_sql(&format!("{CREDITED} AND t.settlement_account_id = $1 AND o.settlement_date = $2")))
+            .bind(account.get())
+            .bind(date.to_string())
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::backend)?;
+    let credited = fold_planned(&planned_rows(&credited)?)?.into_iter().next().map(|credit| credit.totals);
+    Ok(PosSettlementState { planned, operations, credited })
 }
 
 pub async fn credit(pool: &PgPool, credit: &CreditPosOperations) -> Result<u64, StoreError> {
     let mut transaction = pool.begin().await.map_err(StoreError::backend)?;
-    let date_text = credit.settlement_date.to_string();
-    // Lock the planned rows first, so a second settlement of the same date waits and then finds
-    // them credited.
-    sqlx::query(
-        "SELECT o.id FROM pos_operations o JOIN pos_terminals t ON t.id = o.terminal_id
-         WHERE o.status = 'settled' AND o.credited_entry IS NULL AND t.settlement_account_id = $1
-           AND o.settlement_date = $2 AND o.id <= $3 ORDER BY o.id FOR UPDATE OF o",
-    )
-    .bind(credit.account.get())
-    .bind(&date_text)
-    .bind(credit.through_operation)
-    .fetch_all(&mut *transaction)
-    .await
-    .map_err(StoreError::backend)?;
-    let rows = sqlx::query(planned_sql(&format!(
-        "{PLANNED} AND t.settlement_account_id = $1 AND o.settlement_date = $2 AND o.id <= $3"
-    )))
-    .bind(credit.account.get())
-    .bind(&date_text)
-    .bind(credit.through_operation)
-    .fetch_all(&mut *transaction)
-    .await
-    .map_err(StoreError::backend)?;
-    let Some(plan) = fold_planned(&planned_rows(&rows)?)?.into_iter().next() else {
-        return Err(StoreError::Conflict(SETTLEMENT_CHANGED));
-    };
-    if plan.amount()? != credit.expected {
-        return Err(StoreError::Conflict(SETTLEMENT_CHANGED));
-    }
     let entry: Option<i64> = sqlx::query_scalar("SELECT entry_id FROM incoming_credits WHERE message_id = $1")
         .bind(&credit.message_id)
         .fetch_optional(&mut *transaction)
         .await
         .map_err(StoreError::backend)?;
     let entry = entry.ok_or(StoreError::NotFound { what: "settlement credit" })?;
-    let updated = sqlx::query(
+    // The row locks order two settlements of one plan: the second waits, then finds the rows
+    // credited (by the same entry, a repeat; by another, a conflict).
+    sqlx::query(
         "UPDATE pos_operations SET credited_entry = $1
-         WHERE status = 'settled' AND credited_entry IS NULL AND settlement_date = $2 AND id <= $3
-           AND terminal_id IN (SELECT id FROM pos_terminals WHERE settlement_account_id = $4)",
+         WHERE id = ANY($2) AND status = 'settled' AND credited_entry IS NULL",
     )
     .bind(entry)
-    .bind(&date_text)
-    .bind(credit.through_operation)
-    .bind(credit.account.get())
+    .bind(&credit.operations)
     .execute(&mut *transaction)
     .await
-    .map_err(StoreError::backend)?
-    .rows_affected();
-    if updated != plan.totals.operations {
-        return Err(StoreError::Conflict(SETTLEMENT_CHANGED));
-    }
+    .map_err(StoreError::backend)?;
+    // What the entry covers among the plan's operations, whether marked now or by a repeat.
+    let covered = sqlx::query(planned_sql("o.credited_entry = $1 AND o.id = ANY($2)"))
+        .bind(entry)
+        .bind(&credit.operations)
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(StoreError::backend)?;
+    let credited = check_credited(credit, &planned_rows(&covered)?)?;
     transaction.commit().await.map_err(StoreError::backend)?;
-    Ok(updated)
+    Ok(credited)
 }

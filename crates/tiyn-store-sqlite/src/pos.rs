@@ -10,8 +10,8 @@ use tiyn_store::pos::{
     BUSINESS_DAY_SQL, CreditPosOperations, IDEMPOTENCY_CONFLICT, KnownOperation, NewPosOperation, NewPosTerminal,
     OPERATION_COLUMNS, OPERATIONS_PAGE_MAX, PLANNED_GROUP, PLANNED_ROWS_MAX, PLANNED_SELECT, PlannedPosCredit,
     PlannedRow, PosIngested, PosOperation, PosOperationRow, PosOperationsQuery, PosPeriodTotals, PosSettlementState,
-    PosTerminal, PosTerminalRow, SETTLEMENT_CHANGED, TERMINAL_COLUMNS, TERMINAL_OF_ANOTHER_PARTNER, TERMINALS_MAX,
-    TerminalSaved, TotalsRow, fold_planned, fold_totals,
+    PosTerminal, PosTerminalRow, SETTLEMENT_OPERATIONS_SELECT, TERMINAL_COLUMNS, TERMINAL_OF_ANOTHER_PARTNER,
+    TERMINALS_MAX, TerminalSaved, TotalsRow, check_credited, fold_planned, fold_totals, settlement_plan,
 };
 
 fn terminal_row(row: &Row<'_>) -> rusqlite::Result<PosTerminalRow> {
@@ -268,11 +268,16 @@ pub fn planned(connection: &Connection, partner: PartnerId) -> Result<Vec<Planne
 pub fn settlement(connection: &Connection, account: AccountId, date: Date) -> Result<PosSettlementState, StoreError> {
     let date_text = date.to_string();
     let parameters: [&dyn rusqlite::ToSql; 2] = [&account.get(), &date_text];
-    let planned = planned_rows(
-        connection,
-        &format!("{PLANNED} AND t.settlement_account_id = ?1 AND o.settlement_date = ?2"),
-        &parameters,
-    )?;
+    let sql = format!(
+        "{SETTLEMENT_OPERATIONS_SELECT} WHERE {PLANNED} AND t.settlement_account_id = ?1 AND o.settlement_date = ?2 \
+         ORDER BY o.id"
+    );
+    let mut statement = connection.prepare_cached(&sql).map_err(StoreError::backend)?;
+    let operations = statement
+        .query_map(&parameters[..], planned_row)
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(StoreError::backend)?;
+    let (planned, operations) = settlement_plan(&operations)?;
     let credited = planned_rows(
         connection,
         "o.status = 'settled' AND o.credited_entry IS NOT NULL AND t.settlement_account_id = ?1 \
@@ -280,24 +285,13 @@ pub fn settlement(connection: &Connection, account: AccountId, date: Date) -> Re
         &parameters,
     )?;
     Ok(PosSettlementState {
-        planned: fold_planned(&planned)?.into_iter().next(),
+        planned,
+        operations,
         credited: fold_planned(&credited)?.into_iter().next().map(|credit| credit.totals),
     })
 }
 
 pub fn credit(connection: &mut Connection, credit: &CreditPosOperations) -> Result<u64, StoreError> {
-    let date_text = credit.settlement_date.to_string();
-    let planned = planned_rows(
-        connection,
-        &format!("{PLANNED} AND t.settlement_account_id = ?1 AND o.settlement_date = ?2 AND o.id <= ?3"),
-        &[&credit.account.get(), &date_text, &credit.through_operation],
-    )?;
-    let Some(plan) = fold_planned(&planned)?.into_iter().next() else {
-        return Err(StoreError::Conflict(SETTLEMENT_CHANGED));
-    };
-    if plan.amount()? != credit.expected {
-        return Err(StoreError::Conflict(SETTLEMENT_CHANGED));
-    }
     let entry: Option<i64> = connection
         .query_row("SELECT entry_id FROM incoming_credits WHERE message_id = ?1", params![credit.message_id], |row| {
             row.get(0)
@@ -305,17 +299,20 @@ pub fn credit(connection: &mut Connection, credit: &CreditPosOperations) -> Resu
         .optional()
         .map_err(StoreError::backend)?;
     let entry = entry.ok_or(StoreError::NotFound { what: "settlement credit" })?;
-    let updated = connection
+    // The plan's ids as a JSON array, read back by `json_each`.
+    let ids = format!("[{}]", credit.operations.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    connection
         .execute(
             "UPDATE pos_operations SET credited_entry = ?1
-             WHERE status = 'settled' AND credited_entry IS NULL AND settlement_date = ?2 AND id <= ?3
-               AND terminal_id IN (SELECT id FROM pos_terminals WHERE settlement_account_id = ?4)",
-            params![entry, date_text, credit.through_operation, credit.account.get()],
+             WHERE id IN (SELECT value FROM json_each(?2)) AND status = 'settled' AND credited_entry IS NULL",
+            params![entry, ids],
         )
         .map_err(StoreError::backend)?;
-    let updated = updated as u64;
-    if updated != plan.totals.operations {
-        return Err(StoreError::Conflict(SETTLEMENT_CHANGED));
-    }
-    Ok(updated)
+    // What the entry covers among the plan's operations, whether marked now or by a repeat.
+    let covered = planned_rows(
+        connection,
+        "o.credited_entry = ?1 AND o.id IN (SELECT value FROM json_each(?2))",
+        &[&entry, &ids],
+    )?;
+    check_credited(credit, &covered)
 }

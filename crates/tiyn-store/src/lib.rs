@@ -527,9 +527,10 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         settlement_date: jiff::civil::Date,
     ) -> Result<pos::PosSettlementState, StoreError>;
-    /// Marks the planned operations (ids up to `through_operation`) credited by the settlement
-    /// credit booked under `message_id`, in one transaction that re-sums them first
-    /// (`Conflict("settlement_changed")` when they no longer sum to `expected`). Answers how many.
+    /// Marks the plan's operations (the ids it was read with) credited by the settlement credit
+    /// booked under `message_id`, in one transaction that re-sums what that credit then covers
+    /// (`Conflict("settlement_changed")` unless it is all of them, summing to `expected`; a
+    /// repeat of the same credit answers the same). Answers how many.
     async fn credit_pos_operations(&self, credit: pos::CreditPosOperations) -> Result<u64, StoreError>;
 
     // Notices and marketplace reports (issue 6, R-3.1.2.8)

@@ -267,6 +267,11 @@ impl PlannedPosCredit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PosSettlementState {
     pub planned: Option<PlannedPosCredit>,
+    /// The planned operations' ids, ascending, read with `planned`: what crediting this plan
+    /// marks, and nothing else. An operation that settles for the same date while the credit is
+    /// being booked (an approved one of a lower id, say) is not among them and waits for the
+    /// next settlement.
+    pub operations: Vec<i64>,
     /// The operations of that account and date already credited, summed.
     pub credited: Option<PosTotals>,
 }
@@ -277,10 +282,44 @@ pub struct PosSettlementState {
 pub struct CreditPosOperations {
     pub account: AccountId,
     pub settlement_date: Date,
-    pub through_operation: i64,
+    /// The plan's operations ([`PosSettlementState::operations`]).
+    pub operations: Vec<i64>,
     pub message_id: String,
-    /// The planned amount the credit was checked against: re-summed in the transaction.
+    /// The planned amount the credit was checked against: the marked operations are re-summed
+    /// in the transaction.
     pub expected: Money,
+}
+
+/// The SQL of one settlement account's date, an operation a row in [`PlannedRow`]'s columns
+/// (a count of 1, its own id as the highest), by id: `{filter}` is spliced (a constant of the
+/// backend), the parameters are the backend's.
+pub const SETTLEMENT_OPERATIONS_SELECT: &str = "SELECT t.settlement_account_id, o.settlement_date, o.currency, o.kind, CAST(1 AS BIGINT), \
+     o.amount, o.fee, o.id FROM pos_operations o JOIN pos_terminals t ON t.id = o.terminal_id";
+
+/// The plan of one settlement account's date from its operations' rows, in id order.
+pub fn settlement_plan(rows: &[PlannedRow]) -> Result<(Option<PlannedPosCredit>, Vec<i64>), StoreError> {
+    let mut plans = fold_planned(rows)?.into_iter();
+    let plan = plans.next();
+    if plans.next().is_some() {
+        return Err(StoreError::backend("a settlement's operations of several accounts or dates"));
+    }
+    Ok((plan, rows.iter().map(|row| row.through_operation).collect()))
+}
+
+/// Checks, in the crediting transaction, what the settlement credit's entry now covers among
+/// the plan's operations (their grouped rows): all of them, of that account and date, summing
+/// to the expected amount. Answers how many; otherwise `Conflict("settlement_changed")`, and the
+/// backend rolls the marking back.
+pub fn check_credited(credit: &CreditPosOperations, covered: &[PlannedRow]) -> Result<u64, StoreError> {
+    let mut plans = fold_planned(covered)?.into_iter();
+    let (Some(plan), None) = (plans.next(), plans.next()) else {
+        return Err(StoreError::Conflict(SETTLEMENT_CHANGED));
+    };
+    let whole = plan.totals.operations == credit.operations.len() as u64
+        && plan.account == credit.account
+        && plan.settlement_date == credit.settlement_date
+        && plan.amount()? == credit.expected;
+    if whole { Ok(plan.totals.operations) } else { Err(StoreError::Conflict(SETTLEMENT_CHANGED)) }
 }
 
 // ----- Rows -----

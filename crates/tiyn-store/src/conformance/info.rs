@@ -441,8 +441,9 @@ async fn book_settlement(store: &Arc<dyn Store>, account: AccountId, amount: Mon
 }
 
 /// R-3.1.2.5: the planned credits are the settled, uncredited operations per settlement account
-/// and date; crediting marks them once, only those planned, and only when they still sum to what
-/// was expected; the settlement then reports them credited.
+/// and date; crediting marks exactly the operations of the plan as read, once, and only when
+/// they still sum to what was expected: operations that join the date meanwhile (a lower id
+/// settling included) wait for the next settlement; the settlement then reports them credited.
 pub async fn r_3_1_2_5_planned_pos_credits_are_credited_once(store: Arc<dyn Store>) {
     let f = Fixture::new(Arc::clone(&store), 0).await;
     let other = Fixture::new(Arc::clone(&store), 1).await;
@@ -507,63 +508,86 @@ pub async fn r_3_1_2_5_planned_pos_credits_are_credited_once(store: Arc<dyn Stor
     let other_plan = store.planned_pos_credits(other.partner).await.expect("planned");
     assert_eq!(other_plan.len(), 1, "the other partner plans only its own");
     assert_eq!(other_plan[0].account, other.kzt_a);
-    assert_eq!(
-        store.pos_settlement(f.kzt_a, day1).await.expect("settlement"),
-        PosSettlementState { planned: Some(plan.clone()), credited: None }
-    );
-
-    // A late settled operation of the same account and date arrives after the plan was made.
+    // A late settled operation of the same account and date joins the plan.
     let late = operation(shop.id, "S-6", at_minutes(10), Purchase, Settled, 8_000, 80, Some(day1));
     let late_id = ingest_all(&store, std::slice::from_ref(&late)).await[0];
+    let mut plan = plan;
+    plan.totals.add(&as_stored(&late, late_id, "", false)).expect("no overflow");
+    plan.through_operation = late_id;
+    let mut plan_ids: Vec<i64> = a_day1.iter().map(|row| ids[*row]).chain([late_id]).collect();
+    plan_ids.sort_unstable();
+    assert_eq!(
+        store.pos_settlement(f.kzt_a, day1).await.expect("settlement"),
+        PosSettlementState { planned: Some(plan.clone()), operations: plan_ids.clone(), credited: None }
+    );
+    // 122 750 + 8 000 − 80.
+    assert_eq!(plan.amount().expect("net"), Money::from_minor(130_670, Currency::Kzt));
+
+    // While the settlement credit is booked, the approved S-3 settles for the same date: its id
+    // is lower than the plan's last.
+    let s3_settled = operation(shop.id, "S-3", at_minutes(5), Purchase, Settled, 70_000, 1_000, Some(day1));
+    let s3 = store.ingest_pos_operations(vec![s3_settled.clone()]).await.expect("a batch").remove(0).expect("settled");
+    assert!(s3.settled && s3.id == ids[4] && s3.id < late_id, "S-3 settles under its own id");
 
     book_settlement(&store, f.kzt_a, plan.amount().expect("net"), "POS-SETTLE-1").await;
     let credit = CreditPosOperations {
         account: f.kzt_a,
         settlement_date: day1,
-        through_operation: plan.through_operation,
+        operations: plan_ids.clone(),
         message_id: "POS-SETTLE-1".into(),
         expected: plan.amount().expect("net"),
     };
     // A credit that does not match the planned sum marks nothing.
     let wrong = CreditPosOperations { expected: Money::from_minor(122_749, Currency::Kzt), ..credit.clone() };
     assert!(matches!(store.credit_pos_operations(wrong).await, Err(StoreError::Conflict("settlement_changed"))));
-    // Crediting the plan including the late operation with the old amount is stale.
-    let stale = CreditPosOperations { through_operation: late_id, ..credit.clone() };
+    // The plan with the late operations but the old amount does not sum either.
+    let mut more = plan_ids.clone();
+    more.push(s3.id);
+    let stale = CreditPosOperations { operations: more, ..credit.clone() };
     assert!(matches!(store.credit_pos_operations(stale).await, Err(StoreError::Conflict("settlement_changed"))));
+    // Operations of another account, or none, are not this plan.
+    let foreign = CreditPosOperations { operations: vec![ids[7]], ..credit.clone() };
+    assert!(matches!(store.credit_pos_operations(foreign).await, Err(StoreError::Conflict("settlement_changed"))));
+    let empty = CreditPosOperations { operations: vec![], ..credit.clone() };
+    assert!(matches!(store.credit_pos_operations(empty).await, Err(StoreError::Conflict("settlement_changed"))));
     // An unknown settlement credit marks nothing.
     let unknown = CreditPosOperations { message_id: "POS-UNKNOWN".into(), ..credit.clone() };
     assert!(matches!(store.credit_pos_operations(unknown).await, Err(StoreError::NotFound { .. })));
     let untouched = store.pos_settlement(f.kzt_a, day1).await.expect("settlement");
     assert_eq!(untouched.credited, None, "nothing credited by the refused attempts");
 
-    // The plan as made: its four operations, not the late one.
-    assert_eq!(store.credit_pos_operations(credit.clone()).await.expect("credited"), 4);
+    // The plan as read: its five operations, not S-3.
+    assert_eq!(store.credit_pos_operations(credit.clone()).await.expect("credited"), 5);
+    assert_eq!(store.credit_pos_operations(credit.clone()).await.expect("a repeat"), 5, "a repeat changes nothing");
+    book_settlement(&store, f.kzt_a, plan.amount().expect("net"), "POS-SETTLE-2").await;
+    let twice = CreditPosOperations { message_id: "POS-SETTLE-2".into(), ..credit };
     assert!(
-        matches!(store.credit_pos_operations(credit).await, Err(StoreError::Conflict("settlement_changed"))),
-        "a second credit of the same plan finds nothing planned"
+        matches!(store.credit_pos_operations(twice).await, Err(StoreError::Conflict("settlement_changed"))),
+        "operations credited by one settlement are not credited by another"
     );
-    let mut late_totals = PosTotals::zero(Currency::Kzt);
-    late_totals.add(&as_stored(&late, late_id, "", false)).expect("no overflow");
-    let late_plan =
-        PlannedPosCredit { account: f.kzt_a, settlement_date: day1, totals: late_totals, through_operation: late_id };
+    let mut joined_totals = PosTotals::zero(Currency::Kzt);
+    joined_totals.add(&as_stored(&s3_settled, s3.id, "", false)).expect("no overflow");
+    let joined_plan =
+        PlannedPosCredit { account: f.kzt_a, settlement_date: day1, totals: joined_totals, through_operation: s3.id };
     assert_eq!(
         store.pos_settlement(f.kzt_a, day1).await.expect("settlement"),
-        PosSettlementState { planned: Some(late_plan.clone()), credited: Some(plan.totals) }
+        PosSettlementState { planned: Some(joined_plan.clone()), operations: vec![s3.id], credited: Some(plan.totals) },
+        "what joined waits for the next settlement of the date"
     );
-    let mut expected_after = vec![late_plan, expected[1].clone(), expected[2].clone()];
+    let mut expected_after = vec![joined_plan, expected[1].clone(), expected[2].clone()];
     expected_after.sort_by_key(|credit| (credit.settlement_date, credit.account));
     assert_eq!(store.planned_pos_credits(f.partner).await.expect("planned"), expected_after);
     assert_eq!(
         store.pos_settlement(f.kzt_b, day1).await.expect("settlement"),
-        PosSettlementState { planned: Some(expected[1].clone()), credited: None }
+        PosSettlementState { planned: Some(expected[1].clone()), operations: vec![ids[7]], credited: None }
     );
     assert_eq!(
         store.pos_settlement(f.kzt_a, Date::constant(2026, 9, 30)).await.expect("settlement"),
-        PosSettlementState { planned: None, credited: None }
+        PosSettlementState { planned: None, operations: vec![], credited: None }
     );
 
     // The operations say which were credited.
-    let credited_ids: HashSet<i64> = a_day1.iter().map(|row| ids[*row]).collect();
+    let credited_ids: HashSet<i64> = plan_ids.iter().copied().collect();
     for terminal in [&shop, &kiosk] {
         for operation in walk_operations(&store, terminal.id, at_minutes(0), at_minutes(60), 100).await {
             assert_eq!(operation.credited, credited_ids.contains(&operation.id), "{}", operation.operation_id);
