@@ -77,7 +77,8 @@ pub(crate) fn finish(
 ) -> Result<usize, RenderError> {
     flow.space(12.0);
     let (left_pt, width_pt) = (flow.left_pt(), flow.content_width_pt());
-    let notice = crate::statement::document_stamp_notice(lang);
-    crate::statement::stamp_block(&mut flow, faces, bank_name, bank_bic, lang, notice, left_pt, width_pt)?;
+    let (center, notice) =
+        (crate::statement::document_stamp_center(lang), crate::statement::document_stamp_notice(lang));
+    crate::statement::stamp_block(&mut flow, faces, bank_name, bank_bic, lang, center, notice, left_pt, width_pt)?;
     flow.hand_out(page)
 }

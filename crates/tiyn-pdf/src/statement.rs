@@ -431,6 +431,7 @@ impl<'a> Sheet<'a> {
             &header.bank_name,
             header.bank_bic.as_str(),
             lang,
+            labels.stamp_center,
             labels.stamp_notice,
             self.left_pt,
             self.width_pt,
@@ -439,7 +440,8 @@ impl<'a> Sheet<'a> {
 }
 
 /// The bank's stamp with its notice (R-3.1.2.6) for every document that carries it (the
-/// statement, the POS operations, the lists): the stamp at the left edge, `notice` beside it.
+/// statement, the POS operations, the lists): the stamp at the left edge, saying what it is for
+/// (`center`) in its middle, `notice` beside it.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn stamp_block(
     flow: &mut Flow<'_>,
@@ -447,6 +449,7 @@ pub(crate) fn stamp_block(
     bank_name: &str,
     bic: &str,
     lang: Lang,
+    center: &str,
     notice: &str,
     left_pt: f32,
     width_pt: f32,
@@ -458,7 +461,7 @@ pub(crate) fn stamp_block(
     flow.block(stamp_height_pt, |top_pt| {
         let center_x_pt = left_pt + STAMP_RADIUS_OUTER_PT + 2.0;
         let center_y_pt = top_pt + stamp_height_pt / 2.0;
-        let mut marks = stamp(faces, bank_name, bic, labels, center_x_pt, center_y_pt);
+        let mut marks = stamp(faces, bank_name, bic, labels.bic, center, center_x_pt, center_y_pt);
         marks.extend(text_block(faces, notice, TextStyle::regular(8.0), notice_x_pt, notice_width_pt, center_y_pt));
         marks
     })
@@ -503,20 +506,28 @@ fn text_block(faces: &Faces, text: &str, style: TextStyle, x_pt: f32, width_pt: 
 }
 
 /// The image of the bank's electronic stamp, drawn (not a picture): two rings, the bank's name
-/// and BIC in capitals around the ring between them, the stamp's purpose in the middle.
-fn stamp(faces: &Faces, bank_name: &str, bic: &str, labels: &Labels, center_x_pt: f32, center_y_pt: f32) -> Vec<Mark> {
+/// and BIC in capitals around the ring between them, the stamp's purpose (`center`) in the middle.
+fn stamp(
+    faces: &Faces,
+    bank_name: &str,
+    bic: &str,
+    bic_label: &str,
+    center: &str,
+    center_x_pt: f32,
+    center_y_pt: f32,
+) -> Vec<Mark> {
     let mut marks = vec![
         Mark::Circle { center_x_pt, center_y_pt, radius_pt: STAMP_RADIUS_OUTER_PT, thickness_pt: 1.6, ink: Ink::Stamp },
         Mark::Circle { center_x_pt, center_y_pt, radius_pt: STAMP_RADIUS_INNER_PT, thickness_pt: 0.7, ink: Ink::Stamp },
     ];
-    let (ring, name_chars) = ring_text(faces, bank_name, labels.bic, bic);
+    let (ring, name_chars) = ring_text(faces, bank_name, bic_label, bic);
     marks.extend(ring_letters(faces, &ring, name_chars, center_x_pt, center_y_pt));
 
     // The middle: the stamp's purpose, wrapped inside the inner ring.
     let style = STAMP_CENTER;
     let face = faces.face(style.weight);
     let width_pt = 2.0 * STAMP_RADIUS_INNER_PT * 0.8;
-    let lines = wrap(faces, labels.stamp_center, style, width_pt);
+    let lines = wrap(faces, center, style, width_pt);
     let height_pt = lines.len() as f32 * style.line_height_pt();
     let mut top_pt = center_y_pt - height_pt / 2.0;
     for line in lines {
@@ -787,6 +798,14 @@ static EN: Labels = Labels {
 };
 
 /// The stamp's notice on a document other than a statement (R-3.1.2.6).
+pub(crate) const fn document_stamp_center(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "ДЛЯ ДОКУМЕНТОВ",
+        Lang::Kk => "ҚҰЖАТТАР ҮШІН",
+        Lang::En => "FOR DOCUMENTS",
+    }
+}
+
 pub(crate) const fn document_stamp_notice(lang: Lang) -> &'static str {
     match lang {
         Lang::Ru => {

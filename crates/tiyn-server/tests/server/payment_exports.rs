@@ -95,14 +95,17 @@ async fn r_3_1_2_6_the_payment_list_exports_as_pdf_with_totals() {
         "1 521,00 KZT",
         "Страница 1 из 1",
         "не является оригиналом",
+        "ДОКУМЕНТОВ", // the stamp says what it is for: "ДЛЯ ДОКУМЕНТОВ", wrapped in its ring
     ] {
         assert!(text.contains(expected), "{expected:?} in the PDF:\n{text}");
     }
+    assert!(!text.contains("ВЫПИСОК"), "a list's stamp is not a statement's:\n{text}");
 
     let (status, _, pdf) = file(&f, "/api/v1/payments?format=pdf&status=draft&lang=en").await;
     assert_eq!(status, 200);
     let text = pdftotext(&pdf);
     assert!(text.contains("Payment documents") && text.contains("Draft"), "{text}");
+    assert!(text.contains("DOCUMENTS"), "the stamp in English:\n{text}");
     assert!(!text.contains("ТОО «Ромашка»"), "the sent document is filtered out:\n{text}");
     assert!(text.contains("20.95 KZT"), "the drafts' total:\n{text}");
 }

@@ -452,6 +452,7 @@ async fn r_3_1_2_4_exports_read_back_with_independent_readers() {
         "37 770,67",
         "Страница 1 из",
         "не является оригиналом",
+        "ДОКУМЕНТОВ", // the stamp says what it is for: "ДЛЯ ДОКУМЕНТОВ", wrapped in its ring
     ] {
         assert!(text.contains(expected), "{expected:?} in the PDF:\n{text}");
     }
