@@ -136,7 +136,9 @@ pub struct ImportRefusalDto {
 /// Every document is checked like `POST /payments` (its payer IBAN must be one of the
 /// partner's accounts) and every problem is reported with its document, line, key and field
 /// . When any document has an error nothing is imported, unless `partial=true`.
-#[utoipa::path(post, path = "/payments/import", tag = "payments", params(ImportQuery),
+#[utoipa::path(post, path = "/payments/import", tag = "payments",
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header,
+        description = "a repeat with the same file answers the first import's drafts and stores nothing")),
     request_body(description = "The file, as its bytes", content(
         (String = "text/plain"), (String = "application/octet-stream"), (String = "application/xml"))),
     responses(
@@ -187,8 +189,9 @@ pub async fn import_payments(
             return Ok(refusal(&report, lang));
         }
     };
-    let report =
-        state.banking.import_payments(&context, &principal, &file, format, query.partial.unwrap_or(false)).await?;
+    let key = crate::payments::idempotency_key(&headers)?;
+    let partial = query.partial.unwrap_or(false);
+    let report = state.banking.import_payments(&context, &principal, &file, format, partial, key.as_deref()).await?;
     if report.imported.is_empty() && !report.problems.is_empty() {
         return Ok(refusal(&report, lang));
     }

@@ -127,6 +127,32 @@ pub struct ImportWarning {
     pub key: String,
 }
 
+const IDEMPOTENCY_CONFLICT: &str = tiyn_store::payments::conflicts::IDEMPOTENCY_CONFLICT;
+
+/// An import's request key. Each draft it stores carries the client's key, a unit separator
+/// (U+001F, which no client key has: they are visible ASCII) and the document's place in the
+/// file, with the digest of the whole request, so the drafts of one import are found together
+/// and a different request under the same key is told apart.
+struct ImportRequest {
+    prefix: String,
+    digest: [u8; 32],
+}
+
+impl ImportRequest {
+    fn new(key: &str, file: &[u8], format: ImportFormat, partial: bool) -> ImportRequest {
+        let mut digest = Sha256::new();
+        digest.update(b"tiyn-payments-import-v1\0");
+        digest.update(format.as_str().as_bytes());
+        digest.update(if partial { b"\0partial\0" } else { b"\0whole\0\0\0" });
+        digest.update(file);
+        ImportRequest { prefix: format!("{key}\u{1f}"), digest: digest.finalize().into() }
+    }
+
+    fn key_of(&self, ordinal: usize) -> tiyn_store::payments::RequestKey {
+        tiyn_store::payments::RequestKey { key: format!("{}{ordinal}", self.prefix), digest: self.digest }
+    }
+}
+
 /// What an import did.
 #[derive(Debug, Clone)]
 pub struct ImportReport {
@@ -193,6 +219,12 @@ impl Banking {
     /// The import runs as a task of its own: a caller that stops waiting (a request timeout, a
     /// client gone) does not cut it off between two drafts, so it still stores all or nothing
     /// and leaves its audit record.
+    ///
+    /// With a `request_key` (the client's `Idempotency-Key`, or the cabinet form's own), a repeat
+    /// of the same request answers the drafts the first one stored, as they are now, and stores
+    /// nothing (the documents it refused are not checked again); the same key with another file,
+    /// format or `partial` is `Conflict("idempotency_conflict")`. A request that stored nothing
+    /// keeps no key: its repeat is checked afresh.
     pub async fn import_payments(
         &self,
         context: &Context,
@@ -200,9 +232,13 @@ impl Banking {
         file: &[u8],
         format: ImportFormat,
         partial: bool,
+        request_key: Option<&str>,
     ) -> Result<ImportReport, BankingError> {
+        let request = request_key.map(|key| ImportRequest::new(key, file, format, partial));
         let (banking, context, principal, file) = (self.clone(), context.clone(), principal.clone(), file.to_vec());
-        let task = tokio::spawn(async move { banking.import_file(&context, &principal, &file, format, partial).await });
+        let task = tokio::spawn(async move {
+            banking.import_file(&context, &principal, &file, format, partial, request.as_ref()).await
+        });
         task.await.map_err(|error| BankingError::Internal(format!("the import task failed: {error}")))?
     }
 
@@ -213,11 +249,38 @@ impl Banking {
         file: &[u8],
         format: ImportFormat,
         partial: bool,
+        request: Option<&ImportRequest>,
     ) -> Result<ImportReport, BankingError> {
         let partner = Self::partner(principal)?;
-        let report = match self.read_file(file, format) {
-            Ok((format, read)) => self.import_documents(context, principal, partner, format, read, partial).await?,
-            Err(report) => report,
+        let earlier = match request {
+            Some(request) => self.store.payments_by_request_key_prefix(partner, &request.prefix).await?,
+            None => Vec::new(),
+        };
+        let (report, replayed) = if let Some(request) = request.filter(|_| !earlier.is_empty()) {
+            if earlier.iter().any(|draft| draft.request_digest != request.digest) {
+                return Err(tiyn_store::StoreError::Conflict(IDEMPOTENCY_CONFLICT).into());
+            }
+            let (format, documents) = match self.read_file(file, format) {
+                Ok((format, read)) => (format, read.len()),
+                Err(report) => (report.format, earlier.len()),
+            };
+            let imported = earlier.into_iter().map(|draft| draft.record).collect();
+            let report = ImportReport {
+                format,
+                documents,
+                imported,
+                problems: Vec::new(),
+                problems_truncated: false,
+                ignored: Vec::new(),
+            };
+            (report, true)
+        } else {
+            match self.read_file(file, format) {
+                Ok((format, read)) => {
+                    self.import_documents(context, principal, partner, format, read, partial, request).await?
+                }
+                Err(report) => (report, false),
+            }
         };
         let failure = report.imported.is_empty().then(|| match report.problems.as_slice() {
             [only] if report.file_refused() => only.code,
@@ -226,13 +289,14 @@ impl Banking {
         });
         let file_digest: [u8; 32] = Sha256::digest(file).into();
         let details = format!(
-            "format={} bytes={} sha256={} documents={} imported={} not_imported={} partial={partial}",
+            "format={} bytes={} sha256={} documents={} imported={} not_imported={} partial={partial}{}",
             report.format.as_str(),
             file.len(),
             digest_hex(&file_digest),
             report.documents,
             report.imported.len(),
             report.documents - report.imported.len(),
+            if replayed { " replayed=true" } else { "" },
         );
         self.identity.record_detailed(context, principal, PAYMENT_IMPORT, None, Some(details), failure).await?;
         Ok(report)
@@ -286,7 +350,8 @@ impl Banking {
         format: ImportFormat,
         read: Vec<Read>,
         partial: bool,
-    ) -> Result<ImportReport, BankingError> {
+        request: Option<&ImportRequest>,
+    ) -> Result<(ImportReport, bool), BankingError> {
         // The payer accounts a file may name: the partner's, and of those the ones an API key may
         // use. Any other IBAN reads like one that exists nowhere.
         let accounts: HashMap<Iban, AccountId> = self
@@ -324,7 +389,7 @@ impl Banking {
             for ((ordinal, document, transaction, payer), checked) in chunk.iter().zip(in_order(checks).await) {
                 let errors = match (checked?, payer) {
                     (Ok(requisites), Ok(_)) => {
-                        valid.push(requisites);
+                        valid.push((*ordinal, requisites));
                         continue;
                     }
                     (Ok(_), Err(unresolved)) => vec![unresolved.clone()],
@@ -345,24 +410,29 @@ impl Banking {
         let mut report =
             ImportReport { format, documents, imported: Vec::new(), problems, problems_truncated: false, ignored };
         if !report.problems.is_empty() && !partial {
-            return Ok(report);
+            return Ok((report, false));
         }
         // In one store transaction, numbered in file order: all the drafts or none. Their audit
         // records, which need no order, together.
         let now = self.now();
         let drafts = valid
             .iter()
-            .map(|requisites| tiyn_store::payments::NewPayment {
+            .map(|(ordinal, requisites)| tiyn_store::payments::NewPayment {
                 partner,
                 fields: tiyn_payments::RawDocument::from_requisites(requisites),
                 amount: requisites.amount(),
                 value_date: requisites.value_date(),
                 created_by: principal.user_id(),
                 created_at: now,
-                request_key: None,
+                request_key: request.map(|request| request.key_of(*ordinal)),
             })
             .collect();
-        report.imported = self.store.create_payments(drafts).await?;
+        let stored = self.store.create_payments(drafts).await?;
+        report.imported = stored.records;
+        if stored.replayed {
+            // The same import ran at the same time and stored these first: it audited them.
+            return Ok((report, true));
+        }
         for chunk in report.imported.chunks(RECORDED_TOGETHER) {
             let recorded = in_order(chunk.iter().map(|record| self.record_draft(context, principal, record))).await;
             if let Some(error) = recorded.into_iter().find_map(Result::err) {
@@ -371,7 +441,7 @@ impl Banking {
             }
         }
         assert_eq!(report.imported.len(), valid.len());
-        Ok(report)
+        Ok((report, false))
     }
 
     /// Deletes the drafts of an import that failed midway, so that it leaves nothing behind.

@@ -552,6 +552,14 @@ impl Store for PostgresStore {
         payments::create(&self.pool, &payment).await
     }
 
+    async fn payments_by_request_key_prefix(
+        &self,
+        partner: PartnerId,
+        prefix: &str,
+    ) -> Result<Vec<tiyn_store::payments::KeyedPayment>, StoreError> {
+        payments::by_request_key_prefix(&self.pool, partner, prefix).await
+    }
+
     async fn payment(
         &self,
         partner: PartnerId,
@@ -692,7 +700,7 @@ impl Store for PostgresStore {
     async fn create_payments(
         &self,
         payments: Vec<tiyn_store::payments::NewPayment>,
-    ) -> Result<Vec<tiyn_store::payments::PaymentRecord>, StoreError> {
+    ) -> Result<tiyn_store::payments::Drafts, StoreError> {
         payments::create_many(&self.pool, &payments).await
     }
 

@@ -29,9 +29,9 @@ use tiyn_payments::limits::{LimitScope, Usage};
 use tiyn_payments::{DocumentId, Status};
 use tiyn_store::StoreError;
 use tiyn_store::payments::{
-    self, ConfirmPayments, Confirmer, DueExecution, Execution, NewPayment, NewSigning, OutboxItem, OutboxSource,
-    PAYMENT_COLUMNS, PaymentEdit, PaymentOutcome, PaymentQuery, PaymentRecord, PaymentRow, REQUISITE_COLUMNS,
-    RequisiteColumns, Settlement, SigningMember, SigningRecord, conflicts,
+    self, ConfirmPayments, Confirmer, Drafts, DueExecution, Execution, KEYED_PAYMENTS_MAX, KeyedPayment, NewPayment,
+    NewSigning, OutboxItem, OutboxSource, PAYMENT_COLUMNS, PaymentEdit, PaymentOutcome, PaymentQuery, PaymentRecord,
+    PaymentRow, REQUISITE_COLUMNS, RequisiteColumns, Settlement, SigningMember, SigningRecord, conflicts,
 };
 
 use crate::ledger;
@@ -109,6 +109,33 @@ pub async fn get(pool: &PgPool, partner: PartnerId, id: DocumentId) -> Result<Op
     row.as_ref().map(record).transpose()
 }
 
+/// The partner's drafts under request keys starting with `prefix`. `starts_with` compares
+/// characters whatever the database's collation (a range would follow the collation's order).
+pub async fn by_request_key_prefix(
+    pool: &PgPool,
+    partner: PartnerId,
+    prefix: &str,
+) -> Result<Vec<KeyedPayment>, StoreError> {
+    if prefix.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS}, request_digest FROM payment_documents
+         WHERE partner_id = $1 AND request_key IS NOT NULL AND starts_with(request_key, $2)
+         ORDER BY number LIMIT {KEYED_PAYMENTS_MAX}"
+    ));
+    let rows = sqlx::query(sql).bind(partner.get()).bind(prefix).fetch_all(pool).await.map_err(StoreError::backend)?;
+    let digest_at = PAYMENT_COLUMNS.split(',').count();
+    rows.iter()
+        .map(|row| {
+            let digest: Vec<u8> = row.try_get(digest_at).map_err(StoreError::backend)?;
+            let request_digest =
+                digest.try_into().map_err(|_| StoreError::backend("a request digest of another length"))?;
+            Ok(KeyedPayment { record: record(row)?, request_digest })
+        })
+        .collect()
+}
+
 pub async fn list(pool: &PgPool, partner: PartnerId, query: &PaymentQuery) -> Result<Vec<PaymentRecord>, StoreError> {
     let sql = AssertSqlSafe(format!(
         "SELECT {PAYMENT_COLUMNS} FROM payment_documents
@@ -173,8 +200,8 @@ async fn create_once(
 }
 
 /// Several drafts of one partner in one transaction, numbered in order (an import: all or none).
-pub async fn create_many(pool: &PgPool, payments: &[NewPayment]) -> Result<Vec<PaymentRecord>, StoreError> {
-    let Some(first) = payments.first() else { return Ok(Vec::new()) };
+pub async fn create_many(pool: &PgPool, payments: &[NewPayment]) -> Result<Drafts, StoreError> {
+    let Some(first) = payments.first() else { return Ok(Drafts { records: Vec::new(), replayed: false }) };
     if payments.iter().any(|payment| payment.partner != first.partner) {
         return Err(StoreError::Invalid("the drafts of one batch belong to one partner"));
     }
@@ -189,16 +216,33 @@ async fn create_many_once(
     pool: &PgPool,
     payments: &[NewPayment],
     columns: &[RequisiteColumns],
-) -> Result<Vec<PaymentRecord>, TxError> {
+) -> Result<Drafts, TxError> {
     let count = i64::try_from(payments.len()).map_err(|_| StoreError::Invalid("too many drafts"))?;
     let last = take_numbers(pool, payments[0].partner, count).await?;
     let mut transaction = pool.begin().await?;
     let mut created = Vec::with_capacity(payments.len());
     for ((payment, columns), number) in payments.iter().zip(columns).zip(last - count + 1..) {
-        created.push(insert_draft(&mut transaction, payment, columns, number).await?);
+        match insert_draft(&mut transaction, payment, columns, number).await {
+            Ok(draft) => created.push(draft),
+            Err(TxError::Store(StoreError::AlreadyExists { .. })) => {
+                drop(transaction);
+                // The same keyed batch (an import repeated) committed first: answer its drafts,
+                // or the conflict of a draft whose request differed.
+                let mut earlier = Vec::with_capacity(payments.len());
+                for payment in payments {
+                    earlier.push(
+                        earlier_request(pool, payment)
+                            .await?
+                            .ok_or(StoreError::Conflict(conflicts::IDEMPOTENCY_CONFLICT))?,
+                    );
+                }
+                return Ok(Drafts { records: earlier, replayed: true });
+            }
+            Err(error) => return Err(error),
+        }
     }
     transaction.commit().await?;
-    Ok(created)
+    Ok(Drafts { records: created, replayed: false })
 }
 
 /// Takes `count` numbers from the partner's counter (migration 0014) in a transaction of its own

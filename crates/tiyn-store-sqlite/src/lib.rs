@@ -913,6 +913,15 @@ impl Store for SqliteStore {
         self.write(move |connection| payments::create(connection, &payment)).await
     }
 
+    async fn payments_by_request_key_prefix(
+        &self,
+        partner: PartnerId,
+        prefix: &str,
+    ) -> Result<Vec<tiyn_store::payments::KeyedPayment>, StoreError> {
+        let prefix = prefix.to_owned();
+        self.read(move |connection| payments::by_request_key_prefix(connection, partner, &prefix)).await
+    }
+
     async fn payment(
         &self,
         partner: PartnerId,
@@ -1055,7 +1064,7 @@ impl Store for SqliteStore {
     async fn create_payments(
         &self,
         payments: Vec<tiyn_store::payments::NewPayment>,
-    ) -> Result<Vec<tiyn_store::payments::PaymentRecord>, StoreError> {
+    ) -> Result<tiyn_store::payments::Drafts, StoreError> {
         self.write(move |connection| payments::create_many(connection, &payments)).await
     }
 

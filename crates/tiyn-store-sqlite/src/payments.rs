@@ -8,9 +8,9 @@ use tiyn_payments::limits::{LimitScope, Usage};
 use tiyn_payments::{DocumentId, Status};
 use tiyn_store::StoreError;
 use tiyn_store::payments::{
-    self, ConfirmPayments, Confirmer, DueExecution, Execution, NewPayment, NewSigning, OutboxItem, OutboxSource,
-    PAYMENT_COLUMNS, PaymentEdit, PaymentOutcome, PaymentQuery, PaymentRecord, PaymentRow, REQUISITE_COLUMNS,
-    RequisiteColumns, Settlement, SigningMember, SigningRecord, conflicts,
+    self, ConfirmPayments, Confirmer, Drafts, DueExecution, Execution, KEYED_PAYMENTS_MAX, KeyedPayment, NewPayment,
+    NewSigning, OutboxItem, OutboxSource, PAYMENT_COLUMNS, PaymentEdit, PaymentOutcome, PaymentQuery, PaymentRecord,
+    PaymentRow, REQUISITE_COLUMNS, RequisiteColumns, Settlement, SigningMember, SigningRecord, conflicts,
 };
 
 use crate::ledger;
@@ -74,6 +74,32 @@ pub fn get(connection: &Connection, partner: PartnerId, id: DocumentId) -> Resul
     row.map(PaymentRow::into_record).transpose()
 }
 
+/// The partner's drafts under request keys starting with `prefix`: a range of the
+/// `(partner_id, request_key)` index (keys compare by bytes).
+pub fn by_request_key_prefix(
+    connection: &Connection,
+    partner: PartnerId,
+    prefix: &str,
+) -> Result<Vec<KeyedPayment>, StoreError> {
+    let Some((low, high)) = payments::request_key_range(prefix) else { return Ok(Vec::new()) };
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS}, request_digest FROM payment_documents
+         WHERE partner_id = ?1 AND request_key >= ?2 AND request_key < ?3 ORDER BY number LIMIT {KEYED_PAYMENTS_MAX}"
+    );
+    let digest_at = PAYMENT_COLUMNS.split(',').count();
+    let mut statement = connection.prepare_cached(&sql).map_err(StoreError::backend)?;
+    let rows = statement
+        .query_map(params![partner.get(), low, high], |row| Ok((payment_row(row)?, row.get::<_, Vec<u8>>(digest_at)?)))
+        .map_err(StoreError::backend)?;
+    rows.map(|row| {
+        let (row, digest) = row.map_err(StoreError::backend)?;
+        let request_digest =
+            digest.try_into().map_err(|_| StoreError::backend("a request digest of another length"))?;
+        Ok(KeyedPayment { record: row.into_record()?, request_digest })
+    })
+    .collect()
+}
+
 pub fn list(
     connection: &Connection,
     partner: PartnerId,
@@ -105,13 +131,14 @@ pub fn list(
 
 pub fn create(connection: &mut Connection, payment: &NewPayment) -> Result<PaymentRecord, StoreError> {
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
-    let record = create_in(&savepoint, payment)?;
+    let (record, _) = create_in(&savepoint, payment)?;
     savepoint.commit().map_err(StoreError::backend)?;
     Ok(record)
 }
 
-/// One draft with the partner's next number, inside the caller's savepoint.
-fn create_in(savepoint: &Connection, payment: &NewPayment) -> Result<PaymentRecord, StoreError> {
+/// One draft with the partner's next number, inside the caller's savepoint; or, for a request key
+/// used before, the first draft (`true`).
+fn create_in(savepoint: &Connection, payment: &NewPayment) -> Result<(PaymentRecord, bool), StoreError> {
     let columns = RequisiteColumns::of(&payment.fields, payment.amount, payment.value_date)?;
     if let Some(request) = &payment.request_key {
         let earlier: Option<(i64, Vec<u8>)> = savepoint
@@ -126,8 +153,8 @@ fn create_in(savepoint: &Connection, payment: &NewPayment) -> Result<PaymentReco
             if digest != request.digest {
                 return Err(StoreError::Conflict(conflicts::IDEMPOTENCY_CONFLICT));
             }
-            return get(savepoint, payment.partner, DocumentId::new(id))?
-                .ok_or(StoreError::NotFound { what: "payment" });
+            let first = get(savepoint, payment.partner, DocumentId::new(id))?;
+            return Ok((first.ok_or(StoreError::NotFound { what: "payment" })?, true));
         }
     }
     // The partner's next number from its counter (migration 0014): never given twice.
@@ -181,18 +208,23 @@ fn create_in(savepoint: &Connection, payment: &NewPayment) -> Result<PaymentReco
         })
         .map_err(StoreError::backend)?;
     let id = DocumentId::new(savepoint.last_insert_rowid());
-    get(savepoint, payment.partner, id)?.ok_or(StoreError::NotFound { what: "payment" })
+    Ok((get(savepoint, payment.partner, id)?.ok_or(StoreError::NotFound { what: "payment" })?, false))
 }
 
 /// Several drafts of one partner in one savepoint, numbered in order (an import: all or none).
-pub fn create_many(connection: &mut Connection, payments: &[NewPayment]) -> Result<Vec<PaymentRecord>, StoreError> {
+pub fn create_many(connection: &mut Connection, payments: &[NewPayment]) -> Result<Drafts, StoreError> {
     if payments.windows(2).any(|pair| pair[0].partner != pair[1].partner) {
         return Err(StoreError::Invalid("the drafts of one batch belong to one partner"));
     }
     let savepoint = connection.savepoint().map_err(StoreError::backend)?;
     let created = payments.iter().map(|payment| create_in(&savepoint, payment)).collect::<Result<Vec<_>, _>>()?;
+    let replayed = created.iter().filter(|(_, replayed)| *replayed).count();
+    if replayed > 0 && replayed < created.len() {
+        // Some of the batch's keys were used and some not: not a repeat of one batch.
+        return Err(StoreError::Conflict(conflicts::IDEMPOTENCY_CONFLICT));
+    }
     savepoint.commit().map_err(StoreError::backend)?;
-    Ok(created)
+    Ok(Drafts { replayed: replayed > 0, records: created.into_iter().map(|(record, _)| record).collect() })
 }
 
 /// The status and version of the partner's document, `NotFound` for another partner's.

@@ -1947,7 +1947,8 @@ pub async fn r_3_1_1_2_a_batch_of_drafts_is_created_whole_or_not_at_all(store: A
         .map(|minor| first.draft(first.f.kzt_a, first.f.kzt_b, *minor, PAYMENT_DATE))
         .collect();
     let created = store.create_payments(batch).await.expect("a batch");
-    let numbers: Vec<u64> = created.iter().map(|record| record.number.get()).collect();
+    assert!(!created.replayed);
+    let numbers: Vec<u64> = created.records.iter().map(|record| record.number.get()).collect();
     assert_eq!(numbers, [1, 2, 3]);
     let mut broken: Vec<NewPayment> =
         [4_000, 5_000].iter().map(|minor| first.draft(first.f.kzt_a, first.f.kzt_b, *minor, PAYMENT_DATE)).collect();
@@ -1956,7 +1957,7 @@ pub async fn r_3_1_1_2_a_batch_of_drafts_is_created_whole_or_not_at_all(store: A
     let all =
         store.payments(first.f.partner, PaymentQuery { limit: 100, ..PaymentQuery::default() }).await.expect("list");
     assert_eq!(all.len(), 3, "nothing of the refused batch was stored");
-    assert!(store.create_payments(Vec::new()).await.expect("empty").is_empty());
+    assert!(store.create_payments(Vec::new()).await.expect("empty").records.is_empty());
 }
 
 /// R-3.1.1.2: drafts get the partner's next number (1, 2, 3; another partner starts at 1) and

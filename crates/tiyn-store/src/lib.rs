@@ -291,11 +291,16 @@ pub trait Store: Send + Sync + 'static {
     /// same digest answers the first draft, another is `Conflict("idempotency_conflict")`.
     async fn create_payment(&self, payment: payments::NewPayment) -> Result<payments::PaymentRecord, StoreError>;
     /// Several drafts of one partner in one transaction, numbered in their order: all are
-    /// created or none (an import).
-    async fn create_payments(
+    /// created or none (an import). Drafts with request keys already used answer the first ones
+    /// (`replayed`) or `Conflict("idempotency_conflict")`, like [`Store::create_payment`].
+    async fn create_payments(&self, payments: Vec<payments::NewPayment>) -> Result<payments::Drafts, StoreError>;
+    /// The partner's drafts made under request keys that start with `prefix` (an import's), with
+    /// their requests' digests, by number, at most [`payments::KEYED_PAYMENTS_MAX`].
+    async fn payments_by_request_key_prefix(
         &self,
-        payments: Vec<payments::NewPayment>,
-    ) -> Result<Vec<payments::PaymentRecord>, StoreError>;
+        partner: PartnerId,
+        prefix: &str,
+    ) -> Result<Vec<payments::KeyedPayment>, StoreError>;
     /// The partner's document (`None` for another partner's or an unknown id).
     async fn payment(
         &self,

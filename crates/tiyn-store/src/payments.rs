@@ -33,6 +33,35 @@ pub struct RequestKey {
     pub digest: [u8; 32],
 }
 
+/// Most drafts one request key prefix answers: an import's drafts ([`request_key_range`]).
+pub const KEYED_PAYMENTS_MAX: usize = 1_000;
+
+/// A draft made under a request key, with the digest of the request that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedPayment {
+    pub record: PaymentRecord,
+    pub request_digest: [u8; 32],
+}
+
+/// The half-open range of request keys that start with `prefix`, for an index range scan:
+/// `prefix` itself up to (not including) `prefix` with its last character's successor. `None`
+/// for an empty prefix or one ending in a character without a successor.
+pub fn request_key_range(prefix: &str) -> Option<(String, String)> {
+    let mut upper: Vec<char> = prefix.chars().collect();
+    let last = upper.pop()?;
+    upper.push(char::from_u32(u32::from(last) + 1)?);
+    Some((prefix.to_owned(), upper.into_iter().collect()))
+}
+
+/// The drafts of one batch, in its order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drafts {
+    pub records: Vec<PaymentRecord>,
+    /// The batch's request keys were used before: these are the first batch's drafts and
+    /// nothing was stored.
+    pub replayed: bool,
+}
+
 /// A new draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPayment {
@@ -844,5 +873,22 @@ impl ReturnedCredit {
             payer_name,
             reason,
         })
+    }
+}
+
+#[cfg(test)]
+mod request_key_tests {
+    use super::request_key_range;
+
+    #[test]
+    fn a_prefix_range_holds_exactly_the_keys_that_start_with_it() {
+        let (low, high) = request_key_range("abc\u{1f}").expect("a range");
+        for inside in ["abc\u{1f}", "abc\u{1f}1", "abc\u{1f}999"] {
+            assert!(low.as_str() <= inside && inside < high.as_str(), "{inside:?}");
+        }
+        for outside in ["abc", "abc\u{20}", "abd", "ab"] {
+            assert!(!(low.as_str() <= outside && outside < high.as_str()), "{outside:?}");
+        }
+        assert_eq!(request_key_range(""), None);
     }
 }

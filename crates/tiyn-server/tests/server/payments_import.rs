@@ -53,7 +53,12 @@ struct Order<'a> {
     payee_iban: &'a str,
 }
 
-impl Order<'_> {
+impl<'a> Order<'a> {
+    /// The same order under another number.
+    fn clone_with(&self, number: u32) -> Order<'a> {
+        Order { number, payer: self.payer, amount: self.amount, payee_iban: self.payee_iban }
+    }
+
     fn section(&self) -> String {
         format!(
             "СекцияДокумент=Платежное поручение\n\
@@ -178,6 +183,17 @@ async fn import_as(
         request = request.header("authorization", format!("Bearer {token}"));
     }
     send(&test.app, request.body(Body::from(file)).expect("request")).await
+}
+
+/// `POST /api/v1/payments/import` with an `Idempotency-Key`.
+async fn import_keyed(test: &TestApp, session: &Session, key: &str, query: &str, file: Vec<u8>) -> (u16, Value) {
+    let request = Request::post(format!("/api/v1/payments/import{query}"))
+        .header("content-type", "text/plain")
+        .header("authorization", format!("Bearer {}", session.token))
+        .header("idempotency-key", key);
+    let response = send(&test.app, request.body(Body::from(file)).expect("request")).await;
+    let status = response.status().as_u16();
+    (status, body_json(response).await)
 }
 
 async fn import(test: &TestApp, session: &Session, query: &str, content_type: &str, file: Vec<u8>) -> (u16, Value) {
@@ -319,6 +335,75 @@ async fn r_6_1_3_a_bad_order_imports_nothing_unless_partial() {
         placed,
         [(1, line_of(&text, "Сумма=1.001"), "amount.amount"), (2, line_of(&text, BROKEN_IBAN), "payee_iban")]
     );
+}
+
+/// R-3.1.1.2: an import repeated with its `Idempotency-Key` (a client retrying after a lost
+/// answer) answers the first import's drafts and stores nothing; the key with another file, or
+/// the same file imported another way, is refused; a key whose import stored nothing is free.
+#[tokio::test]
+async fn r_3_1_1_2_a_repeated_import_stores_its_drafts_once() {
+    let f = fixture().await;
+    let session = f.test.sign_in("confirm", true).await;
+    let payer = iban(&f.main);
+    let orders = [
+        Order { number: 1, payer: &payer, amount: "100.00", payee_iban: PAYEE_IBAN },
+        Order { number: 2, payer: &payer, amount: "200.00", payee_iban: BROKEN_IBAN },
+        Order { number: 3, payer: &payer, amount: "300.00", payee_iban: PAYEE_IBAN },
+    ];
+    let file = one_c_text("UTF-8", &orders).into_bytes();
+    let ids = |report: &Value| -> Vec<String> {
+        imported(report).iter().map(|draft| draft["id"].as_str().expect("id").to_owned()).collect()
+    };
+
+    let (status, first) = import_keyed(&f.test, &session, "import-0001", "?partial=true", file.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(ids(&first).len(), 2, "{first}");
+    assert_eq!(errors(&first).len(), 1, "the broken order is reported: {first}");
+    let (status, again) = import_keyed(&f.test, &session, "import-0001", "?partial=true", file.clone()).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(ids(&again), ids(&first), "the same drafts answer the repeat");
+    assert_eq!(again["documents"], 3);
+    assert_eq!(payment_count(&f.test, &session).await, 2, "nothing stored twice");
+
+    for (query, other) in [("?partial=true", one_c_text("UTF-8", &orders[..1]).into_bytes()), ("", file.clone())] {
+        let (status, problem) = import_keyed(&f.test, &session, "import-0001", query, other).await;
+        assert_eq!(status, 409, "{problem}");
+        assert_eq!(problem["code"], "idempotency_conflict");
+    }
+    assert_eq!(payment_count(&f.test, &session).await, 2);
+
+    // Nothing stored under a key: the corrected file may use it.
+    let (status, refused) = import_keyed(&f.test, &session, "import-0002", "", file).await;
+    assert_eq!(status, 422, "{refused}");
+    let fixed = one_c_text("UTF-8", &[orders[0].clone_with(4), orders[2].clone_with(5)]).into_bytes();
+    let (status, report) = import_keyed(&f.test, &session, "import-0002", "", fixed).await;
+    assert_eq!(status, 201, "{report}");
+    assert_eq!(ids(&report).len(), 2);
+    assert_eq!(payment_count(&f.test, &session).await, 4);
+
+    // Two repeats at once (a client retrying before the first answer): one set of drafts.
+    let file = one_c_text("UTF-8", &[orders[0].clone_with(6), orders[2].clone_with(7)]).into_bytes();
+    let (one, two) = tokio::join!(
+        import_keyed(&f.test, &session, "import-0003", "", file.clone()),
+        import_keyed(&f.test, &session, "import-0003", "", file),
+    );
+    assert_eq!((one.0, two.0), (201, 201), "{} {}", one.1, two.1);
+    assert_eq!(ids(&one.1), ids(&two.1));
+    assert_eq!(payment_count(&f.test, &session).await, 6);
+
+    let full = f.test.sign_in("full", true).await;
+    let audit = body_json(get_as(&f.test.app, &full, "/api/v1/audit?limit=200").await).await;
+    let items = audit["items"].as_array().expect("items");
+    let replays = items
+        .iter()
+        .filter(|record| {
+            record["action"] == "payments.import"
+                && record["details"].as_str().is_some_and(|details| details.contains("replayed=true"))
+        })
+        .count();
+    assert_eq!(replays, 2, "each repeat is audited as one, the one at the same time too: {audit}");
+    let creates = items.iter().filter(|record| record["action"] == "payments.create").count();
+    assert_eq!(creates, 6, "each draft's creation is audited once: {audit}");
 }
 
 /// R-3.1.1.2: a pain.001 with two transfers becomes two drafts, told from the file or named.
