@@ -342,6 +342,7 @@ impl Banking {
     }
 
     /// Resolves, checks and (when allowed) stores the documents of a file that was read.
+    #[allow(clippy::too_many_arguments)] // the request as read, and how to store it
     async fn import_documents(
         &self,
         context: &Context,
