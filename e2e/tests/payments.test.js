@@ -2,7 +2,7 @@
 // the form with its live check (R-3.1.1.2, R-6.1.3), two drafts ticked on the list and confirmed
 // with one SMS code read from the server's sms.jsonl (R-4.11, R-8.8), and a draft above the
 // available balance refused with its reason (R-6.1.1); the list exported as CSV, XLSX and PDF from
-// its buttons (R-3.1.2.6).
+// its buttons (R-3.1.2.6); a 1C file uploaded from the import page becomes drafts (R-3.1.1.2).
 //
 // The demo runs on the real clock. The form's value date starts on the first day the bank
 // executes payments: today on a working day in Almaty, else the next working day. A document
@@ -242,6 +242,50 @@ test('R-3.1.2.6: the list of documents downloads as CSV, XLSX and PDF from its b
   assert.match(pdfText, /777,70 KZT/);
   assert.match(pdfText, /не является оригиналом печати банка/);
   assert.ok(draft.id, 'the draft was made');
+});
+
+test('R-3.1.1.2 R-6.1.3: a 1C file uploaded from the cabinet becomes drafts; its bad order is named by line', async () => {
+  const page = await freshPage();
+  await signIn(page, server, demoUser(server, 'confirm'));
+  // The payer: the main account's IBAN as the accounts page groups it; the date: the value date
+  // the payment form proposes (a day the bank executes payments).
+  await page.goto(`${server.url}/accounts`);
+  const main = page.locator('table.accounts tbody tr', { hasText: 'Основной счёт' });
+  const payer = plain(await main.innerText()).match(/KZ\d{2}(?: [0-9A-Z]{4}){4}/)[0].replace(/ /g, '');
+  await page.goto(`${server.url}/payments/new`);
+  const [year, month, day] = (await page.locator('#value_date').inputValue()).split('-');
+  const order = (number, amount, payeeIban) => [
+    'СекцияДокумент=Платежное поручение', `НомерДокумента=${number}`, `ДатаДокумента=${day}.${month}.${year}`,
+    `Сумма=${amount}`, 'Валюта=KZT', 'ПлательщикНаименование=ТОО «Демо Трейд»', `ПлательщикИИК=${payer}`,
+    'ПолучательНаименование=ТОО «Ромашка»', 'ПолучательБИН_ИИН=180140010005', 'ПолучательКБЕ=17',
+    `ПолучательИИК=${payeeIban}`, 'ПолучательБанкБИК=HSBKKZKX', `НазначениеПлатежа=Оплата по счёту № ${number}`,
+    'КодНазначенияПлатежа=710', 'КонецДокумента',
+  ];
+  const lines = [
+    '1CClientBankExchange', 'ВерсияФормата=2.0', 'Кодировка=UTF-8', 'Отправитель=1С:Бухгалтерия',
+    ...order(41, '4100.25', 'KZ806014482455345985'), ...order(42, '42.00', 'KZ806014482455345986'), 'КонецФайла',
+  ];
+  const badLine = lines.indexOf('ПолучательИИК=KZ806014482455345986') + 1;
+
+  await page.goto(`${server.url}/payments`);
+  await page.getByRole('link', { name: 'Загрузить из файла' }).click();
+  await page.waitForURL(/\/payments\/import$/);
+  assert.equal(await heading(page), 'Загрузка платёжных поручений из файла');
+  await page.locator('#file').setInputFiles({
+    name: 'orders.txt', mimeType: 'text/plain', buffer: Buffer.from(lines.join('\r\n') + '\r\n', 'utf8'),
+  });
+  await page.getByLabel('Загрузить правильные документы, даже если в других есть ошибки').check();
+  await page.getByRole('button', { name: 'Загрузить', exact: true }).click();
+  await page.locator('#import-summary').waitFor();
+  assert.match(plain(await page.locator('#import-summary').innerText()), /^Загружено документов: 1 из 2\./);
+  const error = plain(await page.locator('#import-errors tbody tr').innerText());
+  assert.match(error, new RegExp(`^2\\s+${badLine}\\s+ПолучательИИК\\s+\\S`), `document, line, key, message: ${error}`);
+  const drafts = page.locator('#import-drafts tbody tr');
+  assert.equal(await drafts.count(), 1);
+  assert.match(plain(await drafts.innerText()), /ТОО «Ромашка»\s+4 100,25 ₸\s+Черновик/);
+  await drafts.getByRole('link').click();
+  await page.waitForURL(/\/payments\/\d+$/);
+  assert.equal(plain(await page.locator('#payment-status').innerText()), 'Черновик');
 });
 
 test('no page of the payment journeys logged a CSP violation or script error', () => {

@@ -480,9 +480,9 @@ async fn check_csrf(request: Request, session_token: &str) -> (Request, Result<(
     (request, outcome)
 }
 
-/// The largest upload form read for its CSRF field: the NBK's rates file (1 MiB at most) and the
-/// form's other fields. The server's body limit applies first.
-const MULTIPART_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// The largest upload form read for its CSRF field: a payment import's file (the largest upload,
+/// [`tiyn_banking::IMPORT_FILE_BYTES_MAX`]) and the form's other fields.
+const MULTIPART_BYTES_MAX: usize = tiyn_banking::IMPORT_FILE_BYTES_MAX + 64 * 1024;
 
 async fn check_multipart_csrf(request: Request, boundary: &str, expected: &str) -> (Request, Result<(), ApiError>) {
     let (parts, body) = request.into_parts();

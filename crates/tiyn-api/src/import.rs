@@ -297,6 +297,11 @@ fn error_dto(problem: &ImportProblem, lang: Lang) -> ImportErrorDto {
     }
 }
 
+/// What a person reads for one problem of an import, in `lang` (the cabinet's import page).
+pub fn problem_message(problem: &ImportProblem, lang: Lang) -> String {
+    message(problem.code, lang)
+}
+
 fn ignored_dto(warning: &ImportWarning) -> ImportIgnoredDto {
     ImportIgnoredDto { document: warning.document, line: warning.line, key: warning.key.clone() }
 }

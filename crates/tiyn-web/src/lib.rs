@@ -24,6 +24,7 @@ pub mod means;
 // Notices and marketplace reports (issue 6, R-3.1.2.8).
 pub mod messages;
 pub mod pages;
+pub mod payment_import;
 pub mod payment_templates;
 pub mod payments;
 pub mod pos;
@@ -122,6 +123,8 @@ pub const WEB_RULES: &[Rule] = &[
     rule("POST", "/payments/conversion-quote", CREATE_PAYMENTS),
     // The foreign transfer form's SWIFT BIC lookup (R-3.1.1.3).
     rule("GET", "/payments/swift-bic", CREATE_PAYMENTS),
+    rule("GET", "/payments/import", CREATE_PAYMENTS),
+    rule("POST", "/payments/import", CREATE_PAYMENTS),
     rule("GET", "/payments/export", VIEW_PAYMENTS),
     rule("GET", "/payments/print", VIEW_PAYMENTS),
     rule("GET", "/payments/{id}", VIEW_PAYMENTS),
@@ -221,6 +224,7 @@ pub fn routes(state: WebState) -> Router {
         .route("/payments/validate", post(payments::validate))
         .route("/payments/conversion-quote", post(conversions::quote))
         .route("/payments/swift-bic", get(payments::swift_bic))
+        .route("/payments/import", get(payment_import::form).post(payment_import::upload))
         .route("/payments/export", get(payments::export))
         .route("/payments/print", get(payments::print))
         .route("/payments/signing", post(payments::open_signing))

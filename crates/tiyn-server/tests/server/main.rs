@@ -15,6 +15,7 @@ mod cabinet_bank_rules;
 mod cabinet_conversions;
 mod cabinet_directories;
 mod cabinet_foreign;
+mod cabinet_import;
 mod cabinet_means;
 mod cabinet_messages;
 mod cabinet_payments;

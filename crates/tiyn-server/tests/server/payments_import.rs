@@ -20,10 +20,10 @@ fn working_day() -> jiff::Timestamp {
 
 /// An interbank payee at Halyk Bank (601): a resident legal entity, so KBe 17.
 const PAYEE_BIN: &str = "180140010005";
-const PAYEE_IBAN: &str = "KZ806014482455345985";
+pub(crate) const PAYEE_IBAN: &str = "KZ806014482455345985";
 const PAYEE_BIC: &str = "HSBKKZKX";
 /// [`PAYEE_IBAN`] with its last digit changed: the checksum fails.
-const BROKEN_IBAN: &str = "KZ806014482455345986";
+pub(crate) const BROKEN_IBAN: &str = "KZ806014482455345986";
 
 struct Fixture {
     test: TestApp,
@@ -46,11 +46,11 @@ fn iban(account: &Account) -> String {
 }
 
 /// One payment order of a 1C file: goods to the Halyk payee.
-struct Order<'a> {
-    number: u32,
-    payer: &'a str,
-    amount: &'a str,
-    payee_iban: &'a str,
+pub(crate) struct Order<'a> {
+    pub number: u32,
+    pub payer: &'a str,
+    pub amount: &'a str,
+    pub payee_iban: &'a str,
 }
 
 impl<'a> Order<'a> {
@@ -86,7 +86,7 @@ impl<'a> Order<'a> {
 }
 
 /// A 1C exchange file of `orders`, declaring `encoding` (`UTF-8` or `Windows`), as text.
-fn one_c_text(encoding: &str, orders: &[Order<'_>]) -> String {
+pub(crate) fn one_c_text(encoding: &str, orders: &[Order<'_>]) -> String {
     let mut text = format!(
         "1CClientBankExchange\nВерсияФормата=2.0\nКодировка={encoding}\nОтправитель=1С:Бухгалтерия для Казахстана\n\
          ДатаСоздания=12.01.2026\n"
