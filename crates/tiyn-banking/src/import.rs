@@ -30,10 +30,10 @@ use crate::{Banking, BankingError, codes};
 /// The audit action of an import (one per file; each draft also has its `payments.create`).
 pub const PAYMENT_IMPORT: &str = "payments.import";
 
-/// The largest file taken, in bytes (5 MiB). [`IMPORT_DOCUMENTS_MAX`] orders take about 2 MB in
-/// either format; the rest is room for what the readers skip. The 1C reader refuses above its
-/// own, lower limit (`one_c::FILE_BYTES_MAX`).
-pub const IMPORT_FILE_BYTES_MAX: usize = 5 * 1024 * 1024;
+/// The largest file taken, in bytes (5 MiB): the 1C reader's limit, so a file refused for its
+/// size is refused the same way whichever format it claims. [`IMPORT_DOCUMENTS_MAX`] orders take
+/// about 2 MB in either format; the rest is room for what the readers skip.
+pub const IMPORT_FILE_BYTES_MAX: usize = one_c::FILE_BYTES_MAX;
 
 /// Codes of the problems of a file as a whole that this module finds itself (the readers have
 /// their own: `not_one_c_exchange`, `malformed_xml`, `too_many_documents`, …).
