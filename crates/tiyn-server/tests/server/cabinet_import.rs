@@ -66,7 +66,7 @@ fn draft_ids(html: &str) -> Vec<String> {
 #[tokio::test]
 async fn r_3_1_1_2_a_file_imported_from_the_cabinet_becomes_drafts() {
     let test = test_app().await;
-    test.clock.set("2026-01-12T05:00:00Z".parse().expect("instant"));
+    test.clock.set(payment_day());
     let (login, password, mobile) = test.login("confirm", true);
     let (browser, _) = sign_in_through_pages(&test, &login, &password, &mobile).await;
     let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");

@@ -10,12 +10,6 @@ use common::*;
 use tiyn_core::{AccountId, Currency};
 use tiyn_store::Account;
 
-/// Monday 2026-01-12, 10:00 in Almaty: a working day (the demo's clock starts on New Year's Day,
-/// a holiday, when no value date is valid).
-fn working_day() -> jiff::Timestamp {
-    "2026-01-12T05:00:00Z".parse().expect("instant")
-}
-
 struct Fixture {
     test: TestApp,
     browser: Browser,
@@ -27,7 +21,7 @@ struct Fixture {
 /// The demo with its clock on a working day, and the user of `level` signed in through the pages.
 async fn fixture(level: &str) -> Fixture {
     let test = test_app().await;
-    test.clock.set(working_day());
+    test.clock.set(payment_day());
     let (login, password, mobile) = test.login(level, true);
     let (browser, home) = sign_in_through_pages(&test, &login, &password, &mobile).await;
     assert_eq!(home, "/accounts");

@@ -9,11 +9,6 @@ use common::*;
 use tiyn_core::{AccountId, Currency};
 use tiyn_store::Account;
 
-/// Monday 2026-01-12, 10:00 in Almaty: a working day.
-fn working_day() -> jiff::Timestamp {
-    "2026-01-12T05:00:00Z".parse().expect("instant")
-}
-
 struct Fixture {
     test: TestApp,
     browser: Browser,
@@ -23,7 +18,7 @@ struct Fixture {
 
 async fn fixture(level: &str) -> Fixture {
     let test = test_app().await;
-    test.clock.set(working_day());
+    test.clock.set(payment_day());
     let (login, password, mobile) = test.login(level, true);
     let (browser, _) = sign_in_through_pages(&test, &login, &password, &mobile).await;
     let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");

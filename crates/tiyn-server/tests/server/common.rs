@@ -348,6 +348,41 @@ pub async fn payment_fixture() -> PaymentFixture {
     PaymentFixture { test, session, mobile, main }
 }
 
+/// The demo on the payment day, with the accounts the payment tests use: the partner's two KZT
+/// accounts and its USD account, and the other partner's first account.
+pub struct PaymentAccounts {
+    pub test: TestApp,
+    pub main: tiyn_store::Account,
+    pub salary: tiyn_store::Account,
+    pub usd: tiyn_store::Account,
+    pub other_partner: tiyn_store::Account,
+}
+
+pub async fn payment_accounts() -> PaymentAccounts {
+    let test = test_app().await;
+    test.clock.set(payment_day());
+    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
+    let of = |currency: tiyn_core::Currency| accounts.iter().filter(move |account| account.currency == currency);
+    let kzt: Vec<&tiyn_store::Account> = of(tiyn_core::Currency::Kzt).collect();
+    let usd = of(tiyn_core::Currency::Usd).next().expect("a USD account").clone();
+    let other_partner = test.store.partner_accounts(test.demo.other_partner).await.expect("accounts")[0].clone();
+    PaymentAccounts { main: kzt[0].clone(), salary: kzt[1].clone(), usd, other_partner, test }
+}
+
+/// A transfer between the partner's own tenge accounts (KNP 343) with value date `date`.
+pub fn internal_order_on(from: tiyn_core::AccountId, to: tiyn_core::AccountId, amount: &str, date: &str) -> Value {
+    serde_json::json!({
+        "kind": "internal", "payer_account": from.to_string(), "payee_account": to.to_string(),
+        "amount": {"amount": amount, "currency": "KZT"}, "knp": "343", "purpose": "Перевод между своими счетами",
+        "value_date": date,
+    })
+}
+
+/// [`internal_order_on`] the payment day.
+pub fn internal_order(from: tiyn_core::AccountId, to: tiyn_core::AccountId, amount: &str) -> Value {
+    internal_order_on(from, to, amount, "2026-01-12")
+}
+
 /// An interbank payment order to a valid payee at another Kazakhstan bank (KNP 710, KBe 17).
 pub fn interbank_order(from: tiyn_core::AccountId, amount: &str, payee: &str) -> Value {
     json!({

@@ -17,10 +17,6 @@ use tiyn_payments::MessageId;
 use tiyn_payments::iso20022::{InterbankStatus, OutgoingTransfer, TransferStatus, pacs002};
 use tiyn_store::AccountKind;
 
-fn working_day() -> jiff::Timestamp {
-    payment_day()
-}
-
 fn gateway_key() -> String {
     tiyn_server::payments::gateway_key(&tiyn_auth::MasterKey::from_bytes([9; 32]))
 }
@@ -84,7 +80,7 @@ async fn post_status(f: &Fixture, xml: String, key: &str) -> axum::response::Res
 fn report(message_id: &str, status: InterbankStatus) -> String {
     let message_id = MessageId::parse(message_id).expect("message id");
     let report_id = MessageId::parse("GW-REPORT-1").expect("id");
-    pacs002(&[TransferStatus::new(message_id, status)], &report_id, working_day())
+    pacs002(&[TransferStatus::new(message_id, status)], &report_id, payment_day())
 }
 
 /// R-3.1.1.1, R-6.4.3, R-4.15: an interbank payment is held when confirmed, leaves as a pacs.008

@@ -33,10 +33,6 @@ const SECRET_TEXT: &str = "gateway-shared-secret-5d1c";
 const PAYEE_IBAN: &str = "KZ806014482455345985";
 const PAYEE_BIN: &str = "180140010005";
 
-fn working_day() -> jiff::Timestamp {
-    "2026-01-12T05:00:00Z".parse().expect("instant")
-}
-
 fn gateway_key() -> String {
     tiyn_server::payments::gateway_key(&tiyn_auth::MasterKey::from_bytes([9; 32]))
 }
@@ -199,7 +195,7 @@ async fn settle(f: &Fixture, message_id: &str) -> Value {
     let message_id = MessageId::parse(message_id).expect("message id");
     let report_id = MessageId::parse("GW-REPORT-1").expect("id");
     let status = TransferStatus::new(message_id, InterbankStatus::Settled);
-    let xml = pacs002(&[status], &report_id, working_day());
+    let xml = pacs002(&[status], &report_id, payment_day());
     let request = Request::post("/api/gateway/v1/status")
         .header("content-type", "application/xml")
         .header("authorization", format!("Bearer {}", gateway_key()))
@@ -244,7 +240,7 @@ async fn a_confirmed_interbank_payment_is_posted_signed_and_delivered_once() {
     let received = gateway.received();
     assert_eq!(received.len(), 1, "one post, no retry after a 2xx");
     let post = &received[0];
-    assert_signed_pacs008(post, &message_id, working_day());
+    assert_signed_pacs008(post, &message_id, payment_day());
     let xml = post.text();
     for expected in [
         "pacs.008.001.08",

@@ -30,13 +30,6 @@ async fn fixture() -> Fixture {
     Fixture { main: kzt[0].clone(), salary: kzt[1].clone(), user, mobile, operator, test }
 }
 
-fn internal(from: AccountId, to: AccountId, amount: &str) -> Value {
-    json!({
-        "kind": "internal", "payer_account": from.to_string(), "payee_account": to.to_string(),
-        "amount": {"amount": amount, "currency": "KZT"}, "knp": "343", "purpose": "Перевод", "value_date": "2026-01-12",
-    })
-}
-
 fn interbank(from: AccountId, amount: &str) -> Value {
     json!({
         "kind": "interbank", "payer_account": from.to_string(), "amount": {"amount": amount, "currency": "KZT"},
@@ -102,8 +95,9 @@ async fn the_partners_tariff_is_shown_and_withheld() {
     assert_eq!(stored["tariff"]["interbank"]["fee"]["amount"], "150.00");
 
     let before = f.balance(f.main.id).await;
-    let (signing, results) =
-        f.pay(vec![internal(f.main.id, f.salary.id, "5000.00"), internal(f.main.id, f.salary.id, "100.00")]).await;
+    let (signing, results) = f
+        .pay(vec![internal_order(f.main.id, f.salary.id, "5000.00"), internal_order(f.main.id, f.salary.id, "100.00")])
+        .await;
     // 0.1 % of 5,000.00 is 5.00; of 100.00 it is 0.10, raised to the 1.00 minimum.
     assert_eq!(signing["commission"], json!([{"amount": "6.00", "currency": "KZT"}]), "{signing}");
     assert!(results.iter().all(|result| result["status"] == "executed"), "{results:?}");
@@ -137,8 +131,9 @@ async fn a_limit_refuses_the_document_that_breaks_it() {
     ]});
     let (status, _) = f.admin("PUT", &format!("/partners/{}/payment-rules", f.test.demo.partner), rules).await;
     assert_eq!(status, 200);
-    let (_, results) =
-        f.pay(vec![internal(f.main.id, f.salary.id, "500.00"), internal(f.main.id, f.salary.id, "500.01")]).await;
+    let (_, results) = f
+        .pay(vec![internal_order(f.main.id, f.salary.id, "500.00"), internal_order(f.main.id, f.salary.id, "500.01")])
+        .await;
     assert_eq!(results[0]["status"], "executed", "exactly at the limit passes");
     assert_eq!(results[1]["status"], "refused");
     assert_eq!(results[1]["refusal"]["code"], "limit_exceeded");
@@ -181,8 +176,9 @@ async fn restrictions_refuse_the_debits_they_forbid() {
         .admin("POST", &path, json!({"kind": "arrest_amount", "amount": {"amount": arrested, "currency": "KZT"}, "reference": "СГД, распоряжение № 1"}))
         .await;
     assert_eq!(status, 201, "{arrest}");
-    let (_, results) =
-        f.pay(vec![internal(f.salary.id, f.main.id, "1000.00"), internal(f.salary.id, f.main.id, "0.01")]).await;
+    let (_, results) = f
+        .pay(vec![internal_order(f.salary.id, f.main.id, "1000.00"), internal_order(f.salary.id, f.main.id, "0.01")])
+        .await;
     assert_eq!(results[0]["status"], "executed", "what is above the arrest may be spent");
     assert_eq!(results[1]["refusal"]["code"], "account_restricted", "{results:?}");
 
@@ -200,11 +196,11 @@ async fn restrictions_refuse_the_debits_they_forbid() {
         .admin("POST", &path, json!({"kind": "debit_suspension", "allowed_kinds": ["budget"], "reference": "СГД № 2"}))
         .await;
     assert_eq!(status, 201);
-    let (_, results) = f.pay(vec![internal(f.salary.id, f.main.id, "1.00")]).await;
+    let (_, results) = f.pay(vec![internal_order(f.salary.id, f.main.id, "1.00")]).await;
     assert_eq!(results[0]["refusal"]["code"], "account_restricted");
     let (status, _) = f.admin("POST", &path, json!({"kind": "closing", "reference": "заявление клиента"})).await;
     assert_eq!(status, 201);
-    let (_, results) = f.pay(vec![internal(f.salary.id, f.main.id, "1.00")]).await;
+    let (_, results) = f.pay(vec![internal_order(f.salary.id, f.main.id, "1.00")]).await;
     assert_eq!(results[0]["refusal"]["code"], "account_closed");
     assert!(f.test.store.check_ledger().await.expect("check").is_sound());
 }
@@ -272,12 +268,12 @@ async fn collection_orders_are_collected_by_priority_as_money_arrives() {
     assert_eq!(alimony["collected"]["amount"], "0.00", "nothing left to collect");
 
     // The partner's own debit is refused while orders are outstanding.
-    let (_, results) = f.pay(vec![internal(f.main.id, f.salary.id, "0.01")]).await;
+    let (_, results) = f.pay(vec![internal_order(f.main.id, f.salary.id, "0.01")]).await;
     assert_eq!(results[0]["refusal"]["code"], "account_restricted", "{results:?}");
     assert!(results[0]["refusal"]["reason"].as_str().is_some_and(|reason| reason.contains("collection_order")));
 
     // 450.00 arrive from the partner's other account: priority 1 first, then priority 3.
-    let (_, results) = f.pay(vec![internal(f.salary.id, f.main.id, "450.00")]).await;
+    let (_, results) = f.pay(vec![internal_order(f.salary.id, f.main.id, "450.00")]).await;
     assert_eq!(results[0]["status"], "executed", "{results:?}");
     assert_eq!(f.test.app_banking().collect_due().await.expect("sweep"), 2);
     let shown = body_json(get_as(&f.test.app, &f.user, &format!("/api/v1{path}")).await).await;
@@ -306,7 +302,7 @@ async fn collection_orders_are_collected_by_priority_as_money_arrives() {
     assert!(f.test.store.accounts_to_collect().await.expect("read").is_empty());
     assert_eq!(f.balance(clearing).await, clearing_before + available + 40_000 + 10_000 - 8_000);
 
-    let (_, results) = f.pay(vec![internal(f.main.id, f.salary.id, "30.00")]).await;
+    let (_, results) = f.pay(vec![internal_order(f.main.id, f.salary.id, "30.00")]).await;
     assert_eq!(results[0]["status"], "executed", "paid off: the partner pays again: {results:?}");
     assert!(f.test.store.check_ledger().await.expect("check").is_sound());
 
@@ -343,7 +339,7 @@ async fn concurrent_collections_take_the_money_once() {
     let path = format!("/accounts/{}/restrictions", f.main.id);
     let (status, order) = f.admin("POST", &path, collection_order(available + 100_000, 2, "ЧСИ, ИД № 9")).await;
     assert_eq!(status, 201, "{order}");
-    let (_, results) = f.pay(vec![internal(f.salary.id, f.main.id, "500.00")]).await;
+    let (_, results) = f.pay(vec![internal_order(f.salary.id, f.main.id, "500.00")]).await;
     assert_eq!(results[0]["status"], "executed", "{results:?}");
 
     let mut sweeps = tokio::task::JoinSet::new();

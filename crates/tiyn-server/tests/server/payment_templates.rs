@@ -6,30 +6,9 @@ use crate::common;
 
 use common::*;
 use serde_json::{Value, json};
-use tiyn_core::Currency;
-use tiyn_store::Account;
-
-/// Monday 2026-01-12, a working day in Kazakhstan (the demo's clock starts on New Year's Day).
-fn working_day() -> jiff::Timestamp {
-    "2026-01-12T05:00:00Z".parse().expect("instant")
-}
-
-struct Fixture {
-    test: TestApp,
-    main: Account,
-    salary: Account,
-}
-
-async fn fixture() -> Fixture {
-    let test = test_app().await;
-    test.clock.set(working_day());
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let kzt: Vec<&Account> = accounts.iter().filter(|account| account.currency == Currency::Kzt).collect();
-    Fixture { main: kzt[0].clone(), salary: kzt[1].clone(), test }
-}
 
 /// An interbank payment to a supplier, without an amount.
-fn supplier(f: &Fixture, name: &str) -> Value {
+fn supplier(f: &PaymentAccounts, name: &str) -> Value {
     json!({
         "name": name,
         "kind": "interbank",
@@ -54,7 +33,7 @@ async fn save(test: &TestApp, session: &Session, body: Value) -> (u16, Value) {
 /// placeholder amount.
 #[tokio::test]
 async fn r_3_1_1_2_a_template_becomes_a_draft_with_an_amount() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let (status, template) = save(&f.test, &session, supplier(&f, "Поставщик")).await;
     assert_eq!(status, 201, "{template}");
@@ -100,7 +79,7 @@ async fn r_3_1_1_2_a_template_becomes_a_draft_with_an_amount() {
 /// next working day's value date when banks do not work today; a template is deleted.
 #[tokio::test]
 async fn r_3_1_1_2_a_templates_amount_is_the_default_and_it_can_be_deleted() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     // Saturday 2026-01-17: a draft starts on Monday.
     f.test.clock.set("2026-01-17T05:00:00Z".parse().expect("instant"));
     let session = f.test.sign_in("confirm", true).await;
@@ -143,7 +122,7 @@ async fn r_3_1_1_2_a_templates_amount_is_the_default_and_it_can_be_deleted() {
 /// with the field error, like a draft.
 #[tokio::test]
 async fn r_3_1_1_2_duplicate_names_and_bad_requisites_are_refused() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let (status, _) = save(&f.test, &session, supplier(&f, "Поставщик")).await;
     assert_eq!(status, 201);
@@ -175,7 +154,7 @@ async fn r_3_1_1_2_duplicate_names_and_bad_requisites_are_refused() {
 /// listed; another partner's account cannot be a template's payer.
 #[tokio::test]
 async fn r_3_1_1_2_another_partners_templates_are_unknown() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let (status, template) = save(&f.test, &session, supplier(&f, "Поставщик")).await;
     assert_eq!(status, 201);

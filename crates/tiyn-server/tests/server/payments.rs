@@ -5,43 +5,7 @@ use crate::common;
 
 use common::*;
 use serde_json::{Value, json};
-use tiyn_core::{AccountId, Currency};
-use tiyn_store::Account;
-
-/// Monday 2026-01-12, a working day in Kazakhstan (the demo's clock starts on New Year's Day).
-fn working_day() -> jiff::Timestamp {
-    "2026-01-12T05:00:00Z".parse().expect("instant")
-}
-
-struct Fixture {
-    test: TestApp,
-    main: Account,
-    salary: Account,
-    usd: Account,
-    other_partner: Account,
-}
-
-async fn fixture() -> Fixture {
-    let test = test_app().await;
-    test.clock.set(working_day());
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let kzt: Vec<&Account> = accounts.iter().filter(|account| account.currency == Currency::Kzt).collect();
-    let usd = accounts.iter().find(|account| account.currency == Currency::Usd).expect("a USD account").clone();
-    let other = test.store.partner_accounts(test.demo.other_partner).await.expect("accounts")[0].clone();
-    Fixture { main: kzt[0].clone(), salary: kzt[1].clone(), usd, other_partner: other, test }
-}
-
-fn internal(from: AccountId, to: AccountId, amount: &str) -> Value {
-    json!({
-        "kind": "internal",
-        "payer_account": from.to_string(),
-        "payee_account": to.to_string(),
-        "amount": {"amount": amount, "currency": "KZT"},
-        "knp": "343",
-        "purpose": "Перевод между своими счетами",
-        "value_date": "2026-01-12",
-    })
-}
+use tiyn_core::AccountId;
 
 async fn create(test: &TestApp, session: &Session, body: Value) -> Value {
     let response = post_json(&test.app, "/api/v1/payments", Some(session), body).await;
@@ -74,10 +38,10 @@ async fn confirm(test: &TestApp, session: &Session, signing: &Value, code: &str)
 /// refused with every problem at once, each naming its field and a stable code.
 #[tokio::test]
 async fn drafts_are_numbered_and_bad_documents_list_every_error() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
-    let first = create(&f.test, &session, internal(f.main.id, f.salary.id, "100.00")).await;
-    let second = create(&f.test, &session, internal(f.main.id, f.salary.id, "200.00")).await;
+    let first = create(&f.test, &session, internal_order(f.main.id, f.salary.id, "100.00")).await;
+    let second = create(&f.test, &session, internal_order(f.main.id, f.salary.id, "200.00")).await;
     assert_eq!(first["number"], "1");
     assert_eq!(second["number"], "2");
     assert_eq!(first["amount"], json!({"amount": "100.00", "currency": "KZT"}));
@@ -104,7 +68,7 @@ async fn drafts_are_numbered_and_bad_documents_list_every_error() {
     }
 
     // A JSON number for an amount is refused: no client sends a float.
-    let mut float = internal(f.main.id, f.salary.id, "1.00");
+    let mut float = internal_order(f.main.id, f.salary.id, "1.00");
     float["amount"]["amount"] = json!(1.5);
     let response = post_json(&f.test.app, "/api/v1/payments", Some(&session), float).await;
     assert_eq!(response.status(), 422);
@@ -119,17 +83,21 @@ async fn drafts_are_numbered_and_bad_documents_list_every_error() {
 /// one, and another partner's document answers 404.
 #[tokio::test]
 async fn another_partners_accounts_and_documents_are_unknown() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
-    let response =
-        post_json(&f.test.app, "/api/v1/payments", Some(&session), internal(f.other_partner.id, f.main.id, "1.00"))
-            .await;
+    let response = post_json(
+        &f.test.app,
+        "/api/v1/payments",
+        Some(&session),
+        internal_order(f.other_partner.id, f.main.id, "1.00"),
+    )
+    .await;
     let theirs = body_json(response).await;
     let response = post_json(
         &f.test.app,
         "/api/v1/payments",
         Some(&session),
-        internal(AccountId::new(999_999), f.main.id, "1.00"),
+        internal_order(AccountId::new(999_999), f.main.id, "1.00"),
     )
     .await;
     let unknown = body_json(response).await;
@@ -137,13 +105,13 @@ async fn another_partners_accounts_and_documents_are_unknown() {
     assert_eq!(theirs["errors"], unknown["errors"], "another partner's account reads like an unknown one");
 
     let other = f.test.sign_in("confirm", false).await;
-    let document = create(&f.test, &session, internal(f.main.id, f.salary.id, "1.00")).await;
+    let document = create(&f.test, &session, internal_order(f.main.id, f.salary.id, "1.00")).await;
     let uri = format!("/api/v1/payments/{}", document["id"].as_str().expect("id"));
     assert_eq!(get_as(&f.test.app, &other, &uri).await.status(), 404);
     assert_eq!(get_as(&f.test.app, &session, &uri).await.status(), 200);
     // An internal transfer stays in one currency: a conversion is another document.
     let response =
-        post_json(&f.test.app, "/api/v1/payments", Some(&session), internal(f.main.id, f.usd.id, "1.00")).await;
+        post_json(&f.test.app, "/api/v1/payments", Some(&session), internal_order(f.main.id, f.usd.id, "1.00")).await;
     let problem = body_json(response).await;
     assert_eq!(problem["code"], "account_currency_mismatch", "{problem}");
 }
@@ -153,13 +121,13 @@ async fn another_partners_accounts_and_documents_are_unknown() {
 /// stays balanced.
 #[tokio::test]
 async fn one_code_confirms_a_batch_and_moves_the_money() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let (_, _, mobile) = f.test.login("confirm", true);
     let documents = [
-        create(&f.test, &session, internal(f.main.id, f.salary.id, "100.00")).await,
-        create(&f.test, &session, internal(f.main.id, f.salary.id, "250.50")).await,
-        create(&f.test, &session, internal(f.salary.id, f.main.id, "0.50")).await,
+        create(&f.test, &session, internal_order(f.main.id, f.salary.id, "100.00")).await,
+        create(&f.test, &session, internal_order(f.main.id, f.salary.id, "250.50")).await,
+        create(&f.test, &session, internal_order(f.salary.id, f.main.id, "0.50")).await,
     ];
     let main_before = balance(&f.test, f.main.id).await;
     let salary_before = balance(&f.test, f.salary.id).await;
@@ -204,17 +172,18 @@ async fn one_code_confirms_a_batch_and_moves_the_money() {
 /// and nothing moves.
 #[tokio::test]
 async fn a_document_altered_after_the_code_was_issued_is_refused() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let (_, _, mobile) = f.test.login("confirm", true);
-    let first = create(&f.test, &session, internal(f.main.id, f.salary.id, "100.00")).await;
-    let second = create(&f.test, &session, internal(f.main.id, f.salary.id, "200.00")).await;
+    let first = create(&f.test, &session, internal_order(f.main.id, f.salary.id, "100.00")).await;
+    let second = create(&f.test, &session, internal_order(f.main.id, f.salary.id, "200.00")).await;
     let (status, signing) = open_signing(&f.test, &session, &[&first, &second]).await;
     assert_eq!(status, 201);
     let code = last_code(&f.test.sms, &mobile);
     let uri = format!("/api/v1/payments/{}", second["id"].as_str().expect("id"));
     let edited =
-        request_json(&f.test.app, "PATCH", &uri, Some(&session), internal(f.main.id, f.salary.id, "2000.00")).await;
+        request_json(&f.test.app, "PATCH", &uri, Some(&session), internal_order(f.main.id, f.salary.id, "2000.00"))
+            .await;
     assert_eq!(edited.status(), 200);
     let before = balance(&f.test, f.main.id).await;
 
@@ -231,13 +200,13 @@ async fn a_document_altered_after_the_code_was_issued_is_refused() {
 /// `insufficient_funds` and its reason; the others of the batch are executed.
 #[tokio::test]
 async fn a_document_without_funds_is_refused_with_its_reason() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let (_, _, mobile) = f.test.login("confirm", true);
     let salary = balance(&f.test, f.salary.id).await;
     let too_much = format!("{}.00", salary / 100 + 1);
-    let covered = create(&f.test, &session, internal(f.salary.id, f.main.id, "10.00")).await;
-    let uncovered = create(&f.test, &session, internal(f.salary.id, f.main.id, &too_much)).await;
+    let covered = create(&f.test, &session, internal_order(f.salary.id, f.main.id, "10.00")).await;
+    let uncovered = create(&f.test, &session, internal_order(f.salary.id, f.main.id, &too_much)).await;
     let (_, signing) = open_signing(&f.test, &session, &[&covered, &uncovered]).await;
     let code = last_code(&f.test.sms, &mobile);
     let (status, results) = confirm(&f.test, &session, &signing, &code).await;
@@ -263,9 +232,9 @@ async fn a_document_without_funds_is_refused_with_its_reason() {
 /// a user of the `create` level prepares documents but cannot confirm them.
 #[tokio::test]
 async fn the_create_level_cannot_confirm() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("create", true).await;
-    let document = create(&f.test, &session, internal(f.main.id, f.salary.id, "1.00")).await;
+    let document = create(&f.test, &session, internal_order(f.main.id, f.salary.id, "1.00")).await;
     let (status, problem) = open_signing(&f.test, &session, &[&document]).await;
     assert_eq!(status, 403, "{problem}");
 }
@@ -277,7 +246,7 @@ async fn the_create_level_cannot_confirm() {
 async fn the_marker_confirms_a_batch() {
     use tiyn_auth::totp;
     use tiyn_identity::Clock;
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let enrolled = body_json(post_json(&f.test.app, "/api/v1/me/markers", Some(&session), json!({})).await).await;
     let uri = enrolled["otpauth_uri"].as_str().expect("uri");
@@ -290,7 +259,7 @@ async fn the_marker_confirms_a_batch() {
             .await;
     assert_eq!(activated.status(), 204);
 
-    let document = create(&f.test, &session, internal(f.main.id, f.salary.id, "10.00")).await;
+    let document = create(&f.test, &session, internal_order(f.main.id, f.salary.id, "10.00")).await;
     let sms_before = f.test.sms.messages().len();
     let response = post_json(
         &f.test.app,
@@ -317,7 +286,7 @@ async fn the_marker_confirms_a_batch() {
 
     // Without a marker the channel is refused.
     let other = f.test.sign_in("full", true).await;
-    let mine = create(&f.test, &other, internal(f.main.id, f.salary.id, "1.00")).await;
+    let mine = create(&f.test, &other, internal_order(f.main.id, f.salary.id, "1.00")).await;
     let response = post_json(
         &f.test.app,
         "/api/v1/signing",

@@ -10,13 +10,8 @@ use axum::body::Body;
 use axum::http::{Request, Response};
 use common::*;
 use serde_json::{Value, json};
-use tiyn_core::{Currency, Iban};
+use tiyn_core::Iban;
 use tiyn_store::Account;
-
-/// Monday 2026-01-12, a working day in Kazakhstan (the demo's clock starts on New Year's Day).
-fn working_day() -> jiff::Timestamp {
-    "2026-01-12T05:00:00Z".parse().expect("instant")
-}
 
 /// An interbank payee at Halyk Bank (601): a resident legal entity, so KBe 17.
 const PAYEE_BIN: &str = "180140010005";
@@ -24,22 +19,6 @@ pub(crate) const PAYEE_IBAN: &str = "KZ806014482455345985";
 const PAYEE_BIC: &str = "HSBKKZKX";
 /// [`PAYEE_IBAN`] with its last digit changed: the checksum fails.
 pub(crate) const BROKEN_IBAN: &str = "KZ806014482455345986";
-
-struct Fixture {
-    test: TestApp,
-    main: Account,
-    salary: Account,
-    other_partner: Account,
-}
-
-async fn fixture() -> Fixture {
-    let test = test_app().await;
-    test.clock.set(working_day());
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let kzt: Vec<&Account> = accounts.iter().filter(|account| account.currency == Currency::Kzt).collect();
-    let other = test.store.partner_accounts(test.demo.other_partner).await.expect("accounts")[0].clone();
-    Fixture { main: kzt[0].clone(), salary: kzt[1].clone(), other_partner: other, test }
-}
 
 fn iban(account: &Account) -> String {
     account.iban.as_ref().expect("a partner account has an IBAN").as_str().to_owned()
@@ -219,7 +198,7 @@ fn errors(report: &Value) -> &Vec<Value> {
 /// Windows-1251; each draft is numbered like one created alone, and the import is audited.
 #[tokio::test]
 async fn r_3_1_1_2_a_1c_file_in_utf8_or_windows_1251_imports_every_order() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let payer = iban(&f.main);
     let orders = [
@@ -275,7 +254,7 @@ async fn r_3_1_1_2_a_1c_file_in_utf8_or_windows_1251_imports_every_order() {
 /// reported.
 #[tokio::test]
 async fn r_6_1_3_a_bad_order_imports_nothing_unless_partial() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let payer = iban(&f.main);
     let text = one_c_text(
@@ -342,7 +321,7 @@ async fn r_6_1_3_a_bad_order_imports_nothing_unless_partial() {
 /// the same file imported another way, is refused; a key whose import stored nothing is free.
 #[tokio::test]
 async fn r_3_1_1_2_a_repeated_import_stores_its_drafts_once() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let payer = iban(&f.main);
     let orders = [
@@ -409,7 +388,7 @@ async fn r_3_1_1_2_a_repeated_import_stores_its_drafts_once() {
 /// R-3.1.1.2: a pain.001 with two transfers becomes two drafts, told from the file or named.
 #[tokio::test]
 async fn r_3_1_1_2_a_pain001_imports_every_transfer() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let xml = pain001(&iban(&f.salary), &["1500", "320.75"]);
     for query in ["", "?format=pain001"] {
@@ -442,7 +421,7 @@ async fn r_3_1_1_2_a_pain001_imports_every_transfer() {
 /// a payer IBAN of another partner is refused exactly like one that is nobody's.
 #[tokio::test]
 async fn another_partners_iban_is_refused_like_an_unknown_one() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let theirs = iban(&f.other_partner);
     let nobodys = Iban::from_bban("KZ", "722C000000009999").expect("an IBAN").as_str().to_owned();
@@ -481,7 +460,7 @@ async fn another_partners_iban_is_refused_like_an_unknown_one() {
 /// CreatePayments) and nobody may not; an API key limited to some accounts imports only for them.
 #[tokio::test]
 async fn who_may_import() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let payer = iban(&f.main);
     let file = || one_c_text("UTF-8", &[Order { number: 1, payer: &payer, amount: "5.00", payee_iban: PAYEE_IBAN }]);
 
@@ -520,7 +499,7 @@ async fn who_may_import() {
 /// over 5 MiB is refused before it is read.
 #[tokio::test]
 async fn unreadable_files_are_refused_whole() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let payer = iban(&f.main);
 
@@ -556,7 +535,7 @@ async fn unreadable_files_are_refused_whole() {
 /// the file. The drafts of a large file are numbered in file order.
 #[tokio::test]
 async fn a_file_holds_at_most_a_thousand_orders() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let payer = iban(&f.main);
     let orders = |count: u32, broken: Option<u32>| -> String {

@@ -9,39 +9,6 @@ use axum::http::Response;
 use common::*;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tiyn_core::{AccountId, Currency};
-use tiyn_store::Account;
-
-/// Monday 2026-01-12, a working day in Kazakhstan (the demo's clock starts on New Year's Day).
-fn working_day() -> jiff::Timestamp {
-    "2026-01-12T05:00:00Z".parse().expect("instant")
-}
-
-struct Fixture {
-    test: TestApp,
-    main: Account,
-    salary: Account,
-}
-
-async fn fixture() -> Fixture {
-    let test = test_app().await;
-    test.clock.set(working_day());
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let kzt: Vec<&Account> = accounts.iter().filter(|account| account.currency == Currency::Kzt).collect();
-    Fixture { main: kzt[0].clone(), salary: kzt[1].clone(), test }
-}
-
-fn internal(from: AccountId, to: AccountId, amount: &str) -> Value {
-    json!({
-        "kind": "internal",
-        "payer_account": from.to_string(),
-        "payee_account": to.to_string(),
-        "amount": {"amount": amount, "currency": "KZT"},
-        "knp": "343",
-        "purpose": "Перевод между своими счетами",
-        "value_date": "2026-01-12",
-    })
-}
 
 async fn create(test: &TestApp, session: &Session, body: Value) -> Value {
     let response = post_json(&test.app, "/api/v1/payments", Some(session), body).await;
@@ -80,10 +47,10 @@ async fn body_bytes(response: Response<Body>) -> Vec<u8> {
 /// document's number, in Russian by default and in the other languages on request.
 #[tokio::test]
 async fn r_5_1_an_executed_payment_has_a_pdf_receipt() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let (_, _, mobile) = f.test.login("confirm", true);
-    let document = executed(&f.test, &session, &mobile, internal(f.main.id, f.salary.id, "250.50")).await;
+    let document = executed(&f.test, &session, &mobile, internal_order(f.main.id, f.salary.id, "250.50")).await;
     let number = document["number"].as_str().expect("number");
 
     for uri in [receipt_uri(&document), format!("{}?format=pdf", receipt_uri(&document))] {
@@ -110,10 +77,10 @@ async fn r_5_1_an_executed_payment_has_a_pdf_receipt() {
 /// Only PDF is offered; any other format is refused with a stable code.
 #[tokio::test]
 async fn r_5_1_other_formats_are_unsupported() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let (_, _, mobile) = f.test.login("confirm", true);
-    let document = executed(&f.test, &session, &mobile, internal(f.main.id, f.salary.id, "10.00")).await;
+    let document = executed(&f.test, &session, &mobile, internal_order(f.main.id, f.salary.id, "10.00")).await;
     let response = get_as(&f.test.app, &session, &format!("{}?format=xlsx", receipt_uri(&document))).await;
     assert_eq!(response.status(), 422);
     let problem = body_json(response).await;
@@ -125,9 +92,9 @@ async fn r_5_1_other_formats_are_unsupported() {
 /// `receipt_not_available`.
 #[tokio::test]
 async fn r_5_1_a_draft_has_no_receipt() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
-    let draft = create(&f.test, &session, internal(f.main.id, f.salary.id, "1.00")).await;
+    let draft = create(&f.test, &session, internal_order(f.main.id, f.salary.id, "1.00")).await;
     let response = get_as(&f.test.app, &session, &receipt_uri(&draft)).await;
     assert_eq!(response.status(), 409);
     assert_eq!(header(&response, "content-type"), Some("application/problem+json"));
@@ -139,10 +106,10 @@ async fn r_5_1_a_draft_has_no_receipt() {
 /// for an id that does not exist.
 #[tokio::test]
 async fn r_5_1_another_partners_user_gets_404() {
-    let f = fixture().await;
+    let f = payment_accounts().await;
     let session = f.test.sign_in("confirm", true).await;
     let (_, _, mobile) = f.test.login("confirm", true);
-    let document = executed(&f.test, &session, &mobile, internal(f.main.id, f.salary.id, "5.00")).await;
+    let document = executed(&f.test, &session, &mobile, internal_order(f.main.id, f.salary.id, "5.00")).await;
     let other = f.test.sign_in("full", false).await;
     let theirs = get_as(&f.test.app, &other, &receipt_uri(&document)).await;
     assert_eq!(theirs.status(), 404);

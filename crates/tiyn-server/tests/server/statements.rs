@@ -45,14 +45,6 @@ fn minor(amount: &Value) -> i64 {
     if text.starts_with('-') { units * 100 - cents } else { units * 100 + cents }
 }
 
-fn internal(from: AccountId, to: AccountId, amount: &str, date: &str) -> Value {
-    json!({
-        "kind": "internal", "payer_account": from.to_string(), "payee_account": to.to_string(),
-        "amount": {"amount": amount, "currency": "KZT"}, "knp": "343", "purpose": "Перевод между своими счетами",
-        "value_date": date,
-    })
-}
-
 fn collection_order(amount: &str, priority: u8, reference: &str, creditor: Value) -> Value {
     json!({
         "kind": "collection_order", "amount": {"amount": amount, "currency": "KZT"}, "priority": priority,
@@ -139,9 +131,9 @@ async fn scenario() -> Scenario {
     assert_eq!(status, 200, "{body}");
 
     // Monday.
-    let (_, result) = f.pay(internal(f.main.id, salary.id, "5000.00", "2026-01-12")).await;
+    let (_, result) = f.pay(internal_order_on(f.main.id, salary.id, "5000.00", "2026-01-12")).await;
     assert_eq!(result["status"], "executed", "{result}");
-    let (back_id, result) = f.pay(internal(salary.id, f.main.id, "1200.00", "2026-01-12")).await;
+    let (back_id, result) = f.pay(internal_order_on(salary.id, f.main.id, "1200.00", "2026-01-12")).await;
     assert_eq!(result["status"], "executed", "{result}");
     let (interbank_id, result) = f.pay(interbank_order(f.main.id, "1500.05", "ТОО «Ромашка»")).await;
     assert_eq!(result["status"], "sent", "{result}");
