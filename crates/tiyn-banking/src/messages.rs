@@ -504,8 +504,13 @@ pub async fn parse_report(
             errors.push(field(format!("{path}.paid_on"), codes::INVALID_DATE, "a date as YYYY-MM-DD"));
         }
         let amount = parse_money(&payout.amount, &format!("{path}.amount"), &mut currency, &mut errors);
-        if amount.is_some_and(Money::is_negative) {
-            errors.push(field(format!("{path}.amount.amount"), codes::INVALID_AMOUNT, "a payout is not negative"));
+        // A payout of nothing sends no money: it could never be credited, and would stay planned.
+        if amount.is_some_and(|amount| !amount.is_positive()) {
+            errors.push(field(
+                format!("{path}.amount.amount"),
+                codes::INVALID_AMOUNT,
+                "a payout is more than zero (leave out a payout of nothing)",
+            ));
         }
         let iban = match Iban::parse(payout.account_iban.trim()) {
             Ok(iban) => Some(iban),

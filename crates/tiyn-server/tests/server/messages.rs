@@ -306,6 +306,15 @@ async fn r_3_1_2_8_each_validation_error_of_a_report_is_named() {
             &[("payouts[0].amount.amount", "payout_amount_mismatch")],
         ),
         check(|body| body["payouts"][1]["order_ids"] = json!(["O-9"]), &[("payouts[1].order_ids[0]", "unknown_order")]),
+        // A payout sends money: one of nothing (orders whose commission took everything) is refused.
+        check(
+            |body| {
+                body["orders"][3]["commission"] = kzt("1000.00");
+                body["payouts"][1]["order_ids"] = json!(["O-4"]);
+                body["payouts"][1]["amount"] = kzt("0.00");
+            },
+            &[("payouts[1].amount.amount", "invalid_amount")],
+        ),
         check(
             |body| body["payouts"][0]["account_iban"] = json!(iban(&PARTNER_TWO, 0)),
             &[("payouts[0].account_iban", "payout_account_invalid")],
