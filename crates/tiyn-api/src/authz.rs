@@ -490,7 +490,7 @@ async fn check_multipart_csrf(request: Request, boundary: &str, expected: &str) 
         Ok(bytes) => bytes,
         Err(_) => return (Request::from_parts(parts, Body::empty()), Err(ApiError::PayloadTooLarge)),
     };
-    let outcome = match crate::multipart::parts(&bytes, boundary) {
+    let outcome = match crate::multipart::parts(bytes.clone(), boundary).await {
         Ok(fields) => match crate::multipart::text_field(&fields, CSRF_FIELD) {
             Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
             _ => Err(ApiError::CsrfFailed),

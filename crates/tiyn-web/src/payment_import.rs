@@ -140,14 +140,15 @@ pub async fn upload(
         return page(lang, &state, &viewer, StatusCode::PAYLOAD_TOO_LARGE, (ImportFormat::Auto, false), errors, None);
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
-    let parts = tiyn_api::multipart::boundary(content_type)
-        .and_then(|boundary| tiyn_api::multipart::parts(&body, &boundary).ok())
-        .unwrap_or_default();
+    let parts = match tiyn_api::multipart::boundary(content_type) {
+        Some(boundary) => tiyn_api::multipart::parts(body, &boundary).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
     let text = |name: &str| tiyn_api::multipart::text_field(&parts, name).unwrap_or_default();
     let format = ImportFormat::parse(text("format").trim()).unwrap_or(ImportFormat::Auto);
     let partial = matches!(text("partial"), "on" | "true");
     let submitted_key = text("form_key");
-    let file = parts.iter().find(|part| part.name == "file").map(|part| part.data).filter(|data| !data.is_empty());
+    let file = parts.iter().find(|part| part.name == "file").map(|part| &part.data[..]).filter(|data| !data.is_empty());
     let Some(file) = file else {
         let errors = FormErrors::on("file", "required", t.import_file_required);
         return page(lang, &state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, (format, partial), errors, None);

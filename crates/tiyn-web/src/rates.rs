@@ -450,10 +450,11 @@ pub async fn import_nbk(
     let Some(actor) = actor_of(&viewer) else { return forbidden(lang, state.demo, &viewer) };
     let t = texts(lang.lang);
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
-    let file = tiyn_api::multipart::boundary(content_type)
-        .and_then(|boundary| tiyn_api::multipart::parts(&body, &boundary).ok())
-        .and_then(|parts| parts.into_iter().find(|part| part.name == "file").map(|part| part.data.to_vec()))
-        .filter(|data| !data.is_empty());
+    let parts = match tiyn_api::multipart::boundary(content_type) {
+        Some(boundary) => tiyn_api::multipart::parts(body, &boundary).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let file = parts.into_iter().find(|part| part.name == "file").map(|part| part.data).filter(|data| !data.is_empty());
     let Some(file) = file else {
         let errors = FormErrors::on("file", "required", t.nbk_file_required);
         return bank_page(&state, lang, &viewer, StatusCode::UNPROCESSABLE_ENTITY, None, RateForm::default(), errors)
