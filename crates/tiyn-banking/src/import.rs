@@ -141,9 +141,10 @@ struct ImportRequest {
 impl ImportRequest {
     fn new(key: &str, file: &[u8], format: ImportFormat, partial: bool) -> ImportRequest {
         let mut digest = Sha256::new();
+        // Each part fixed-length or ended by a NUL, so no two requests give the same bytes.
         digest.update(b"tiyn-payments-import-v1\0");
         digest.update(format.as_str().as_bytes());
-        digest.update(if partial { b"\0partial\0" } else { b"\0whole\0\0\0" });
+        digest.update([0, u8::from(partial)]);
         digest.update(file);
         ImportRequest { prefix: format!("{key}\u{1f}"), digest: digest.finalize().into() }
     }
