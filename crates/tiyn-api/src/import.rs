@@ -100,6 +100,9 @@ pub struct ImportReportDto {
     pub errors: Vec<ImportErrorDto>,
     /// Keys the reader skipped.
     pub ignored: Vec<ImportIgnoredDto>,
+    /// A repeat with the first import's `Idempotency-Key`: `imported` are the drafts it stored
+    /// (nothing was stored now); the documents it refused are not listed again.
+    pub replayed: bool,
 }
 
 /// An import that stored nothing (422, 413): an RFC 9457 problem document whose `errors` place
@@ -185,6 +188,7 @@ pub async fn import_payments(
                 problems: vec![problem],
                 problems_truncated: false,
                 ignored: Vec::new(),
+                replayed: false,
             };
             return Ok(refusal(&report, lang));
         }
@@ -201,6 +205,7 @@ pub async fn import_payments(
         imported: report.imported.iter().map(PaymentDto::from).collect(),
         errors: report.problems.iter().map(|problem| error_dto(problem, lang)).collect(),
         ignored: report.ignored.iter().map(ignored_dto).collect(),
+        replayed: report.replayed,
     };
     Ok((StatusCode::CREATED, axum::Json(dto)).into_response())
 }

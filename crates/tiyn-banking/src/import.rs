@@ -172,6 +172,9 @@ pub struct ImportReport {
     pub problems_truncated: bool,
     /// Keys the readers skipped, for the person importing to see what did not come across.
     pub ignored: Vec<ImportWarning>,
+    /// A repeat of a keyed import: `imported` are the drafts the first one stored (nothing was
+    /// stored now), and the documents it refused are not listed again.
+    pub replayed: bool,
 }
 
 impl ImportReport {
@@ -184,6 +187,7 @@ impl ImportReport {
             problems,
             problems_truncated: truncated,
             ignored: Vec::new(),
+            replayed: false,
         }
     }
 
@@ -257,7 +261,7 @@ impl Banking {
             Some(request) => self.store.payments_by_request_key_prefix(partner, &request.prefix).await?,
             None => Vec::new(),
         };
-        let (report, replayed) = if let Some(request) = request.filter(|_| !earlier.is_empty()) {
+        let report = if let Some(request) = request.filter(|_| !earlier.is_empty()) {
             if earlier.iter().any(|draft| draft.request_digest != request.digest) {
                 return Err(tiyn_store::StoreError::Conflict(IDEMPOTENCY_CONFLICT).into());
             }
@@ -266,21 +270,21 @@ impl Banking {
                 Err(report) => (report.format, earlier.len()),
             };
             let imported = earlier.into_iter().map(|draft| draft.record).collect();
-            let report = ImportReport {
+            ImportReport {
                 format,
                 documents,
                 imported,
                 problems: Vec::new(),
                 problems_truncated: false,
                 ignored: Vec::new(),
-            };
-            (report, true)
+                replayed: true,
+            }
         } else {
             match self.read_file(file, format) {
                 Ok((format, read)) => {
                     self.import_documents(context, principal, partner, format, read, partial, request).await?
                 }
-                Err(report) => (report, false),
+                Err(report) => report,
             }
         };
         let failure = report.imported.is_empty().then(|| match report.problems.as_slice() {
@@ -297,7 +301,7 @@ impl Banking {
             report.documents,
             report.imported.len(),
             report.documents - report.imported.len(),
-            if replayed { " replayed=true" } else { "" },
+            if report.replayed { " replayed=true" } else { "" },
         );
         self.identity.record_detailed(context, principal, PAYMENT_IMPORT, None, Some(details), failure).await?;
         Ok(report)
@@ -353,7 +357,7 @@ impl Banking {
         read: Vec<Read>,
         partial: bool,
         request: Option<&ImportRequest>,
-    ) -> Result<(ImportReport, bool), BankingError> {
+    ) -> Result<ImportReport, BankingError> {
         // The payer accounts a file may name: the partner's, and of those the ones an API key may
         // use. Any other IBAN reads like one that exists nowhere.
         let accounts: HashMap<Iban, AccountId> = self
@@ -409,10 +413,17 @@ impl Banking {
                 problems.extend(located);
             }
         }
-        let mut report =
-            ImportReport { format, documents, imported: Vec::new(), problems, problems_truncated: false, ignored };
+        let mut report = ImportReport {
+            format,
+            documents,
+            imported: Vec::new(),
+            problems,
+            problems_truncated: false,
+            ignored,
+            replayed: false,
+        };
         if !report.problems.is_empty() && !partial {
-            return Ok((report, false));
+            return Ok(report);
         }
         // In one store transaction, numbered in file order: all the drafts or none. Their audit
         // records, which need no order, together.
@@ -433,7 +444,8 @@ impl Banking {
         report.imported = stored.records;
         if stored.replayed {
             // The same import ran at the same time and stored these first: it audited them.
-            return Ok((report, true));
+            report.replayed = true;
+            return Ok(report);
         }
         for chunk in report.imported.chunks(RECORDED_TOGETHER) {
             let recorded = in_order(chunk.iter().map(|record| self.record_draft(context, principal, record))).await;
@@ -443,7 +455,7 @@ impl Banking {
             }
         }
         assert_eq!(report.imported.len(), valid.len());
-        Ok((report, false))
+        Ok(report)
     }
 
     /// Deletes the drafts of an import that failed midway, so that it leaves nothing behind.

@@ -41,6 +41,7 @@ texts! {
     import_form_used,
     import_done,
     import_nothing,
+    import_replayed,
     import_drafts_title,
     import_errors_title,
     import_col_document,
@@ -866,6 +867,7 @@ texts! {
 
 pub const RU: Texts = Texts {
     language_name: "Русский",
+    import_replayed: "Этот файл уже загружен с этой формы: ничего не добавлено, показаны созданные тогда черновики ({imported}).",
     import_link: "Загрузить из файла",
     import_title: "Загрузка платёжных поручений из файла",
     import_hint: "Файл обмена с 1С «1CClientBankExchange» (Windows-1251, DOS или UTF-8) или ISO 20022 pain.001: не более 1000 документов и 5 МБ. Документы станут черновиками: проверьте их и отправьте на подтверждение.",
@@ -1706,6 +1708,7 @@ pub const RU: Texts = Texts {
 
 pub const KK: Texts = Texts {
     language_name: "Қазақша",
+    import_replayed: "Бұл файл осы формадан жүктелген: ештеңе қосылмады, сол кезде құрылған жобалар көрсетілген ({imported}).",
     import_link: "Файлдан жүктеу",
     import_title: "Төлем тапсырмаларын файлдан жүктеу",
     import_hint: "1С алмасу файлы «1CClientBankExchange» (Windows-1251, DOS немесе UTF-8) немесе ISO 20022 pain.001: 1000 құжаттан және 5 МБ-тан аспайды. Құжаттар жобаға айналады: оларды тексеріп, растауға жіберіңіз.",
@@ -2546,6 +2549,7 @@ pub const KK: Texts = Texts {
 
 pub const EN: Texts = Texts {
     language_name: "English",
+    import_replayed: "This file was already imported from this form: nothing was added; the drafts created then are shown ({imported}).",
     import_link: "Import from a file",
     import_title: "Import payment orders from a file",
     import_hint: "A 1C exchange file “1CClientBankExchange” (Windows-1251, DOS or UTF-8) or an ISO 20022 pain.001: at most 1,000 documents and 5 MB. The documents become drafts: check them and send them for confirmation.",

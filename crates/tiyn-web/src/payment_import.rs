@@ -175,6 +175,8 @@ pub async fn upload(
 fn result(report: &ImportReport, t: &'static Texts, lang: Lang) -> ImportResult {
     let summary = if report.imported.is_empty() {
         t.import_nothing.to_owned()
+    } else if report.replayed {
+        fill(t.import_replayed, &[("imported", &report.imported.len().to_string())])
     } else {
         let (imported, documents) = (report.imported.len().to_string(), report.documents.to_string());
         fill(t.import_done, &[("imported", &imported), ("documents", &documents)])

@@ -113,6 +113,7 @@ async fn r_3_1_1_2_a_file_imported_from_the_cabinet_becomes_drafts() {
     let (status, again) = upload(&test, &browser, &partial, Some(text.as_bytes())).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(draft_ids(&again), created);
+    assert!(text_of(&again, "import-summary").contains("уже загружен с этой формы"), "{again}");
     let query = tiyn_store::payments::PaymentQuery { limit: 100, ..Default::default() };
     let stored = test.store.payments(test.demo.partner, query).await.expect("list");
     assert_eq!(stored.len(), 1, "one draft stored");

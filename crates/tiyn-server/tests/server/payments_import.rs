@@ -341,6 +341,7 @@ async fn r_3_1_1_2_a_repeated_import_stores_its_drafts_once() {
     let (status, again) = import_keyed(&f.test, &session, "import-0001", "?partial=true", file.clone()).await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(ids(&again), ids(&first), "the same drafts answer the repeat");
+    assert_eq!((first["replayed"].as_bool(), again["replayed"].as_bool()), (Some(false), Some(true)));
     assert_eq!(again["documents"], 3);
     assert_eq!(payment_count(&f.test, &session).await, 2, "nothing stored twice");
 
