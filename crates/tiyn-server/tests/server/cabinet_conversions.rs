@@ -82,8 +82,7 @@ impl Fixture {
     }
 
     async fn page(&self, uri: &str) -> (StatusCode, String) {
-        let response = self.browser.get(&self.test.app, uri).await;
-        (response.status(), body_text(response).await)
+        self.browser.page(&self.test.app, uri).await
     }
 
     /// Saves a draft through the form; answers its id.

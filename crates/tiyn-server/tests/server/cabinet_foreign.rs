@@ -129,8 +129,7 @@ fn text_at(html: &str, attribute: &str) -> String {
 
 impl Fixture {
     async fn page(&self, uri: &str) -> (StatusCode, String) {
-        let response = self.browser.get(&self.test.app, uri).await;
-        (response.status(), body_text(response).await)
+        self.browser.page(&self.test.app, uri).await
     }
 
     async fn post(&self, uri: &str, fields: &[(&'static str, String)]) -> (StatusCode, String) {

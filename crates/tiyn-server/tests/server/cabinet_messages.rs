@@ -27,16 +27,7 @@ async fn fixture() -> Fixture {
 }
 
 async fn page(browser: &Browser, test: &TestApp, uri: &str) -> (StatusCode, String) {
-    let response = browser.get(&test.app, uri).await;
-    (response.status(), body_text(response).await)
-}
-
-/// The `href` of the export button of `format`.
-fn export_href(html: &str, format: &str) -> String {
-    let marker = format!("data-format=\"{format}\"");
-    let at = html.find(&marker).unwrap_or_else(|| panic!("no {format} button in {html}"));
-    let start = html[..at].rfind("href=\"").expect("href") + "href=\"".len();
-    html[start..].split('"').next().expect("href").replace("&#38;", "&").replace("&amp;", "&")
+    browser.page(&test.app, uri).await
 }
 
 /// R-3.1.2.8: the navigation links the notices and the reports; `/messages` shows the demo

@@ -70,8 +70,7 @@ async fn create_draft(f: &Fixture, from: AccountId, to: AccountId, amount: &str)
 }
 
 async fn page(f: &Fixture, uri: &str) -> (StatusCode, String) {
-    let response = f.browser.get(&f.test.app, uri).await;
-    (response.status(), body_text(response).await)
+    f.browser.page(&f.test.app, uri).await
 }
 
 async fn balance(test: &TestApp, account: AccountId) -> i64 {

@@ -27,16 +27,7 @@ async fn fixture() -> Fixture {
 }
 
 async fn page(fx: &Fixture, uri: &str) -> (StatusCode, String) {
-    let response = fx.browser.get(&fx.test.app, uri).await;
-    (response.status(), body_text(response).await)
-}
-
-/// The `href` of the export button of `format`.
-fn export_href(html: &str, format: &str) -> String {
-    let marker = format!("data-format=\"{format}\"");
-    let at = html.find(&marker).unwrap_or_else(|| panic!("no {format} button in {html}"));
-    let start = html[..at].rfind("href=\"").expect("href") + "href=\"".len();
-    html[start..].split('"').next().expect("href").replace("&#38;", "&").replace("&amp;", "&")
+    fx.browser.page(&fx.test.app, uri).await
 }
 
 /// R-3.1.2.4: the navigation links the terminals; the list shows the demo's three terminals with

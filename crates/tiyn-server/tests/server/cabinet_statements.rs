@@ -48,20 +48,11 @@ async fn fixture() -> Fixture {
 }
 
 async fn page(test: &TestApp, browser: &Browser, uri: &str) -> (StatusCode, String) {
-    let response = browser.get(&test.app, uri).await;
-    (response.status(), body_text(response).await)
+    browser.page(&test.app, uri).await
 }
 
 fn money(minor: i64) -> String {
     tiyn_web::format::money(tiyn_core::Money::from_minor(minor, Currency::Kzt), Lang::Ru)
-}
-
-/// The `href` of the export button of `format`.
-fn export_href(html: &str, format: &str) -> String {
-    let marker = format!("data-format=\"{format}\"");
-    let at = html.find(&marker).unwrap_or_else(|| panic!("no {format} button in {html}"));
-    let start = html[..at].rfind("href=\"").expect("href") + "href=\"".len();
-    html[start..].split('"').next().expect("href").replace("&#38;", "&").replace("&amp;", "&")
 }
 
 /// R-3.1.2.1, R-3.1.2.3: each account row links its statement; the page shows the account, the

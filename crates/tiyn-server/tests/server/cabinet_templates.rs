@@ -53,8 +53,7 @@ fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
 }
 
 async fn page(f: &Fixture, uri: &str) -> (StatusCode, String) {
-    let response = f.browser.get(&f.test.app, uri).await;
-    (response.status(), body_text(response).await)
+    f.browser.page(&f.test.app, uri).await
 }
 
 /// The id of the template row named `name` on the templates page.

@@ -237,6 +237,12 @@ impl Browser {
         send(app, self.with_cookie(Request::get(uri)).body(Body::empty()).expect("request")).await
     }
 
+    /// A page as this browser gets it: its status and its markup.
+    pub async fn page(&self, app: &Router, uri: &str) -> (axum::http::StatusCode, String) {
+        let response = self.get(app, uri).await;
+        (response.status(), body_text(response).await)
+    }
+
     /// A form post without the CSRF field (the sign-in steps, or an attack).
     pub async fn post_plain(&self, app: &Router, uri: &str, fields: &[(&str, &str)]) -> Response<Body> {
         let request = self
@@ -442,4 +448,12 @@ pub fn pdftotext(pdf: &[u8]) -> String {
     std::fs::remove_file(&path).expect("removed");
     assert!(output.status.success(), "pdftotext reads the PDF");
     String::from_utf8(output.stdout).expect("utf-8").replace('\u{a0}', " ")
+}
+
+/// The `href` of a page's export button of `format` (`data-format="…"`), unescaped.
+pub fn export_href(html: &str, format: &str) -> String {
+    let marker = format!("data-format=\"{format}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no {format} button in {html}"));
+    let start = html[..at].rfind("href=\"").expect("href") + "href=\"".len();
+    html[start..].split('"').next().expect("href").replace("&#38;", "&").replace("&amp;", "&")
 }
