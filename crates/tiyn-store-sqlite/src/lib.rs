@@ -278,6 +278,16 @@ fn configure(connection: &mut Connection, options: SqliteOptions) -> rusqlite::R
         std::thread::sleep(WRITER_BUSY_STEP);
         waiting_since.elapsed() < BUSY_TIMEOUT
     }))?;
+    // First, before anything is written: a durable writer's WAL layer (`wal_buffer`) relies on
+    // FULL, under which SQLite syncs the log before it publishes a commit to other connections.
+    connection.pragma_update(None, "synchronous", if options.durable { "FULL" } else { "NORMAL" })?;
+    let synchronous: i64 = connection.pragma_query_value(None, "synchronous", |row| row.get(0))?;
+    if options.durable && synchronous < 2 {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISUSE),
+            Some(format!("the writer needs synchronous=FULL, SQLite kept {synchronous}")),
+        ));
+    }
     // Takes effect only while the file is still empty, i.e. when it is created.
     connection.pragma_update(None, "page_size", PAGE_SIZE_BYTES)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
@@ -285,7 +295,6 @@ fn configure(connection: &mut Connection, options: SqliteOptions) -> rusqlite::R
     connection.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)?;
     // A negative cache_size is in KiB.
     connection.pragma_update(None, "cache_size", -WRITER_CACHE_KIBIBYTES)?;
-    connection.pragma_update(None, "synchronous", if options.durable { "FULL" } else { "NORMAL" })?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(())

@@ -15,9 +15,11 @@
 //! on; every other call, and every truncation that may drop a page, is pcache1's, unchanged.
 //!
 //! SQLite takes a page cache only before it is initialised, i.e. before the process opens its
-//! first connection; [`install`] is called first thing when a store opens. If SQLite was already
-//! initialised (a program that opened a connection of its own first), pcache1 stays as it is: the
-//! same results, only slower commits.
+//! first connection, and while no other thread calls SQLite; [`install`] is called first thing
+//! when a store opens (the server and the tests open a store before any other connection; the
+//! test runner, nextest, runs each test in its own process). If SQLite was already initialised
+//! (a program that opened a connection of its own first), pcache1 stays as it is: the same
+//! results, only slower commits.
 
 use std::ffi::{c_int, c_uint};
 use std::mem::MaybeUninit;
@@ -106,10 +108,10 @@ unsafe extern "C" fn create(page_size: c_int, extra: c_int, purgeable: c_int) ->
     let Some(create) = pcache1().xCreate else { return std::ptr::null_mut() };
     // SAFETY: SQLite's arguments, passed on.
     let inner = unsafe { create(page_size, extra, purgeable) };
-    if inner.is_null() || page_size <= 0 {
-        return inner; // null: out of memory, SQLite reports it
+    if inner.is_null() {
+        return inner; // out of memory: SQLite reports it
     }
-    let lock_key = c_uint::try_from(PENDING_BYTE / i64::from(page_size) + 1).unwrap_or(c_uint::MAX);
+    let lock_key = c_uint::try_from(PENDING_BYTE / i64::from(page_size.max(1)) + 1).unwrap_or(c_uint::MAX);
     Box::into_raw(Box::new(Cache { pcache1: inner, lock_key, max_key: 0, parked: 0 })).cast()
 }
 

@@ -17,8 +17,9 @@
 //! with `synchronous=FULL` synced, the commit's frames; the sync flushes the buffer first. Frames a
 //! transaction spills before its commit are not published until that commit either; if its own
 //! connection reads them back, the read flushes first. Under `synchronous=NORMAL` a commit is
-//! published without a sync, so the store uses this VFS only for its durable writer connection
-//! (`synchronous=FULL`), never for readers, the checkpointer, or a connection opened not durable.
+//! published without a sync, so the store uses this VFS only for its durable writer connection,
+//! which sets `synchronous=FULL` before it writes anything, checks it, and never changes it; never
+//! for readers, the checkpointer, or a connection opened not durable.
 //!
 //! A write that fails when the buffer is handed over fails the call that flushed it (the sync, in
 //! practice): the commit fails and SQLite rolls the transaction back, as when its own `pwrite`
