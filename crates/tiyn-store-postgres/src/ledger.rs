@@ -25,10 +25,16 @@ const BATCH_ATTEMPTS_MAX: u32 = 8;
 /// Wait before reconnecting after the writer's connection failed.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
 
-/// The writer task: one connection, one transaction per batch of queued commands.
+/// Ledger commands waiting for a writer; the writer that holds the lock collects the next batch.
+pub type Queue = std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<(Command, Reply)>>>;
+
+/// A writer task: one connection, one transaction per batch of queued commands. Several run per
+/// process ([`crate::LEDGER_WRITERS`]): while one batch waits for its commit, the next is collected
+/// and executed by another writer. They are as safe together as writers of several processes
+/// (account rows locked in one order, batches retried after a conflict).
 pub async fn writer_loop(
     options: PgConnectOptions,
-    mut commands: mpsc::Receiver<(Command, Reply)>,
+    commands: Queue,
     counters: std::sync::Arc<tiyn_store::batch::LedgerCounters>,
 ) {
     // A prepared statement's generic plan is chosen once; on a young database it is a sequential
@@ -38,21 +44,27 @@ pub async fn writer_loop(
     let options = options.options([("plan_cache_mode", "force_custom_plan")]);
     let mut connection: Option<PgConnection> = None;
     let mut target = BatchTarget::default();
-    while let Some(first) = commands.recv().await {
-        let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + LINGER_MAX;
-        while batch.len() < BATCH_COMMANDS_MAX {
-            match commands.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) if target.wants_more(batch.len()) => {
-                    match tokio::time::timeout_at(deadline, commands.recv()).await {
-                        Ok(Some(next)) => batch.push(next),
-                        Ok(None) | Err(_) => break,
+    loop {
+        // The queue's lock is held while collecting only: the batch runs without it.
+        let batch = {
+            let mut commands = commands.lock().await;
+            let Some(first) = commands.recv().await else { return };
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + LINGER_MAX;
+            while batch.len() < BATCH_COMMANDS_MAX {
+                match commands.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) if target.wants_more(batch.len()) => {
+                        match tokio::time::timeout_at(deadline, commands.recv()).await {
+                            Ok(Some(next)) => batch.push(next),
+                            Ok(None) | Err(_) => break,
+                        }
                     }
+                    Err(_) => break,
                 }
-                Err(_) => break,
             }
-        }
+            batch
+        };
         target.taken(batch.len());
         let (batch, replies): (Vec<Command>, Vec<Reply>) = batch.into_iter().unzip();
         let results = match connection.as_mut() {

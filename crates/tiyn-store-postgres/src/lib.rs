@@ -59,6 +59,9 @@ const POOL_CONNECTIONS_MAX: u32 = 16;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Commands queued for the writer before callers wait: bounds memory under overload.
 const WRITER_QUEUE_MAX: usize = 4096;
+/// Ledger writers per process, each with its own connection: a batch's commit (its WAL flush)
+/// overlaps the next batch's statements.
+pub(crate) const LEDGER_WRITERS: usize = 2;
 
 type Reply = oneshot::Sender<Result<Executed, StoreError>>;
 
@@ -90,7 +93,10 @@ impl PostgresStore {
         migrate::apply(&pool).await?;
         let (writer, commands) = mpsc::channel(WRITER_QUEUE_MAX);
         let counters = Arc::new(LedgerCounters::default());
-        tokio::spawn(ledger::writer_loop(options, commands, counters.clone()));
+        let commands: ledger::Queue = Arc::new(tokio::sync::Mutex::new(commands));
+        for _ in 0..LEDGER_WRITERS {
+            tokio::spawn(ledger::writer_loop(options.clone(), Arc::clone(&commands), counters.clone()));
+        }
         let (appender, jobs) = mpsc::channel(WRITER_QUEUE_MAX);
         tokio::spawn(audit::appender_loop(pool.clone(), jobs));
         Ok(PostgresStore { pool, writer, counters, appender })
