@@ -11,32 +11,24 @@ use crate::common;
 
 use axum::http::StatusCode;
 use common::*;
-use tiyn_core::{AccountId, Currency};
-use tiyn_store::Account;
-
-struct Fixture {
-    test: TestApp,
-    browser: Browser,
-    mobile: String,
-    kzt: Account,
-    salary: Account,
-    usd: Account,
-}
+use tiyn_core::AccountId;
 
 /// The demo on its payment day (Monday 2026-01-12, 10:00 in Almaty: the demo's USD sell rate is
 /// 479.60 then), its confirming user signed in through the pages.
+struct Fixture(CabinetDay);
+
+impl std::ops::Deref for Fixture {
+    type Target = CabinetDay;
+
+    fn deref(&self) -> &CabinetDay {
+        &self.0
+    }
+}
+
 async fn fixture() -> Fixture {
-    let test = test_app().await;
-    test.clock.set(payment_day());
-    let (login, password, mobile) = test.login("confirm", true);
-    let (browser, home) = sign_in_through_pages(&test, &login, &password, &mobile).await;
-    assert_eq!(home, "/accounts");
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let in_currency = |currency: Currency| accounts.iter().filter(move |account| account.currency == currency);
-    let mut kzt = in_currency(Currency::Kzt);
-    let (main, salary) = (kzt.next().expect("KZT").clone(), kzt.next().expect("a second KZT").clone());
-    let usd = in_currency(Currency::Usd).next().expect("USD").clone();
-    Fixture { test, browser, mobile, kzt: main, salary, usd }
+    let f = cabinet_on_payment_day("confirm").await;
+    assert_eq!(f.home, "/accounts");
+    Fixture(f)
 }
 
 /// The form's fields for a conversion of `amount` `currency` from `from` to `to` (the bank payee's
@@ -140,7 +132,7 @@ async fn r_3_1_1_4_the_form_quotes_a_conversion_live() {
     assert_eq!(header(&script, "content-type"), Some("text/javascript; charset=utf-8"));
     assert!(body_text(script).await.contains("quote-expired"));
 
-    let fields = conversion(f.kzt.id, f.usd.id, "100,00", "USD");
+    let fields = conversion(f.main.id, f.usd.id, "100,00", "USD");
     let (status, block) = f.quote(&fields, "ru").await;
     assert_eq!(status, StatusCode::OK);
     assert_no_inline_code(&block);
@@ -171,23 +163,23 @@ async fn r_3_1_1_4_the_form_quotes_a_conversion_live() {
 #[tokio::test]
 async fn r_3_1_1_4_the_quote_block_says_why_there_is_no_quote() {
     let f = fixture().await;
-    let (status, hint) = f.quote(&conversion(f.kzt.id, f.usd.id, "", "USD"), "ru").await;
+    let (status, hint) = f.quote(&conversion(f.main.id, f.usd.id, "", "USD"), "ru").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(text_of(&hint, "quote-message"), "Выберите счета и сумму, чтобы увидеть курс.");
-    let mut internal = conversion(f.kzt.id, f.salary.id, "100", "KZT");
+    let mut internal = conversion(f.main.id, f.salary.id, "100", "KZT");
     internal[0].1 = "internal".to_owned();
     let (_, nothing) = f.quote(&internal, "ru").await;
     assert_eq!(nothing.trim(), "", "no quote for a transfer");
 
-    let (_, same) = f.quote(&conversion(f.kzt.id, f.salary.id, "100", "KZT"), "ru").await;
+    let (_, same) = f.quote(&conversion(f.main.id, f.salary.id, "100", "KZT"), "ru").await;
     assert_eq!(text_of(&same, "quote-message"), "Для конвертации выберите счёт получателя в другой валюте");
-    let (_, third) = f.quote(&conversion(f.kzt.id, f.usd.id, "100", "EUR"), "ru").await;
+    let (_, third) = f.quote(&conversion(f.main.id, f.usd.id, "100", "EUR"), "ru").await;
     assert_eq!(text_of(&third, "quote-message"), "Сумма конвертации указывается в валюте одного из двух счетов");
-    let (_, typo) = f.quote(&conversion(f.kzt.id, f.usd.id, "1,001", "USD"), "ru").await;
+    let (_, typo) = f.quote(&conversion(f.main.id, f.usd.id, "1,001", "USD"), "ru").await;
     assert_eq!(text_of(&typo, "quote-message"), "Слишком много знаков после запятой");
 
     f.test.clock.set("2025-11-01T05:00:00Z".parse().expect("instant"));
-    let (status, no_rate) = f.quote(&conversion(f.kzt.id, f.usd.id, "100", "USD"), "ru").await;
+    let (status, no_rate) = f.quote(&conversion(f.main.id, f.usd.id, "100", "USD"), "ru").await;
     assert_eq!(status, StatusCode::OK);
     assert!(no_rate.contains("data-code=\"no_rate\""), "{no_rate}");
     assert_eq!(text_of(&no_rate, "quote-message"), "У банка сейчас нет курса для этих валют");
@@ -200,7 +192,7 @@ async fn r_3_1_1_4_the_quote_block_says_why_there_is_no_quote() {
 #[tokio::test]
 async fn r_3_1_1_4_a_conversion_made_through_the_form_is_confirmed_at_the_quoted_amounts() {
     let f = fixture().await;
-    let mut fields = conversion(f.kzt.id, f.usd.id, "100", "USD");
+    let mut fields = conversion(f.main.id, f.usd.id, "100", "USD");
     // Typed while the form showed an interbank payment, then hidden: not part of the document.
     fields[3].1 = "ТОО Ромашка".to_owned();
     let id = f.create(&fields).await;
@@ -212,7 +204,7 @@ async fn r_3_1_1_4_a_conversion_made_through_the_form_is_confirmed_at_the_quoted
     assert_eq!(status, StatusCode::OK);
     assert!(edit.contains("hx-trigger=\"load, change from:#kind"), "a conversion's draft quotes at once: {edit}");
 
-    let (kzt_before, usd_before) = (f.balance(f.kzt.id).await, f.balance(f.usd.id).await);
+    let (kzt_before, usd_before) = (f.balance(f.main.id).await, f.balance(f.usd.id).await);
     let (status, signing) = f.open_signing(&[&id]).await;
     assert_eq!(status, StatusCode::OK, "{signing}");
     assert_no_inline_code(&signing);
@@ -227,13 +219,13 @@ async fn r_3_1_1_4_a_conversion_made_through_the_form_is_confirmed_at_the_quoted
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(text_of(&again, "code-error"), "Неверный код");
     assert_eq!(text_of(&again, &format!("quote-{id}-debit")), "47\u{202F}960,00\u{A0}₸", "shown again");
-    assert_eq!(f.balance(f.kzt.id).await, kzt_before, "nothing moved");
+    assert_eq!(f.balance(f.main.id).await, kzt_before, "nothing moved");
 
     let code = last_code(&f.test.sms, &f.mobile);
     let (status, results) = f.confirm(&again, &code).await;
     assert_eq!(status, StatusCode::OK, "{results}");
     assert!(results.contains(&format!("data-payment-id=\"{id}\" data-status=\"executed\"")), "{results}");
-    assert_eq!(f.balance(f.kzt.id).await, kzt_before - 4_796_000);
+    assert_eq!(f.balance(f.main.id).await, kzt_before - 4_796_000);
     assert_eq!(f.balance(f.usd.id).await, usd_before + 10_000);
 }
 
@@ -242,10 +234,10 @@ async fn r_3_1_1_4_a_conversion_made_through_the_form_is_confirmed_at_the_quoted
 #[tokio::test]
 async fn r_3_1_1_4_an_expired_quote_says_until_when_and_opens_a_new_confirmation() {
     let f = fixture().await;
-    let id = f.create(&conversion(f.kzt.id, f.usd.id, "50", "USD")).await;
+    let id = f.create(&conversion(f.main.id, f.usd.id, "50", "USD")).await;
     let (_, signing) = f.open_signing(&[&id]).await;
     let code = last_code(&f.test.sms, &f.mobile);
-    let kzt_before = f.balance(f.kzt.id).await;
+    let kzt_before = f.balance(f.main.id).await;
     f.test.clock.advance(jiff::SignedDuration::from_secs(121));
 
     let (status, refused) = f.confirm(&signing, &code).await;
@@ -255,7 +247,7 @@ async fn r_3_1_1_4_an_expired_quote_says_until_when_and_opens_a_new_confirmation
     assert!(refused.contains("Курс действовал до 10:02:00, поэтому ни один документ не подтверждён"), "{refused}");
     assert_eq!(input_values(&refused, "ids"), vec![id.clone()], "the same documents");
     assert!(refused.contains("id=\"reopen-signing\""));
-    assert_eq!(f.balance(f.kzt.id).await, kzt_before, "nothing converted");
+    assert_eq!(f.balance(f.main.id).await, kzt_before, "nothing converted");
 
     let (status, reopened) = f.open_signing(&[&id]).await;
     assert_eq!(status, StatusCode::OK);
@@ -263,5 +255,5 @@ async fn r_3_1_1_4_an_expired_quote_says_until_when_and_opens_a_new_confirmation
     let (status, results) = f.confirm(&reopened, &last_code(&f.test.sms, &f.mobile)).await;
     assert_eq!(status, StatusCode::OK, "{results}");
     assert!(results.contains(&format!("data-payment-id=\"{id}\" data-status=\"executed\"")), "{results}");
-    assert_eq!(f.balance(f.kzt.id).await, kzt_before - 2_398_000);
+    assert_eq!(f.balance(f.main.id).await, kzt_before - 2_398_000);
 }

@@ -15,28 +15,25 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use common::*;
 use tiyn_banking::gateway::{Gateway, SimulatedGateway};
-use tiyn_core::{AccountId, Currency};
+use tiyn_core::AccountId;
 use tiyn_payments::DocumentId;
-use tiyn_store::Account;
-
-struct Fixture {
-    test: TestApp,
-    browser: Browser,
-    mobile: String,
-    usd: Account,
-}
 
 /// The demo on its payment day (Monday 2026-01-12, 10:00 in Almaty), its confirming user signed
 /// in through the pages.
+struct Fixture(CabinetDay);
+
+impl std::ops::Deref for Fixture {
+    type Target = CabinetDay;
+
+    fn deref(&self) -> &CabinetDay {
+        &self.0
+    }
+}
+
 async fn fixture() -> Fixture {
-    let test = test_app().await;
-    test.clock.set(payment_day());
-    let (login, password, mobile) = test.login("confirm", true);
-    let (browser, home) = sign_in_through_pages(&test, &login, &password, &mobile).await;
-    assert_eq!(home, "/accounts");
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let usd = accounts.iter().find(|account| account.currency == Currency::Usd).expect("USD").clone();
-    Fixture { test, browser, mobile, usd }
+    let f = cabinet_on_payment_day("confirm").await;
+    assert_eq!(f.home, "/accounts");
+    Fixture(f)
 }
 
 /// The form's fields for a transfer of `amount` `currency` from `from` to a US payee at JPMorgan

@@ -7,28 +7,15 @@ use crate::common;
 
 use axum::http::StatusCode;
 use common::*;
-use tiyn_core::{AccountId, Currency};
-use tiyn_store::Account;
+use tiyn_core::AccountId;
 
-struct Fixture {
-    test: TestApp,
-    browser: Browser,
-    mobile: String,
-    main: Account,
-    salary: Account,
-}
+type Fixture = CabinetDay;
 
-/// The demo with its clock on a working day, and the user of `level` signed in through the pages.
+/// The demo on its payment day, and the user of `level` signed in through the pages.
 async fn fixture(level: &str) -> Fixture {
-    let test = test_app().await;
-    test.clock.set(payment_day());
-    let (login, password, mobile) = test.login(level, true);
-    let (browser, home) = sign_in_through_pages(&test, &login, &password, &mobile).await;
-    assert_eq!(home, "/accounts");
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let kzt: Vec<&Account> = accounts.iter().filter(|account| account.currency == Currency::Kzt).collect();
-    let (main, salary) = (kzt[0].clone(), kzt[1].clone());
-    Fixture { test, browser, mobile, main, salary }
+    let f = cabinet_on_payment_day(level).await;
+    assert_eq!(f.home, "/accounts");
+    f
 }
 
 /// The fields of an internal transfer as the form posts them (an interbank payee's inputs empty).

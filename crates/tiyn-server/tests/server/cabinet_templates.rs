@@ -6,25 +6,12 @@ use crate::common;
 
 use axum::http::StatusCode;
 use common::*;
-use tiyn_core::{AccountId, Currency};
-use tiyn_store::Account;
+use tiyn_core::AccountId;
 
-struct Fixture {
-    test: TestApp,
-    browser: Browser,
-    main: Account,
-    salary: Account,
-}
+type Fixture = CabinetDay;
 
 async fn fixture(level: &str) -> Fixture {
-    let test = test_app().await;
-    test.clock.set(payment_day());
-    let (login, password, mobile) = test.login(level, true);
-    let (browser, _) = sign_in_through_pages(&test, &login, &password, &mobile).await;
-    let accounts = test.store.partner_accounts(test.demo.partner).await.expect("accounts");
-    let kzt: Vec<&Account> = accounts.iter().filter(|account| account.currency == Currency::Kzt).collect();
-    let (main, salary) = (kzt[0].clone(), kzt[1].clone());
-    Fixture { test, browser, main, salary }
+    cabinet_on_payment_day(level).await
 }
 
 /// The payment form's fields of an internal transfer without an amount, saved as `name`.

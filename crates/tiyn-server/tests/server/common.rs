@@ -375,6 +375,27 @@ pub async fn payment_accounts() -> PaymentAccounts {
     PaymentAccounts { main: kzt[0].clone(), salary: kzt[1].clone(), usd, other_partner, test }
 }
 
+/// The demo on its payment day with a user of one access level signed in through the pages, and
+/// the demo partner's accounts of [`payment_accounts`]: what the cabinet's modules start from.
+pub struct CabinetDay {
+    pub test: TestApp,
+    pub browser: Browser,
+    /// The user's mobile number, where the confirmation codes go.
+    pub mobile: String,
+    /// The page the sign-in landed on.
+    pub home: String,
+    pub main: tiyn_store::Account,
+    pub salary: tiyn_store::Account,
+    pub usd: tiyn_store::Account,
+}
+
+pub async fn cabinet_on_payment_day(level: &str) -> CabinetDay {
+    let PaymentAccounts { test, main, salary, usd, .. } = payment_accounts().await;
+    let (login, password, mobile) = test.login(level, true);
+    let (browser, home) = sign_in_through_pages(&test, &login, &password, &mobile).await;
+    CabinetDay { test, browser, mobile, home, main, salary, usd }
+}
+
 /// A transfer between the partner's own tenge accounts (KNP 343) with value date `date`.
 pub fn internal_order_on(from: tiyn_core::AccountId, to: tiyn_core::AccountId, amount: &str, date: &str) -> Value {
     serde_json::json!({
